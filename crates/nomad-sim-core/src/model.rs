@@ -1,0 +1,341 @@
+//! The cluster state Nomad keeps: nodes, jobs, allocations and evaluations, with Nomad's statuses.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::ids::{AllocId, JobId, NodeId};
+use crate::resources::Resources;
+use crate::time::SimTime;
+
+/// A node's status, as `nomad node status` shows it. `Terminated` means the instance is gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeStatus {
+    /// Booting; not yet ready.
+    Initializing,
+    /// Accepting work (if eligible and not draining).
+    Ready,
+    /// Missed its heartbeats; its allocs are lost.
+    Down,
+    /// The instance was terminated and the node is gone.
+    Terminated,
+}
+
+impl NodeStatus {
+    /// Nomad's word for the status (a terminated node shows as `down` until garbage collection).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeStatus::Initializing => "initializing",
+            NodeStatus::Ready => "ready",
+            NodeStatus::Down | NodeStatus::Terminated => "down",
+        }
+    }
+}
+
+/// Scheduling eligibility, independent of status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Eligibility {
+    /// New allocs may be placed.
+    Eligible,
+    /// No new allocs.
+    Ineligible,
+}
+
+impl Eligibility {
+    /// Nomad's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Eligibility::Eligible => "eligible",
+            Eligibility::Ineligible => "ineligible",
+        }
+    }
+}
+
+/// A drain in progress on a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActiveDrain {
+    /// When the drain started.
+    pub started_ms: SimTime,
+    /// When remaining allocs are stopped; `None` means no deadline.
+    pub deadline_ms: Option<SimTime>,
+    /// `-ignore-system`.
+    pub ignore_system: bool,
+    /// Index of the drain's record in the report.
+    pub record: u32,
+    /// Terminate the node once the drain is done (ASG scale-down).
+    pub terminate_when_done: bool,
+}
+
+/// A client node.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// `<pool>-<index>`.
+    pub name: String,
+    /// A UUID-shaped node ID.
+    pub id: String,
+    /// Index of the node's pool in the configuration.
+    pub pool: u32,
+    /// Total resources.
+    pub capacity: Resources,
+    /// Resources reserved for the OS and the client.
+    pub reserved: Resources,
+    /// What allocations may use: capacity minus reserved.
+    pub allocatable: Resources,
+    /// What non-terminal allocations use now.
+    pub used: Resources,
+    /// Status.
+    pub status: NodeStatus,
+    /// Scheduling eligibility.
+    pub eligibility: Eligibility,
+    /// The drain in progress, if any.
+    pub drain: Option<ActiveDrain>,
+    /// The computed class (for the feasibility cache).
+    pub class_id: u32,
+    /// Allocations that are not client-terminal, in placement order with swap-removal.
+    pub allocs: Vec<AllocId>,
+    /// Creation order, Nomad's `CreateIndex`.
+    pub create_index: u64,
+    /// When the node was created.
+    pub created_ms: SimTime,
+    /// When the node stopped costing money (terminated), if it did.
+    pub terminated_ms: Option<SimTime>,
+}
+
+impl Node {
+    /// Free resources now.
+    pub fn free(&self) -> Resources {
+        self.allocatable.minus(self.used)
+    }
+}
+
+/// An allocation's desired status, set by the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DesiredStatus {
+    /// Keep running.
+    Run,
+    /// Stop.
+    Stop,
+    /// Preempted.
+    Evict,
+}
+
+impl DesiredStatus {
+    /// Nomad's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DesiredStatus::Run => "run",
+            DesiredStatus::Stop => "stop",
+            DesiredStatus::Evict => "evict",
+        }
+    }
+}
+
+/// An allocation's client status, reported by the node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientStatus {
+    /// Placed, not started.
+    Pending,
+    /// Running.
+    Running,
+    /// Finished (successfully, or killed by a stop).
+    Complete,
+    /// Failed.
+    Failed,
+    /// Its node went down.
+    Lost,
+}
+
+impl ClientStatus {
+    /// Nomad's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientStatus::Pending => "pending",
+            ClientStatus::Running => "running",
+            ClientStatus::Complete => "complete",
+            ClientStatus::Failed => "failed",
+            ClientStatus::Lost => "lost",
+        }
+    }
+
+    /// Complete, failed and lost are client-terminal.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            ClientStatus::Complete | ClientStatus::Failed | ClientStatus::Lost
+        )
+    }
+}
+
+/// Why an allocation ended, for the trace and the task events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The task exited successfully.
+    Completed,
+    /// The task failed.
+    Failed,
+    /// Stopped at a drain deadline.
+    DrainDeadline,
+    /// Stopped by a force drain.
+    ForceDrain,
+    /// Migrated off a draining node.
+    Migrate,
+    /// The node went down.
+    NodeDown,
+    /// The instance was terminated by a lifecycle hook timeout.
+    NodeTerminated,
+}
+
+impl EndReason {
+    /// The reason's name in the trace.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Completed => "completed",
+            EndReason::Failed => "failed",
+            EndReason::DrainDeadline => "drain_deadline",
+            EndReason::ForceDrain => "force_drain",
+            EndReason::Migrate => "migrate",
+            EndReason::NodeDown => "node_down",
+            EndReason::NodeTerminated => "node_terminated",
+        }
+    }
+}
+
+/// An allocation: one instance of a task group placed on a node.
+#[derive(Clone, Debug)]
+pub struct Alloc {
+    /// The job.
+    pub job: JobId,
+    /// The index within the task group (`<job>.<group>[index]`).
+    pub index: u32,
+    /// The node it was placed on.
+    pub node: NodeId,
+    /// Desired status.
+    pub desired: DesiredStatus,
+    /// Client status.
+    pub client: ClientStatus,
+    /// When it was placed (and started: the simulator has no image pull time).
+    pub placed_ms: SimTime,
+    /// When it ended, if it has.
+    pub ended_ms: Option<SimTime>,
+    /// Why it ended, if it has.
+    pub end_reason: Option<EndReason>,
+    /// Its position in the node's alloc list while live.
+    pub slot: u32,
+    /// The alloc it replaces, if it is a replacement.
+    pub previous: Option<AllocId>,
+    /// Reschedule attempts so far in this slot.
+    pub reschedules: u16,
+    /// The eval that placed it.
+    pub eval: u32,
+}
+
+/// Per-job node counts, for job anti-affinity and `distinct_hosts`.
+pub type NodeCounts = HashMap<u32, u32>;
+
+/// A Nomad job with one task group.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// The workload that submitted it.
+    pub workload: u32,
+    /// The arrival number within the workload.
+    pub arrival: u64,
+    /// The fan-out index (CircleCI's node index), when the workload fans out.
+    pub fan_index: Option<u32>,
+    /// The CircleCI job (arrival) it belongs to.
+    pub ci_job: u32,
+    /// Submission time.
+    pub submit_ms: SimTime,
+    /// Priority.
+    pub priority: u8,
+    /// The task group's ask per alloc.
+    pub ask: Resources,
+    /// The task group's count.
+    pub count: u32,
+    /// Offset of this job's run times in the simulation's duration table (one per index).
+    pub durations_offset: u32,
+    /// Allocs waiting to be placed.
+    pub queued: u32,
+    /// Allocs placed and not client-terminal.
+    pub live: u32,
+    /// Allocs complete.
+    pub complete: u32,
+    /// Allocs failed.
+    pub failed: u32,
+    /// Allocs lost.
+    pub lost: u32,
+    /// Indexes waiting for placement (replacements first, then fresh indexes from `next_index`).
+    pub pending_indexes: Vec<(u32, Option<AllocId>)>,
+    /// The next fresh alloc index.
+    pub next_index: u32,
+    /// The job's blocked eval, if one exists.
+    pub blocked_eval: Option<u32>,
+    /// Evals that are not terminal (pending or blocked).
+    pub open_evals: u32,
+    /// Allocs per node, kept when `count > 1` or `distinct_hosts`.
+    pub node_counts: Option<Box<NodeCounts>>,
+}
+
+/// An evaluation's status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvalStatus {
+    /// Waiting in the broker.
+    Pending,
+    /// Waiting for capacity.
+    Blocked,
+    /// Done.
+    Complete,
+}
+
+/// Why an evaluation was created, with Nomad's trigger names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Trigger {
+    /// `job-register`.
+    #[serde(rename = "job-register")]
+    JobRegister,
+    /// `queued-allocs` (a blocked eval).
+    #[serde(rename = "queued-allocs")]
+    QueuedAllocs,
+    /// `node-drain`.
+    #[serde(rename = "node-drain")]
+    NodeDrain,
+    /// `node-update`.
+    #[serde(rename = "node-update")]
+    NodeUpdate,
+    /// `alloc-failure`.
+    #[serde(rename = "alloc-failure")]
+    AllocFailure,
+}
+
+impl Trigger {
+    /// Nomad's trigger string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::JobRegister => "job-register",
+            Trigger::QueuedAllocs => "queued-allocs",
+            Trigger::NodeDrain => "node-drain",
+            Trigger::NodeUpdate => "node-update",
+            Trigger::AllocFailure => "alloc-failure",
+        }
+    }
+}
+
+/// An evaluation.
+#[derive(Clone, Debug)]
+pub struct Eval {
+    /// The job.
+    pub job: JobId,
+    /// Broker order among equal priorities (Nomad's `CreateIndex`).
+    pub seq: u64,
+    /// Status.
+    pub status: EvalStatus,
+    /// Why it was created.
+    pub trigger: Trigger,
+    /// Not before this time (reschedule delay).
+    pub wait_until_ms: SimTime,
+}

@@ -1,0 +1,256 @@
+//! Nomad's ranking: binpack and spread fitness, job anti-affinity, the reschedule penalty, the limit.
+
+use serde::Serialize;
+
+use crate::config::{Algorithm, JobType};
+use crate::resources::{Dimension, Resources};
+
+/// Nomad's `binPackingMaxFitScore`: fitness is divided by it to normalise into [0, 1].
+pub const BINPACK_MAX_FIT_SCORE: f64 = 18.0;
+
+/// Nomad's limit iterator puts aside at most this many low-scoring options per Select.
+pub const MAX_SKIP: usize = 3;
+
+/// Options scoring at or below this are put aside by the limit iterator.
+pub const SKIP_SCORE_THRESHOLD: f64 = 0.0;
+
+/// The raw fitness (0..=18) of a node after adding the ask, for either algorithm.
+///
+/// `allocatable` is node capacity minus reserved; `used_after` includes the new ask.
+/// Binpack is `20 - (10^free_cpu + 10^free_mem)`, spread is `(10^free_cpu + 10^free_mem) - 2`,
+/// both clamped to [0, 18], where `free_x = 1 - used_x / allocatable_x`.
+pub fn fitness(algorithm: Algorithm, allocatable: Resources, used_after: Resources) -> f64 {
+    let free_cpu = free_fraction(used_after.cpu_mhz, allocatable.cpu_mhz);
+    let free_mem = free_fraction(used_after.memory_mb, allocatable.memory_mb);
+    let total = 10f64.powf(free_cpu) + 10f64.powf(free_mem);
+    let raw = match algorithm {
+        Algorithm::Binpack => 20.0 - total,
+        Algorithm::Spread => total - 2.0,
+    };
+    raw.clamp(0.0, BINPACK_MAX_FIT_SCORE)
+}
+
+fn free_fraction(used: u64, available: u64) -> f64 {
+    if available == 0 {
+        return 0.0;
+    }
+    1.0 - used as f64 / available as f64
+}
+
+/// Job anti-affinity: `-(collisions + 1) / count`, appended only when collisions > 0.
+pub fn job_anti_affinity(collisions: u32, count: u32) -> Option<f64> {
+    if collisions == 0 {
+        return None;
+    }
+    Some(-(f64::from(collisions) + 1.0) / f64::from(count.max(1)))
+}
+
+/// The limit iterator's limit: batch 2, service `max(2, ceil(log2 n))` for `n` candidate nodes.
+pub fn select_limit(job_type: JobType, candidates: usize) -> usize {
+    match job_type {
+        JobType::Batch | JobType::System => 2,
+        JobType::Service => {
+            let mut log = 0usize;
+            while (1usize << log) < candidates {
+                log += 1;
+            }
+            log.max(2)
+        }
+    }
+}
+
+/// The scores of one ranked node, named as Nomad names them in `AllocMetric.ScoreMetaData`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodeScore {
+    /// The node's name.
+    pub node: String,
+    /// Each scorer that applied, by Nomad's name.
+    pub scores: ScoreParts,
+    /// The mean of the scores that applied.
+    pub norm_score: f64,
+}
+
+/// The scorers of `ScoreMetaData`; absent scorers did not apply.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScoreParts {
+    /// Binpack (or spread) fitness / 18.
+    pub binpack: f64,
+    /// Job anti-affinity, when the node already runs allocs of the task group.
+    #[serde(rename = "job-anti-affinity", skip_serializing_if = "Option::is_none")]
+    pub job_anti_affinity: Option<f64>,
+    /// The node reschedule penalty, when a replacement avoids the node its predecessor failed on.
+    #[serde(
+        rename = "node-reschedule-penalty",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub node_reschedule_penalty: Option<f64>,
+}
+
+impl ScoreParts {
+    /// The final score: the mean of the scores that applied.
+    pub fn final_score(&self) -> f64 {
+        let mut sum = self.binpack;
+        let mut n = 1.0;
+        if let Some(a) = self.job_anti_affinity {
+            sum += a;
+            n += 1.0;
+        }
+        if let Some(p) = self.node_reschedule_penalty {
+            sum += p;
+            n += 1.0;
+        }
+        sum / n
+    }
+}
+
+/// Nomad's `AllocMetric` for one Select: what was looked at and why nodes were passed over.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct AllocMetric {
+    /// Nodes pulled from the shuffled candidate list.
+    pub nodes_evaluated: u32,
+    /// Nodes rejected by constraints or `distinct_hosts`.
+    pub nodes_filtered: u32,
+    /// Nodes without room for the ask.
+    pub nodes_exhausted: u32,
+    /// Exhausted nodes by the first dimension that did not fit.
+    pub dimension_exhausted: DimensionCounts,
+    /// Nodes filtered, by the constraint that rejected them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub constraint_filtered: Vec<(String, u32)>,
+    /// The ranked nodes, in the order the limit iterator returned them.
+    pub scores: Vec<NodeScore>,
+    /// Placements of the same task group not attempted after this failure.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub coalesced_failures: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// Exhausted-node counts per dimension; zero counts are left out of the JSON.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DimensionCounts {
+    /// Nodes short of CPU.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cpu: u32,
+    /// Nodes short of memory.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub memory: u32,
+    /// Nodes short of disk.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub disk: u32,
+}
+
+impl DimensionCounts {
+    /// Counts one exhausted node.
+    pub fn add(&mut self, dimension: Dimension) {
+        match dimension {
+            Dimension::Cpu => self.cpu += 1,
+            Dimension::Memory => self.memory += 1,
+            Dimension::Disk => self.disk += 1,
+        }
+    }
+
+    /// The non-zero counts, in Nomad's dimension order.
+    pub fn entries(&self) -> Vec<(&'static str, u32)> {
+        [
+            ("cpu", self.cpu),
+            ("memory", self.memory),
+            ("disk", self.disk),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect()
+    }
+}
+
+impl AllocMetric {
+    /// Counts a node filtered by the constraint described by `reason`.
+    pub fn filter(&mut self, reason: &str) {
+        self.nodes_filtered += 1;
+        if let Some(entry) = self
+            .constraint_filtered
+            .iter_mut()
+            .find(|(r, _)| r == reason)
+        {
+            entry.1 += 1;
+        } else {
+            self.constraint_filtered.push((reason.to_string(), 1));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NODE: Resources = Resources::new(4000, 8000, 100_000);
+
+    #[test]
+    fn perfect_fit_scores_one() {
+        let s = fitness(Algorithm::Binpack, NODE, NODE);
+        assert_eq!(s, 18.0);
+        assert_eq!(s / BINPACK_MAX_FIT_SCORE, 1.0);
+    }
+
+    #[test]
+    fn empty_node_with_zero_ask_scores_zero() {
+        assert_eq!(fitness(Algorithm::Binpack, NODE, Resources::default()), 0.0);
+        assert_eq!(fitness(Algorithm::Spread, NODE, NODE), 0.0);
+        assert_eq!(fitness(Algorithm::Spread, NODE, Resources::default()), 18.0);
+    }
+
+    #[test]
+    fn binpack_plus_spread_is_eighteen_when_unclamped() {
+        for (cpu, mem) in [(1000, 2000), (2000, 2000), (3999, 100), (500, 7000)] {
+            let used = Resources::new(cpu, mem, 0);
+            let b = fitness(Algorithm::Binpack, NODE, used);
+            let s = fitness(Algorithm::Spread, NODE, used);
+            assert!((b + s - 18.0).abs() < 1e-9, "{cpu} {mem}: {b} + {s}");
+        }
+    }
+
+    #[test]
+    fn binpack_matches_the_formula() {
+        let used = Resources::new(1000, 6000, 0);
+        let expected = 20.0 - (10f64.powf(0.75) + 10f64.powf(0.25));
+        assert!((fitness(Algorithm::Binpack, NODE, used) - expected).abs() < 1e-12);
+        // A fuller node scores higher under binpack, lower under spread.
+        let fuller = Resources::new(3000, 7000, 0);
+        assert!(
+            fitness(Algorithm::Binpack, NODE, fuller) > fitness(Algorithm::Binpack, NODE, used)
+        );
+        assert!(fitness(Algorithm::Spread, NODE, fuller) < fitness(Algorithm::Spread, NODE, used));
+    }
+
+    #[test]
+    fn anti_affinity_and_final_score() {
+        assert_eq!(job_anti_affinity(0, 4), None);
+        assert_eq!(job_anti_affinity(1, 4), Some(-0.5));
+        assert_eq!(job_anti_affinity(3, 4), Some(-1.0));
+        let parts = ScoreParts {
+            binpack: 0.8,
+            job_anti_affinity: Some(-0.5),
+            node_reschedule_penalty: Some(-1.0),
+        };
+        assert!((parts.final_score() - (0.8 - 0.5 - 1.0) / 3.0).abs() < 1e-12);
+        let alone = ScoreParts {
+            binpack: 0.8,
+            job_anti_affinity: None,
+            node_reschedule_penalty: None,
+        };
+        assert_eq!(alone.final_score(), 0.8);
+    }
+
+    #[test]
+    fn limits_follow_nomad() {
+        assert_eq!(select_limit(JobType::Batch, 10_000), 2);
+        assert_eq!(select_limit(JobType::Service, 4), 2);
+        assert_eq!(select_limit(JobType::Service, 8), 3);
+        assert_eq!(select_limit(JobType::Service, 100), 7);
+        assert_eq!(select_limit(JobType::Service, 1000), 10);
+        assert_eq!(select_limit(JobType::Service, 5000), 13);
+        assert_eq!(select_limit(JobType::Service, 1), 2);
+    }
+}

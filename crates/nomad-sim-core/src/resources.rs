@@ -1,0 +1,85 @@
+//! CPU, memory and disk amounts, as Nomad's `ComparableResources` counts them.
+
+use serde::Serialize;
+
+/// An amount of the three dimensions Nomad checks for fit: CPU in MHz, memory and disk in MB.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Resources {
+    /// CPU in MHz.
+    pub cpu_mhz: u64,
+    /// Memory in MB.
+    pub memory_mb: u64,
+    /// Disk in MB.
+    pub disk_mb: u64,
+}
+
+/// The dimension that failed a fit check, named as Nomad names it in `DimensionExhausted`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Dimension {
+    /// Not enough CPU.
+    Cpu,
+    /// Not enough memory.
+    Memory,
+    /// Not enough disk.
+    Disk,
+}
+
+impl Dimension {
+    /// Nomad's name for the dimension.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dimension::Cpu => "cpu",
+            Dimension::Memory => "memory",
+            Dimension::Disk => "disk",
+        }
+    }
+}
+
+impl Resources {
+    /// Builds an amount from its three parts.
+    pub const fn new(cpu_mhz: u64, memory_mb: u64, disk_mb: u64) -> Self {
+        Resources {
+            cpu_mhz,
+            memory_mb,
+            disk_mb,
+        }
+    }
+
+    /// Componentwise sum.
+    pub fn plus(self, other: Resources) -> Resources {
+        Resources {
+            cpu_mhz: self.cpu_mhz + other.cpu_mhz,
+            memory_mb: self.memory_mb + other.memory_mb,
+            disk_mb: self.disk_mb + other.disk_mb,
+        }
+    }
+
+    /// Componentwise difference, saturating at zero.
+    pub fn minus(self, other: Resources) -> Resources {
+        Resources {
+            cpu_mhz: self.cpu_mhz.saturating_sub(other.cpu_mhz),
+            memory_mb: self.memory_mb.saturating_sub(other.memory_mb),
+            disk_mb: self.disk_mb.saturating_sub(other.disk_mb),
+        }
+    }
+
+    /// The first dimension, in Nomad's order (cpu, memory, disk), where `self` does not cover `need`.
+    pub fn first_short(self, need: Resources) -> Option<Dimension> {
+        if need.cpu_mhz > self.cpu_mhz {
+            Some(Dimension::Cpu)
+        } else if need.memory_mb > self.memory_mb {
+            Some(Dimension::Memory)
+        } else if need.disk_mb > self.disk_mb {
+            Some(Dimension::Disk)
+        } else {
+            None
+        }
+    }
+
+    /// True when `self` covers `need` in every dimension.
+    pub fn covers(self, need: Resources) -> bool {
+        self.cpu_mhz >= need.cpu_mhz
+            && self.memory_mb >= need.memory_mb
+            && self.disk_mb >= need.disk_mb
+    }
+}

@@ -1,0 +1,154 @@
+//! Trace events: what happened, when, in the contract's names. The core hands them to a sink.
+
+use serde::Serialize;
+
+use crate::placement::AllocMetric;
+use crate::time::SimTime;
+
+/// Receives trace events in simulated-time order. The CLI writes them as JSON lines.
+pub trait TraceSink {
+    /// Records one event at `t_ms`.
+    fn record(&mut self, t_ms: SimTime, event: &TraceEvent);
+}
+
+/// A sink that keeps every event in memory (for tests and embedders).
+#[derive(Clone, Debug, Default)]
+pub struct VecSink {
+    /// The events, in order.
+    pub events: Vec<(SimTime, TraceEvent)>,
+}
+
+impl TraceSink for VecSink {
+    fn record(&mut self, t_ms: SimTime, event: &TraceEvent) {
+        self.events.push((t_ms, event.clone()));
+    }
+}
+
+/// One line of the trace, with its time.
+#[derive(Clone, Debug, Serialize)]
+pub struct TraceRecord<'a> {
+    /// Simulated time in milliseconds.
+    pub t_ms: SimTime,
+    /// The event.
+    #[serde(flatten)]
+    pub event: &'a TraceEvent,
+}
+
+/// A trace event. `event` in the JSON is the variant's snake_case name.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum TraceEvent {
+    /// A Nomad job was registered.
+    JobSubmitted {
+        /// Job ID.
+        job: String,
+        /// The task group's count.
+        count: u32,
+        /// The CircleCI job (arrival) number.
+        ci_job: u32,
+    },
+    /// An evaluation could not place everything and waits for capacity.
+    EvalBlocked {
+        /// Job ID.
+        job: String,
+        /// Eval ID.
+        eval: String,
+        /// Allocs still queued.
+        queued: u32,
+        /// The failed placement's metrics.
+        metrics: AllocMetric,
+    },
+    /// A blocked evaluation was woken by new capacity.
+    EvalUnblocked {
+        /// Job ID.
+        job: String,
+        /// Eval ID.
+        eval: String,
+        /// The node whose capacity woke it.
+        node: String,
+    },
+    /// An allocation was placed (and started).
+    AllocPlaced {
+        /// Job ID.
+        job: String,
+        /// Alloc ID.
+        alloc: String,
+        /// Alloc name, `<job>.<group>[<index>]`.
+        name: String,
+        /// Node name.
+        node: String,
+        /// Milliseconds between job submission and this placement.
+        pending_ms: SimTime,
+        /// The Select's metrics.
+        metrics: AllocMetric,
+    },
+    /// An allocation finished successfully.
+    AllocCompleted {
+        /// Job ID.
+        job: String,
+        /// Alloc ID.
+        alloc: String,
+        /// Node name.
+        node: String,
+    },
+    /// An allocation failed.
+    AllocFailed {
+        /// Job ID.
+        job: String,
+        /// Alloc ID.
+        alloc: String,
+        /// Node name.
+        node: String,
+    },
+    /// An allocation was stopped by the server.
+    AllocStopped {
+        /// Job ID.
+        job: String,
+        /// Alloc ID.
+        alloc: String,
+        /// Node name.
+        node: String,
+        /// Why: `drain_deadline`, `force_drain`, `migrate`.
+        reason: String,
+    },
+    /// An allocation was lost with its node.
+    AllocLost {
+        /// Job ID.
+        job: String,
+        /// Alloc ID.
+        alloc: String,
+        /// Node name.
+        node: String,
+        /// Why: `node_down`, `node_terminated`.
+        reason: String,
+    },
+    /// A node became ready.
+    NodeReady {
+        /// Node name.
+        node: String,
+    },
+    /// A drain started.
+    NodeDrainStarted {
+        /// Node name.
+        node: String,
+        /// The deadline, if any.
+        deadline_ms: Option<SimTime>,
+    },
+    /// A drain completed.
+    NodeDrainComplete {
+        /// Node name.
+        node: String,
+        /// True when it completed because the deadline passed.
+        deadline_reached: bool,
+    },
+    /// A node went down.
+    NodeDown {
+        /// Node name.
+        node: String,
+    },
+    /// A node's instance was terminated.
+    NodeTerminated {
+        /// Node name.
+        node: String,
+    },
+}

@@ -1,0 +1,989 @@
+//! nomad-sim-scenario: YAML scenario files to a validated [`SimConfig`], with located errors.
+//!
+//! Parsing happens in two passes. serde_yaml reads the text into the [`schema`] types, which
+//! reject unknown keys, wrong types and malformed durations or rates with serde_yaml's own line
+//! and column. Then [`build`] checks what types cannot (references between sections, ranges,
+//! resource asks that fit no node) and reports each problem at the position of the offending
+//! value, found through a [`locate::PathIndex`] of the same text.
+
+pub mod locate;
+pub mod schema;
+mod trace_csv;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use nomad_sim_core::config::{
+    Action, Arrivals, AutoscalerConfig, AutoscalerMetric, CountDist, DrainDeadline, DrainSpec,
+    DurationDist, JobType, Limits, NodeSelector, NodeTarget, Operation, PoolConfig, SimConfig,
+    WorkloadConfig,
+};
+use nomad_sim_core::constraint::{Constraint, Operand};
+use nomad_sim_core::time::{format_duration_ms, SECOND_MS};
+use nomad_sim_core::workload::builtin_resource_classes;
+use nomad_sim_core::{Algorithm, NomadVersion, Resources};
+
+use locate::{PathIndex, Position};
+use schema::*;
+
+/// One problem in a scenario, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The file.
+    pub file: String,
+    /// Where in the file, when known.
+    pub position: Option<Position>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some(p) => write!(f, "{}:{}:{}: {}", self.file, p.line, p.column, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// Everything wrong with a scenario (at least one problem).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The problems, in file order where known.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl ScenarioError {
+    fn single(file: &str, position: Option<Position>, message: String) -> ScenarioError {
+        ScenarioError {
+            problems: vec![Problem {
+                file: file.to_string(),
+                position,
+                message,
+            }],
+        }
+    }
+}
+
+/// A loaded scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The validated configuration.
+    pub config: SimConfig,
+    /// The scenario's description, if it has one.
+    pub description: Option<String>,
+}
+
+/// Reads and validates a scenario file.
+pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    let label = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ScenarioError::single(&label, None, format!("cannot read the file: {e}")))?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    parse_str(&text, &label, &base)
+}
+
+/// Parses and validates scenario text; `file` names it in messages, `base_dir` resolves trace files.
+pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, ScenarioError> {
+    let parsed: ScenarioFile = serde_yaml::from_str(text).map_err(|e| {
+        let position = e.location().map(|l| Position {
+            line: l.line(),
+            column: l.column(),
+        });
+        let mut message = e.to_string();
+        if let Some(cut) = message.rfind(" at line ") {
+            message.truncate(cut);
+        }
+        ScenarioError::single(file, position, message)
+    })?;
+    let index = PathIndex::build(text);
+    let mut ctx = Builder {
+        file: file.to_string(),
+        index,
+        problems: Vec::new(),
+        base_dir: base_dir.to_path_buf(),
+    };
+    let config = ctx.build(&parsed);
+    if ctx.problems.is_empty() {
+        Ok(Scenario {
+            config: config.expect("a config is built when there are no problems"),
+            description: parsed.description.clone(),
+        })
+    } else {
+        ctx.problems
+            .sort_by_key(|p| p.position.map(|p| (p.line, p.column)));
+        Err(ScenarioError {
+            problems: ctx.problems,
+        })
+    }
+}
+
+struct Builder {
+    file: String,
+    index: PathIndex,
+    problems: Vec<Problem>,
+    base_dir: PathBuf,
+}
+
+impl Builder {
+    fn problem(&mut self, path: &str, message: impl Into<String>) {
+        let position = self.index.find(path);
+        self.problems.push(Problem {
+            file: self.file.clone(),
+            position,
+            message: format!("{path}: {}", message.into()),
+        });
+    }
+
+    fn problem_at_key(&mut self, path: &str, message: impl Into<String>) {
+        let position = self.index.find_key(path);
+        self.problems.push(Problem {
+            file: self.file.clone(),
+            position,
+            message: format!("{path}: {}", message.into()),
+        });
+    }
+
+    fn build(&mut self, f: &ScenarioFile) -> Option<SimConfig> {
+        if f.name.trim().is_empty() {
+            self.problem("name", "must not be empty");
+        }
+        if f.horizon.0 == 0 {
+            self.problem("horizon", "must be longer than zero (e.g. \"24h\")");
+        }
+        let nomad_version = match &f.nomad_version {
+            None => NomadVersion::NEWEST,
+            Some(v) => match NomadVersion::parse(&v.0) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.problem("nomad_version", e);
+                    NomadVersion::NEWEST
+                }
+            },
+        };
+        let algorithm = match f.scheduler.as_ref().and_then(|s| s.algorithm.as_deref()) {
+            None => Algorithm::Binpack,
+            Some(a) => Algorithm::parse(a).unwrap_or_else(|| {
+                self.problem(
+                    "scheduler.algorithm",
+                    format!("unknown algorithm {a:?} (Nomad's are binpack and spread)"),
+                );
+                Algorithm::Binpack
+            }),
+        };
+        let pools = self.pools(&f.node_pools);
+        let classes = self.resource_classes(&f.resource_classes);
+        let workloads = self.workloads(&f.workloads, &pools, &classes);
+        let operations = self.operations(&f.operations, &pools);
+        let autoscaler = f
+            .autoscaler
+            .as_ref()
+            .and_then(|a| self.autoscaler(a, &pools));
+        let limits = Limits {
+            max_allocations: f
+                .limits
+                .as_ref()
+                .and_then(|l| l.max_allocations)
+                .unwrap_or(Limits::default().max_allocations),
+        };
+        if !self.problems.is_empty() {
+            return None;
+        }
+        Some(SimConfig {
+            name: f.name.clone(),
+            seed: f.seed.unwrap_or(0),
+            horizon_ms: f.horizon.0,
+            nomad_version,
+            algorithm,
+            pools,
+            workloads,
+            operations,
+            autoscaler,
+            limits,
+        })
+    }
+
+    fn resources(&mut self, path: &str, r: &ResourcesFile, need_cpu_mem: bool) -> Resources {
+        if need_cpu_mem {
+            if r.cpu == 0 {
+                self.problem(&format!("{path}.cpu"), "must be more than 0 MHz");
+            }
+            if r.memory == 0 {
+                self.problem(&format!("{path}.memory"), "must be more than 0 MB");
+            }
+        }
+        Resources::new(r.cpu, r.memory, r.disk)
+    }
+
+    fn pools(&mut self, files: &[PoolFile]) -> Vec<PoolConfig> {
+        if files.is_empty() {
+            self.problem("node_pools", "at least one node pool is needed");
+        }
+        let mut seen = BTreeSet::new();
+        let mut pools = Vec::new();
+        for (i, p) in files.iter().enumerate() {
+            let path = format!("node_pools[{i}]");
+            if !valid_name(&p.name) {
+                self.problem(
+                    &format!("{path}.name"),
+                    format!(
+                        "{:?} is not a valid pool name (letters, digits, '-', '_', '.')",
+                        p.name
+                    ),
+                );
+            }
+            if !seen.insert(p.name.clone()) {
+                self.problem(
+                    &format!("{path}.name"),
+                    format!("duplicate pool name {:?}", p.name),
+                );
+            }
+            let resources = self.resources(&format!("{path}.resources"), &p.resources, true);
+            let reserved = p
+                .reserved
+                .map(|r| self.resources(&format!("{path}.reserved"), &r, false))
+                .unwrap_or_default();
+            if reserved.cpu_mhz >= resources.cpu_mhz && resources.cpu_mhz > 0 {
+                self.problem(
+                    &format!("{path}.reserved.cpu"),
+                    format!(
+                        "reserves {} MHz of a {} MHz node: nothing would be left for allocations",
+                        reserved.cpu_mhz, resources.cpu_mhz
+                    ),
+                );
+            }
+            if reserved.memory_mb >= resources.memory_mb && resources.memory_mb > 0 {
+                self.problem(
+                    &format!("{path}.reserved.memory"),
+                    format!(
+                        "reserves {} MB of a {} MB node: nothing would be left for allocations",
+                        reserved.memory_mb, resources.memory_mb
+                    ),
+                );
+            }
+            if reserved.disk_mb > resources.disk_mb {
+                self.problem(
+                    &format!("{path}.reserved.disk"),
+                    format!(
+                        "reserves {} MB of disk on a node with {} MB",
+                        reserved.disk_mb, resources.disk_mb
+                    ),
+                );
+            }
+            let cost = p.cost_per_hour.unwrap_or(0.0);
+            if !(cost.is_finite() && cost >= 0.0) {
+                self.problem(
+                    &format!("{path}.cost_per_hour"),
+                    "must be a non-negative number",
+                );
+            }
+            pools.push(PoolConfig {
+                name: p.name.clone(),
+                count: p.count,
+                datacenter: p.datacenter.clone().unwrap_or_else(|| "dc1".to_string()),
+                node_class: p.node_class.clone().unwrap_or_default(),
+                resources,
+                reserved,
+                boot_time_ms: p.boot_time.map_or(0, |d| d.0),
+                attributes: p
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.0.clone()))
+                    .collect(),
+                meta: p
+                    .meta
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.0.clone()))
+                    .collect(),
+                cost_per_hour: cost,
+            });
+        }
+        pools
+    }
+
+    fn resource_classes(
+        &mut self,
+        files: &BTreeMap<String, ResourcesFile>,
+    ) -> BTreeMap<String, Resources> {
+        let mut classes: BTreeMap<String, Resources> =
+            builtin_resource_classes().into_iter().collect();
+        for (name, r) in files {
+            let res = self.resources(&format!("resource_classes.{name}"), r, true);
+            classes.insert(name.clone(), res);
+        }
+        classes
+    }
+
+    fn workloads(
+        &mut self,
+        files: &[WorkloadFile],
+        pools: &[PoolConfig],
+        classes: &BTreeMap<String, Resources>,
+    ) -> Vec<WorkloadConfig> {
+        if files.is_empty() {
+            self.problem("workloads", "at least one workload is needed");
+        }
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for (i, w) in files.iter().enumerate() {
+            let path = format!("workloads[{i}]");
+            if !valid_name(&w.name) {
+                self.problem(
+                    &format!("{path}.name"),
+                    format!(
+                        "{:?} is not a valid workload name (letters, digits, '-', '_', '.')",
+                        w.name
+                    ),
+                );
+            }
+            if !seen.insert(w.name.clone()) {
+                self.problem(
+                    &format!("{path}.name"),
+                    format!("duplicate workload name {:?}", w.name),
+                );
+            }
+            let job_type = match w.job_type.as_deref().unwrap_or("batch") {
+                "batch" => JobType::Batch,
+                "service" => JobType::Service,
+                "system" => {
+                    self.problem(
+                        &format!("{path}.type"),
+                        "system jobs are not simulated yet; use batch or service",
+                    );
+                    JobType::Batch
+                }
+                other => {
+                    self.problem(
+                        &format!("{path}.type"),
+                        format!("unknown job type {other:?} (batch, service or system)"),
+                    );
+                    JobType::Batch
+                }
+            };
+            let priority = w.priority.unwrap_or(50);
+            if !(1..=100).contains(&priority) {
+                self.problem(
+                    &format!("{path}.priority"),
+                    format!("priority {priority} is out of Nomad's range 1..=100"),
+                );
+            }
+            let count = w.count.unwrap_or(1);
+            if count == 0 {
+                self.problem(&format!("{path}.count"), "must be at least 1");
+            }
+            let parallelism = match &w.parallelism {
+                None => CountDist::Fixed(1),
+                Some(c) => self.count_dist(&format!("{path}.parallelism"), c),
+            };
+            let ask = match (&w.resource_class, &w.resources) {
+                (Some(_), Some(_)) => {
+                    self.problem_at_key(
+                        &format!("{path}.resources"),
+                        "give either resource_class or resources, not both",
+                    );
+                    Resources::default()
+                }
+                (None, None) => {
+                    if matches!(w.arrivals, ArrivalsFile::Trace(_)) {
+                        Resources::default()
+                    } else {
+                        self.problem_at_key(
+                            &format!("{path}.name"),
+                            "needs a resource_class (e.g. medium) or resources: { cpu, memory }",
+                        );
+                        Resources::default()
+                    }
+                }
+                (Some(class), None) => match classes.get(class) {
+                    Some(r) => *r,
+                    None => {
+                        let known: Vec<&str> = classes.keys().map(String::as_str).collect();
+                        self.problem(
+                            &format!("{path}.resource_class"),
+                            format!(
+                                "unknown resource class {class:?} (known: {})",
+                                known.join(", ")
+                            ),
+                        );
+                        Resources::default()
+                    }
+                },
+                (None, Some(r)) => self.resources(&format!("{path}.resources"), r, true),
+            };
+            let node_pool = match &w.node_pool {
+                None => None,
+                Some(p) if p == "all" => None,
+                Some(p) => {
+                    if !pools.iter().any(|q| &q.name == p) {
+                        self.problem(
+                            &format!("{path}.node_pool"),
+                            format!("unknown node pool {p:?} (pools: {})", pool_names(pools)),
+                        );
+                    }
+                    Some(p.clone())
+                }
+            };
+            // An ask that fits no node of the pools the job may use would wait forever.
+            let usable: Vec<&PoolConfig> = pools
+                .iter()
+                .filter(|p| node_pool.as_ref().is_none_or(|n| &p.name == n))
+                .filter(|p| {
+                    w.datacenters.is_empty()
+                        || w.datacenters
+                            .iter()
+                            .any(|d| nomad_sim_core::cluster::glob_match(d, &p.datacenter))
+                })
+                .collect();
+            if ask != Resources::default()
+                && !usable.is_empty()
+                && !usable.iter().any(|p| p.allocatable().covers(ask))
+            {
+                let shown = usable
+                    .iter()
+                    .map(|p| {
+                        let a = p.allocatable();
+                        format!(
+                            "{} offers {} MHz, {} MB, {} MB disk",
+                            p.name, a.cpu_mhz, a.memory_mb, a.disk_mb
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let what = w
+                    .resource_class
+                    .as_ref()
+                    .map_or("resources".to_string(), |c| format!("resource class {c:?}"));
+                let at = if w.resource_class.is_some() {
+                    format!("{path}.resource_class")
+                } else {
+                    format!("{path}.resources")
+                };
+                self.problem(
+                    &at,
+                    format!(
+                        "impossible {what}: asks {} MHz, {} MB, {} MB disk, which fits no node ({shown})",
+                        ask.cpu_mhz, ask.memory_mb, ask.disk_mb
+                    ),
+                );
+            }
+            if usable.is_empty() && !w.datacenters.is_empty() {
+                self.problem(
+                    &format!("{path}.datacenters"),
+                    "no node pool is in these datacenters",
+                );
+            }
+            let arrivals = self.arrivals(&format!("{path}.arrivals"), &w.arrivals, pools);
+            let duration = match (&w.duration, &arrivals) {
+                (Some(d), _) => self.duration_dist(&format!("{path}.duration"), d),
+                (None, Arrivals::Trace(_)) => DurationDist::Constant(0),
+                (None, _) => {
+                    self.problem_at_key(
+                        &format!("{path}.name"),
+                        "needs a duration (e.g. duration: { exponential: { mean: 5m } })",
+                    );
+                    DurationDist::Constant(0)
+                }
+            };
+            let mut constraints = Vec::new();
+            let mut distinct_hosts = w.distinct_hosts;
+            for (k, c) in w.constraints.iter().enumerate() {
+                let cpath = format!("{path}.constraints[{k}]");
+                let operator = c.operator.as_deref().unwrap_or("=");
+                let Some(operand) = Operand::parse(operator) else {
+                    self.problem(
+                        &format!("{cpath}.operator"),
+                        format!("unknown constraint operator {operator:?} (=, !=, <, <=, >, >=, regexp, is_set, is_not_set, set_contains, set_contains_any, distinct_hosts)"),
+                    );
+                    continue;
+                };
+                if operand == Operand::DistinctHosts {
+                    distinct_hosts = true;
+                    continue;
+                }
+                let Some(attribute) = c.attribute.as_deref() else {
+                    self.problem_at_key(&cpath, "needs an attribute (e.g. ${node.class})");
+                    continue;
+                };
+                let value = c.value.as_ref().map_or("", |v| v.0.as_str());
+                match Constraint::new(attribute, operand, value) {
+                    Ok(c) => constraints.push(c),
+                    Err(e) => self.problem(&format!("{cpath}.value"), e),
+                }
+            }
+            let failure_rate = w.failure_rate.unwrap_or(0.0);
+            if !(0.0..=1.0).contains(&failure_rate) {
+                self.problem(&format!("{path}.failure_rate"), "must be between 0 and 1");
+            }
+            let max_parallel = w.max_parallel.unwrap_or(1);
+            if max_parallel == 0 {
+                self.problem(&format!("{path}.max_parallel"), "must be at least 1");
+            }
+            out.push(WorkloadConfig {
+                name: w.name.clone(),
+                job_type,
+                priority: priority.clamp(1, 100) as u8,
+                arrivals,
+                parallelism,
+                count,
+                resources: ask,
+                duration,
+                datacenters: w.datacenters.clone(),
+                node_pool,
+                constraints,
+                distinct_hosts,
+                failure_rate,
+                max_parallel,
+            });
+        }
+        out
+    }
+
+    fn count_dist(&mut self, path: &str, c: &CountFile) -> CountDist {
+        match c {
+            CountFile::Fixed(0) => {
+                self.problem(path, "must be at least 1");
+                CountDist::Fixed(1)
+            }
+            CountFile::Fixed(n) => CountDist::Fixed(*n),
+            CountFile::Dist(CountDistFile::Uniform { min, max }) => {
+                if *min == 0 || max < min {
+                    self.problem(
+                        path,
+                        format!("uniform needs 1 <= min <= max (got min {min}, max {max})"),
+                    );
+                }
+                CountDist::Uniform {
+                    min: *min,
+                    max: *max,
+                }
+            }
+            CountFile::Dist(CountDistFile::Weighted(options)) => {
+                if options.is_empty() {
+                    self.problem(path, "weighted needs at least one { value, weight }");
+                }
+                for (i, o) in options.iter().enumerate() {
+                    if o.value == 0 {
+                        self.problem(&format!("{path}.weighted[{i}].value"), "must be at least 1");
+                    }
+                    if !(o.weight.is_finite() && o.weight > 0.0) {
+                        self.problem(
+                            &format!("{path}.weighted[{i}].weight"),
+                            "must be a positive number",
+                        );
+                    }
+                }
+                CountDist::Weighted(options.iter().map(|o| (o.value, o.weight)).collect())
+            }
+        }
+    }
+
+    fn duration_dist(&mut self, path: &str, d: &DurationFile) -> DurationDist {
+        match d {
+            DurationFile::Plain(d) | DurationFile::Dist(DurationDistFile::Constant(d)) => {
+                DurationDist::Constant(d.0)
+            }
+            DurationFile::Dist(DurationDistFile::Exponential { mean }) => {
+                if mean.0 == 0 {
+                    self.problem(
+                        &format!("{path}.exponential.mean"),
+                        "must be longer than zero",
+                    );
+                }
+                DurationDist::Exponential {
+                    mean_ms: mean.0 as f64,
+                }
+            }
+            DurationFile::Dist(DurationDistFile::Lognormal { median, sigma }) => {
+                if median.0 == 0 {
+                    self.problem(
+                        &format!("{path}.lognormal.median"),
+                        "must be longer than zero",
+                    );
+                }
+                if !(sigma.is_finite() && *sigma >= 0.0 && *sigma <= 5.0) {
+                    self.problem(
+                        &format!("{path}.lognormal.sigma"),
+                        "must be between 0 and 5",
+                    );
+                }
+                DurationDist::Lognormal {
+                    median_ms: median.0 as f64,
+                    sigma: *sigma,
+                }
+            }
+            DurationFile::Dist(DurationDistFile::Uniform { min, max }) => {
+                if max.0 < min.0 {
+                    self.problem(
+                        &format!("{path}.uniform.max"),
+                        "must not be shorter than min",
+                    );
+                }
+                DurationDist::Uniform {
+                    min_ms: min.0,
+                    max_ms: max.0,
+                }
+            }
+            DurationFile::Dist(DurationDistFile::Empirical(values)) => {
+                if values.is_empty() {
+                    self.problem(&format!("{path}.empirical"), "needs at least one value");
+                }
+                DurationDist::Empirical(values.iter().map(|d| d.0).collect())
+            }
+        }
+    }
+
+    fn arrivals(&mut self, path: &str, a: &ArrivalsFile, _pools: &[PoolConfig]) -> Arrivals {
+        match a {
+            ArrivalsFile::Poisson(p) => {
+                if p.rate.0 <= 0.0 {
+                    self.problem(&format!("{path}.poisson.rate"), "must be more than zero");
+                }
+                Arrivals::Poisson {
+                    rate_per_hour: p.rate.0,
+                }
+            }
+            ArrivalsFile::At(times) => {
+                let mut t: Vec<u64> = times.iter().map(|d| d.0).collect();
+                t.sort_unstable();
+                Arrivals::At(t)
+            }
+            ArrivalsFile::Every(e) => {
+                let (interval, start) = match e {
+                    EveryFile::Interval(d) => (d.0, 0),
+                    EveryFile::Full(f) => (f.interval.0, f.start.map_or(0, |d| d.0)),
+                };
+                if interval == 0 {
+                    self.problem(
+                        &format!("{path}.every"),
+                        "interval must be longer than zero",
+                    );
+                }
+                Arrivals::Every {
+                    interval_ms: interval.max(1),
+                    start_ms: start,
+                }
+            }
+            ArrivalsFile::Diurnal(d) => {
+                if d.rates.len() != 24 {
+                    self.problem(
+                        &format!("{path}.diurnal.rates"),
+                        format!(
+                            "needs 24 rates, one per hour of the day (got {})",
+                            d.rates.len()
+                        ),
+                    );
+                }
+                Arrivals::Diurnal {
+                    rates_per_hour: d.rates.iter().map(|r| r.0).collect(),
+                }
+            }
+            ArrivalsFile::Trace(t) => {
+                let file = self.base_dir.join(&t.file);
+                match trace_csv::read(&file) {
+                    Ok(rows) => Arrivals::Trace(rows),
+                    Err(e) => {
+                        // Errors inside the CSV name the CSV's own line and column.
+                        let position = self.index.find(&format!("{path}.trace.file"));
+                        self.problems.push(Problem {
+                            file: self.file.clone(),
+                            position,
+                            message: format!("{path}.trace.file: {e}"),
+                        });
+                        Arrivals::Trace(Vec::new())
+                    }
+                }
+            }
+        }
+    }
+
+    fn drain_deadline(
+        &mut self,
+        path: &str,
+        deadline: Option<Dur>,
+        force: bool,
+        no_deadline: bool,
+        default_ms: u64,
+    ) -> DrainDeadline {
+        let given = [deadline.is_some(), force, no_deadline]
+            .iter()
+            .filter(|b| **b)
+            .count();
+        if given > 1 {
+            self.problem(path, "give at most one of deadline, force and no_deadline");
+        }
+        if let Some(d) = deadline {
+            if d.0 == 0 {
+                self.problem(
+                    &format!("{path}.deadline"),
+                    "must be longer than zero (use force: true to stop at once)",
+                );
+            }
+            return DrainDeadline::After(d.0);
+        }
+        if force {
+            DrainDeadline::Force
+        } else if no_deadline {
+            DrainDeadline::None
+        } else {
+            DrainDeadline::After(default_ms)
+        }
+    }
+
+    fn selector(&mut self, path: &str, name: Option<&str>) -> NodeSelector {
+        let name = name.unwrap_or("least_busy");
+        NodeSelector::parse(name).unwrap_or_else(|| {
+            self.problem(
+                path,
+                format!("unknown node selector {name:?} (least_busy, newest_create_index, oldest_create_index, empty, empty_ignore_system)"),
+            );
+            NodeSelector::LeastBusy
+        })
+    }
+
+    fn check_nodes(&mut self, path: &str, names: &[String], pools: &[PoolConfig]) {
+        if names.is_empty() {
+            self.problem(path, "needs at least one node name");
+        }
+        for (i, name) in names.iter().enumerate() {
+            let known_pool = name
+                .rsplit_once('-')
+                .filter(|(_, idx)| idx.parse::<u32>().is_ok())
+                .and_then(|(pool, _)| pools.iter().find(|p| p.name == pool));
+            if known_pool.is_none() {
+                self.problem(
+                    &format!("{path}[{i}]"),
+                    format!(
+                        "unknown node {name:?}: nodes are named <pool>-<index>, pools: {}",
+                        pool_names(pools)
+                    ),
+                );
+            }
+        }
+    }
+
+    fn check_pool(&mut self, path: &str, pool: &str, pools: &[PoolConfig]) {
+        if !pools.iter().any(|p| p.name == pool) {
+            self.problem(
+                path,
+                format!("unknown node pool {pool:?} (pools: {})", pool_names(pools)),
+            );
+        }
+    }
+
+    fn operations(&mut self, files: &[OperationFile], pools: &[PoolConfig]) -> Vec<Operation> {
+        let mut ops = Vec::new();
+        for (i, o) in files.iter().enumerate() {
+            let path = format!("operations[{i}]");
+            let given = [
+                o.node_drain.is_some(),
+                o.node_drain_disable.is_some(),
+                o.node_eligibility.is_some(),
+                o.scale_up.is_some(),
+                o.scale_down.is_some(),
+                o.node_fail.is_some(),
+            ]
+            .iter()
+            .filter(|b| **b)
+            .count();
+            if given != 1 {
+                self.problem(
+                    &path,
+                    "needs exactly one action: node_drain, node_drain_disable, node_eligibility, scale_up, scale_down or node_fail",
+                );
+                continue;
+            }
+            let action = if let Some(d) = &o.node_drain {
+                let p = format!("{path}.node_drain");
+                let target = match (&d.nodes, &d.pool) {
+                    (Some(nodes), None) => {
+                        self.check_nodes(&format!("{p}.nodes"), nodes, pools);
+                        NodeTarget::Names(nodes.clone())
+                    }
+                    (None, Some(pool)) => {
+                        self.check_pool(&format!("{p}.pool"), pool, pools);
+                        let count = d.count.unwrap_or(1);
+                        NodeTarget::Select {
+                            pool: pool.clone(),
+                            count,
+                            selector: self.selector(
+                                &format!("{p}.node_selector"),
+                                d.node_selector.as_deref(),
+                            ),
+                        }
+                    }
+                    _ => {
+                        self.problem(&p, "name the nodes (nodes: [linux-3]) or select them (pool, count, node_selector), not both");
+                        continue;
+                    }
+                };
+                let deadline =
+                    self.drain_deadline(&p, d.deadline, d.force, d.no_deadline, 3600 * SECOND_MS);
+                Action::NodeDrain {
+                    target,
+                    spec: DrainSpec {
+                        deadline,
+                        ignore_system: d.ignore_system,
+                    },
+                }
+            } else if let Some(d) = &o.node_drain_disable {
+                self.check_nodes(&format!("{path}.node_drain_disable.nodes"), &d.nodes, pools);
+                Action::NodeDrainDisable {
+                    nodes: d.nodes.clone(),
+                    keep_ineligible: d.keep_ineligible,
+                }
+            } else if let Some(e) = &o.node_eligibility {
+                let p = format!("{path}.node_eligibility");
+                self.check_nodes(&format!("{p}.nodes"), &e.nodes, pools);
+                let eligible = match (e.enable, e.disable) {
+                    (Some(true), None | Some(false)) | (None, Some(false)) => true,
+                    (None | Some(false), Some(true)) => false,
+                    _ => {
+                        self.problem(&p, "give enable: true or disable: true");
+                        true
+                    }
+                };
+                Action::NodeEligibility {
+                    nodes: e.nodes.clone(),
+                    eligible,
+                }
+            } else if let Some(s) = &o.scale_up {
+                self.check_pool(&format!("{path}.scale_up.pool"), &s.pool, pools);
+                if s.count == 0 {
+                    self.problem(&format!("{path}.scale_up.count"), "must be at least 1");
+                }
+                Action::ScaleUp {
+                    pool: s.pool.clone(),
+                    count: s.count,
+                }
+            } else if let Some(s) = &o.scale_down {
+                let p = format!("{path}.scale_down");
+                self.check_pool(&format!("{p}.pool"), &s.pool, pools);
+                if s.count == 0 {
+                    self.problem(&format!("{p}.count"), "must be at least 1");
+                }
+                let selector =
+                    self.selector(&format!("{p}.node_selector"), s.node_selector.as_deref());
+                let drain_deadline = match s.drain_deadline {
+                    Some(d) if d.0 == 0 => DrainDeadline::Force,
+                    Some(d) => DrainDeadline::After(d.0),
+                    None => DrainDeadline::After(3600 * SECOND_MS),
+                };
+                let heartbeat_timeout_ms = match &s.lifecycle_hook {
+                    None => None,
+                    Some(h) => {
+                        let t = h.heartbeat_timeout.map_or(3600 * SECOND_MS, |d| d.0);
+                        if !(30 * SECOND_MS..=7200 * SECOND_MS).contains(&t) {
+                            self.problem(
+                                &format!("{p}.lifecycle_hook.heartbeat_timeout"),
+                                format!(
+                                    "{} is outside what AWS allows for a lifecycle hook (30s to 2h)",
+                                    format_duration_ms(t)
+                                ),
+                            );
+                        }
+                        Some(t)
+                    }
+                };
+                Action::ScaleDown {
+                    pool: s.pool.clone(),
+                    count: s.count,
+                    selector,
+                    drain_deadline,
+                    heartbeat_timeout_ms,
+                }
+            } else if let Some(f) = &o.node_fail {
+                self.check_nodes(&format!("{path}.node_fail.nodes"), &f.nodes, pools);
+                Action::NodeFail {
+                    nodes: f.nodes.clone(),
+                }
+            } else {
+                continue;
+            };
+            ops.push(Operation {
+                at_ms: o.at.0,
+                action,
+            });
+        }
+        ops
+    }
+
+    fn autoscaler(&mut self, a: &AutoscalerFile, pools: &[PoolConfig]) -> Option<AutoscalerConfig> {
+        self.check_pool("autoscaler.pool", &a.pool, pools);
+        if a.min > a.max {
+            self.problem(
+                "autoscaler.max",
+                format!("max {} is below min {}", a.max, a.min),
+            );
+        }
+        let metric = AutoscalerMetric::parse(&a.check.metric).unwrap_or_else(|| {
+            self.problem(
+                "autoscaler.check.metric",
+                format!(
+                    "unknown metric {:?} (cpu_allocated_pct, memory_allocated_pct, pending_allocs)",
+                    a.check.metric
+                ),
+            );
+            AutoscalerMetric::CpuAllocatedPct
+        });
+        if !(a.check.target.is_finite() && a.check.target >= 0.0) {
+            self.problem("autoscaler.check.target", "must be a non-negative number");
+        }
+        let threshold = a.check.threshold.unwrap_or(0.01);
+        if !(threshold.is_finite() && threshold >= 0.0) {
+            self.problem(
+                "autoscaler.check.threshold",
+                "must be a non-negative number",
+            );
+        }
+        let interval = a.evaluation_interval.map_or(10 * SECOND_MS, |d| d.0);
+        if interval == 0 {
+            self.problem("autoscaler.evaluation_interval", "must be longer than zero");
+        }
+        let node_selector = self.selector(
+            "autoscaler.node_selector_strategy",
+            a.node_selector_strategy.as_deref(),
+        );
+        Some(AutoscalerConfig {
+            pool: a.pool.clone(),
+            min: a.min,
+            max: a.max,
+            evaluation_interval_ms: interval.max(1),
+            cooldown_ms: a.cooldown.map_or(300 * SECOND_MS, |d| d.0),
+            metric,
+            target: a.check.target,
+            threshold,
+            node_selector,
+            node_drain_deadline_ms: a.node_drain_deadline.map_or(900 * SECOND_MS, |d| d.0),
+        })
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'))
+}
+
+fn pool_names(pools: &[PoolConfig]) -> String {
+    pools
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

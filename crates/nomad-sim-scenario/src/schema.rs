@@ -1,0 +1,605 @@
+//! The scenario file's shape, as serde reads it. Unknown keys are rejected everywhere.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+use nomad_sim_core::time::parse_duration_ms;
+
+/// A Go duration string (`250ms`, `90s`, `1h30m`), in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dur(pub u64);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Dur;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration such as \"90s\", \"5m\" or \"1h30m\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Dur, E> {
+                parse_duration_ms(v).map(Dur).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dur, E> {
+                if v == 0 {
+                    Ok(Dur(0))
+                } else {
+                    Err(E::custom(format!(
+                        "duration {v} has no unit: write \"{v}s\", \"{v}m\" or \"{v}ms\""
+                    )))
+                }
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dur, E> {
+                if v < 0 {
+                    Err(E::custom(format!("negative duration {v}")))
+                } else {
+                    self.visit_u64(v as u64)
+                }
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dur, E> {
+                Err(E::custom(format!(
+                    "duration {v} has no unit: write e.g. \"{v}s\" or \"{v}m\""
+                )))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// A rate such as `300/h`, `5/m` or `0.5/s`, in arrivals per hour.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rate(pub f64);
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Rate;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a rate such as \"300/h\", \"5/m\" or \"0.5/s\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Rate, E> {
+                parse_rate_per_hour(v).map(Rate).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Rate, E> {
+                Err(E::custom(format!(
+                    "rate {v} has no unit: write \"{v}/h\", \"{v}/m\" or \"{v}/s\""
+                )))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Rate, E> {
+                Err(E::custom(format!(
+                    "rate {v} has no unit and must not be negative"
+                )))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Rate, E> {
+                Err(E::custom(format!(
+                    "rate {v} has no unit: write \"{v}/h\", \"{v}/m\" or \"{v}/s\""
+                )))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// Parses `N/h`, `N/m`, `N/s` or `N/d` into arrivals per hour.
+pub fn parse_rate_per_hour(text: &str) -> Result<f64, String> {
+    let Some((number, unit)) = text.trim().split_once('/') else {
+        return Err(format!(
+            "invalid rate {text:?}: expected a rate such as \"300/h\", \"5/m\" or \"0.5/s\""
+        ));
+    };
+    let n: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid rate {text:?}: {number:?} is not a number"))?;
+    if !n.is_finite() || n < 0.0 {
+        return Err(format!(
+            "invalid rate {text:?}: must be a non-negative number"
+        ));
+    }
+    let per_hour = match unit.trim() {
+        "s" | "sec" | "second" => 3600.0,
+        "m" | "min" | "minute" => 60.0,
+        "h" | "hour" => 1.0,
+        "d" | "day" => 1.0 / 24.0,
+        other => {
+            return Err(format!(
+                "invalid rate {text:?}: unknown unit {other:?} (use s, m, h or d)"
+            ))
+        }
+    };
+    Ok(n * per_hour)
+}
+
+/// A scalar written as a string, number or boolean (attribute and meta values).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScalarText(pub String);
+
+impl<'de> Deserialize<'de> for ScalarText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ScalarText;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// A Nomad version, which must be quoted (`"1.10"` unquoted would read as the number 1.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionText(pub String);
+
+impl<'de> Deserialize<'de> for VersionText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = VersionText;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a quoted Nomad version such as \"1.11\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<VersionText, E> {
+                Ok(VersionText(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<VersionText, E> {
+                Err(E::custom(format!(
+                    "nomad_version {v} must be quoted, e.g. \"1.10\" (unquoted, 1.10 reads as 1.1)"
+                )))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<VersionText, E> {
+                Err(E::custom(format!(
+                    "nomad_version {v} must be quoted, e.g. \"{v}.0\""
+                )))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// The whole scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    pub horizon: Dur,
+    #[serde(default)]
+    pub nomad_version: Option<VersionText>,
+    #[serde(default)]
+    pub scheduler: Option<SchedulerFile>,
+    pub node_pools: Vec<PoolFile>,
+    #[serde(default)]
+    pub resource_classes: BTreeMap<String, ResourcesFile>,
+    pub workloads: Vec<WorkloadFile>,
+    #[serde(default)]
+    pub operations: Vec<OperationFile>,
+    #[serde(default)]
+    pub autoscaler: Option<AutoscalerFile>,
+    #[serde(default)]
+    pub limits: Option<LimitsFile>,
+}
+
+/// `scheduler:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerFile {
+    #[serde(default)]
+    pub algorithm: Option<String>,
+}
+
+/// `limits:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsFile {
+    #[serde(default)]
+    pub max_allocations: Option<u64>,
+}
+
+/// `{ cpu, memory, disk }` in MHz, MB, MB.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcesFile {
+    #[serde(default)]
+    pub cpu: u64,
+    #[serde(default)]
+    pub memory: u64,
+    #[serde(default)]
+    pub disk: u64,
+}
+
+/// One entry of `node_pools:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolFile {
+    pub name: String,
+    pub count: u32,
+    #[serde(default)]
+    pub datacenter: Option<String>,
+    #[serde(default)]
+    pub node_class: Option<String>,
+    pub resources: ResourcesFile,
+    #[serde(default)]
+    pub reserved: Option<ResourcesFile>,
+    #[serde(default)]
+    pub boot_time: Option<Dur>,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, ScalarText>,
+    #[serde(default)]
+    pub meta: BTreeMap<String, ScalarText>,
+    #[serde(default)]
+    pub cost_per_hour: Option<f64>,
+}
+
+/// One entry of `workloads:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadFile {
+    pub name: String,
+    #[serde(default, rename = "type")]
+    pub job_type: Option<String>,
+    #[serde(default)]
+    pub priority: Option<i64>,
+    #[serde(with = "serde_yaml::with::singleton_map")]
+    pub arrivals: ArrivalsFile,
+    #[serde(default)]
+    pub parallelism: Option<CountFile>,
+    #[serde(default)]
+    pub count: Option<u32>,
+    #[serde(default)]
+    pub resource_class: Option<String>,
+    #[serde(default)]
+    pub resources: Option<ResourcesFile>,
+    #[serde(default)]
+    pub duration: Option<DurationFile>,
+    #[serde(default)]
+    pub datacenters: Vec<String>,
+    #[serde(default)]
+    pub node_pool: Option<String>,
+    #[serde(default)]
+    pub constraints: Vec<ConstraintFile>,
+    #[serde(default)]
+    pub distinct_hosts: bool,
+    #[serde(default)]
+    pub failure_rate: Option<f64>,
+    #[serde(default)]
+    pub max_parallel: Option<u32>,
+}
+
+/// `arrivals:`: exactly one of the processes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum ArrivalsFile {
+    /// `poisson: { rate: 300/h }`.
+    Poisson(PoissonFile),
+    /// `at: [10m, 2h]`.
+    At(Vec<Dur>),
+    /// `every: 30s` or `every: { interval: 30s, start: 5m }`.
+    Every(EveryFile),
+    /// `diurnal: { rates: [24 rates] }`.
+    Diurnal(DiurnalFile),
+    /// `trace: { file: arrivals.csv }`.
+    Trace(TraceFile),
+}
+
+/// `poisson:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoissonFile {
+    pub rate: Rate,
+}
+
+/// `every:`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum EveryFile {
+    /// `every: 30s`.
+    Interval(Dur),
+    /// `every: { interval: 30s, start: 5m }`.
+    Full(EveryFull),
+}
+
+/// `every: { interval, start }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EveryFull {
+    pub interval: Dur,
+    #[serde(default)]
+    pub start: Option<Dur>,
+}
+
+/// `diurnal:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiurnalFile {
+    /// One rate per hour of the day (24 entries), e.g. `[5/h, 5/h, ..., 300/h, ...]`.
+    pub rates: Vec<Rate>,
+}
+
+/// `trace:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceFile {
+    /// A CSV file, relative to the scenario file.
+    pub file: String,
+}
+
+/// `parallelism:` (or any count distribution): a number or one distribution.
+#[derive(Debug)]
+pub enum CountFile {
+    /// `parallelism: 4`.
+    Fixed(u32),
+    /// `parallelism: { uniform: { min, max } }` or `{ weighted: [...] }`.
+    Dist(CountDistFile),
+}
+
+impl<'de> Deserialize<'de> for CountFile {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CountFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a positive count, or { uniform: { min, max } }, or { weighted: [{ value, weight }, ...] }")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<CountFile, E> {
+                u32::try_from(v)
+                    .map(CountFile::Fixed)
+                    .map_err(|_| E::custom(format!("count {v} is too large")))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<CountFile, E> {
+                if v < 0 {
+                    Err(E::custom(format!("count {v} must not be negative")))
+                } else {
+                    self.visit_u64(v as u64)
+                }
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<CountFile, A::Error> {
+                CountDistFile::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(CountFile::Dist)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// A count distribution.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum CountDistFile {
+    /// Uniform on `min..=max`.
+    Uniform { min: u32, max: u32 },
+    /// Values with relative weights.
+    Weighted(Vec<WeightedFile>),
+}
+
+/// `{ value, weight }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightedFile {
+    pub value: u32,
+    pub weight: f64,
+}
+
+/// `duration:`: a duration string (constant) or one distribution.
+#[derive(Debug)]
+pub enum DurationFile {
+    /// `duration: 5m`.
+    Plain(Dur),
+    /// `duration: { exponential: { mean: 5m } }` and friends.
+    Dist(DurationDistFile),
+}
+
+impl<'de> Deserialize<'de> for DurationFile {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DurationFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration such as \"5m\", or one of { constant, exponential, lognormal, uniform, empirical }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DurationFile, E> {
+                parse_duration_ms(v)
+                    .map(|ms| DurationFile::Plain(Dur(ms)))
+                    .map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DurationFile, E> {
+                Err(E::custom(format!(
+                    "duration {v} has no unit: write \"{v}s\" or \"{v}m\""
+                )))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DurationFile, E> {
+                Err(E::custom(format!(
+                    "duration {v} has no unit and must not be negative"
+                )))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<DurationFile, E> {
+                Err(E::custom(format!(
+                    "duration {v} has no unit: write \"{v}s\" or \"{v}m\""
+                )))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<DurationFile, A::Error> {
+                DurationDistFile::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(DurationFile::Dist)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// A run-time distribution.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum DurationDistFile {
+    /// `constant: 5m`.
+    Constant(Dur),
+    /// `exponential: { mean: 5m }`.
+    Exponential { mean: Dur },
+    /// `lognormal: { median: 10m, sigma: 1.0 }`.
+    Lognormal { median: Dur, sigma: f64 },
+    /// `uniform: { min: 1m, max: 5m }`.
+    Uniform { min: Dur, max: Dur },
+    /// `empirical: [1m, 2m, 10m]`.
+    Empirical(Vec<Dur>),
+}
+
+/// One constraint, with Nomad's keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConstraintFile {
+    #[serde(default)]
+    pub attribute: Option<String>,
+    #[serde(default)]
+    pub operator: Option<String>,
+    #[serde(default)]
+    pub value: Option<ScalarText>,
+}
+
+/// One entry of `operations:`: `at` plus exactly one action.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationFile {
+    pub at: Dur,
+    #[serde(default)]
+    pub node_drain: Option<NodeDrainFile>,
+    #[serde(default)]
+    pub node_drain_disable: Option<NodeDrainDisableFile>,
+    #[serde(default)]
+    pub node_eligibility: Option<NodeEligibilityFile>,
+    #[serde(default)]
+    pub scale_up: Option<ScaleUpFile>,
+    #[serde(default)]
+    pub scale_down: Option<ScaleDownFile>,
+    #[serde(default)]
+    pub node_fail: Option<NodeFailFile>,
+}
+
+/// `node_drain:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeDrainFile {
+    #[serde(default)]
+    pub nodes: Option<Vec<String>>,
+    #[serde(default)]
+    pub pool: Option<String>,
+    #[serde(default)]
+    pub count: Option<u32>,
+    #[serde(default)]
+    pub node_selector: Option<String>,
+    #[serde(default)]
+    pub deadline: Option<Dur>,
+    #[serde(default)]
+    pub force: bool,
+    #[serde(default)]
+    pub no_deadline: bool,
+    #[serde(default)]
+    pub ignore_system: bool,
+    #[serde(default)]
+    pub keep_ineligible: bool,
+}
+
+/// `node_drain_disable:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeDrainDisableFile {
+    pub nodes: Vec<String>,
+    #[serde(default)]
+    pub keep_ineligible: bool,
+}
+
+/// `node_eligibility:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeEligibilityFile {
+    pub nodes: Vec<String>,
+    #[serde(default)]
+    pub enable: Option<bool>,
+    #[serde(default)]
+    pub disable: Option<bool>,
+}
+
+/// `scale_up:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleUpFile {
+    pub pool: String,
+    pub count: u32,
+}
+
+/// `scale_down:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleDownFile {
+    pub pool: String,
+    pub count: u32,
+    #[serde(default)]
+    pub node_selector: Option<String>,
+    #[serde(default)]
+    pub drain_deadline: Option<Dur>,
+    #[serde(default)]
+    pub lifecycle_hook: Option<LifecycleHookFile>,
+}
+
+/// `lifecycle_hook:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleHookFile {
+    #[serde(default)]
+    pub heartbeat_timeout: Option<Dur>,
+}
+
+/// `node_fail:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeFailFile {
+    pub nodes: Vec<String>,
+}
+
+/// `autoscaler:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscalerFile {
+    pub pool: String,
+    pub min: u32,
+    pub max: u32,
+    #[serde(default)]
+    pub evaluation_interval: Option<Dur>,
+    #[serde(default)]
+    pub cooldown: Option<Dur>,
+    pub check: CheckFile,
+    #[serde(default)]
+    pub node_selector_strategy: Option<String>,
+    #[serde(default)]
+    pub node_drain_deadline: Option<Dur>,
+}
+
+/// `check:` with the target-value strategy.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckFile {
+    pub metric: String,
+    pub target: f64,
+    #[serde(default)]
+    pub threshold: Option<f64>,
+}
