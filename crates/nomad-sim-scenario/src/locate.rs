@@ -162,7 +162,7 @@ mod tests {
             index.find("workloads[1].arrivals.poisson.rate"),
             Some(Position {
                 line: 6,
-                column: 36
+                column: 34
             })
         );
         // Unknown paths fall back to the nearest ancestor.
