@@ -37,11 +37,19 @@ impl Simulation {
                     if matches!(n.status, NodeStatus::Down | NodeStatus::Terminated) {
                         continue;
                     }
+                    // Nomad refuses to make a draining node eligible.
+                    if eligible && n.drain.is_some() {
+                        continue;
+                    }
                     n.eligibility = if eligible {
                         Eligibility::Eligible
                     } else {
                         Eligibility::Ineligible
                     };
+                    self.emit(|s| TraceEvent::NodeEligibility {
+                        node: s.node_name(node).to_string(),
+                        eligible,
+                    });
                     self.refresh_candidacy(node);
                 }
             }
@@ -212,6 +220,11 @@ impl Simulation {
         if !keep_ineligible {
             self.nodes[node.index()].eligibility = Eligibility::Eligible;
         }
+        let eligible = self.nodes[node.index()].eligibility == Eligibility::Eligible;
+        self.emit(|s| TraceEvent::NodeEligibility {
+            node: s.node_name(node).to_string(),
+            eligible,
+        });
         self.refresh_candidacy(node);
     }
 

@@ -39,6 +39,28 @@ mod uuid_kind {
     pub const EVAL: u8 = 3;
 }
 
+/// A job's status, as `nomad status` shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Nothing runs and an eval waits.
+    Pending,
+    /// Some alloc is live.
+    Running,
+    /// Everything is terminal.
+    Dead,
+}
+
+impl JobStatus {
+    /// Nomad's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Running => "running",
+            JobStatus::Dead => "dead",
+        }
+    }
+}
+
 /// A CircleCI job: one arrival, fanned out into `parallelism` Nomad jobs.
 #[derive(Clone, Debug)]
 pub struct CiJob {
@@ -230,8 +252,9 @@ impl Simulation {
         }
         for pool in 0..sim.config.pools.len() {
             for _ in 0..sim.config.pools[pool].count {
+                // Initial nodes turn ready at time zero, as events, so the trace shows them.
                 let node = sim.create_node(pool as u32);
-                sim.make_ready(node);
+                sim.queue.push(0, EventKind::NodeReady { node });
             }
         }
         for w in 0..sim.workloads.len() {
@@ -1295,6 +1318,19 @@ impl Simulation {
     /// The CircleCI jobs, in arrival order.
     pub fn ci_jobs(&self) -> &[CiJob] {
         &self.ci_jobs
+    }
+
+    /// The job's status as Nomad derives it: `running` while any alloc is live, `pending` while
+    /// an eval is pending or blocked, `dead` when everything is terminal.
+    pub fn job_status(&self, job: JobId) -> JobStatus {
+        let j = &self.jobs[job.index()];
+        if j.live > 0 {
+            JobStatus::Running
+        } else if j.open_evals > 0 || j.queued > 0 {
+            JobStatus::Pending
+        } else {
+            JobStatus::Dead
+        }
     }
 
     /// Allocations waiting for placement, across all jobs.

@@ -1,5 +1,8 @@
 //! Trace events: what happened, when, in the contract's names. The core hands them to a sink.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use serde::Serialize;
 
 use crate::placement::AllocMetric;
@@ -11,16 +14,26 @@ pub trait TraceSink {
     fn record(&mut self, t_ms: SimTime, event: &TraceEvent);
 }
 
-/// A sink that keeps every event in memory (for tests and embedders).
+/// A sink that keeps every event in memory; clones share the same buffer, so a test can hand
+/// one clone to the simulation and read the events through another.
 #[derive(Clone, Debug, Default)]
-pub struct VecSink {
-    /// The events, in order.
-    pub events: Vec<(SimTime, TraceEvent)>,
+pub struct SharedSink(pub Rc<RefCell<Vec<(SimTime, TraceEvent)>>>);
+
+impl SharedSink {
+    /// A new, empty buffer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A copy of the events recorded so far.
+    pub fn events(&self) -> Vec<(SimTime, TraceEvent)> {
+        self.0.borrow().clone()
+    }
 }
 
-impl TraceSink for VecSink {
+impl TraceSink for SharedSink {
     fn record(&mut self, t_ms: SimTime, event: &TraceEvent) {
-        self.events.push((t_ms, event.clone()));
+        self.0.borrow_mut().push((t_ms, event.clone()));
     }
 }
 
@@ -140,6 +153,13 @@ pub enum TraceEvent {
         node: String,
         /// True when it completed because the deadline passed.
         deadline_reached: bool,
+    },
+    /// A node's scheduling eligibility changed by an operator (not by a drain).
+    NodeEligibility {
+        /// Node name.
+        node: String,
+        /// Eligible after the change.
+        eligible: bool,
     },
     /// A node went down.
     NodeDown {

@@ -57,8 +57,15 @@ impl PathIndex {
 
 #[derive(Debug)]
 enum Frame {
-    Map { path: String, key: Option<String> },
-    Seq { path: String, index: usize },
+    Map {
+        path: String,
+        key: Option<String>,
+        first: bool,
+    },
+    Seq {
+        path: String,
+        index: usize,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -77,10 +84,14 @@ impl Builder {
                 *index += 1;
                 Some(p)
             }
-            Some(Frame::Map { path, key }) => match key.take() {
+            Some(Frame::Map { path, key, first }) => match key.take() {
                 None => {
-                    // This node is a key.
+                    // This node is a key. A block mapping starts where its first key does.
                     let k = scalar.unwrap_or("?").to_string();
+                    if *first {
+                        *first = false;
+                        self.positions.insert(path.clone(), position(mark));
+                    }
                     let full = join(path, &k);
                     self.positions.insert(format!("{full}#key"), position(mark));
                     *key = Some(k);
@@ -128,7 +139,11 @@ impl MarkedEventReceiver for Builder {
             Event::MappingStart(..) => {
                 let p = self.next_path(None, mark).unwrap_or_default();
                 self.positions.insert(p.clone(), position(mark));
-                self.stack.push(Frame::Map { path: p, key: None });
+                self.stack.push(Frame::Map {
+                    path: p,
+                    key: None,
+                    first: true,
+                });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 self.stack.pop();

@@ -1,0 +1,315 @@
+//! Checks that must hold for every run: of the cluster state, and of the trace against the contract.
+//!
+//! Both checks return a list of violations (empty when all is well), so property tests can
+//! print everything that went wrong with a shrunk input.
+
+use std::collections::BTreeMap;
+
+use crate::config::JobType;
+use crate::model::{ClientStatus, NodeStatus};
+use crate::ops::MIGRATE_MIN_HEALTHY_MS;
+use crate::resources::Resources;
+use crate::sim::Simulation;
+use crate::time::SimTime;
+use crate::trace::TraceEvent;
+
+/// Checks the cluster state now: no node over-committed, resource accounting consistent,
+/// live allocs only on nodes that are up, nothing on a terminated node.
+pub fn state_violations(sim: &Simulation) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut live_per_node: Vec<Resources> = vec![Resources::default(); sim.nodes().len()];
+    let mut live_count = vec![0usize; sim.nodes().len()];
+    for (i, a) in sim.allocs().iter().enumerate() {
+        let live = a.ended_ms.is_none();
+        if live == a.client.is_terminal() {
+            out.push(format!(
+                "alloc {i}: ended_ms and client status {:?} disagree",
+                a.client
+            ));
+        }
+        if live {
+            let ask = sim.jobs()[a.job.index()].ask;
+            live_per_node[a.node.index()] = live_per_node[a.node.index()].plus(ask);
+            live_count[a.node.index()] += 1;
+        }
+    }
+    for (i, n) in sim.nodes().iter().enumerate() {
+        if !n.allocatable.covers(n.used) {
+            out.push(format!(
+                "node {} over-committed: uses {:?} of {:?}",
+                n.name, n.used, n.allocatable
+            ));
+        }
+        if n.used != live_per_node[i] {
+            out.push(format!(
+                "node {}: used {:?} but its live allocs ask {:?}",
+                n.name, n.used, live_per_node[i]
+            ));
+        }
+        if n.allocs.len() != live_count[i] {
+            out.push(format!(
+                "node {}: lists {} allocs but {} are live on it",
+                n.name,
+                n.allocs.len(),
+                live_count[i]
+            ));
+        }
+        if matches!(n.status, NodeStatus::Down | NodeStatus::Terminated) && live_count[i] > 0 {
+            out.push(format!(
+                "node {} is {:?} but holds {} live allocs",
+                n.name, n.status, live_count[i]
+            ));
+        }
+    }
+    for (j, job) in sim.jobs().iter().enumerate() {
+        let total = job.queued + job.live + job.complete + job.failed + job.lost;
+        if total < job.count {
+            out.push(format!(
+                "job {j}: {} slots accounted for, count is {}",
+                total, job.count
+            ));
+        }
+    }
+    out
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct NodeView {
+    ready: bool,
+    eligible: bool,
+    draining: bool,
+    deadline_ms: Option<SimTime>,
+    no_deadline: bool,
+    gone: bool,
+}
+
+#[derive(Clone, Debug)]
+struct AllocView {
+    job: String,
+    node: String,
+    placed_ms: SimTime,
+    ended: bool,
+}
+
+/// Replays a trace and checks Nomad's drain and placement rules against it:
+/// placements only on ready, eligible, non-draining nodes; batch allocs on a draining node
+/// stopped only at (or after) the deadline; drains complete no later than their deadline;
+/// a drain without deadline stops nothing; service migrations respect `max_parallel`;
+/// every alloc is placed once and ends at most once; the report's counts match the trace.
+pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut nodes: BTreeMap<String, NodeView> = BTreeMap::new();
+    let mut allocs: BTreeMap<String, AllocView> = BTreeMap::new();
+    let mut last_t = 0;
+    let mut ended = [0u64; 4];
+    let job_types: BTreeMap<&str, (JobType, u32, u32)> = sim
+        .config()
+        .workloads
+        .iter()
+        .map(|w| {
+            (
+                w.name.as_str(),
+                (w.job_type, w.count, w.max_parallel.max(1)),
+            )
+        })
+        .collect();
+    let workload_of = |job: &str| -> Option<(JobType, u32, u32)> {
+        job_types
+            .iter()
+            .filter(|(name, _)| job.starts_with(&format!("{name}-")))
+            .max_by_key(|(name, _)| name.len())
+            .map(|(_, v)| *v)
+    };
+    for (t, ev) in events {
+        if *t < last_t {
+            out.push(format!("t={t}: trace goes back in time from {last_t}"));
+        }
+        last_t = *t;
+        match ev {
+            TraceEvent::NodeReady { node } => {
+                let v = nodes.entry(node.clone()).or_default();
+                v.ready = true;
+                v.eligible = true;
+            }
+            TraceEvent::NodeEligibility { node, eligible } => {
+                let v = nodes.entry(node.clone()).or_default();
+                v.eligible = *eligible;
+                v.draining = false;
+            }
+            TraceEvent::NodeDrainStarted { node, deadline_ms } => {
+                let v = nodes.entry(node.clone()).or_default();
+                v.draining = true;
+                v.eligible = false;
+                v.deadline_ms = *deadline_ms;
+                v.no_deadline = deadline_ms.is_none();
+            }
+            TraceEvent::NodeDrainComplete {
+                node,
+                deadline_reached,
+            } => {
+                let v = nodes.entry(node.clone()).or_default();
+                if let Some(d) = v.deadline_ms {
+                    if *t > d {
+                        out.push(format!(
+                            "t={t}: drain of {node} completed after its deadline {d}"
+                        ));
+                    }
+                    if *deadline_reached && *t < d {
+                        out.push(format!(
+                            "t={t}: drain of {node} says deadline reached before {d}"
+                        ));
+                    }
+                }
+                v.draining = false;
+                if v.eligible {
+                    out.push(format!("t={t}: {node} eligible after its drain"));
+                }
+            }
+            TraceEvent::NodeDown { node } | TraceEvent::NodeTerminated { node } => {
+                let v = nodes.entry(node.clone()).or_default();
+                v.gone = true;
+                v.ready = false;
+                v.draining = false;
+                let still: Vec<&String> = allocs
+                    .iter()
+                    .filter(|(_, a)| !a.ended && &a.node == node)
+                    .map(|(id, _)| id)
+                    .collect();
+                if !still.is_empty() {
+                    out.push(format!(
+                        "t={t}: {node} went away holding live allocs {still:?}"
+                    ));
+                }
+            }
+            TraceEvent::AllocPlaced {
+                job, alloc, node, ..
+            } => {
+                let v = nodes.get(node).copied().unwrap_or_default();
+                let schedulable = v.ready && v.eligible && !v.draining && !v.gone;
+                if !schedulable {
+                    out.push(format!(
+                        "t={t}: {alloc} placed on {node}, which is not schedulable ({v:?})"
+                    ));
+                }
+                if allocs.contains_key(alloc) {
+                    out.push(format!("t={t}: {alloc} placed twice"));
+                }
+                allocs.insert(
+                    alloc.clone(),
+                    AllocView {
+                        job: job.clone(),
+                        node: node.clone(),
+                        placed_ms: *t,
+                        ended: false,
+                    },
+                );
+            }
+            TraceEvent::AllocCompleted { alloc, .. }
+            | TraceEvent::AllocFailed { alloc, .. }
+            | TraceEvent::AllocLost { alloc, .. }
+            | TraceEvent::AllocStopped { alloc, .. } => {
+                let kind = match ev {
+                    TraceEvent::AllocCompleted { .. } => 0,
+                    TraceEvent::AllocFailed { .. } => 1,
+                    TraceEvent::AllocStopped { .. } => 2,
+                    _ => 3,
+                };
+                ended[kind] += 1;
+                match allocs.get(alloc).cloned() {
+                    None => out.push(format!("t={t}: {alloc} ended without being placed")),
+                    Some(a) if a.ended => out.push(format!("t={t}: {alloc} ended twice")),
+                    Some(a) => {
+                        if let TraceEvent::AllocStopped {
+                            reason, node, job, ..
+                        } = ev
+                        {
+                            let v = nodes.get(node).copied().unwrap_or_default();
+                            let wl = workload_of(job);
+                            if v.no_deadline && reason != "migrate" {
+                                out.push(format!(
+                                    "t={t}: {alloc} stopped ({reason}) by a drain without deadline"
+                                ));
+                            }
+                            if reason == "drain_deadline" {
+                                if let Some(d) = v.deadline_ms {
+                                    if *t < d {
+                                        out.push(format!(
+                                            "t={t}: {alloc} stopped before the drain deadline {d}"
+                                        ));
+                                    }
+                                }
+                            }
+                            if reason == "migrate" {
+                                match wl {
+                                    Some((JobType::Service, count, max_parallel)) => {
+                                        // Healthy allocs of the job before this stop.
+                                        let healthy = allocs
+                                            .values()
+                                            .filter(|b| {
+                                                !b.ended
+                                                    && b.job == a.job
+                                                    && b.placed_ms + MIGRATE_MIN_HEALTHY_MS <= *t
+                                            })
+                                            .count()
+                                            as i64;
+                                        if healthy - 1 < i64::from(count) - i64::from(max_parallel)
+                                        {
+                                            out.push(format!(
+                                                "t={t}: migrating {alloc} leaves {} healthy of {count} (max_parallel {max_parallel})",
+                                                healthy - 1
+                                            ));
+                                        }
+                                    }
+                                    _ => out.push(format!(
+                                        "t={t}: {alloc} of a non-service job migrated early"
+                                    )),
+                                }
+                            }
+                        }
+                        allocs.get_mut(alloc).expect("present").ended = true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // Every alloc the trace saw placed and not ended must be live in the state, and vice versa.
+    let live_in_trace = allocs.values().filter(|a| !a.ended).count();
+    let live_in_state = sim
+        .allocs()
+        .iter()
+        .filter(|a| !a.client.is_terminal())
+        .count();
+    if live_in_trace != live_in_state {
+        out.push(format!(
+            "trace leaves {live_in_trace} allocs live, the state has {live_in_state}"
+        ));
+    }
+    let report = sim.report();
+    let c = report.allocations;
+    if allocs.len() as u64 != c.placed {
+        out.push(format!(
+            "trace placed {} allocs, report says {}",
+            allocs.len(),
+            c.placed
+        ));
+    }
+    if [c.completed, c.failed, c.stopped, c.lost] != ended {
+        out.push(format!(
+            "trace ends (completed, failed, stopped, lost) = {ended:?}, report says {:?}",
+            [c.completed, c.failed, c.stopped, c.lost]
+        ));
+    }
+    let lost_in_state = sim
+        .allocs()
+        .iter()
+        .filter(|a| a.client == ClientStatus::Lost)
+        .count() as u64;
+    if lost_in_state != c.lost {
+        out.push(format!(
+            "state has {lost_in_state} lost allocs, report says {}",
+            c.lost
+        ));
+    }
+    out
+}

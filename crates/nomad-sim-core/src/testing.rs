@@ -1,0 +1,282 @@
+//! Proptest strategies for clusters, workloads and operation timelines (feature `testing`).
+//!
+//! Embed these in your own property tests to check a drain or scale-down procedure against
+//! the simulator, then check [`crate::invariants`] on the result. See `docs/property-testing.md`.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+use crate::config::{
+    Action, Arrivals, CountDist, DrainDeadline, DrainSpec, DurationDist, JobType, Limits,
+    NodeSelector, NodeTarget, NomadVersion, Operation, PoolConfig, SimConfig, WorkloadConfig,
+};
+use crate::resources::Resources;
+use crate::time::{SimTime, HOUR_MS, MINUTE_MS};
+use crate::Algorithm;
+
+/// How many proptest cases to run: `NOMAD_SIM_PROPTEST_CASES`, else `PROPTEST_CASES`, else `default`.
+pub fn cases(default: u32) -> u32 {
+    ["NOMAD_SIM_PROPTEST_CASES", "PROPTEST_CASES"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().and_then(|v| v.parse().ok()))
+        .unwrap_or(default)
+}
+
+/// A pool of `count` identical nodes named `<name>-<i>`.
+pub fn pool(name: &str, count: u32, cpu_mhz: u64, memory_mb: u64) -> PoolConfig {
+    PoolConfig {
+        name: name.to_string(),
+        count,
+        datacenter: "dc1".to_string(),
+        node_class: "linux-64bit".to_string(),
+        resources: Resources::new(cpu_mhz, memory_mb, 100_000),
+        reserved: Resources::default(),
+        boot_time_ms: 0,
+        attributes: BTreeMap::new(),
+        meta: BTreeMap::new(),
+        cost_per_hour: 0.0,
+    }
+}
+
+/// A batch workload with the given arrivals, ask and run times.
+pub fn batch_workload(
+    name: &str,
+    arrivals: Arrivals,
+    ask: Resources,
+    duration: DurationDist,
+) -> WorkloadConfig {
+    WorkloadConfig {
+        name: name.to_string(),
+        job_type: JobType::Batch,
+        priority: 50,
+        arrivals,
+        parallelism: CountDist::Fixed(1),
+        count: 1,
+        resources: ask,
+        duration,
+        datacenters: Vec::new(),
+        node_pool: None,
+        constraints: Vec::new(),
+        distinct_hosts: false,
+        failure_rate: 0.0,
+        max_parallel: 1,
+    }
+}
+
+/// A configuration with defaults for everything but the cluster and the workloads.
+pub fn config(
+    seed: u64,
+    horizon_ms: SimTime,
+    pools: Vec<PoolConfig>,
+    workloads: Vec<WorkloadConfig>,
+) -> SimConfig {
+    SimConfig {
+        name: "test".to_string(),
+        seed,
+        horizon_ms,
+        nomad_version: NomadVersion::NEWEST,
+        algorithm: Algorithm::Binpack,
+        pools,
+        workloads,
+        operations: Vec::new(),
+        autoscaler: None,
+        limits: Limits::default(),
+    }
+}
+
+/// One to three pools of one to six nodes, of assorted sizes.
+pub fn arb_pools() -> impl Strategy<Value = Vec<PoolConfig>> {
+    prop::collection::vec((1u32..=6, 2u64..=16, 2u64..=32, 0u64..=2), 1..=3).prop_map(|specs| {
+        specs
+            .into_iter()
+            .enumerate()
+            .map(|(i, (count, vcpu, gb, boot_min))| {
+                let mut p = pool(&format!("p{i}"), count, vcpu * 1024, gb * 1024);
+                p.reserved = Resources::new(256, 512, 0);
+                p.boot_time_ms = boot_min * MINUTE_MS;
+                p
+            })
+            .collect()
+    })
+}
+
+/// One to three workloads: batch and service, fan-out, counts, failures, distinct hosts.
+pub fn arb_workloads() -> impl Strategy<Value = Vec<WorkloadConfig>> {
+    let one = (
+        prop_oneof![3 => Just(JobType::Batch), 1 => Just(JobType::Service)],
+        5.0f64..120.0,
+        1u32..=3,
+        1u32..=3,
+        (1u64..=4, 1u64..=8),
+        1u64..=40,
+        prop_oneof![3 => Just(0.0), 1 => 0.05f64..0.3],
+        any::<bool>(),
+        1u32..=2,
+        prop_oneof![Just(50u8), Just(70u8)],
+    );
+    prop::collection::vec(one, 1..=3).prop_map(|specs| {
+        specs
+            .into_iter()
+            .enumerate()
+            .map(
+                |(
+                    i,
+                    (
+                        job_type,
+                        rate,
+                        count,
+                        parallelism,
+                        (vcpu, gb),
+                        mean_min,
+                        failure_rate,
+                        distinct,
+                        max_parallel,
+                        priority,
+                    ),
+                )| {
+                    let arrivals = if job_type == JobType::Service {
+                        Arrivals::At(vec![0, 10 * MINUTE_MS])
+                    } else {
+                        Arrivals::Poisson {
+                            rate_per_hour: rate,
+                        }
+                    };
+                    let mut w = batch_workload(
+                        &format!("w{i}"),
+                        arrivals,
+                        Resources::new(vcpu * 1024, gb * 1024, 0),
+                        DurationDist::Exponential {
+                            mean_ms: (mean_min * MINUTE_MS) as f64,
+                        },
+                    );
+                    w.job_type = job_type;
+                    w.count = if job_type == JobType::Service {
+                        count + 1
+                    } else {
+                        count
+                    };
+                    w.parallelism = CountDist::Uniform {
+                        min: 1,
+                        max: parallelism,
+                    };
+                    w.failure_rate = failure_rate;
+                    w.distinct_hosts = distinct;
+                    w.max_parallel = max_parallel;
+                    w.priority = priority;
+                    w
+                },
+            )
+            .collect()
+    })
+}
+
+/// How a generated drain ends.
+pub fn arb_deadline() -> impl Strategy<Value = DrainDeadline> {
+    prop_oneof![
+        3 => (1u64..=90).prop_map(|m| DrainDeadline::After(m * MINUTE_MS)),
+        1 => Just(DrainDeadline::Force),
+        1 => Just(DrainDeadline::None),
+    ]
+}
+
+/// A node selector strategy.
+pub fn arb_selector() -> impl Strategy<Value = NodeSelector> {
+    prop_oneof![
+        Just(NodeSelector::LeastBusy),
+        Just(NodeSelector::NewestCreateIndex),
+        Just(NodeSelector::OldestCreateIndex),
+        Just(NodeSelector::Empty),
+        Just(NodeSelector::EmptyIgnoreSystem),
+    ]
+}
+
+/// Up to eight operations within `horizon_ms` on the pools' initial nodes.
+pub fn arb_operations(
+    pools: &[PoolConfig],
+    horizon_ms: SimTime,
+) -> impl Strategy<Value = Vec<Operation>> {
+    let names: Vec<String> = pools
+        .iter()
+        .flat_map(|p| (0..p.count).map(move |i| format!("{}-{i}", p.name)))
+        .collect();
+    let pool_names: Vec<String> = pools.iter().map(|p| p.name.clone()).collect();
+    let node = prop::sample::select(names);
+    let pool_name = prop::sample::select(pool_names);
+    let action = prop_oneof![
+        4 => (prop::collection::vec(node.clone(), 1..=2), arb_deadline(), any::<bool>()).prop_map(
+            |(nodes, deadline, ignore_system)| Action::NodeDrain {
+                target: NodeTarget::Names(nodes),
+                spec: DrainSpec { deadline, ignore_system },
+            }
+        ),
+        1 => (prop::collection::vec(node.clone(), 1..=2), any::<bool>()).prop_map(|(nodes, keep_ineligible)| {
+            Action::NodeDrainDisable { nodes, keep_ineligible }
+        }),
+        1 => (prop::collection::vec(node.clone(), 1..=2), any::<bool>())
+            .prop_map(|(nodes, eligible)| Action::NodeEligibility { nodes, eligible }),
+        2 => (pool_name.clone(), 1u32..=3).prop_map(|(pool, count)| Action::ScaleUp { pool, count }),
+        3 => (
+            pool_name,
+            1u32..=3,
+            arb_selector(),
+            arb_deadline(),
+            prop::option::of((1u64..=120).prop_map(|m| m * MINUTE_MS))
+        )
+            .prop_map(|(pool, count, selector, drain_deadline, heartbeat_timeout_ms)| Action::ScaleDown {
+                pool,
+                count,
+                selector,
+                drain_deadline,
+                heartbeat_timeout_ms,
+            }),
+        1 => prop::collection::vec(node, 1..=1).prop_map(|nodes| Action::NodeFail { nodes }),
+    ];
+    prop::collection::vec((0..horizon_ms, action), 0..=8).prop_map(|mut ops| {
+        ops.sort_by_key(|(t, _)| *t);
+        ops.into_iter()
+            .map(|(at_ms, action)| Operation { at_ms, action })
+            .collect()
+    })
+}
+
+/// A whole configuration: cluster, workloads, timeline, seed, algorithm and version.
+pub fn arb_config() -> impl Strategy<Value = SimConfig> {
+    (
+        arb_pools(),
+        arb_workloads(),
+        any::<u64>(),
+        1u64..=4,
+        prop_oneof![Just(Algorithm::Binpack), Just(Algorithm::Spread)],
+        prop_oneof![
+            Just(NomadVersion {
+                major: 1,
+                minor: 10,
+                patch: 5
+            }),
+            Just(NomadVersion::NEWEST)
+        ],
+    )
+        .prop_flat_map(|(pools, workloads, seed, hours, algorithm, version)| {
+            let horizon = hours * HOUR_MS;
+            let ops = arb_operations(&pools, horizon);
+            (
+                Just(pools),
+                Just(workloads),
+                Just(seed),
+                Just(horizon),
+                Just(algorithm),
+                Just(version),
+                ops,
+            )
+        })
+        .prop_map(
+            |(pools, workloads, seed, horizon, algorithm, version, operations)| {
+                let mut c = config(seed, horizon, pools, workloads);
+                c.algorithm = algorithm;
+                c.nomad_version = version;
+                c.operations = operations;
+                c
+            },
+        )
+}

@@ -1,0 +1,89 @@
+//! Determinism: the same configuration and seed give the same trace and report, every time.
+
+use nomad_sim_core::config::{Arrivals, CountDist, DurationDist};
+use nomad_sim_core::testing::{batch_workload, config, pool};
+use nomad_sim_core::time::{HOUR_MS, MINUTE_MS};
+use nomad_sim_core::trace::SharedSink;
+use nomad_sim_core::{Resources, SimConfig, Simulation};
+
+fn busy_config(seed: u64) -> SimConfig {
+    let mut w = batch_workload(
+        "ci",
+        Arrivals::Poisson {
+            rate_per_hour: 400.0,
+        },
+        Resources::new(2048, 4096, 0),
+        DurationDist::Lognormal {
+            median_ms: (6 * MINUTE_MS) as f64,
+            sigma: 0.8,
+        },
+    );
+    w.parallelism = CountDist::Weighted(vec![(1, 3.0), (4, 1.0)]);
+    w.count = 2;
+    config(
+        seed,
+        6 * HOUR_MS,
+        vec![pool("linux", 8, 16_000, 32_768)],
+        vec![w],
+    )
+}
+
+fn run(c: SimConfig) -> (String, String) {
+    let sink = SharedSink::new();
+    let mut sim = Simulation::new(c);
+    sim.set_trace_sink(Box::new(sink.clone()));
+    sim.run();
+    let trace: Vec<String> = sink
+        .events()
+        .iter()
+        .map(|(t, e)| format!("{t} {}", serde_json::to_string(e).unwrap()))
+        .collect();
+    (
+        trace.join("\n"),
+        serde_json::to_string(&sim.report()).unwrap(),
+    )
+}
+
+#[test]
+fn same_seed_same_trace_and_report() {
+    let (trace_a, report_a) = run(busy_config(7));
+    let (trace_b, report_b) = run(busy_config(7));
+    assert!(trace_a.len() > 10_000, "the run should be busy");
+    assert_eq!(trace_a, trace_b);
+    assert_eq!(report_a, report_b);
+}
+
+#[test]
+fn another_seed_another_run() {
+    let (trace_a, _) = run(busy_config(7));
+    let (trace_b, _) = run(busy_config(8));
+    assert_ne!(trace_a, trace_b);
+}
+
+#[test]
+fn tracing_does_not_change_the_run() {
+    let (_, traced) = run(busy_config(9));
+    let mut sim = Simulation::new(busy_config(9));
+    sim.run();
+    assert_eq!(traced, serde_json::to_string(&sim.report()).unwrap());
+}
+
+#[test]
+fn adding_a_workload_keeps_the_others_arrivals() {
+    // Each workload draws from its own stream: a second workload does not move the first's arrivals.
+    let base = busy_config(3);
+    let mut extended = base.clone();
+    let mut other = extended.workloads[0].clone();
+    other.name = "other".to_string();
+    extended.workloads.push(other);
+    let submissions = |c: SimConfig| {
+        let mut sim = Simulation::new(c);
+        sim.run();
+        sim.jobs()
+            .iter()
+            .filter(|j| j.workload == 0)
+            .map(|j| j.submit_ms)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(submissions(base), submissions(extended));
+}

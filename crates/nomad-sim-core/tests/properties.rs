@@ -1,0 +1,85 @@
+//! Property tests over random clusters, workloads and operation timelines (drains, scale-down,
+//! failures). CI runs a bounded number of cases; set NOMAD_SIM_PROPTEST_CASES for more.
+
+use proptest::prelude::*;
+
+use nomad_sim_core::config::{Action, DrainDeadline, NodeSelector};
+use nomad_sim_core::invariants::{state_violations, trace_violations};
+use nomad_sim_core::model::NodeStatus;
+use nomad_sim_core::testing::{arb_config, cases};
+use nomad_sim_core::time::{HOUR_MS, MINUTE_MS};
+use nomad_sim_core::trace::{SharedSink, TraceEvent};
+use nomad_sim_core::{SimConfig, Simulation};
+
+/// Runs the configuration in steps, checking the state after each, then checks the trace.
+fn run_checked(config: SimConfig) -> Result<(Simulation, Vec<(u64, TraceEvent)>), TestCaseError> {
+    let sink = SharedSink::new();
+    let mut sim = Simulation::new(config);
+    sim.set_trace_sink(Box::new(sink.clone()));
+    let mut t = 0;
+    loop {
+        let done = sim.run_until(t);
+        let v = state_violations(&sim);
+        prop_assert!(v.is_empty(), "state at t={t}: {v:#?}");
+        if done {
+            break;
+        }
+        t += 10 * MINUTE_MS;
+        prop_assert!(t < 2_000 * HOUR_MS, "the run does not end");
+    }
+    let events = sink.events();
+    let v = trace_violations(&sim, &events);
+    prop_assert!(v.is_empty(), "trace: {v:#?}");
+    Ok((sim, events))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(48), max_shrink_iters: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn drains_scale_downs_and_failures_keep_nomads_rules(config in arb_config()) {
+        let (sim, events) = run_checked(config.clone())?;
+        // Every allocation ends in exactly one terminal state or is still live.
+        let r = sim.report();
+        let a = r.allocations;
+        let live = sim.allocs().iter().filter(|x| x.ended_ms.is_none()).count() as u64;
+        prop_assert_eq!(a.placed, a.completed + a.failed + a.stopped + a.lost + live);
+        // With nothing left to run, nothing is live at the end.
+        prop_assert_eq!(live, 0);
+        // A terminated node holds nothing; a node that finished a drain stays ineligible.
+        for n in sim.nodes() {
+            if n.status == NodeStatus::Terminated {
+                prop_assert!(n.allocs.is_empty());
+            }
+        }
+        // Scale-down with `empty` never loses work to a terminated node.
+        let empty_only = config.operations.iter().all(|o| match &o.action {
+            Action::ScaleDown { selector, .. } => matches!(selector, NodeSelector::Empty | NodeSelector::EmptyIgnoreSystem),
+            Action::NodeFail { .. } => false,
+            _ => true,
+        });
+        if empty_only {
+            let lost = events.iter().filter(|(_, e)| matches!(e, TraceEvent::AllocLost { .. })).count();
+            prop_assert_eq!(lost, 0);
+        }
+        // Same seed, same trace.
+        let (_, again) = run_checked(config)?;
+        prop_assert_eq!(events, again);
+    }
+
+    #[test]
+    fn a_drain_without_deadline_stops_no_batch_work(mut config in arb_config()) {
+        for op in &mut config.operations {
+            if let Action::NodeDrain { spec, .. } = &mut op.action {
+                spec.deadline = DrainDeadline::None;
+            }
+        }
+        config.operations.retain(|o| matches!(o.action, Action::NodeDrain { .. }));
+        let (_, events) = run_checked(config)?;
+        for (t, e) in &events {
+            if let TraceEvent::AllocStopped { reason, alloc, .. } = e {
+                prop_assert_eq!(reason.as_str(), "migrate", "t={}: {} stopped", t, alloc);
+            }
+        }
+    }
+}
