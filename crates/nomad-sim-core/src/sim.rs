@@ -660,6 +660,25 @@ impl Simulation {
         let bucket = self.bucket_of(job);
         if from_bucket {
             self.buckets[bucket as usize].in_broker = false;
+            // Other evals woken at the same moment may have taken the room: check the dirty
+            // nodes before paying for a scan, and go back to waiting quietly if none fits.
+            let dirty = std::mem::take(&mut self.buckets[bucket as usize].dirty);
+            let still: Vec<NodeId> = dirty
+                .into_iter()
+                .filter(|&n| self.bucket_fits(bucket, n))
+                .collect();
+            let Some(&node) = still.first() else {
+                self.evals[eval.index()].status = EvalStatus::Blocked;
+                self.buckets[bucket as usize].queue.push_front(eval);
+                self.waiting_buckets.insert(bucket);
+                return;
+            };
+            self.buckets[bucket as usize].dirty = still;
+            self.emit(|s| TraceEvent::EvalUnblocked {
+                job: s.job_name(job),
+                eval: s.eval_uuid(eval),
+                node: s.node_name(node).to_string(),
+            });
         }
         if self.jobs[job.index()].queued == 0 {
             self.complete_eval(eval);
@@ -743,12 +762,12 @@ impl Simulation {
             .collect();
         let wake = still.first().copied();
         self.buckets[b].dirty = still;
-        if let Some(node) = wake {
-            self.wake_head(bucket, node);
+        if wake.is_some() {
+            self.wake_head(bucket);
         }
     }
 
-    fn wake_head(&mut self, bucket: u32, node: NodeId) {
+    fn wake_head(&mut self, bucket: u32) {
         let b = &mut self.buckets[bucket as usize];
         if b.in_broker {
             return;
@@ -761,12 +780,6 @@ impl Simulation {
         }
         b.in_broker = true;
         self.evals[eval.index()].status = EvalStatus::Pending;
-        let job = self.evals[eval.index()].job;
-        self.emit(|s| TraceEvent::EvalUnblocked {
-            job: s.job_name(job),
-            eval: s.eval_uuid(eval),
-            node: s.node_name(node).to_string(),
-        });
         self.enqueue_eval(eval, true);
     }
 
@@ -806,7 +819,7 @@ impl Simulation {
                 if !b.dirty.contains(&node) {
                     b.dirty.push(node);
                 }
-                self.wake_head(bucket, node);
+                self.wake_head(bucket);
             }
         }
     }

@@ -34,7 +34,7 @@ fn run_checked(config: SimConfig) -> Result<(Simulation, Vec<(u64, TraceEvent)>)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(48), max_shrink_iters: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(128), max_shrink_iters: 200, ..ProptestConfig::default() })]
 
     #[test]
     fn drains_scale_downs_and_failures_keep_nomads_rules(config in arb_config()) {

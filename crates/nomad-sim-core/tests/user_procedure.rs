@@ -10,7 +10,7 @@ use nomad_sim_core::Simulation;
 use proptest::prelude::*;
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(16)))]
+    #![proptest_config(ProptestConfig::with_cases(cases(64)))]
 
     /// Our nightly procedure: drain the first node of each pool with a 30-minute deadline.
     #[test]
