@@ -481,7 +481,10 @@ impl Builder {
                     ),
                 );
             }
-            if usable.is_empty() && !w.datacenters.is_empty() {
+            let pool_known = node_pool
+                .as_ref()
+                .is_none_or(|n| pools.iter().any(|p| &p.name == n));
+            if usable.is_empty() && !w.datacenters.is_empty() && pool_known {
                 self.problem(
                     &format!("{path}.datacenters"),
                     "no node pool is in these datacenters",

@@ -1,0 +1,256 @@
+//! Scenario loading: every key reaches the configuration, shipped scenarios load, traces replay.
+
+use std::path::Path;
+
+use nomad_sim_core::config::{
+    Action, Arrivals, AutoscalerMetric, CountDist, DrainDeadline, DurationDist, JobType,
+    NodeSelector, NodeTarget,
+};
+use nomad_sim_core::{Algorithm, NomadVersion, Resources, Simulation};
+use nomad_sim_scenario::{load_file, parse_str};
+
+const FULL: &str = r#"
+name: full
+description: every key
+seed: 9
+horizon: 2h30m
+nomad_version: "1.10.5"
+scheduler: { algorithm: spread }
+limits: { max_allocations: 1000 }
+node_pools:
+  - name: linux
+    count: 3
+    datacenter: us-east-1
+    node_class: linux-64bit
+    resources: { cpu: 16000, memory: 32768, disk: 100000 }
+    reserved: { cpu: 1000, memory: 2048, disk: 1000 }
+    boot_time: 3m
+    attributes: { kernel.name: linux, cpu.numcores: 8 }
+    meta: { rack: r1 }
+    cost_per_hour: 0.5
+resource_classes:
+  huge: { cpu: 12000, memory: 24000 }
+workloads:
+  - name: a
+    type: service
+    priority: 70
+    arrivals: { every: { interval: 30s, start: 1m } }
+    parallelism: { uniform: { min: 1, max: 3 } }
+    count: 2
+    resource_class: huge
+    duration: { lognormal: { median: 6m, sigma: 0.5 } }
+    datacenters: ["us-*"]
+    node_pool: linux
+    constraints:
+      - { attribute: "${attr.cpu.numcores}", operator: ">=", value: 8 }
+      - { operator: distinct_hosts }
+    failure_rate: 0.1
+    max_parallel: 2
+  - name: b
+    arrivals:
+      diurnal:
+        rates: [1/h, 2/h, 3/h, 4/h, 5/h, 6/h, 7/h, 8/h, 9/h, 10/h, 11/h, 12/h,
+                13/h, 14/h, 15/h, 16/h, 17/h, 18/h, 19/h, 20/h, 21/h, 22/h, 23/h, 1/m]
+    parallelism: { weighted: [ { value: 1, weight: 3 }, { value: 4, weight: 1 } ] }
+    resources: { cpu: 500, memory: 256, disk: 10 }
+    duration: { empirical: [1m, 2m, 3m] }
+  - name: c
+    arrivals: { at: [2h, 10m] }
+    resource_class: medium+
+    duration: 90s
+operations:
+  - at: 10m
+    node_drain: { nodes: [linux-1], deadline: 20m, ignore_system: true }
+  - at: 11m
+    node_drain: { pool: linux, count: 1, node_selector: empty, force: true }
+  - at: 12m
+    node_drain: { nodes: [linux-2], no_deadline: true }
+  - at: 20m
+    node_drain_disable: { nodes: [linux-1], keep_ineligible: true }
+  - at: 21m
+    node_eligibility: { nodes: [linux-1], enable: true }
+  - at: 30m
+    scale_up: { pool: linux, count: 2 }
+  - at: 40m
+    scale_down: { pool: linux, count: 1, node_selector: oldest_create_index, drain_deadline: 5m, lifecycle_hook: { heartbeat_timeout: 10m } }
+  - at: 50m
+    node_fail: { nodes: [linux-4] }
+autoscaler:
+  pool: linux
+  min: 1
+  max: 9
+  evaluation_interval: 1m
+  cooldown: 2m
+  check: { metric: memory_allocated_pct, target: 70, threshold: 0.1 }
+  node_selector_strategy: newest_create_index
+  node_drain_deadline: 5m
+"#;
+
+#[test]
+fn every_key_reaches_the_configuration() {
+    let s = parse_str(FULL, "full.yaml", Path::new(".")).unwrap_or_else(|e| panic!("{e}"));
+    let c = &s.config;
+    assert_eq!(s.description.as_deref(), Some("every key"));
+    assert_eq!((c.seed, c.horizon_ms), (9, 9_000_000));
+    assert_eq!(
+        c.nomad_version,
+        NomadVersion {
+            major: 1,
+            minor: 10,
+            patch: 5
+        }
+    );
+    assert!(c.nomad_version.replaces_drained_batch_allocs());
+    assert_eq!(c.algorithm, Algorithm::Spread);
+    assert_eq!(c.limits.max_allocations, 1000);
+    let p = &c.pools[0];
+    assert_eq!(p.allocatable(), Resources::new(15000, 30720, 99000));
+    assert_eq!(p.boot_time_ms, 180_000);
+    assert_eq!(p.attributes["cpu.numcores"], "8");
+    assert_eq!(p.meta["rack"], "r1");
+    let a = &c.workloads[0];
+    assert_eq!(a.job_type, JobType::Service);
+    assert_eq!((a.priority, a.count, a.max_parallel), (70, 2, 2));
+    assert_eq!(a.resources, Resources::new(12000, 24000, 0));
+    assert!(matches!(
+        a.arrivals,
+        Arrivals::Every {
+            interval_ms: 30_000,
+            start_ms: 60_000
+        }
+    ));
+    assert!(matches!(
+        a.parallelism,
+        CountDist::Uniform { min: 1, max: 3 }
+    ));
+    assert!(matches!(a.duration, DurationDist::Lognormal { .. }));
+    assert!(a.distinct_hosts);
+    assert_eq!(a.constraints.len(), 1);
+    assert_eq!(a.constraints[0].describe(), "${attr.cpu.numcores} >= 8");
+    assert_eq!(a.node_pool.as_deref(), Some("linux"));
+    let b = &c.workloads[1];
+    match &b.arrivals {
+        Arrivals::Diurnal { rates_per_hour } => {
+            assert_eq!((rates_per_hour[1], rates_per_hour[23]), (2.0, 60.0))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(b.resources, Resources::new(500, 256, 10));
+    assert!(matches!(&c.workloads[2].arrivals, Arrivals::At(t) if t == &vec![600_000, 7_200_000]));
+    assert_eq!(c.workloads[2].resources, Resources::new(3072, 6144, 0));
+    assert_eq!(c.operations.len(), 8);
+    assert!(
+        matches!(&c.operations[0].action, Action::NodeDrain { spec, .. } if spec.deadline == DrainDeadline::After(1_200_000) && spec.ignore_system)
+    );
+    assert!(
+        matches!(&c.operations[1].action, Action::NodeDrain { target: NodeTarget::Select { selector: NodeSelector::Empty, .. }, spec } if spec.deadline == DrainDeadline::Force)
+    );
+    assert!(
+        matches!(&c.operations[2].action, Action::NodeDrain { spec, .. } if spec.deadline == DrainDeadline::None)
+    );
+    assert!(matches!(
+        &c.operations[3].action,
+        Action::NodeDrainDisable {
+            keep_ineligible: true,
+            ..
+        }
+    ));
+    assert!(matches!(
+        &c.operations[4].action,
+        Action::NodeEligibility { eligible: true, .. }
+    ));
+    assert!(matches!(
+        &c.operations[6].action,
+        Action::ScaleDown {
+            heartbeat_timeout_ms: Some(600_000),
+            selector: NodeSelector::OldestCreateIndex,
+            ..
+        }
+    ));
+    let auto = c.autoscaler.as_ref().unwrap();
+    assert_eq!(auto.metric, AutoscalerMetric::MemoryAllocatedPct);
+    assert_eq!(
+        (
+            auto.min,
+            auto.max,
+            auto.evaluation_interval_ms,
+            auto.cooldown_ms
+        ),
+        (1, 9, 60_000, 120_000)
+    );
+    // And it runs.
+    let mut sim = Simulation::new(c.clone());
+    sim.run();
+    assert!(sim.report().allocations.placed > 0);
+}
+
+#[test]
+fn problems_are_all_reported_in_file_order() {
+    let text = FULL
+        .replace("node_pool: linux", "node_pool: windows")
+        .replace("resource_class: medium+", "resource_class: jumbo")
+        .replace(
+            "count: 2\n    resource_class: huge",
+            "count: 0\n    resource_class: huge",
+        );
+    let err = parse_str(&text, "full.yaml", Path::new(".")).unwrap_err();
+    let lines: Vec<String> = err.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert!(
+        lines[0].starts_with("full.yaml:28:12: workloads[0].count"),
+        "{lines:#?}"
+    );
+    assert!(lines[1].contains("workloads[0].node_pool: unknown node pool \"windows\""));
+    assert!(lines[2].contains("unknown resource class \"jumbo\""));
+}
+
+#[test]
+fn shipped_scenarios_load() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            load_file(&path).unwrap_or_else(|e| panic!("{e}"));
+            n += 1;
+        }
+    }
+    assert!(n >= 5);
+}
+
+#[test]
+fn a_trace_replays_row_by_row() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/trace-replay.yaml");
+    let c = load_file(&path).unwrap().config;
+    let Arrivals::Trace(rows) = &c.workloads[0].arrivals else {
+        panic!()
+    };
+    assert_eq!(rows.len(), 10);
+    let mut sim = Simulation::new(c.clone());
+    sim.run();
+    let r = sim.report();
+    assert_eq!(r.ci_jobs.count, 10);
+    let expected: u64 = rows.iter().map(|r| u64::from(r.parallelism)).sum();
+    assert_eq!(r.allocations.placed, expected);
+    // Fan-out names: replay-<arrival>-<index>.
+    assert_eq!(sim.job_name(nomad_sim_core::ids::JobId(2)), "replay-1-1");
+    // Each job got its row's ask.
+    let big = sim.jobs().iter().find(|j| j.arrival == 5).unwrap();
+    assert_eq!(big.ask, Resources::new(8192, 16384, 0));
+}
+
+#[test]
+fn a_bad_trace_is_located_in_the_csv() {
+    let dir = std::env::temp_dir().join(format!("nomad-sim-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("t.csv"),
+        "submit,parallelism,cpu,memory,duration\n1m,2,2048,4096,5m\n2m,two,2048,4096,5m\n",
+    )
+    .unwrap();
+    let yaml = "name: t\nhorizon: 1h\nnode_pools:\n  - { name: p, count: 1, resources: { cpu: 8000, memory: 8000 } }\nworkloads:\n  - name: w\n    arrivals: { trace: { file: t.csv } }\n";
+    std::fs::write(dir.join("s.yaml"), yaml).unwrap();
+    let err = load_file(&dir.join("s.yaml")).unwrap_err().to_string();
+    assert!(err.contains("s.yaml:7:32:"), "{err}");
+    assert!(err.contains("t.csv:3:4: parallelism"), "{err}");
+}
