@@ -1,7 +1,10 @@
 //! The `nomad-sim` command: run a scenario, validate it, and inspect the simulated cluster.
 
+mod format;
+mod import;
 mod summary;
 mod trace_writer;
+mod views;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,6 +32,82 @@ enum Command {
         /// The scenario file.
         scenario: PathBuf,
     },
+    /// Jobs at a moment, like `nomad status` (or `nomad job status <job>` for one job).
+    Status(ViewArgs),
+    /// Nodes at a moment, like `nomad node status` (or `nomad node status <node>`).
+    NodeStatus(ViewArgs),
+    /// An allocation's task events and placement metrics at a moment (a job picks one of its allocs).
+    Logs(LogsArgs),
+    /// Write a scenario from a real cluster's API JSON: nodes grouped into pools, jobs as workloads.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ImportArgs {
+    /// `GET /v1/nodes?resources=true` output, or one `GET /v1/node/:id` payload.
+    #[arg(long, value_name = "nodes.json")]
+    nodes: PathBuf,
+    /// A directory of `GET /v1/node/:id` payloads, for nodes listed without resources.
+    #[arg(long, value_name = "DIR")]
+    node_detail: Option<PathBuf>,
+    /// Job specs as `nomad job run -output` writes them (the `POST /v1/jobs` payload).
+    #[arg(long, value_name = "job.json", num_args = 1..)]
+    jobs: Vec<PathBuf>,
+    /// The scenario's name.
+    #[arg(long, default_value = "imported")]
+    name: String,
+    /// The scenario's horizon (also the run time of imported service jobs).
+    #[arg(long, default_value = "24h")]
+    horizon: String,
+    /// Run time of imported batch task groups, which the spec does not give.
+    #[arg(long, default_value = "10m")]
+    batch_duration: String,
+    /// Write the scenario here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct ViewArgs {
+    /// The scenario file (YAML).
+    scenario: PathBuf,
+    /// The moment to look at, as a duration from the start (`90m`, `14h30m`).
+    #[arg(long, value_name = "DURATION")]
+    at: String,
+    /// One job (ID or prefix) or node (name or ID prefix) to show in detail.
+    id: Option<String>,
+    /// Print JSON shaped like Nomad's HTTP API instead of the CLI's text.
+    #[arg(long)]
+    json: bool,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override the placement algorithm: binpack or spread.
+    #[arg(long)]
+    algorithm: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+struct LogsArgs {
+    /// The scenario file (YAML).
+    scenario: PathBuf,
+    /// The moment to look at, as a duration from the start.
+    #[arg(long, value_name = "DURATION")]
+    at: String,
+    /// An allocation (ID prefix or name) or a job (then one of its allocations, running first).
+    alloc_or_job: String,
+    /// Print the allocation as `GET /v1/allocation/:id` returns it.
+    #[arg(long)]
+    json: bool,
+    /// Accepted for familiarity with `nomad logs -stderr`; the simulator has one stream of events.
+    #[arg(long)]
+    stderr: bool,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override the placement algorithm: binpack or spread.
+    #[arg(long)]
+    algorithm: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -84,6 +163,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Validate { scenario } => validate(&scenario),
+        Command::Status(args) => status(args),
+        Command::NodeStatus(args) => node_status(args),
+        Command::Logs(args) => logs(args),
+        Command::Import(args) => import_cmd(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -113,18 +196,142 @@ fn validate(path: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-fn run(args: RunArgs) -> Result<(), Failure> {
-    let mut scenario = load(&args.scenario)?;
-    if let Some(seed) = args.seed {
+/// Loads a scenario and applies `--seed` and `--algorithm`.
+fn load_with(path: &Path, seed: Option<u64>, algorithm: Option<&str>) -> Result<Scenario, Failure> {
+    let mut scenario = load(path)?;
+    if let Some(seed) = seed {
         scenario.config.seed = seed;
     }
-    if let Some(name) = &args.algorithm {
+    if let Some(name) = algorithm {
         scenario.config.algorithm = Algorithm::parse(name).ok_or_else(|| {
             Failure::input(format!(
                 "--algorithm {name:?}: unknown algorithm (Nomad's are binpack and spread)"
             ))
         })?;
     }
+    Ok(scenario)
+}
+
+fn parse_at(text: &str) -> Result<u64, Failure> {
+    nomad_sim_core::time::parse_duration_ms(text)
+        .map_err(|e| Failure::input(format!("--at {text:?}: {e}")))
+}
+
+fn moment(
+    path: &Path,
+    at: &str,
+    seed: Option<u64>,
+    algorithm: Option<&str>,
+    wanted: Option<String>,
+) -> Result<views::Moment, Failure> {
+    let at_ms = parse_at(at)?;
+    let scenario = load_with(path, seed, algorithm)?;
+    let sim = Simulation::new(scenario.config);
+    Ok(views::Moment::run(
+        sim,
+        at_ms,
+        scenario.start_unix_ms,
+        wanted,
+    ))
+}
+
+fn print_json(v: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("JSON serialises")
+    );
+}
+
+fn status(args: ViewArgs) -> Result<(), Failure> {
+    let m = moment(
+        &args.scenario,
+        &args.at,
+        args.seed,
+        args.algorithm.as_deref(),
+        None,
+    )?;
+    match &args.id {
+        None if args.json => print_json(&m.jobs_json()),
+        None => println!("{}", m.job_list()),
+        Some(id) => {
+            let job = m.find_job(id).map_err(Failure::input)?;
+            if args.json {
+                print_json(&m.job_allocs_json(job));
+            } else {
+                println!("{}", m.job_detail(job));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn node_status(args: ViewArgs) -> Result<(), Failure> {
+    let m = moment(
+        &args.scenario,
+        &args.at,
+        args.seed,
+        args.algorithm.as_deref(),
+        None,
+    )?;
+    match &args.id {
+        None if args.json => print_json(&m.nodes_json()),
+        None => println!("{}", m.node_list()),
+        Some(id) => {
+            let node = m.find_node(id).map_err(Failure::input)?;
+            if args.json {
+                print_json(&m.node_json(node));
+            } else {
+                println!("{}", m.node_detail(node));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn logs(args: LogsArgs) -> Result<(), Failure> {
+    let _ = args.stderr;
+    let m = moment(
+        &args.scenario,
+        &args.at,
+        args.seed,
+        args.algorithm.as_deref(),
+        Some(args.alloc_or_job.clone()),
+    )?;
+    let alloc = m.find_alloc(&args.alloc_or_job).map_err(Failure::input)?;
+    if args.json {
+        print_json(&m.alloc_json(alloc));
+    } else {
+        println!("{}", m.alloc_view(alloc));
+    }
+    Ok(())
+}
+
+fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
+    for (flag, value) in [
+        ("--horizon", &args.horizon),
+        ("--batch-duration", &args.batch_duration),
+    ] {
+        nomad_sim_core::time::parse_duration_ms(value)
+            .map_err(|e| Failure::input(format!("{flag} {value:?}: {e}")))?;
+    }
+    let text = import::import(&import::ImportOptions {
+        nodes: args.nodes,
+        node_detail: args.node_detail,
+        jobs: args.jobs,
+        name: args.name,
+        horizon: args.horizon,
+        batch_duration: args.batch_duration,
+    })
+    .map_err(Failure::input)?;
+    match &args.out {
+        Some(path) => write_atomic(path, &text)?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+fn run(args: RunArgs) -> Result<(), Failure> {
+    let scenario = load_with(&args.scenario, args.seed, args.algorithm.as_deref())?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::input(format!("--out {}: cannot create: {e}", dir.display())))?;

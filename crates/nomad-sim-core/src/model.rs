@@ -278,6 +278,8 @@ pub struct Job {
     pub open_evals: u32,
     /// Allocs per node, kept when `count > 1` or `distinct_hosts`.
     pub node_counts: Option<Box<NodeCounts>>,
+    /// The metrics of the Select that failed, while the job has a blocked eval.
+    pub failure: Option<Box<crate::placement::AllocMetric>>,
 }
 
 /// An evaluation's status.

@@ -573,6 +573,7 @@ impl Simulation {
                 blocked_eval: None,
                 open_evals: 0,
                 node_counts: keep_counts.then(|| Box::new(NodeCounts::new())),
+                failure: None,
             });
             self.queued_allocs += u64::from(count);
             self.emit(|s| TraceEvent::JobSubmitted {
@@ -715,6 +716,7 @@ impl Simulation {
             job.open_evals -= 1;
             if job.blocked_eval == Some(eval.0) {
                 job.blocked_eval = None;
+                job.failure = None;
             }
         }
     }
@@ -736,6 +738,7 @@ impl Simulation {
         let job = self.evals[eval.index()].job;
         self.evals[eval.index()].status = EvalStatus::Blocked;
         self.jobs[job.index()].blocked_eval = Some(eval.0);
+        self.jobs[job.index()].failure = Some(Box::new(metrics.clone()));
         let b = &mut self.buckets[bucket as usize];
         if front {
             b.queue.push_front(eval);

@@ -87,6 +87,51 @@ pub struct Scenario {
     pub config: SimConfig,
     /// The scenario's description, if it has one.
     pub description: Option<String>,
+    /// The wall-clock time of simulated time zero, in milliseconds since the Unix epoch
+    /// (`start:`, default 2026-01-05T00:00:00Z, a Monday), for dates in operator views.
+    pub start_unix_ms: u64,
+}
+
+/// The default `start`: Monday 2026-01-05 at midnight UTC.
+pub const DEFAULT_START_UNIX_MS: u64 = 1_767_571_200_000;
+
+/// Parses an RFC 3339 UTC time (`2026-01-05T08:00:00Z`) into milliseconds since the epoch.
+pub fn parse_rfc3339_utc(text: &str) -> Result<u64, String> {
+    let bad = || format!("invalid start time {text:?}: expected e.g. \"2026-01-05T08:00:00Z\"");
+    let t = text.trim();
+    let t = t.strip_suffix('Z').ok_or_else(bad)?;
+    let (date, time) = t.split_once('T').ok_or_else(bad)?;
+    let d: Vec<i64> = date
+        .split('-')
+        .map(|x| x.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let h: Vec<i64> = time
+        .split(':')
+        .map(|x| x.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    if d.len() != 3 || h.len() != 3 {
+        return Err(bad());
+    }
+    let (y, m, day) = (d[0], d[1], d[2]);
+    if !(1970..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&day)
+        || h[0] > 23
+        || h[1] > 59
+        || h[2] > 60
+        || h.iter().any(|x| *x < 0)
+    {
+        return Err(bad());
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok(((days * 86_400 + h[0] * 3600 + h[1] * 60 + h[2]) * 1000) as u64)
 }
 
 /// Reads and validates a scenario file.
@@ -117,12 +162,14 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
         index,
         problems: Vec::new(),
         base_dir: base_dir.to_path_buf(),
+        start_unix_ms: DEFAULT_START_UNIX_MS,
     };
     let config = ctx.build(&parsed);
     if ctx.problems.is_empty() {
         Ok(Scenario {
             config: config.expect("a config is built when there are no problems"),
             description: parsed.description.clone(),
+            start_unix_ms: ctx.start_unix_ms,
         })
     } else {
         ctx.problems
@@ -138,6 +185,7 @@ struct Builder {
     index: PathIndex,
     problems: Vec<Problem>,
     base_dir: PathBuf,
+    start_unix_ms: u64,
 }
 
 impl Builder {
@@ -162,6 +210,12 @@ impl Builder {
     fn build(&mut self, f: &ScenarioFile) -> Option<SimConfig> {
         if f.name.trim().is_empty() {
             self.problem("name", "must not be empty");
+        }
+        if let Some(start) = &f.start {
+            match parse_rfc3339_utc(start) {
+                Ok(ms) => self.start_unix_ms = ms,
+                Err(e) => self.problem("start", e),
+            }
         }
         if f.horizon.0 == 0 {
             self.problem("horizon", "must be longer than zero (e.g. \"24h\")");
@@ -989,4 +1043,24 @@ fn pool_names(pools: &[PoolConfig]) -> String {
         .map(|p| p.name.as_str())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_utc() {
+        assert_eq!(parse_rfc3339_utc("1970-01-01T00:00:00Z"), Ok(0));
+        assert_eq!(
+            parse_rfc3339_utc("2026-01-05T00:00:00Z"),
+            Ok(DEFAULT_START_UNIX_MS)
+        );
+        assert_eq!(
+            parse_rfc3339_utc("2000-03-01T12:30:15Z"),
+            Ok(951_913_815_000)
+        );
+        assert!(parse_rfc3339_utc("2026-01-05 00:00:00").is_err());
+        assert!(parse_rfc3339_utc("2026-13-05T00:00:00Z").is_err());
+    }
 }

@@ -185,6 +185,8 @@ pub struct ScenarioFile {
     pub description: Option<String>,
     #[serde(default)]
     pub seed: Option<u64>,
+    #[serde(default)]
+    pub start: Option<String>,
     pub horizon: Dur,
     #[serde(default)]
     pub nomad_version: Option<VersionText>,

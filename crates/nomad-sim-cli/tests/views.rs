@@ -1,0 +1,322 @@
+//! Golden tests of the operator views (`status`, `node-status`, `logs`), their JSON variants
+//! checked against Nomad's published API payloads, and `import` on those payloads.
+//! Set NOMAD_SIM_UPDATE_GOLDEN=1 to rewrite the golden files after an intended change.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+fn stdout_ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn golden(name: &str, got: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("NOMAD_SIM_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing golden {}", path.display()));
+    assert!(
+        want == got,
+        "{name} differs from its golden file.\n--- want\n{want}\n--- got\n{got}"
+    );
+}
+
+fn views() -> String {
+    fixture("views.yaml").to_str().unwrap().to_string()
+}
+
+#[test]
+fn status_list_and_pending_job() {
+    let v = views();
+    let list = stdout_ok(&["status", &v, "--at", "5m"]);
+    golden("status-5m.txt", &list);
+    assert!(list.contains("pending"), "a build waits at 5m");
+    let job = stdout_ok(&["status", &v, "--at", "5m", "waits-0"]);
+    golden("status-waits-5m.txt", &job);
+    assert!(job.contains("Placement Failure\nTask Group \"waits\":\n  * Resources exhausted on 2 nodes\n  * Dimension \"cpu\" exhausted on 2 nodes"));
+    // Later it has run: the job is dead and its alloc complete.
+    let later = stdout_ok(&["status", &v, "--at", "1h", "waits-0"]);
+    assert!(later.contains("Status        = dead"));
+    assert!(!later.contains("Placement Failure"));
+}
+
+#[test]
+fn follow_a_drain_to_its_end() {
+    let v = views();
+    let during = stdout_ok(&["node-status", &v, "--at", "7m"]);
+    golden("node-status-7m.txt", &during);
+    let draining = stdout_ok(&["node-status", &v, "--at", "7m", "linux-1"]);
+    golden("node-linux-1-7m.txt", &draining);
+    assert!(draining.contains("Drain           = true; 2026-01-05T09:16:00Z deadline"));
+    let after = stdout_ok(&["node-status", &v, "--at", "30m", "linux-1"]);
+    golden("node-linux-1-30m.txt", &after);
+    assert!(after.contains("Drain           = false"));
+    assert!(after.contains("Eligibility     = ineligible"));
+    assert!(after.contains("Node drain complete (deadline reached)"));
+    // Count active clients the way the seed does: ready and eligible.
+    let list = stdout_ok(&["node-status", &v, "--at", "30m"]);
+    let eligible = list
+        .lines()
+        .filter(|l| l.contains(" eligible ") && l.ends_with("ready"))
+        .count();
+    assert_eq!(eligible, 1);
+}
+
+#[test]
+fn logs_show_task_events_and_placement_metrics() {
+    let v = views();
+    // The build that ran on linux-1 was stopped by the drain deadline at 16m.
+    let node = stdout_ok(&["node-status", &v, "--at", "30m", "linux-1"]);
+    let alloc = node
+        .lines()
+        .skip_while(|l| !l.starts_with("Allocations"))
+        .nth(2)
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let text = stdout_ok(&["logs", &v, "--at", "30m", &alloc]);
+    golden("logs-drained-30m.txt", &text);
+    assert!(
+        text.contains("Killing     Sent interrupt (node drain deadline reached)"),
+        "{text}"
+    );
+    assert!(text.contains("Desired Status      = stop"));
+    assert!(text.contains("Placement Metrics"));
+    // A job name picks one of its allocations.
+    let by_job = stdout_ok(&["logs", &v, "--at", "30m", "waits-0", "--stderr"]);
+    assert!(by_job.contains("Name                = waits-0.waits[0]"));
+}
+
+/// The keys of a JSON object.
+fn keys(v: &serde_json::Value) -> BTreeSet<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+fn published(name: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
+}
+
+#[test]
+fn json_views_use_nomads_api_names() {
+    let v = views();
+    let nodes: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&["node-status", &v, "--at", "7m", "--json"])).unwrap();
+    let ours = keys(&nodes[0]);
+    let theirs = keys(&published("nodes-list.json")[0]);
+    let missing: Vec<_> = ours.difference(&theirs).collect();
+    assert!(
+        missing.is_empty(),
+        "node stub keys not in Nomad's /v1/nodes: {missing:?}"
+    );
+    for k in [
+        "ID",
+        "Name",
+        "NodePool",
+        "Datacenter",
+        "NodeClass",
+        "Drain",
+        "SchedulingEligibility",
+        "Status",
+    ] {
+        assert!(ours.contains(k), "{k}");
+    }
+    let node: serde_json::Value = serde_json::from_str(&stdout_ok(&[
+        "node-status",
+        &v,
+        "--at",
+        "7m",
+        "--json",
+        "linux-1",
+    ]))
+    .unwrap();
+    let detail = keys(&published("node-detail.comma-fixed.json"));
+    let extra: Vec<_> = keys(&node)
+        .into_iter()
+        .filter(|k| !detail.contains(k) && k != "Allocations")
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "node keys not in Nomad's /v1/node/:id: {extra:?}"
+    );
+    assert_eq!(
+        node["DrainStrategy"]["DrainSpec"]["Deadline"], 600_000_000_000u64,
+        "nanoseconds"
+    );
+    assert!(node["NodeResources"]["Cpu"]["CpuShares"].is_u64());
+    let jobs: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&["status", &v, "--at", "5m", "--json"])).unwrap();
+    assert_eq!(jobs.as_array().unwrap().len(), 3);
+    let submit = jobs[0]["SubmitTime"].as_u64().unwrap();
+    assert_eq!(
+        submit, 1_767_603_600_000_000_000,
+        "nanoseconds since the epoch"
+    );
+    assert_eq!(jobs[2]["Status"], "pending");
+    assert_eq!(jobs[2]["JobSummary"]["Summary"]["waits"]["Queued"], 1);
+    let alloc: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&["logs", &v, "--at", "30m", "long-0", "--json"])).unwrap();
+    let theirs = keys(&published("allocation-detail.json"));
+    let extra: Vec<_> = keys(&alloc)
+        .into_iter()
+        .filter(|k| {
+            !theirs.contains(k) && // Fields newer than the published example (Nomad 0.x), present in current releases.
+        !["NodeName", "JobType", "JobVersion", "Namespace"].contains(&k.as_str())
+        })
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "allocation keys not in Nomad's /v1/allocation/:id: {extra:?}"
+    );
+    let metric_keys = keys(&alloc["Metrics"]);
+    let published_metrics = keys(&published("allocation-detail.json")["Metrics"]);
+    let extra: Vec<_> = metric_keys
+        .iter()
+        .filter(|k| !published_metrics.contains(*k) && k.as_str() != "ScoreMetaData")
+        .collect();
+    assert!(extra.is_empty(), "{extra:?}");
+    assert!(
+        alloc["TaskStates"]["long"]["Events"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 4
+    );
+}
+
+#[test]
+fn import_turns_published_payloads_into_a_runnable_scenario() {
+    let dir = std::env::temp_dir().join(format!("nomad-sim-import-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("imported.yaml");
+    let o = run(&[
+        "import",
+        "--nodes",
+        fixture("node-detail.comma-fixed.json").to_str().unwrap(),
+        "--jobs",
+        fixture("job-register-payload.json").to_str().unwrap(),
+        "--horizon",
+        "2h",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("resources: { cpu: 32000, memory: 15803, disk: 7890 }"),
+        "{text}"
+    );
+    assert!(
+        text.contains("resources: { cpu: 100, memory: 300, disk: 300 }"),
+        "Nomad's default task resources: {text}"
+    );
+    let validate = run(&["validate", out.to_str().unwrap()]);
+    assert!(
+        validate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&validate.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&["run", out.to_str().unwrap(), "--json"])).unwrap();
+    assert_eq!(report["allocations"]["placed"], 1);
+}
+
+#[test]
+fn import_groups_identical_nodes_and_keeps_ineligible_ones_ineligible() {
+    let dir = std::env::temp_dir().join(format!("nomad-sim-import-group-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut node = published("node-detail.comma-fixed.json");
+    let mut list = Vec::new();
+    for i in 0..3 {
+        node["ID"] = serde_json::json!(format!("00000000-0000-0000-0000-00000000000{i}"));
+        node["Name"] = serde_json::json!(format!("client-{i}"));
+        node["SchedulingEligibility"] =
+            serde_json::json!(if i == 2 { "ineligible" } else { "eligible" });
+        list.push(node.clone());
+    }
+    let path = dir.join("nodes.json");
+    std::fs::write(&path, serde_json::to_string(&list).unwrap()).unwrap();
+    let text = stdout_ok(&["import", "--nodes", path.to_str().unwrap()]);
+    assert!(text.contains("    count: 3"), "{text}");
+    assert!(
+        text.contains("node_eligibility: { nodes: [\"default-2\"], disable: true }"),
+        "{text}"
+    );
+    let out = dir.join("s.yaml");
+    std::fs::write(&out, &text).unwrap();
+    assert!(run(&["validate", out.to_str().unwrap()]).status.success());
+}
+
+#[test]
+fn import_errors_are_located() {
+    // The published node-detail example is not valid JSON as printed (a missing comma).
+    let dir = std::env::temp_dir().join(format!("nomad-sim-import-bad-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(fixture("node-detail.json"), dir.join("node-detail.json")).unwrap();
+    let o = run(&[
+        "import",
+        "--nodes",
+        fixture("nodes-list.json").to_str().unwrap(),
+        "--node-detail",
+        dir.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("node-detail.json:138:3: invalid JSON"),
+        "{err}"
+    );
+    // A listed node without resources, and no detail for it.
+    let o = run(&[
+        "import",
+        "--nodes",
+        fixture("nodes-list.json").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("has no NodeResources"), "{err}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn views_reject_bad_input_with_exit_2() {
+    let v = views();
+    for args in [
+        vec!["status", v.as_str(), "--at", "soon"],
+        vec!["status", v.as_str(), "--at", "5m", "nosuchjob"],
+        vec!["node-status", v.as_str(), "--at", "5m", "nosuchnode"],
+        vec!["logs", v.as_str(), "--at", "5m", "nosuchalloc"],
+        vec!["status", v.as_str()],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
+    }
+}
