@@ -33,5 +33,5 @@ pub mod workload;
 pub use config::{Algorithm, JobType, NomadVersion, SimConfig};
 pub use metrics::Report;
 pub use resources::Resources;
-pub use sim::{CiJob, JobStatus, Simulation};
+pub use sim::{CiJob, ClusterView, JobStatus, Placer, Simulation};
 pub use trace::{TraceEvent, TraceSink};

@@ -133,6 +133,99 @@ struct RankedOption {
     score: f64,
 }
 
+/// A placement algorithm: picks a node for one allocation at a time.
+///
+/// Implement it to compare your own algorithm with Nomad's (see `nomad-sim-report`). The
+/// engine keeps everything else (evals, blocked evals, the broker); a placer only chooses.
+/// It must be work-conserving: when some candidate fits, return one that fits.
+pub trait Placer {
+    /// The algorithm's name in reports.
+    fn name(&self) -> String;
+    /// Picks a node for one allocation of the job the view describes, or `None` if none fits.
+    fn select(&mut self, view: &mut ClusterView<'_>) -> Option<NodeId>;
+}
+
+/// What a [`Placer`] may see and do while placing one allocation.
+pub struct ClusterView<'a> {
+    sim: &'a mut Simulation,
+    job: JobId,
+    scan: Scan,
+    evaluated: u32,
+}
+
+impl ClusterView<'_> {
+    fn set(&self) -> usize {
+        let j = &self.sim.jobs[self.job.index()];
+        self.sim.workloads[j.workload as usize].candidate_set as usize
+    }
+
+    /// The ask of one allocation.
+    pub fn ask(&self) -> Resources {
+        self.sim.jobs[self.job.index()].ask
+    }
+
+    /// The job type.
+    pub fn job_type(&self) -> JobType {
+        let j = &self.sim.jobs[self.job.index()];
+        self.sim.config.workloads[j.workload as usize].job_type
+    }
+
+    /// The number of candidate nodes (ready, eligible, not draining, in the job's pool and datacenters).
+    pub fn candidate_count(&self) -> usize {
+        self.sim.candidate_sets[self.set()].members.len()
+    }
+
+    /// The candidates in ascending node order (creation order), for deterministic scans.
+    pub fn candidates_in_order(&self) -> Vec<NodeId> {
+        self.sim.candidate_sets[self.set()].sorted_members()
+    }
+
+    /// The next candidate in a uniformly random order (each candidate once per Select),
+    /// drawn lazily: a Select that looks at k nodes costs k draws, whatever the cluster size.
+    pub fn next_random(&mut self) -> Option<NodeId> {
+        let set = self.set();
+        let n = self.sim.candidate_sets[set].members.len();
+        if self.scan.offset >= n {
+            return None;
+        }
+        let pick = self.sim.placement_rng.gen_range(self.scan.offset..n);
+        self.sim.candidate_sets[set].swap(self.scan.offset, pick);
+        let node = self.sim.candidate_sets[set].members[self.scan.offset];
+        self.scan.offset += 1;
+        Some(node)
+    }
+
+    /// True when the node passes every check for this allocation (counts as evaluated).
+    pub fn fits(&mut self, node: NodeId) -> bool {
+        self.evaluated += 1;
+        self.sim.fits(self.job, node)
+    }
+
+    /// A node, to read its capacity and use.
+    pub fn node(&self, node: NodeId) -> &Node {
+        &self.sim.nodes[node.index()]
+    }
+
+    /// Allocs of this job already on the node.
+    pub fn collisions(&self, node: NodeId) -> u32 {
+        self.sim.jobs[self.job.index()]
+            .node_counts
+            .as_ref()
+            .map_or(0, |c| c.get(&node.0).copied().unwrap_or(0))
+    }
+
+    /// Nomad's normalised fitness (0..1) of the node after adding the ask.
+    pub fn fitness(&self, algorithm: crate::Algorithm, node: NodeId) -> f64 {
+        let n = &self.sim.nodes[node.index()];
+        fitness(algorithm, n.allocatable, n.used.plus(self.ask())) / BINPACK_MAX_FIT_SCORE
+    }
+
+    /// The placement random stream, for algorithms that draw.
+    pub fn rng(&mut self) -> &mut ChaCha8Rng {
+        &mut self.sim.placement_rng
+    }
+}
+
 /// The simulated cluster and everything that happens to it.
 pub struct Simulation {
     pub(crate) config: SimConfig,
@@ -173,6 +266,8 @@ pub struct Simulation {
     pub(crate) collect_scores: bool,
     pub(crate) sink: Option<Box<dyn TraceSink>>,
     autoscaler_cooldown_until_ms: SimTime,
+    /// A placement algorithm that replaces Nomad's stack, if one was given.
+    placer: Option<Box<dyn Placer>>,
 }
 
 impl Simulation {
@@ -219,6 +314,7 @@ impl Simulation {
             collect_scores: false,
             sink: None,
             autoscaler_cooldown_until_ms: 0,
+            placer: None,
             config,
         };
         for (w, workload) in sim.config.workloads.clone().iter().enumerate() {
@@ -269,6 +365,21 @@ impl Simulation {
                 .push(autoscaler.evaluation_interval_ms, EventKind::AutoscalerTick);
         }
         sim
+    }
+
+    /// Builds a simulation whose placements are made by `placer` instead of Nomad's stack.
+    pub fn with_placer(config: SimConfig, placer: Box<dyn Placer>) -> Simulation {
+        let mut sim = Simulation::new(config);
+        sim.placer = Some(placer);
+        sim
+    }
+
+    /// The name of the placement algorithm in use.
+    pub fn algorithm_name(&self) -> String {
+        match &self.placer {
+            Some(p) => p.name(),
+            None => self.config.algorithm.as_str().to_string(),
+        }
     }
 
     /// Sends trace events to `sink` from now on, with per-node scores in `alloc_placed`.
@@ -859,7 +970,12 @@ impl Simulation {
                 let a = &self.allocs[p.index()];
                 (a.client == ClientStatus::Failed).then_some(a.node)
             });
-            match self.select_inner(job, &mut scan, penalty, true) {
+            let selected = if self.placer.is_some() {
+                self.select_with_placer(job)
+            } else {
+                self.select_inner(job, &mut scan, penalty, true)
+            };
+            match selected {
                 Ok((node, metrics)) => {
                     let j = &mut self.jobs[job.index()];
                     if j.pending_indexes.is_empty() {
@@ -876,6 +992,55 @@ impl Simulation {
             }
         }
         None
+    }
+
+    /// One Select by a custom placer; a refusal is reported with a full scan's metrics.
+    fn select_with_placer(&mut self, job: JobId) -> Result<(NodeId, AllocMetric), AllocMetric> {
+        let mut placer = self.placer.take().expect("a placer is set");
+        let mut view = ClusterView {
+            sim: self,
+            job,
+            scan: Scan::default(),
+            evaluated: 0,
+        };
+        let chosen = placer.select(&mut view);
+        let evaluated = view.evaluated;
+        self.placer = Some(placer);
+        match chosen {
+            Some(node) if self.fits(job, node) => {
+                let metrics = AllocMetric {
+                    nodes_evaluated: evaluated,
+                    ..AllocMetric::default()
+                };
+                Ok((node, metrics))
+            }
+            // A placer that refuses, or picks a node without room, fails the placement.
+            _ => Err(self.blocked_metrics(job)),
+        }
+    }
+
+    /// True when `node` is a candidate for the job and passes every check: constraints,
+    /// `distinct_hosts` and resources.
+    fn fits(&mut self, job: JobId, node: NodeId) -> bool {
+        let j = &self.jobs[job.index()];
+        let ws = &self.workloads[j.workload as usize];
+        let (set_id, cs_id) = (ws.candidate_set as usize, ws.constraint_set);
+        if !self.candidate_sets[set_id].contains(node) {
+            return false;
+        }
+        let distinct = self.config.workloads[j.workload as usize].distinct_hosts;
+        if distinct
+            && j.node_counts
+                .as_ref()
+                .is_some_and(|c| c.get(&node.0).copied().unwrap_or(0) > 0)
+        {
+            return false;
+        }
+        let ask = j.ask;
+        if !self.nodes[node.index()].free().covers(ask) {
+            return false;
+        }
+        self.constraint_check(cs_id, node).is_none()
     }
 
     /// One Select: Nomad's iterator chain over the lazily shuffled candidates.
@@ -1264,7 +1429,7 @@ impl Simulation {
             schema_version: 1,
             scenario: self.config.name.clone(),
             seed: self.config.seed,
-            algorithm: self.config.algorithm.as_str().to_string(),
+            algorithm: self.algorithm_name(),
             nomad_version: self.config.nomad_version.to_string(),
             allocations: counts,
             pending_s: metrics::pending_stats(pending),
@@ -1347,6 +1512,33 @@ impl Simulation {
         } else {
             JobStatus::Dead
         }
+    }
+
+    /// Allocated over available CPU and memory on ready nodes, now.
+    pub fn utilization_now(&self) -> (f64, f64) {
+        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        (
+            ratio(self.used_total.cpu_mhz, self.avail_total.cpu_mhz),
+            ratio(self.used_total.memory_mb, self.avail_total.memory_mb),
+        )
+    }
+
+    /// Fragmentation now: the share of free CPU and memory (averaged) on schedulable nodes that
+    /// sits on nodes where `ask` no longer fits, so it cannot serve the typical request.
+    pub fn stranded_fraction(&self, ask: Resources) -> f64 {
+        let (mut free_cpu, mut free_mem, mut stranded_cpu, mut stranded_mem) =
+            (0u64, 0u64, 0u64, 0u64);
+        for n in self.nodes.iter().filter(|n| is_schedulable(n)) {
+            let free = n.free();
+            free_cpu += free.cpu_mhz;
+            free_mem += free.memory_mb;
+            if !free.covers(ask) {
+                stranded_cpu += free.cpu_mhz;
+                stranded_mem += free.memory_mb;
+            }
+        }
+        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        (ratio(stranded_cpu, free_cpu) + ratio(stranded_mem, free_mem)) / 2.0
     }
 
     /// Allocations waiting for placement, across all jobs.
