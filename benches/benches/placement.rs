@@ -1,17 +1,20 @@
-//! Placement throughput: Nomad binpack and spread, 100 to 10,000 nodes, at several utilisations.
-//! Each iteration places a burst of batch jobs on a cluster filled beforehand (untimed).
+//! Placement throughput. Nomad's binpack and spread on 100 to 10,000 nodes at 0, 50 and 90 %
+//! utilisation, and the baseline algorithms on 1,000 nodes at 50 %. Each iteration places a
+//! burst of batch jobs on a cluster filled beforehand (the fill is untimed setup).
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use nomad_sim_benches::filled;
+use nomad_sim_benches::{filled, filled_with};
 use nomad_sim_core::Algorithm;
 
-fn placement(c: &mut Criterion) {
+fn nomad(c: &mut Criterion) {
     let mut group = c.benchmark_group("placement");
+    group.sample_size(20);
     for algorithm in [Algorithm::Binpack, Algorithm::Spread] {
         for nodes in [100u32, 1_000, 10_000] {
             for utilisation in [0.0, 0.5, 0.9] {
-                // A burst that fits in the free room: 1,000 jobs, fewer on 100 nodes (800 slots).
-                let burst: usize = if nodes == 100 { 60 } else { 1_000 };
+                // A burst of 1,000 jobs, or half the free slots when fewer are free.
+                let free_slots = (f64::from(nodes) * 8.0 * (1.0 - utilisation)) as usize;
+                let burst = 1_000.min(free_slots / 2);
                 group.throughput(Throughput::Elements(burst as u64));
                 // Check before timing that the burst is placed in full.
                 let mut check = filled(nodes, utilisation, burst, algorithm);
@@ -38,5 +41,41 @@ fn placement(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, placement);
+fn baselines(c: &mut Criterion) {
+    let mut group = c.benchmark_group("placement-baselines");
+    group.sample_size(10);
+    let (nodes, utilisation, burst) = (1_000u32, 0.5, 200usize);
+    group.throughput(Throughput::Elements(burst as u64));
+    for name in [
+        "best-fit",
+        "worst-fit",
+        "first-fit",
+        "random",
+        "dot-product",
+        "binpack-limit-4",
+        "binpack-limit-8",
+    ] {
+        let mut check = filled_with(nodes, utilisation, burst, name);
+        let before = check.report().allocations.placed;
+        check.run_until(1);
+        assert_eq!(
+            check.report().allocations.placed - before,
+            burst as u64,
+            "{name}"
+        );
+        group.bench_function(BenchmarkId::new(name, nodes), |b| {
+            b.iter_batched(
+                || filled_with(nodes, utilisation, burst, name),
+                |mut sim| {
+                    sim.run_until(1);
+                    sim
+                },
+                BatchSize::LargeInput,
+            );
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, nomad, baselines);
 criterion_main!(benches);

@@ -89,7 +89,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_allocations: 50_000_000,
+            max_allocations: 20_000_000,
         }
     }
 }
