@@ -34,14 +34,8 @@ pub fn filled(nodes: u32, utilisation: f64, burst: usize, algorithm: Algorithm) 
 /// placed by it too).
 pub fn filled_with(nodes: u32, utilisation: f64, burst: usize, name: &str) -> Simulation {
     let config = burst_config(nodes, utilisation, burst, Algorithm::Binpack);
-    let mut sim = match nomad_sim_report::algorithms::by_name(name).expect("a known algorithm") {
-        nomad_sim_report::algorithms::Choice::Nomad(a) => {
-            let mut c = config;
-            c.algorithm = a;
-            Simulation::new(c)
-        }
-        nomad_sim_report::algorithms::Choice::Custom(p) => Simulation::with_placer(config, p),
-    };
+    let mut sim =
+        nomad_sim_report::algorithms::simulation(config, name).expect("a known algorithm");
     sim.run_until(0);
     sim
 }

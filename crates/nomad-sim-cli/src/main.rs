@@ -235,57 +235,72 @@ fn moment(
     ))
 }
 
-fn print_json(v: &serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).expect("JSON serialises")
-    );
+/// Prints a list view or, with an ID, a detail view; text or API JSON.
+fn view<T>(
+    args: &ViewArgs,
+    list: impl Fn(&views::Moment, bool) -> String,
+    find: impl Fn(&views::Moment, &str) -> Result<T, String>,
+    detail: impl Fn(&views::Moment, T, bool) -> String,
+) -> Result<(), Failure> {
+    let m = moment(
+        &args.scenario,
+        &args.at,
+        args.seed,
+        args.algorithm.as_deref(),
+        None,
+    )?;
+    let text = match &args.id {
+        None => list(&m, args.json),
+        Some(id) => detail(&m, find(&m, id).map_err(Failure::input)?, args.json),
+    };
+    println!("{text}");
+    Ok(())
+}
+
+fn pretty(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).expect("JSON serialises")
 }
 
 fn status(args: ViewArgs) -> Result<(), Failure> {
-    let m = moment(
-        &args.scenario,
-        &args.at,
-        args.seed,
-        args.algorithm.as_deref(),
-        None,
-    )?;
-    match &args.id {
-        None if args.json => print_json(&m.jobs_json()),
-        None => println!("{}", m.job_list()),
-        Some(id) => {
-            let job = m.find_job(id).map_err(Failure::input)?;
-            if args.json {
-                print_json(&m.job_allocs_json(job));
+    view(
+        &args,
+        |m, json| {
+            if json {
+                pretty(&m.jobs_json())
             } else {
-                println!("{}", m.job_detail(job));
+                m.job_list()
             }
-        }
-    }
-    Ok(())
+        },
+        |m, id| m.find_job(id),
+        |m, job, json| {
+            if json {
+                pretty(&m.job_allocs_json(job))
+            } else {
+                m.job_detail(job)
+            }
+        },
+    )
 }
 
 fn node_status(args: ViewArgs) -> Result<(), Failure> {
-    let m = moment(
-        &args.scenario,
-        &args.at,
-        args.seed,
-        args.algorithm.as_deref(),
-        None,
-    )?;
-    match &args.id {
-        None if args.json => print_json(&m.nodes_json()),
-        None => println!("{}", m.node_list()),
-        Some(id) => {
-            let node = m.find_node(id).map_err(Failure::input)?;
-            if args.json {
-                print_json(&m.node_json(node));
+    view(
+        &args,
+        |m, json| {
+            if json {
+                pretty(&m.nodes_json())
             } else {
-                println!("{}", m.node_detail(node));
+                m.node_list()
             }
-        }
-    }
-    Ok(())
+        },
+        |m, id| m.find_node(id),
+        |m, node, json| {
+            if json {
+                pretty(&m.node_json(node))
+            } else {
+                m.node_detail(node)
+            }
+        },
+    )
 }
 
 fn logs(args: LogsArgs) -> Result<(), Failure> {
@@ -299,7 +314,7 @@ fn logs(args: LogsArgs) -> Result<(), Failure> {
     )?;
     let alloc = m.find_alloc(&args.alloc_or_job).map_err(Failure::input)?;
     if args.json {
-        print_json(&m.alloc_json(alloc));
+        println!("{}", pretty(&m.alloc_json(alloc)));
     } else {
         println!("{}", m.alloc_view(alloc));
     }

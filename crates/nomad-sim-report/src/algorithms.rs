@@ -1,8 +1,9 @@
 //! Placement algorithms to compare: Nomad's own (binpack, spread, as the core places them) and
 //! baselines, each one small type implementing [`Placer`].
 
+use nomad_sim_core::config::SimConfig;
 use nomad_sim_core::ids::NodeId;
-use nomad_sim_core::{Algorithm, ClusterView, Placer};
+use nomad_sim_core::{Algorithm, ClusterView, Placer, Simulation};
 
 /// Exhaustive best fit: score every feasible node with Nomad's binpack fitness, take the best.
 pub struct BestFit;
@@ -167,5 +168,16 @@ pub fn by_name(name: &str) -> Option<Choice> {
             }
             Choice::Custom(Box::new(BinpackLimit { limit }))
         }
+    })
+}
+
+/// A simulation of `config` placed by the algorithm `name`, or `None` for an unknown name.
+pub fn simulation(mut config: SimConfig, name: &str) -> Option<Simulation> {
+    Some(match by_name(name)? {
+        Choice::Nomad(a) => {
+            config.algorithm = a;
+            Simulation::new(config)
+        }
+        Choice::Custom(placer) => Simulation::with_placer(config, placer),
     })
 }

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use nomad_sim_core::config::{Arrivals, CountDist, SimConfig};
 use nomad_sim_core::metrics::{percentile_sorted, round_to};
 use nomad_sim_core::time::SimTime;
-use nomad_sim_core::{Resources, Simulation};
+use nomad_sim_core::Resources;
 
-use crate::algorithms::{by_name, Choice};
+use crate::algorithms::simulation;
 
 /// One run to make.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,16 +115,9 @@ const SAMPLES: u64 = 240;
 pub fn run_one(spec: &RunSpec, config: &SimConfig, timing: bool) -> Result<RunResult, String> {
     let mut config = config.clone();
     config.seed = spec.seed;
-    let choice = by_name(&spec.algorithm)
-        .ok_or_else(|| format!("unknown algorithm {:?}", spec.algorithm))?;
     let started = Instant::now();
-    let mut sim = match choice {
-        Choice::Nomad(a) => {
-            config.algorithm = a;
-            Simulation::new(config.clone())
-        }
-        Choice::Custom(placer) => Simulation::with_placer(config.clone(), placer),
-    };
+    let mut sim = simulation(config.clone(), &spec.algorithm)
+        .ok_or_else(|| format!("unknown algorithm {:?}", spec.algorithm))?;
     let ask = typical_ask(&config);
     let step: SimTime = (config.horizon_ms / SAMPLES).max(60_000);
     let mut series = Vec::new();

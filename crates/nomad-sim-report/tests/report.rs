@@ -8,8 +8,8 @@ use nomad_sim_core::config::{Arrivals, DurationDist};
 use nomad_sim_core::testing::{batch_workload, config, pool};
 use nomad_sim_core::time::{HOUR_MS, MINUTE_MS};
 use nomad_sim_core::trace::{SharedSink, TraceEvent};
-use nomad_sim_core::{Resources, Simulation};
-use nomad_sim_report::algorithms::{by_name, Choice, NAMES};
+use nomad_sim_core::Resources;
+use nomad_sim_report::algorithms::{by_name, simulation, NAMES};
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nomad-sim-report"))
@@ -267,14 +267,7 @@ fn chosen_by(algorithm: &str) -> String {
         vec![pool("x", 3, 4000, 4000)],
         vec![fill1, fill2, probe],
     );
-    let mut sim = match by_name(algorithm).unwrap() {
-        Choice::Nomad(a) => {
-            let mut c = c;
-            c.algorithm = a;
-            Simulation::new(c)
-        }
-        Choice::Custom(p) => Simulation::with_placer(c, p),
-    };
+    let mut sim = simulation(c, algorithm).unwrap();
     let sink = SharedSink::new();
     sim.set_trace_sink(Box::new(sink.clone()));
     sim.run();
