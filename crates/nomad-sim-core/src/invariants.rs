@@ -260,8 +260,24 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
                                             ));
                                         }
                                     }
+                                    Some((JobType::System, _, _)) => {
+                                        // System allocs go last: nothing else may remain on the node.
+                                        let others = allocs
+                                            .iter()
+                                            .filter(|(id, b)| {
+                                                *id != alloc && !b.ended && b.node == a.node
+                                            })
+                                            .filter(|(_, b)| {
+                                                workload_of(&b.job)
+                                                    .is_none_or(|w| w.0 != JobType::System)
+                                            })
+                                            .count();
+                                        if others > 0 {
+                                            out.push(format!("t={t}: system alloc {alloc} stopped while {others} other allocs remain"));
+                                        }
+                                    }
                                     _ => out.push(format!(
-                                        "t={t}: {alloc} of a non-service job migrated early"
+                                        "t={t}: {alloc} of a batch job migrated early"
                                     )),
                                 }
                             }

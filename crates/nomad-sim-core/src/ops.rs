@@ -130,8 +130,17 @@ impl Simulation {
                 candidates.reverse();
                 candidates.truncate(count);
             }
-            NodeSelector::Empty | NodeSelector::EmptyIgnoreSystem => {
+            NodeSelector::Empty => {
                 candidates.retain(|n| self.nodes[n.index()].allocs.is_empty());
+                candidates.truncate(count);
+            }
+            NodeSelector::EmptyIgnoreSystem => {
+                candidates.retain(|n| {
+                    self.nodes[n.index()]
+                        .allocs
+                        .iter()
+                        .all(|a| self.is_system(self.allocs[a.index()].job))
+                });
                 candidates.truncate(count);
             }
             NodeSelector::LeastBusy => {
@@ -239,8 +248,14 @@ impl Simulation {
 
     /// At the deadline every remaining alloc is stopped and the drain completes at once.
     fn drain_deadline_reached(&mut self, node: NodeId, reason: EndReason) {
+        let ignore_system = self.nodes[node.index()]
+            .drain
+            .is_some_and(|d| d.ignore_system);
         let allocs: Vec<AllocId> = self.nodes[node.index()].allocs.clone();
         for alloc in allocs {
+            if ignore_system && self.is_system(self.allocs[alloc.index()].job) {
+                continue;
+            }
             self.stop_for_drain(node, alloc, reason);
         }
         self.complete_drain(node, true);
@@ -253,7 +268,10 @@ impl Simulation {
             return;
         }
         self.collector.counts.stopped += 1;
-        self.collector.wasted_ms += (self.now - placed_ms) as f64;
+        // A system alloc is a daemon, not a piece of work: stopping it wastes nothing.
+        if !self.is_system(self.allocs[alloc.index()].job) {
+            self.collector.wasted_ms += (self.now - placed_ms) as f64;
+        }
         if let Some(d) = self.nodes[node.index()].drain {
             self.collector.drains[d.record as usize].allocs_stopped += 1;
         }
@@ -335,11 +353,25 @@ impl Simulation {
         }
     }
 
+    /// A drain is done when every alloc but the system ones has ended; then the system allocs
+    /// are stopped last (unless `-ignore-system`) and the drain completes.
     fn check_drain_done(&mut self, node: NodeId) {
-        let n = &self.nodes[node.index()];
-        if n.drain.is_some() && n.allocs.is_empty() {
-            self.complete_drain(node, false);
+        let Some(drain) = self.nodes[node.index()].drain else {
+            return;
+        };
+        let allocs = self.nodes[node.index()].allocs.clone();
+        if allocs
+            .iter()
+            .any(|a| !self.is_system(self.allocs[a.index()].job))
+        {
+            return;
         }
+        if !drain.ignore_system {
+            for alloc in allocs {
+                self.stop_for_drain(node, alloc, EndReason::Migrate);
+            }
+        }
+        self.complete_drain(node, false);
     }
 
     fn complete_drain(&mut self, node: NodeId, deadline_reached: bool) {
@@ -453,7 +485,10 @@ impl Simulation {
                 node: s.node_name(node).to_string(),
                 reason: reason.as_str().to_string(),
             });
-            self.queue_replacement(alloc, Trigger::NodeUpdate, self.now);
+            // A system alloc belongs to its node: it is not replaced elsewhere.
+            if !self.is_system(job) {
+                self.queue_replacement(alloc, Trigger::NodeUpdate, self.now);
+            }
         }
     }
 

@@ -268,6 +268,10 @@ pub struct Simulation {
     autoscaler_cooldown_until_ms: SimTime,
     /// A placement algorithm that replaces Nomad's stack, if one was given.
     placer: Option<Box<dyn Placer>>,
+    /// Registered system jobs: every node that becomes schedulable gets one of their allocs.
+    system_jobs: Vec<JobId>,
+    /// Nodes where a system job's alloc waits for room, by job.
+    system_waiting: BTreeMap<JobId, Vec<NodeId>>,
 }
 
 impl Simulation {
@@ -315,6 +319,8 @@ impl Simulation {
             sink: None,
             autoscaler_cooldown_until_ms: 0,
             placer: None,
+            system_jobs: Vec::new(),
+            system_waiting: BTreeMap::new(),
             config,
         };
         for (w, workload) in sim.config.workloads.clone().iter().enumerate() {
@@ -632,7 +638,9 @@ impl Simulation {
                 None,
             ),
         };
-        let count = workload.count;
+        let system = workload.job_type == JobType::System;
+        // A system job's count is its number of nodes, known only when it is placed.
+        let count = if system { 0 } else { workload.count };
         let needed = u64::from(parallelism) * u64::from(count);
         if needed > self.allocs_budget_left {
             self.truncated = true;
@@ -664,6 +672,9 @@ impl Simulation {
                 self.durations.push(d);
             }
             let job = JobId(self.jobs.len() as u32);
+            if system {
+                self.system_jobs.push(job);
+            }
             self.jobs.push(Job {
                 workload: w as u32,
                 arrival,
@@ -683,7 +694,7 @@ impl Simulation {
                 next_index: 0,
                 blocked_eval: None,
                 open_evals: 0,
-                node_counts: keep_counts.then(|| Box::new(NodeCounts::new())),
+                node_counts: (keep_counts || system).then(|| Box::new(NodeCounts::new())),
                 failure: None,
             });
             self.queued_allocs += u64::from(count);
@@ -769,6 +780,16 @@ impl Simulation {
 
     fn process_eval(&mut self, eval: EvalId, from_bucket: bool) {
         let job = self.evals[eval.index()].job;
+        if self.is_system(job) {
+            let nodes = self.candidate_sets
+                [self.workloads[self.jobs[job.index()].workload as usize].candidate_set as usize]
+                .sorted_members();
+            for node in nodes {
+                self.place_system_on(job, node, eval);
+            }
+            self.complete_eval(eval);
+            return;
+        }
         let bucket = self.bucket_of(job);
         if from_bucket {
             self.buckets[bucket as usize].in_broker = false;
@@ -923,7 +944,11 @@ impl Simulation {
     /// Capacity grew on `node` (an alloc ended, or the node became schedulable): Nomad unblocks
     /// the evals of the node's class. Only buckets whose ask now fits on the node are woken.
     pub(crate) fn capacity_freed(&mut self, node: NodeId) {
-        if self.waiting_buckets.is_empty() || !is_schedulable(&self.nodes[node.index()]) {
+        if !is_schedulable(&self.nodes[node.index()]) {
+            return;
+        }
+        self.system_capacity(node);
+        if self.waiting_buckets.is_empty() {
             return;
         }
         let waiting: Vec<u32> = self.waiting_buckets.iter().copied().collect();
@@ -935,6 +960,80 @@ impl Simulation {
                 }
                 self.wake_head(bucket);
             }
+        }
+    }
+
+    // ----- system jobs -------------------------------------------------------------------------
+
+    /// True for jobs of a `system` workload.
+    pub(crate) fn is_system(&self, job: JobId) -> bool {
+        self.config.workloads[self.jobs[job.index()].workload as usize].job_type == JobType::System
+    }
+
+    /// True when the system job may run on the node and has never had an alloc there.
+    fn system_wants(&mut self, job: JobId, node: NodeId) -> bool {
+        let j = &self.jobs[job.index()];
+        let set = self.workloads[j.workload as usize].candidate_set as usize;
+        let cs = self.workloads[j.workload as usize].constraint_set;
+        let placed_before = j
+            .node_counts
+            .as_ref()
+            .is_some_and(|c| c.contains_key(&node.0));
+        !placed_before
+            && self.candidate_sets[set].contains(node)
+            && self.constraint_check(cs, node).is_none()
+    }
+
+    /// Nomad's system scheduler on one node: place the job's alloc there, or note that it
+    /// waits for room on that node.
+    fn place_system_on(&mut self, job: JobId, node: NodeId, eval: EvalId) {
+        if !self.system_wants(job, node) {
+            return;
+        }
+        let ask = self.jobs[job.index()].ask;
+        let waiting = self.system_waiting.entry(job).or_default();
+        waiting.retain(|&n| n != node);
+        if !self.nodes[node.index()].free().covers(ask) {
+            waiting.push(node);
+            return;
+        }
+        if waiting.is_empty() {
+            self.system_waiting.remove(&job);
+        }
+        let j = &mut self.jobs[job.index()];
+        let index = j.count;
+        j.count += 1;
+        j.queued += 1;
+        j.next_index = j.count;
+        self.queued_allocs += 1;
+        let metrics = AllocMetric {
+            nodes_evaluated: 1,
+            ..AllocMetric::default()
+        };
+        self.place_alloc(job, index, node, None, eval, metrics);
+    }
+
+    /// A node gained room or became schedulable: system jobs that wait there, or have never
+    /// run there, place their alloc (with an eval of their own, as Nomad's node update does).
+    fn system_capacity(&mut self, node: NodeId) {
+        for i in 0..self.system_jobs.len() {
+            let job = self.system_jobs[i];
+            if !self.system_wants(job, node) {
+                continue;
+            }
+            if !self.nodes[node.index()]
+                .free()
+                .covers(self.jobs[job.index()].ask)
+            {
+                let waiting = self.system_waiting.entry(job).or_default();
+                if !waiting.contains(&node) {
+                    waiting.push(node);
+                }
+                continue;
+            }
+            let eval = self.create_eval(job, Trigger::NodeUpdate, self.now);
+            self.place_system_on(job, node, eval);
+            self.complete_eval(eval);
         }
     }
 
@@ -1171,15 +1270,18 @@ impl Simulation {
     ) {
         let id = AllocId(self.allocs.len() as u32);
         let now = self.now;
+        let system = self.is_system(job);
         let (ask, duration, submit_ms, ci_job, workload) = {
             let j = &self.jobs[job.index()];
-            (
-                j.ask,
-                self.durations[(j.durations_offset + index) as usize],
-                j.submit_ms,
-                j.ci_job,
-                j.workload,
-            )
+            let w = j.workload as usize;
+            let duration = if system {
+                self.config.workloads[w]
+                    .duration
+                    .sample_ms(&mut self.workloads[w].duration_rng)
+            } else {
+                self.durations[(j.durations_offset + index) as usize]
+            };
+            (j.ask, duration, j.submit_ms, j.ci_job, j.workload)
         };
         let n = &mut self.nodes[node.index()];
         n.used = n.used.plus(ask);
@@ -1215,7 +1317,7 @@ impl Simulation {
         self.queued_allocs -= 1;
         self.running_allocs += 1;
         self.collector.counts.placed += 1;
-        if previous.is_none() {
+        if previous.is_none() && !system {
             self.collector.pending.push((submit_ms, now - submit_ms));
             let ci = &mut self.ci_jobs[ci_job as usize];
             ci.to_start -= 1;
@@ -1290,7 +1392,8 @@ impl Simulation {
             ClientStatus::Lost => j.lost += 1,
             _ => j.complete += 1,
         }
-        if let Some(counts) = j.node_counts.as_mut() {
+        let keeps_history = self.config.workloads[j.workload as usize].job_type == JobType::System;
+        if let Some(counts) = j.node_counts.as_mut().filter(|_| !keeps_history) {
             if let Some(c) = counts.get_mut(&node.0) {
                 *c -= 1;
                 if *c == 0 {
@@ -1304,6 +1407,9 @@ impl Simulation {
 
     /// Records that an alloc slot will not run again (for CircleCI makespans).
     pub(crate) fn finish_slot(&mut self, job: JobId) {
+        if self.is_system(job) {
+            return;
+        }
         let ci_job = self.jobs[job.index()].ci_job;
         let ci = &mut self.ci_jobs[ci_job as usize];
         ci.to_finish = ci.to_finish.saturating_sub(1);

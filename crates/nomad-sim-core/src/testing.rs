@@ -101,10 +101,14 @@ pub fn arb_pools() -> impl Strategy<Value = Vec<PoolConfig>> {
     })
 }
 
-/// One to three workloads: batch and service, fan-out, counts, failures, distinct hosts.
+/// One to three workloads: batch, service and system, fan-out, counts, failures, distinct hosts.
 pub fn arb_workloads() -> impl Strategy<Value = Vec<WorkloadConfig>> {
     let one = (
-        prop_oneof![3 => Just(JobType::Batch), 1 => Just(JobType::Service)],
+        prop_oneof![
+            6 => Just(JobType::Batch),
+            2 => Just(JobType::Service),
+            1 => Just(JobType::System)
+        ],
         5.0f64..120.0,
         1u32..=3,
         1u32..=3,
@@ -135,12 +139,12 @@ pub fn arb_workloads() -> impl Strategy<Value = Vec<WorkloadConfig>> {
                         priority,
                     ),
                 )| {
-                    let arrivals = if job_type == JobType::Service {
-                        Arrivals::At(vec![0, 10 * MINUTE_MS])
-                    } else {
-                        Arrivals::Poisson {
+                    let arrivals = match job_type {
+                        JobType::Service => Arrivals::At(vec![0, 10 * MINUTE_MS]),
+                        JobType::System => Arrivals::At(vec![0]),
+                        JobType::Batch => Arrivals::Poisson {
                             rate_per_hour: rate,
-                        }
+                        },
                     };
                     let mut w = batch_workload(
                         &format!("w{i}"),
@@ -151,15 +155,23 @@ pub fn arb_workloads() -> impl Strategy<Value = Vec<WorkloadConfig>> {
                         },
                     );
                     w.job_type = job_type;
-                    w.count = if job_type == JobType::Service {
-                        count + 1
-                    } else {
-                        count
+                    w.count = match job_type {
+                        JobType::Service => count + 1,
+                        JobType::System => 1,
+                        JobType::Batch => count,
                     };
-                    w.parallelism = CountDist::Uniform {
-                        min: 1,
-                        max: parallelism,
-                    };
+                    if job_type == JobType::System {
+                        // A small agent on every node, like a log shipper.
+                        w.resources = Resources::new(256, 256, 0);
+                        w.duration = DurationDist::Constant(3 * HOUR_MS);
+                        w.parallelism = CountDist::Fixed(1);
+                    }
+                    if job_type != JobType::System {
+                        w.parallelism = CountDist::Uniform {
+                            min: 1,
+                            max: parallelism,
+                        };
+                    }
                     w.failure_rate = failure_rate;
                     w.distinct_hosts = distinct;
                     w.max_parallel = max_parallel;

@@ -483,3 +483,125 @@ fn the_autoscaler_scales_out_for_load_and_back_in_when_idle() {
         .count();
     assert_eq!(live, 1, "back to min once idle");
 }
+
+fn system_agent() -> WorkloadConfig {
+    let mut w = batch_workload(
+        "agent",
+        Arrivals::At(vec![0]),
+        Resources::new(200, 200, 0),
+        DurationDist::Constant(3 * HOUR_MS),
+    );
+    w.job_type = JobType::System;
+    w
+}
+
+#[test]
+fn a_system_job_runs_on_every_node_including_new_ones() {
+    let c = two_pools(vec![system_agent()], vec![]);
+    let (sim, events) = run(c);
+    let nodes: Vec<String> = placed_on(&events, "agent-0")
+        .into_iter()
+        .map(|p| p.1)
+        .collect();
+    assert_eq!(
+        nodes,
+        vec!["a-0".to_string(), "b-0".to_string()],
+        "b-0 joins at 5m and gets one too"
+    );
+    assert_eq!(sim.jobs()[0].count, 2);
+}
+
+#[test]
+fn system_allocs_are_drained_last() {
+    let c = two_pools(
+        vec![system_agent(), job_at("build", 0, 30)],
+        vec![drain("a-0", 10 * MINUTE_MS, DrainDeadline::None)],
+    );
+    let (sim, events) = run(c);
+    // The build runs to completion at 30m; only then is the agent stopped and the drain done.
+    assert_eq!(
+        stops(&events),
+        vec![(30 * MINUTE_MS, "agent-0".to_string(), "migrate".to_string())]
+    );
+    assert_eq!(sim.report().drains[0].completed_s, Some(1800.0));
+}
+
+#[test]
+fn ignore_system_leaves_system_allocs_running() {
+    let mut c = two_pools(vec![system_agent(), job_at("build", 0, 30)], vec![]);
+    c.operations.push(Operation {
+        at_ms: 10 * MINUTE_MS,
+        action: Action::NodeDrain {
+            target: NodeTarget::Names(vec!["a-0".to_string()]),
+            spec: DrainSpec {
+                deadline: DrainDeadline::After(5 * MINUTE_MS),
+                ignore_system: true,
+            },
+        },
+    });
+    let (sim, events) = run(c);
+    // The deadline stops the build but not the agent, which runs its full three hours.
+    assert_eq!(
+        stops(&events),
+        vec![(
+            15 * MINUTE_MS,
+            "build-0".to_string(),
+            "drain_deadline".to_string()
+        )]
+    );
+    let agent_on_a0 = sim
+        .allocs()
+        .iter()
+        .find(|a| a.node.0 == 0 && sim.jobs()[a.job.index()].workload == 0)
+        .unwrap();
+    assert_eq!(agent_on_a0.ended_ms, Some(3 * HOUR_MS));
+}
+
+#[test]
+fn the_deadline_stops_system_allocs_without_ignore_system() {
+    let c = two_pools(
+        vec![system_agent(), job_at("build", 0, 30)],
+        vec![drain(
+            "a-0",
+            10 * MINUTE_MS,
+            DrainDeadline::After(5 * MINUTE_MS),
+        )],
+    );
+    let (_, events) = run(c);
+    let s = stops(&events);
+    assert_eq!(s.len(), 2);
+    assert!(s
+        .iter()
+        .all(|x| x.0 == 15 * MINUTE_MS && x.2 == "drain_deadline"));
+}
+
+#[test]
+fn empty_ignore_system_counts_nodes_running_only_system_jobs_as_empty() {
+    let mut c = config(
+        1,
+        HOUR_MS,
+        vec![pool("a", 3, 4000, 4000)],
+        vec![system_agent(), job_at("busy", 0, 50)],
+    );
+    for (selector, expected) in [
+        (NodeSelector::Empty, 0),
+        (NodeSelector::EmptyIgnoreSystem, 2),
+    ] {
+        c.operations = vec![Operation {
+            at_ms: 10 * MINUTE_MS,
+            action: Action::ScaleDown {
+                pool: "a".to_string(),
+                count: 3,
+                selector,
+                drain_deadline: DrainDeadline::After(HOUR_MS),
+                heartbeat_timeout_ms: None,
+            },
+        }];
+        let (_, events) = run(c.clone());
+        let drained = events
+            .iter()
+            .filter(|(_, e)| matches!(e, TraceEvent::NodeDrainStarted { .. }))
+            .count();
+        assert_eq!(drained, expected, "{selector:?}");
+    }
+}

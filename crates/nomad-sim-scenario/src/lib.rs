@@ -414,13 +414,7 @@ impl Builder {
             let job_type = match w.job_type.as_deref().unwrap_or("batch") {
                 "batch" => JobType::Batch,
                 "service" => JobType::Service,
-                "system" => {
-                    self.problem(
-                        &format!("{path}.type"),
-                        "system jobs are not simulated yet; use batch or service",
-                    );
-                    JobType::Batch
-                }
+                "system" => JobType::System,
                 other => {
                     self.problem(
                         &format!("{path}.type"),
@@ -439,6 +433,12 @@ impl Builder {
             let count = w.count.unwrap_or(1);
             if count == 0 {
                 self.problem(&format!("{path}.count"), "must be at least 1");
+            }
+            if job_type == JobType::System && count != 1 {
+                self.problem(
+                    &format!("{path}.count"),
+                    "a system job runs one allocation on every eligible node: leave count at 1",
+                );
             }
             let parallelism = match &w.parallelism {
                 None => CountDist::Fixed(1),

@@ -254,3 +254,24 @@ fn a_bad_trace_is_located_in_the_csv() {
     assert!(err.contains("s.yaml:7:32:"), "{err}");
     assert!(err.contains("t.csv:3:4: parallelism"), "{err}");
 }
+
+#[test]
+fn system_jobs_keep_count_one() {
+    let yaml = "name: s\nhorizon: 1h\nnode_pools:\n  - { name: p, count: 2, resources: { cpu: 4000, memory: 4000 } }\nworkloads:\n  - name: agent\n    type: system\n    count: 2\n    arrivals: { at: [0s] }\n    resources: { cpu: 100, memory: 100 }\n    duration: 1h\n";
+    let err = parse_str(yaml, "s.yaml", Path::new("."))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("s.yaml:8:12: workloads[0].count: a system job runs one allocation"),
+        "{err}"
+    );
+    let ok = parse_str(
+        &yaml.replace("    count: 2\n", ""),
+        "s.yaml",
+        Path::new("."),
+    )
+    .unwrap();
+    let mut sim = Simulation::new(ok.config);
+    sim.run();
+    assert_eq!(sim.report().allocations.placed, 2, "one per node");
+}
