@@ -1040,6 +1040,13 @@ impl Simulation {
     // ----- placement ---------------------------------------------------------------------------
 
     fn constraint_check(&mut self, constraint_set: u32, node: NodeId) -> Option<usize> {
+        // Most jobs have no constraints: answer before touching the node's properties.
+        if self.constraint_sets[constraint_set as usize]
+            .constraints
+            .is_empty()
+        {
+            return None;
+        }
         let n = &self.nodes[node.index()];
         let pool = &self.config.pools[n.pool as usize];
         let props = NodeProperties {
