@@ -178,7 +178,19 @@ fn threads(n: Option<usize>) -> usize {
 
 fn scenario_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     if args.is_empty() {
-        return Ok(DEFAULT_SCENARIOS.iter().map(PathBuf::from).collect());
+        // Relative to the working directory, else to the checkout the binary was built from.
+        let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        return Ok(DEFAULT_SCENARIOS
+            .iter()
+            .map(|s| {
+                let here = PathBuf::from(s);
+                if here.exists() {
+                    here
+                } else {
+                    checkout.join(s)
+                }
+            })
+            .collect());
     }
     let mut files = Vec::new();
     for a in args {
