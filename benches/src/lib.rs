@@ -30,12 +30,13 @@ pub fn filled(nodes: u32, utilisation: f64, burst: usize, algorithm: Algorithm) 
     sim
 }
 
-/// The same, with a baseline algorithm of `nomad-sim-report` placing the burst (the fill is
-/// placed by it too).
+/// The same cluster, filled by Nomad's binpack (fast, untimed), with a baseline algorithm of
+/// `nomad-sim-report` placing the burst.
 pub fn filled_with(nodes: u32, utilisation: f64, burst: usize, name: &str) -> Simulation {
-    let config = burst_config(nodes, utilisation, burst, Algorithm::Binpack);
-    let mut sim =
-        nomad_sim_report::algorithms::simulation(config, name).expect("a known algorithm");
-    sim.run_until(0);
+    let mut sim = filled(nodes, utilisation, burst, Algorithm::Binpack);
+    assert!(
+        nomad_sim_report::algorithms::switch(&mut sim, name),
+        "unknown algorithm {name}"
+    );
     sim
 }

@@ -380,6 +380,11 @@ impl Simulation {
         sim
     }
 
+    /// Replaces the placement algorithm from now on (`None`: Nomad's stack again).
+    pub fn set_placer(&mut self, placer: Option<Box<dyn Placer>>) {
+        self.placer = placer;
+    }
+
     /// The name of the placement algorithm in use.
     pub fn algorithm_name(&self) -> String {
         match &self.placer {

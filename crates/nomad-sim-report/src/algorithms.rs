@@ -171,6 +171,23 @@ pub fn by_name(name: &str) -> Option<Choice> {
     })
 }
 
+/// Switches a running simulation to the algorithm `name`; false for an unknown name.
+pub fn switch(sim: &mut Simulation, name: &str) -> bool {
+    match by_name(name) {
+        None => false,
+        Some(Choice::Nomad(_)) if name == sim.config().algorithm.as_str() => {
+            sim.set_placer(None);
+            true
+        }
+        // Nomad's other algorithm is a config setting, fixed for the run: not switchable.
+        Some(Choice::Nomad(_)) => false,
+        Some(Choice::Custom(placer)) => {
+            sim.set_placer(Some(placer));
+            true
+        }
+    }
+}
+
 /// A simulation of `config` placed by the algorithm `name`, or `None` for an unknown name.
 pub fn simulation(mut config: SimConfig, name: &str) -> Option<Simulation> {
     Some(match by_name(name)? {

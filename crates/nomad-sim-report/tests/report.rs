@@ -8,7 +8,7 @@ use nomad_sim_core::config::{Arrivals, DurationDist};
 use nomad_sim_core::testing::{batch_workload, config, pool};
 use nomad_sim_core::time::{HOUR_MS, MINUTE_MS};
 use nomad_sim_core::trace::{SharedSink, TraceEvent};
-use nomad_sim_core::Resources;
+use nomad_sim_core::{Resources, Simulation};
 use nomad_sim_report::algorithms::{by_name, simulation, NAMES};
 
 fn bin() -> Command {
@@ -340,4 +340,31 @@ fn bad_input_exits_2() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
+}
+
+#[test]
+fn a_running_simulation_can_switch_algorithm() {
+    let w = batch_workload(
+        "w",
+        Arrivals::At(vec![0, MINUTE_MS]),
+        Resources::new(100, 100, 0),
+        DurationDist::Constant(HOUR_MS),
+    );
+    let mut sim = Simulation::new(config(
+        1,
+        2 * MINUTE_MS,
+        vec![pool("p", 2, 4000, 4000)],
+        vec![w],
+    ));
+    sim.run_until(0);
+    assert!(nomad_sim_report::algorithms::switch(&mut sim, "best-fit"));
+    assert_eq!(sim.algorithm_name(), "best-fit");
+    assert!(
+        !nomad_sim_report::algorithms::switch(&mut sim, "spread"),
+        "Nomad's algorithm is fixed per run"
+    );
+    assert!(nomad_sim_report::algorithms::switch(&mut sim, "binpack"));
+    assert_eq!(sim.algorithm_name(), "binpack");
+    sim.run();
+    assert_eq!(sim.report().allocations.placed, 2);
 }
