@@ -175,9 +175,24 @@ impl ClusterView<'_> {
         self.sim.candidate_sets[self.set()].members.len()
     }
 
+    /// Nodes ever created; node IDs run from 0 to this, in creation order.
+    pub fn node_count(&self) -> usize {
+        self.sim.nodes.len()
+    }
+
+    /// True when the node is a candidate for this job (ready, eligible, not draining, in the
+    /// job's pool and datacenters). With [`ClusterView::node_count`] this gives a scan in
+    /// creation order without sorting or allocating.
+    pub fn is_candidate(&self, node: NodeId) -> bool {
+        self.sim.candidate_sets[self.set()].contains(node)
+    }
+
     /// The candidates in ascending node order (creation order), for deterministic scans.
     pub fn candidates_in_order(&self) -> Vec<NodeId> {
-        self.sim.candidate_sets[self.set()].sorted_members()
+        (0..self.node_count() as u32)
+            .map(NodeId)
+            .filter(|&n| self.is_candidate(n))
+            .collect()
     }
 
     /// The next candidate in a uniformly random order (each candidate once per Select),

@@ -37,9 +37,9 @@ impl Placer for FirstFit {
         "first-fit".to_string()
     }
     fn select(&mut self, view: &mut ClusterView<'_>) -> Option<NodeId> {
-        view.candidates_in_order()
-            .into_iter()
-            .find(|&n| view.fits(n))
+        (0..view.node_count() as u32)
+            .map(NodeId)
+            .find(|&n| view.is_candidate(n) && view.fits(n))
     }
 }
 
@@ -118,8 +118,8 @@ fn best_by(
     score: impl Fn(&ClusterView<'_>, NodeId) -> f64,
 ) -> Option<NodeId> {
     let mut best: Option<(f64, NodeId)> = None;
-    for n in view.candidates_in_order() {
-        if !view.fits(n) {
+    for n in (0..view.node_count() as u32).map(NodeId) {
+        if !view.is_candidate(n) || !view.fits(n) {
             continue;
         }
         let s = score(view, n);
