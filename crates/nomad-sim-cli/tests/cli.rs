@@ -354,6 +354,12 @@ fn bad_scenarios_exit_2_with_a_located_message() {
         Some((12, 7)),
         "invalid type",
     );
+    assert_rejected(
+        "too-many-nodes",
+        &format!("name: bad\nhorizon: 1h\nnode_pools:\n  - name: linux\n    count: 4000000000\n    resources: {{ cpu: 8000, memory: 16000 }}\n{work}"),
+        Some((4, 3)),
+        "at most 1000000",
+    );
 }
 
 #[test]

@@ -255,6 +255,25 @@ impl Builder {
                 .and_then(|l| l.max_allocations)
                 .unwrap_or(Limits::default().max_allocations),
         };
+        let nodes: u64 = pools.iter().map(|p| u64::from(p.count)).sum::<u64>()
+            + operations
+                .iter()
+                .map(|o| match &o.action {
+                    Action::ScaleUp { count, .. } => u64::from(*count),
+                    _ => 0,
+                })
+                .sum::<u64>();
+        if nodes > MAX_NODES {
+            self.problem(
+                "node_pools",
+                format!("the pools and scale-ups create {nodes} nodes; the simulator takes at most {MAX_NODES}"),
+            );
+        }
+        if let Some(a) = &autoscaler {
+            if u64::from(a.max) > MAX_NODES {
+                self.problem("autoscaler.max", format!("at most {MAX_NODES} nodes"));
+            }
+        }
         if !self.problems.is_empty() {
             return None;
         }
@@ -273,6 +292,14 @@ impl Builder {
     }
 
     fn resources(&mut self, path: &str, r: &ResourcesFile, need_cpu_mem: bool) -> Resources {
+        for (key, value) in [("cpu", r.cpu), ("memory", r.memory), ("disk", r.disk)] {
+            if value > MAX_RESOURCE {
+                self.problem(
+                    &format!("{path}.{key}"),
+                    format!("{value} is beyond what the simulator accepts ({MAX_RESOURCE})"),
+                );
+            }
+        }
         if need_cpu_mem {
             if r.cpu == 0 {
                 self.problem(&format!("{path}.cpu"), "must be more than 0 MHz");
@@ -1029,6 +1056,12 @@ impl Builder {
         })
     }
 }
+
+/// The largest CPU (MHz), memory or disk (MB) amount a scenario may give.
+const MAX_RESOURCE: u64 = 1_000_000_000;
+
+/// The most nodes a run may create (initial pools plus scale-ups and the autoscaler's max).
+const MAX_NODES: u64 = 1_000_000;
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
