@@ -12,12 +12,18 @@ use nomad_sim_core::model::{Alloc, ClientStatus, EndReason, Node, NodeStatus};
 use nomad_sim_core::placement::AllocMetric;
 use nomad_sim_core::time::{format_duration_ms, SimTime};
 use nomad_sim_core::trace::{TraceEvent, TraceSink};
-use nomad_sim_core::Simulation;
+use nomad_sim_core::{JobStatus, Simulation};
 
 use crate::format::{ago, columns, ibytes, iso8601, key_values, short};
 
 /// A node event: time, node name, subsystem, message.
 pub type NodeEvent = (SimTime, String, &'static str, String);
+
+/// Nomad's default `job_gc_threshold`: dead jobs disappear from `nomad status` after this.
+const JOB_GC_THRESHOLD_MS: SimTime = 4 * 3_600_000;
+
+/// Nomad's default `node_gc_threshold`: down nodes disappear from `nomad node status` after this.
+const NODE_GC_THRESHOLD_MS: SimTime = 24 * 3_600_000;
 
 /// The simulation run to the moment asked for, with what the views need to print times.
 pub struct Moment {
@@ -141,12 +147,34 @@ impl Moment {
         (self.start_unix_ms + t_ms) * 1_000_000
     }
 
+    /// Jobs Nomad still knows at this moment, by ID: its garbage collector removes a dead job
+    /// once it has been dead for `job_gc_threshold` (4h by default), so the views do too.
     fn job_ids(&self) -> Vec<(String, JobId)> {
+        let mut last_activity: Vec<SimTime> = self.sim.jobs().iter().map(|j| j.submit_ms).collect();
+        for a in self.sim.allocs() {
+            let t = a.ended_ms.unwrap_or(self.at_ms);
+            let slot = &mut last_activity[a.job.index()];
+            *slot = (*slot).max(t);
+        }
         let mut ids: Vec<(String, JobId)> = (0..self.sim.jobs().len())
-            .map(|i| (self.sim.job_name(JobId(i as u32)), JobId(i as u32)))
+            .map(|i| JobId(i as u32))
+            .filter(|&id| {
+                self.sim.job_status(id) != JobStatus::Dead
+                    || last_activity[id.index()] + JOB_GC_THRESHOLD_MS > self.at_ms
+            })
+            .map(|id| (self.sim.job_name(id), id))
             .collect();
         ids.sort();
         ids
+    }
+
+    /// Nodes Nomad still lists, newest first: a down node is garbage-collected after
+    /// `node_gc_threshold` (24h by default).
+    fn listed_nodes(&self) -> impl Iterator<Item = &Node> {
+        self.sim.nodes().iter().rev().filter(|n| {
+            n.terminated_ms
+                .is_none_or(|t| t + NODE_GC_THRESHOLD_MS > self.at_ms)
+        })
     }
 
     fn allocs_where(&self, keep: impl Fn(&Alloc) -> bool) -> Vec<AllocId> {
@@ -411,7 +439,7 @@ impl Moment {
         .iter()
         .map(|s| s.to_string())
         .collect::<Vec<_>>()];
-        for n in nodes.iter().rev() {
+        for n in self.listed_nodes() {
             let p = self.pool_of(n);
             rows.push(vec![
                 short(&n.id),
@@ -783,10 +811,7 @@ impl Moment {
     /// `GET /v1/nodes`: node stubs, newest first.
     pub fn nodes_json(&self) -> Value {
         Value::Array(
-            self.sim
-                .nodes()
-                .iter()
-                .rev()
+            self.listed_nodes()
                 .map(|n| self.node_stub_json(n))
                 .collect(),
         )

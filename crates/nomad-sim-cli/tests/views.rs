@@ -320,3 +320,21 @@ fn views_reject_bad_input_with_exit_2() {
         assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
     }
 }
+
+#[test]
+fn dead_jobs_are_garbage_collected_after_four_hours() {
+    let v = views();
+    // Every build has ended by 35m: at 4h they are still listed as dead, at 5h they are gone.
+    let at4 = stdout_ok(&["status", &v, "--at", "4h"]);
+    assert_eq!(
+        at4.lines().filter(|l| l.contains(" dead ")).count(),
+        3,
+        "{at4}"
+    );
+    assert_eq!(
+        stdout_ok(&["status", &v, "--at", "5h"]).trim(),
+        "No running jobs"
+    );
+    let o = run(&["status", &v, "--at", "5h", "waits-0"]);
+    assert_eq!(o.status.code(), Some(2));
+}
