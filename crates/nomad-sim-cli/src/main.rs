@@ -129,7 +129,7 @@ struct RunArgs {
     /// Stop writing the trace after this many events (the run itself goes on).
     #[arg(long, default_value_t = 20_000_000, value_name = "N")]
     trace_max_events: u64,
-    /// Write report.json and summary.txt (and trace.jsonl with --trace) into this directory.
+    /// Write report.json and summary.txt into this directory.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Measure wall-clock time into perf.wall_s (the one figure that differs between runs).
