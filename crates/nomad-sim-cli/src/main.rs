@@ -351,10 +351,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::input(format!("--out {}: cannot create: {e}", dir.display())))?;
     }
-    let trace_path = match (&args.trace, &args.out) {
-        (Some(t), _) => Some(t.clone()),
-        (None, _) => None,
-    };
+    let trace_path = args.trace.clone();
     let started = Instant::now();
     let mut sim = Simulation::new(scenario.config.clone());
     let trace = match &trace_path {
