@@ -304,7 +304,6 @@ fn node_status(args: ViewArgs) -> Result<(), Failure> {
 }
 
 fn logs(args: LogsArgs) -> Result<(), Failure> {
-    let _ = args.stderr;
     let m = moment(
         &args.scenario,
         &args.at,

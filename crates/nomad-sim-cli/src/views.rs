@@ -8,7 +8,7 @@ use std::rc::Rc;
 use serde_json::{json, Value};
 
 use nomad_sim_core::ids::{AllocId, JobId, NodeId};
-use nomad_sim_core::model::{Alloc, ClientStatus, EndReason, Node, NodeStatus};
+use nomad_sim_core::model::{Alloc, ClientStatus, EndReason, Node};
 use nomad_sim_core::placement::AllocMetric;
 use nomad_sim_core::time::{format_duration_ms, SimTime};
 use nomad_sim_core::trace::{TraceEvent, TraceSink};
@@ -59,8 +59,7 @@ impl TraceSink for Recorder {
             TraceEvent::NodeReady { node } => {
                 node_event(node, "Cluster", "Node registered".to_string())
             }
-            TraceEvent::NodeDrainStarted { node, deadline_ms } => {
-                let _ = deadline_ms;
+            TraceEvent::NodeDrainStarted { node, .. } => {
                 node_event(node, "Drain", "Node drain strategy set".to_string())
             }
             TraceEvent::NodeDrainComplete {
@@ -860,7 +859,6 @@ impl Moment {
                 .map(|id| self.alloc_stub_json(id))
                 .collect(),
         );
-        let _ = NodeStatus::Ready;
         v
     }
 }

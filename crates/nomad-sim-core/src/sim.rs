@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::cluster::{is_schedulable, CandidateKey, CandidateSet, ClassTable, ConstraintSet};
 use crate::config::{Arrivals, JobType, SimConfig};
 use crate::constraint::NodeProperties;
-use crate::ids::{splitmix64, uuid_for, AllocId, EvalId, JobId, NodeId};
+use crate::ids::{uuid_for, AllocId, EvalId, JobId, NodeId};
 use crate::metrics::{self, Collector, Report};
 use crate::model::{
     Alloc, ClientStatus, DesiredStatus, Eligibility, EndReason, Eval, EvalStatus, Job, Node,
@@ -259,6 +259,8 @@ pub struct Simulation {
     bucket_index: BTreeMap<BucketKey, u32>,
     /// Buckets holding blocked evals.
     waiting_buckets: BTreeSet<u32>,
+    /// Reused buffer for iterating `waiting_buckets` while waking them.
+    scratch_buckets: Vec<u32>,
     pub(crate) candidate_sets: Vec<CandidateSet>,
     constraint_sets: Vec<ConstraintSet>,
     classes: ClassTable,
@@ -311,6 +313,7 @@ impl Simulation {
             buckets: Vec::new(),
             bucket_index: BTreeMap::new(),
             waiting_buckets: BTreeSet::new(),
+            scratch_buckets: Vec::new(),
             candidate_sets: Vec::new(),
             constraint_sets: Vec::new(),
             classes: ClassTable::default(),
@@ -876,11 +879,7 @@ impl Simulation {
     /// The metrics of a blocked eval that did not scan: what a full scan finds now.
     fn blocked_metrics(&mut self, job: JobId) -> AllocMetric {
         let mut scan = Scan::default();
-        let saved = self.collect_scores;
-        self.collect_scores = false;
-        let result = self.select_inner(job, &mut scan, None, false);
-        self.collect_scores = saved;
-        match result {
+        match self.select_inner(job, &mut scan, None, false) {
             Err(m) => m,
             Ok((_, m)) => m,
         }
@@ -890,7 +889,7 @@ impl Simulation {
         let job = self.evals[eval.index()].job;
         self.evals[eval.index()].status = EvalStatus::Blocked;
         self.jobs[job.index()].blocked_eval = Some(eval.0);
-        self.jobs[job.index()].failure = Some(Box::new(metrics.clone()));
+        self.jobs[job.index()].failure = Some(Box::new(metrics));
         let b = &mut self.buckets[bucket as usize];
         if front {
             b.queue.push_front(eval);
@@ -903,21 +902,18 @@ impl Simulation {
             job: s.job_name(job),
             eval: s.eval_uuid(eval),
             queued,
-            metrics,
+            metrics: s.jobs[job.index()]
+                .failure
+                .as_deref()
+                .cloned()
+                .unwrap_or_default(),
         });
     }
 
-    /// After a woken eval placed everything, wakes the next one if a dirty node still fits.
+    /// After a woken eval placed everything, wakes the next one while dirty nodes remain; it
+    /// checks them on arrival (`process_eval`) and goes back to waiting if none fits.
     fn wake_next_if_dirty(&mut self, bucket: u32) {
-        let b = bucket as usize;
-        let dirty = std::mem::take(&mut self.buckets[b].dirty);
-        let still: Vec<NodeId> = dirty
-            .into_iter()
-            .filter(|&n| self.bucket_fits(bucket, n))
-            .collect();
-        let wake = still.first().copied();
-        self.buckets[b].dirty = still;
-        if wake.is_some() {
+        if !self.buckets[bucket as usize].dirty.is_empty() {
             self.wake_head(bucket);
         }
     }
@@ -941,24 +937,32 @@ impl Simulation {
     /// True when the node is a candidate for the bucket and has room for its ask.
     fn bucket_fits(&mut self, bucket: u32, node: NodeId) -> bool {
         let b = &self.buckets[bucket as usize];
-        if !self.candidate_sets[b.candidate_set as usize].contains(node) {
+        let (set, cs, ask, job) = (b.candidate_set, b.constraint_set, b.ask, b.job);
+        self.node_fits(set, cs, ask, job, node)
+    }
+
+    /// True when `node` is in the candidate set, has room for `ask`, holds no alloc of the
+    /// `distinct_hosts` job `distinct` (if any) and passes the constraint set.
+    fn node_fits(
+        &mut self,
+        candidate_set: u32,
+        constraint_set: u32,
+        ask: Resources,
+        distinct: Option<JobId>,
+        node: NodeId,
+    ) -> bool {
+        if !self.candidate_sets[candidate_set as usize].contains(node)
+            || !self.nodes[node.index()].free().covers(ask)
+        {
             return false;
         }
-        let n = &self.nodes[node.index()];
-        if !n.free().covers(b.ask) {
-            return false;
-        }
-        if let Some(job) = b.job {
-            if self.jobs[job.index()]
-                .node_counts
-                .as_ref()
-                .is_some_and(|c| c.get(&node.0).copied().unwrap_or(0) > 0)
-            {
+        if let Some(job) = distinct {
+            let counts = self.jobs[job.index()].node_counts.as_ref();
+            if counts.is_some_and(|c| c.get(&node.0).copied().unwrap_or(0) > 0) {
                 return false;
             }
         }
-        let cs = b.constraint_set;
-        self.constraint_check(cs, node).is_none()
+        self.constraint_check(constraint_set, node).is_none()
     }
 
     /// Capacity grew on `node` (an alloc ended, or the node became schedulable): Nomad unblocks
@@ -971,8 +975,10 @@ impl Simulation {
         if self.waiting_buckets.is_empty() {
             return;
         }
-        let waiting: Vec<u32> = self.waiting_buckets.iter().copied().collect();
-        for bucket in waiting {
+        let mut waiting = std::mem::take(&mut self.scratch_buckets);
+        waiting.clear();
+        waiting.extend(self.waiting_buckets.iter().copied());
+        for &bucket in &waiting {
             if self.bucket_fits(bucket, node) {
                 let b = &mut self.buckets[bucket as usize];
                 if !b.dirty.contains(&node) {
@@ -981,6 +987,7 @@ impl Simulation {
                 self.wake_head(bucket);
             }
         }
+        self.scratch_buckets = waiting;
     }
 
     // ----- system jobs -------------------------------------------------------------------------
@@ -1150,23 +1157,11 @@ impl Simulation {
     fn fits(&mut self, job: JobId, node: NodeId) -> bool {
         let j = &self.jobs[job.index()];
         let ws = &self.workloads[j.workload as usize];
-        let (set_id, cs_id) = (ws.candidate_set as usize, ws.constraint_set);
-        if !self.candidate_sets[set_id].contains(node) {
-            return false;
-        }
-        let distinct = self.config.workloads[j.workload as usize].distinct_hosts;
-        if distinct
-            && j.node_counts
-                .as_ref()
-                .is_some_and(|c| c.get(&node.0).copied().unwrap_or(0) > 0)
-        {
-            return false;
-        }
-        let ask = j.ask;
-        if !self.nodes[node.index()].free().covers(ask) {
-            return false;
-        }
-        self.constraint_check(cs_id, node).is_none()
+        let distinct = self.config.workloads[j.workload as usize]
+            .distinct_hosts
+            .then_some(job);
+        let (set, cs, ask) = (ws.candidate_set, ws.constraint_set, j.ask);
+        self.node_fits(set, cs, ask, distinct, node)
     }
 
     /// One Select: Nomad's iterator chain over the lazily shuffled candidates.
@@ -1690,10 +1685,5 @@ impl Simulation {
 
     pub(crate) fn set_autoscaler_cooldown(&mut self, until: SimTime) {
         self.autoscaler_cooldown_until_ms = until;
-    }
-
-    /// A run-unique number for hashing, derived from the seed.
-    pub fn seed_hash(&self) -> u64 {
-        splitmix64(self.config.seed)
     }
 }

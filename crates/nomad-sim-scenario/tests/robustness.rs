@@ -3,16 +3,10 @@
 
 use std::path::Path;
 
+use nomad_sim_core::testing::cases;
 use proptest::prelude::*;
 
 const VALID: &str = include_str!("../../../scenarios/circleci-weekday.yaml");
-
-fn cases(default: u32) -> u32 {
-    ["NOMAD_SIM_PROPTEST_CASES", "PROPTEST_CASES"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().and_then(|v| v.parse().ok()))
-        .unwrap_or(default)
-}
 
 /// One edit: delete a span, insert text, or duplicate a line.
 #[derive(Clone, Debug)]
