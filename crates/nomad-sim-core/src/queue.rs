@@ -1,7 +1,29 @@
-//! The event queue: a min-heap on (time, class, insertion order), so same-time events run in a written order.
+//! The event queue: a radix heap on monotone integer time that keeps a written order for same-time events.
+//!
+//! # Same-time order
+//!
+//! Events are popped by these rules, in this order:
+//!
+//! 1. Earlier simulated time first.
+//! 2. At the same time, by [`EventClass`]: allocation endings, then node lifecycle (boot,
+//!    drain deadlines, lifecycle-hook timeouts, migration checks), then operations and
+//!    autoscaler ticks, then delayed evals, then arrivals.
+//! 3. At the same time and class, in the order the events were pushed.
+//! 4. The eval broker runs after every event of an instant has been handled (the engine's
+//!    rule, not the queue's); events it pushes for that same instant run next, by rules 2–3.
+//!
+//! # How
+//!
+//! Each event's key is `time << 3 | class`. Keys only grow once popped (simulated time is
+//! monotone), which is what a radix heap needs: an entry sits in the bucket of the highest bit
+//! where its key differs from the last popped key, so a push is O(1) and each entry moves down
+//! at most 64 times in its life. Equal keys always share a bucket and keep their push order, so
+//! rule 3 costs nothing. An event pushed for the current instant in an earlier class than the
+//! one being handled (a zero-length deadline, say) has a key below the last popped one; such
+//! rare entries wait in a small binary heap ordered by key then push order, ahead of the rest.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use crate::ids::{AllocId, NodeId};
 use crate::time::SimTime;
@@ -89,37 +111,81 @@ impl EventKind {
     }
 }
 
+/// Bits of a key below the time: room for the event classes.
+const CLASS_BITS: u32 = 3;
+
+/// The largest time an event may be scheduled at (keys must fit in 64 bits).
+pub const MAX_EVENT_TIME: SimTime = (1 << (64 - CLASS_BITS)) - 1;
+
+fn key_of(time: SimTime, kind: &EventKind) -> u64 {
+    assert!(
+        time <= MAX_EVENT_TIME,
+        "event time {time} ms is past the queue's range"
+    );
+    (time << CLASS_BITS) | kind.class() as u64
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Entry {
-    time: SimTime,
-    class: EventClass,
+    key: u64,
+    kind: EventKind,
+}
+
+/// An entry pushed below the last popped key, ordered by key then push order.
+#[derive(Clone, Copy, Debug)]
+struct Late {
+    key: u64,
     seq: u64,
     kind: EventKind,
 }
 
-impl PartialEq for Entry {
+impl PartialEq for Late {
     fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
+        (self.key, self.seq) == (other.key, other.seq)
     }
 }
-impl Eq for Entry {}
-impl PartialOrd for Entry {
+impl Eq for Late {}
+impl PartialOrd for Late {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Entry {
+impl Ord for Late {
     fn cmp(&self, other: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap and we want the earliest first.
-        (other.time, other.class, other.seq).cmp(&(self.time, self.class, self.seq))
+        // Reversed: BinaryHeap is a max-heap and the smallest key goes first.
+        (other.key, other.seq).cmp(&(self.key, self.seq))
     }
 }
 
 /// A priority queue of events: earliest time first, then class, then insertion order.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct EventQueue {
-    heap: BinaryHeap<Entry>,
-    next_seq: u64,
+    /// The key of the last popped entry (the radix heap's base).
+    last: u64,
+    /// Entries whose key equals `last`, in push order.
+    front: VecDeque<EventKind>,
+    /// Bucket `i` (1..=64) holds keys whose highest bit differing from `last` is bit `i - 1`.
+    buckets: Vec<Vec<Entry>>,
+    /// Entries pushed with a key below `last`.
+    late: BinaryHeap<Late>,
+    /// A spare vector, so moving a bucket down allocates nothing.
+    spare: Vec<Entry>,
+    len: usize,
+    next_late_seq: u64,
+}
+
+impl Default for EventQueue {
+    fn default() -> Self {
+        EventQueue {
+            last: 0,
+            front: VecDeque::new(),
+            buckets: (0..=64).map(|_| Vec::new()).collect(),
+            late: BinaryHeap::new(),
+            spare: Vec::new(),
+            len: 0,
+            next_late_seq: 0,
+        }
+    }
 }
 
 impl EventQueue {
@@ -128,36 +194,83 @@ impl EventQueue {
         Self::default()
     }
 
+    fn bucket_of(&self, key: u64) -> usize {
+        (64 - (key ^ self.last).leading_zeros()) as usize
+    }
+
     /// Schedules `kind` at `time`.
     pub fn push(&mut self, time: SimTime, kind: EventKind) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.heap.push(Entry {
-            time,
-            class: kind.class(),
-            seq,
-            kind,
-        });
+        let key = key_of(time, &kind);
+        self.len += 1;
+        if key < self.last {
+            let seq = self.next_late_seq;
+            self.next_late_seq += 1;
+            self.late.push(Late { key, seq, kind });
+        } else if key == self.last {
+            self.front.push_back(kind);
+        } else {
+            let b = self.bucket_of(key);
+            self.buckets[b].push(Entry { key, kind });
+        }
+    }
+
+    /// Moves the lowest non-empty bucket down so that `front` holds the smallest key.
+    fn refill(&mut self) {
+        debug_assert!(self.front.is_empty());
+        let Some(b) = (1..=64).find(|&b| !self.buckets[b].is_empty()) else {
+            return;
+        };
+        let mut moving = std::mem::replace(&mut self.buckets[b], std::mem::take(&mut self.spare));
+        self.last = moving
+            .iter()
+            .map(|e| e.key)
+            .min()
+            .expect("the bucket is not empty");
+        for e in moving.drain(..) {
+            if e.key == self.last {
+                self.front.push_back(e.kind);
+            } else {
+                let to = self.bucket_of(e.key);
+                debug_assert!(to < b, "an entry moves to a lower bucket");
+                self.buckets[to].push(e);
+            }
+        }
+        self.spare = moving;
     }
 
     /// The time of the next event.
-    pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        if let Some(l) = self.late.peek() {
+            return Some(l.key >> CLASS_BITS);
+        }
+        if self.front.is_empty() {
+            self.refill();
+        }
+        (!self.front.is_empty()).then_some(self.last >> CLASS_BITS)
     }
 
     /// Removes and returns the next event.
     pub fn pop(&mut self) -> Option<(SimTime, EventKind)> {
-        self.heap.pop().map(|e| (e.time, e.kind))
+        if let Some(l) = self.late.pop() {
+            self.len -= 1;
+            return Some((l.key >> CLASS_BITS, l.kind));
+        }
+        if self.front.is_empty() {
+            self.refill();
+        }
+        let kind = self.front.pop_front()?;
+        self.len -= 1;
+        Some((self.last >> CLASS_BITS, kind))
     }
 
     /// Events waiting.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
 
     /// True when nothing is scheduled.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
     }
 }
 
