@@ -3,35 +3,78 @@
 //! # Brief overview
 //!
 //! A [`SimConfig`] describes node pools, workloads and an operations timeline. A [`Simulation`]
-//! turns it into events on an [`queue::EventQueue`] and runs them: arrivals register jobs,
-//! each job gets an [`model::Eval`], the eval broker hands evals out by priority then creation
-//! order, and the placement stack ([`placement`]) picks nodes as Nomad's `GenericStack` does.
-//! Work that does not fit blocks; freed capacity wakes it. Everything observable goes to an
-//! optional [`trace::TraceSink`], and [`Simulation::report`] summarises the run.
+//! turns it into events on an [`queue::EventQueue`] and runs them. The crate is laid out like a
+//! Nomad server:
+//!
+//! - [`engine`]: the clock, the event queue and the step loop; job sources (the workloads);
+//! - [`state`]: nodes, jobs, evals and allocs, and the functions that change their accounting;
+//! - [`server`]: the eval broker, blocked evals, the scheduler stack (feasibility, ranking, the
+//!   limit) and the plan that places allocs;
+//! - [`ops`]: the drainer, the node lifecycle, scaling and the autoscaler;
+//! - [`observe`]: streamed metrics, trace events and the read model the views share.
 //!
 //! The crate does no I/O: no files, no printing, no clock. Randomness comes from ChaCha streams
 //! derived from the configuration's seed, so a run is a pure function of its configuration.
 
-pub mod cluster;
 pub mod config;
-pub mod constraint;
+pub mod engine;
 pub mod ids;
-pub mod invariants;
-pub mod metrics;
-pub mod model;
-mod ops;
-pub mod placement;
-pub mod queue;
+pub mod observe;
+pub mod ops;
 pub mod resources;
-mod sim;
+pub mod server;
+pub mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
-pub mod trace;
 pub mod workload;
 
 pub use config::{Algorithm, JobType, NomadVersion, SimConfig};
-pub use metrics::Report;
+pub use engine::{queue, Simulation};
+pub use observe::metrics::Report;
+pub use observe::{invariants, metrics, trace};
 pub use resources::Resources;
-pub use sim::{CiJob, ClusterView, JobStatus, Placer, Simulation};
+pub use server::{cluster, constraint, placement, ClusterView, Placer};
+pub use state::model;
+pub use state::model::{CiJob, JobStatus};
 pub use trace::{TraceEvent, TraceSink};
+
+/// What the parts of the core share, imported with one line.
+mod prelude {
+    pub(crate) use std::cmp::Reverse;
+    pub(crate) use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+
+    pub(crate) use rand::{Rng, SeedableRng};
+    pub(crate) use rand_chacha::ChaCha8Rng;
+
+    pub(crate) use crate::cluster::{
+        is_schedulable, CandidateKey, CandidateSet, ClassTable, ConstraintSet,
+    };
+    pub(crate) use crate::config::{
+        Action, Arrivals, AutoscalerMetric, DrainDeadline, DrainSpec, JobType, NodeSelector,
+        NodeTarget, SimConfig,
+    };
+    pub(crate) use crate::constraint::NodeProperties;
+    pub(crate) use crate::engine::queue::{EventKind, EventQueue};
+    pub(crate) use crate::engine::sources::{Sources, WorkloadState};
+    pub(crate) use crate::engine::{uuid_kind, Simulation};
+    pub(crate) use crate::ids::{uuid_for, AllocId, EvalId, JobId, NodeId};
+    pub(crate) use crate::metrics::{self, Collector, DrainRecord, Report};
+    pub(crate) use crate::model::{
+        ActiveDrain, Alloc, CiJob, ClientStatus, DesiredStatus, Eligibility, EndReason, Eval,
+        EvalStatus, Job, JobStatus, Node, NodeCounts, NodeStatus, Trigger,
+    };
+    pub(crate) use crate::observe::Observer;
+    pub(crate) use crate::ops::{OpsState, MIGRATE_MIN_HEALTHY_MS};
+    pub(crate) use crate::placement::{
+        fitness, job_anti_affinity, select_limit, AllocMetric, NodeScore, ScoreParts,
+        BINPACK_MAX_FIT_SCORE, MAX_SKIP, SKIP_SCORE_THRESHOLD,
+    };
+    pub(crate) use crate::resources::Resources;
+    pub(crate) use crate::server::stack::Scan;
+    pub(crate) use crate::server::{Blocked, Placer, Server};
+    pub(crate) use crate::state::ClusterState;
+    pub(crate) use crate::time::{SimTime, HOUR_MS};
+    pub(crate) use crate::trace::{TraceEvent, TraceSink};
+    pub(crate) use crate::workload::ArrivalCursor;
+}

@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 
 use crate::config::JobType;
+use crate::engine::Simulation;
 use crate::model::{ClientStatus, NodeStatus};
 use crate::ops::MIGRATE_MIN_HEALTHY_MS;
 use crate::resources::Resources;
-use crate::sim::Simulation;
 use crate::time::SimTime;
 use crate::trace::TraceEvent;
 

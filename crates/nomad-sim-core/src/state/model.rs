@@ -343,3 +343,40 @@ pub struct Eval {
     /// Not before this time (reschedule delay).
     pub wait_until_ms: SimTime,
 }
+
+/// A job's status, as `nomad status` shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Nothing runs and an eval waits.
+    Pending,
+    /// Some alloc is live.
+    Running,
+    /// Everything is terminal.
+    Dead,
+}
+
+impl JobStatus {
+    /// Nomad's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Running => "running",
+            JobStatus::Dead => "dead",
+        }
+    }
+}
+
+/// A CircleCI job: one arrival, fanned out into `parallelism` Nomad jobs.
+#[derive(Clone, Debug)]
+pub struct CiJob {
+    /// Submission time.
+    pub submit_ms: SimTime,
+    /// Allocations not yet started.
+    pub to_start: u32,
+    /// Allocations not yet ended.
+    pub to_finish: u32,
+    /// When the last allocation started.
+    pub all_started_ms: Option<SimTime>,
+    /// When the last allocation ended.
+    pub all_finished_ms: Option<SimTime>,
+}

@@ -1,0 +1,261 @@
+//! The engine: the clock, the event queue, the step loop and the observer hooks.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+pub mod queue;
+pub(crate) mod sources;
+
+/// Stream numbers of the seeded ChaCha streams; each consumer has its own.
+pub(crate) mod stream {
+    pub const PLACEMENT: u64 = 1;
+    pub const FAILURES: u64 = 2;
+    pub const WORKLOAD_BASE: u64 = 1_000;
+}
+
+/// Kinds of identifiers derived with [`uuid_for`].
+pub(crate) mod uuid_kind {
+    pub const NODE: u8 = 1;
+    pub const ALLOC: u8 = 2;
+    pub const EVAL: u8 = 3;
+}
+
+/// The simulated cluster and everything that happens to it.
+///
+/// The engine owns the clock and the event queue and wires the parts together; each part keeps
+/// its own state: [`ClusterState`] (what Nomad's state store holds), [`Server`] (broker, blocked
+/// evals, the scheduler stack), [`OpsState`] (drainer, lifecycle, autoscaler), [`Sources`] (the
+/// workloads that submit jobs) and [`Observer`] (metrics and trace).
+pub struct Simulation {
+    pub(crate) config: SimConfig,
+    pub(crate) now: SimTime,
+    pub(crate) queue: EventQueue,
+    pub(crate) state: ClusterState,
+    pub(crate) server: Server,
+    pub(crate) ops: OpsState,
+    pub(crate) sources: Sources,
+    pub(crate) observe: Observer,
+    /// True when arrivals stopped early because `limits.max_allocations` was reached.
+    pub truncated: bool,
+}
+
+impl Simulation {
+    /// Builds the cluster at time zero and schedules the first arrivals and the operations.
+    pub fn new(config: SimConfig) -> Simulation {
+        let seed = config.seed;
+        let stream_rng = |n: u64| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(n);
+            rng
+        };
+        let mut sim = Simulation {
+            now: 0,
+            queue: EventQueue::new(),
+            state: ClusterState {
+                live_nodes: vec![0; config.pools.len()],
+                nodes_created: vec![0; config.pools.len()],
+                ..ClusterState::default()
+            },
+            server: Server {
+                broker: BinaryHeap::new(),
+                blocked: Blocked::default(),
+                candidate_sets: Vec::new(),
+                constraint_sets: Vec::new(),
+                classes: ClassTable::default(),
+                placement_rng: stream_rng(stream::PLACEMENT),
+                placer: None,
+                system_jobs: Vec::new(),
+                system_waiting: BTreeMap::new(),
+            },
+            ops: OpsState {
+                autoscaler_cooldown_until_ms: 0,
+                failure_rng: stream_rng(stream::FAILURES),
+            },
+            sources: Sources {
+                workloads: Vec::new(),
+                allocs_budget_left: config.limits.max_allocations,
+            },
+            observe: Observer {
+                collector: Collector {
+                    node_ms_area: vec![0.0; config.pools.len()],
+                    ..Collector::default()
+                },
+                sink: None,
+                collect_scores: false,
+            },
+            truncated: false,
+            config,
+        };
+        for (w, workload) in sim.config.workloads.clone().iter().enumerate() {
+            let key = CandidateKey {
+                pool: workload
+                    .node_pool
+                    .as_ref()
+                    .and_then(|p| sim.config.pools.iter().position(|q| &q.name == p))
+                    .map(|i| i as u32),
+                datacenters: workload.datacenters.clone(),
+            };
+            let candidate_set = match sim.server.candidate_sets.iter().position(|s| s.key == key) {
+                Some(i) => i as u32,
+                None => {
+                    sim.server.candidate_sets.push(CandidateSet::new(key));
+                    (sim.server.candidate_sets.len() - 1) as u32
+                }
+            };
+            sim.server
+                .constraint_sets
+                .push(ConstraintSet::new(workload.constraints.clone()));
+            let base = stream::WORKLOAD_BASE + 4 * w as u64;
+            sim.sources.workloads.push(WorkloadState {
+                arrivals_rng: stream_rng(base),
+                parallelism_rng: stream_rng(base + 1),
+                duration_rng: stream_rng(base + 2),
+                cursor: ArrivalCursor::new(),
+                candidate_set,
+                constraint_set: (sim.server.constraint_sets.len() - 1) as u32,
+                submitted: 0,
+            });
+        }
+        for pool in 0..sim.config.pools.len() {
+            for _ in 0..sim.config.pools[pool].count {
+                // Initial nodes turn ready at time zero, as events, so the trace shows them.
+                let node = sim.create_node(pool as u32);
+                sim.queue.push(0, EventKind::NodeReady { node });
+            }
+        }
+        for w in 0..sim.sources.workloads.len() {
+            sim.schedule_next_arrival(w);
+        }
+        for (i, op) in sim.config.operations.iter().enumerate() {
+            sim.queue
+                .push(op.at_ms, EventKind::Operation { index: i as u32 });
+        }
+        if let Some(autoscaler) = &sim.config.autoscaler {
+            sim.queue
+                .push(autoscaler.evaluation_interval_ms, EventKind::AutoscalerTick);
+        }
+        sim
+    }
+
+    /// Builds a simulation whose placements are made by `placer` instead of Nomad's stack.
+    pub fn with_placer(config: SimConfig, placer: Box<dyn Placer>) -> Simulation {
+        let mut sim = Simulation::new(config);
+        sim.server.placer = Some(placer);
+        sim
+    }
+
+    /// Replaces the placement algorithm from now on (`None`: Nomad's stack again).
+    pub fn set_placer(&mut self, placer: Option<Box<dyn Placer>>) {
+        self.server.placer = placer;
+    }
+
+    /// The name of the placement algorithm in use.
+    pub fn algorithm_name(&self) -> String {
+        match &self.server.placer {
+            Some(p) => p.name(),
+            None => self.config.algorithm.as_str().to_string(),
+        }
+    }
+
+    /// Sends trace events to `sink` from now on, with per-node scores in `alloc_placed`.
+    pub fn set_trace_sink(&mut self, sink: Box<dyn TraceSink>) {
+        self.observe.sink = Some(sink);
+        self.observe.collect_scores = true;
+    }
+
+    /// Takes the trace sink back.
+    pub fn take_trace_sink(&mut self) -> Option<Box<dyn TraceSink>> {
+        self.observe.collect_scores = false;
+        self.observe.sink.take()
+    }
+
+    /// The configuration the run was built from.
+    pub fn config(&self) -> &SimConfig {
+        &self.config
+    }
+
+    /// The current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Runs until nothing is left to happen.
+    pub fn run(&mut self) {
+        self.run_until(SimTime::MAX);
+    }
+
+    /// Runs every event at or before `until`, then stops with the clock at `until`
+    /// (or at the last event, when the run ends sooner). Returns true when the run has ended.
+    pub fn run_until(&mut self, until: SimTime) -> bool {
+        while let Some(t) = self.queue.peek_time() {
+            if t > until {
+                self.advance_to(until);
+                return false;
+            }
+            self.advance_to(t);
+            while self.queue.peek_time() == Some(t) {
+                let (_, kind) = self.queue.pop().expect("peeked");
+                self.observe.collector.events += 1;
+                self.handle(kind);
+            }
+            self.drain_broker();
+        }
+        if until != SimTime::MAX {
+            self.advance_to(until.max(self.now));
+        }
+        true
+    }
+
+    /// True when no event is left.
+    pub fn is_finished(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    pub(crate) fn advance_to(&mut self, t: SimTime) {
+        if t <= self.observe.collector.last_ms {
+            self.now = self.now.max(t);
+            return;
+        }
+        let dt = (t - self.observe.collector.last_ms) as f64;
+        let c = &mut self.observe.collector;
+        c.cpu_used_area += self.state.used_total.cpu_mhz as f64 * dt;
+        c.cpu_avail_area += self.state.avail_total.cpu_mhz as f64 * dt;
+        c.mem_used_area += self.state.used_total.memory_mb as f64 * dt;
+        c.mem_avail_area += self.state.avail_total.memory_mb as f64 * dt;
+        for (area, live) in c.node_ms_area.iter_mut().zip(&self.state.live_nodes) {
+            *area += f64::from(*live) * dt;
+        }
+        c.queued_area += self.state.queued_allocs as f64 * dt;
+        c.running_area += self.state.running_allocs as f64 * dt;
+        c.last_ms = t;
+        self.now = t;
+    }
+
+    pub(crate) fn handle(&mut self, kind: EventKind) {
+        match kind {
+            EventKind::AllocEnd { alloc, failed } => self.on_alloc_end(alloc, failed),
+            EventKind::NodeReady { node } => {
+                if self.state.nodes[node.index()].status == NodeStatus::Initializing {
+                    self.make_ready(node);
+                }
+            }
+            EventKind::Arrival { workload } => self.on_arrival(workload as usize),
+            EventKind::DelayedEval { eval } => self.enqueue_eval(EvalId(eval), false),
+            EventKind::Operation { index } => self.on_operation(index as usize),
+            EventKind::DrainDeadline { node, record } => self.on_drain_deadline(node, record),
+            EventKind::LifecycleTimeout { node } => self.on_lifecycle_timeout(node),
+            EventKind::MigrateCheck { node } => self.migrate_next_batch(node),
+            EventKind::AutoscalerTick => self.on_autoscaler_tick(),
+        }
+    }
+
+    pub(crate) fn emit(&mut self, event: impl FnOnce(&Simulation) -> TraceEvent) {
+        if self.observe.sink.is_some() {
+            let ev = event(self);
+            let now = self.now;
+            if let Some(sink) = self.observe.sink.as_mut() {
+                sink.record(now, &ev);
+            }
+        }
+    }
+}

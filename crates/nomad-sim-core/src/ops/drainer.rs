@@ -1,0 +1,233 @@
+//! The drainer: drains with deadlines, force and no deadline, service migration, system allocs last.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+impl Simulation {
+    /// `nomad node drain -enable`: the node turns ineligible at once and its work winds down.
+    pub(crate) fn start_drain(&mut self, node: NodeId, spec: DrainSpec, terminate_when_done: bool) {
+        let n = &self.state.nodes[node.index()];
+        if n.status != NodeStatus::Ready || n.drain.is_some() {
+            return;
+        }
+        let record = self.observe.collector.drains.len() as u32;
+        let deadline_ms = match spec.deadline {
+            DrainDeadline::After(d) => Some(self.now + d),
+            DrainDeadline::Force => Some(self.now),
+            DrainDeadline::None => None,
+        };
+        self.observe.collector.drains.push(DrainRecord {
+            node: n.name.clone(),
+            started_s: self.now as f64 / 1000.0,
+            completed_s: None,
+            deadline_reached: false,
+            allocs_stopped: 0,
+        });
+        let n = &mut self.state.nodes[node.index()];
+        n.drain = Some(ActiveDrain {
+            started_ms: self.now,
+            deadline_ms,
+            ignore_system: spec.ignore_system,
+            record,
+            terminate_when_done,
+        });
+        n.eligibility = Eligibility::Ineligible;
+        self.refresh_candidacy(node);
+        self.emit(|s| TraceEvent::NodeDrainStarted {
+            node: s.node_name(node).to_string(),
+            deadline_ms,
+        });
+        match spec.deadline {
+            DrainDeadline::Force => {
+                self.drain_deadline_reached(node, EndReason::ForceDrain);
+                return;
+            }
+            DrainDeadline::After(_) => {
+                let at = deadline_ms.expect("deadline set");
+                self.queue
+                    .push(at, EventKind::DrainDeadline { node, record });
+            }
+            DrainDeadline::None => {}
+        }
+        self.migrate_next_batch(node);
+        self.check_drain_done(node);
+    }
+
+    pub(crate) fn disable_drain(&mut self, node: NodeId, keep_ineligible: bool) {
+        let n = &mut self.state.nodes[node.index()];
+        if matches!(n.status, NodeStatus::Down | NodeStatus::Terminated) {
+            return;
+        }
+        if let Some(drain) = n.drain.take() {
+            let record = &mut self.observe.collector.drains[drain.record as usize];
+            if record.completed_s.is_none() {
+                record.completed_s = Some(self.now as f64 / 1000.0);
+            }
+        }
+        if !keep_ineligible {
+            self.state.nodes[node.index()].eligibility = Eligibility::Eligible;
+        }
+        let eligible = self.state.nodes[node.index()].eligibility == Eligibility::Eligible;
+        self.emit(|s| TraceEvent::NodeEligibility {
+            node: s.node_name(node).to_string(),
+            eligible,
+        });
+        self.refresh_candidacy(node);
+    }
+
+    pub(crate) fn on_drain_deadline(&mut self, node: NodeId, record: u32) {
+        let still = self.state.nodes[node.index()]
+            .drain
+            .is_some_and(|d| d.record == record);
+        if still {
+            self.drain_deadline_reached(node, EndReason::DrainDeadline);
+        }
+    }
+
+    /// At the deadline every remaining alloc is stopped and the drain completes at once.
+    pub(crate) fn drain_deadline_reached(&mut self, node: NodeId, reason: EndReason) {
+        let ignore_system = self.state.nodes[node.index()]
+            .drain
+            .is_some_and(|d| d.ignore_system);
+        let allocs: Vec<AllocId> = self.state.nodes[node.index()].allocs.clone();
+        for alloc in allocs {
+            if ignore_system && self.is_system(self.state.allocs[alloc.index()].job) {
+                continue;
+            }
+            self.stop_for_drain(node, alloc, reason);
+        }
+        self.complete_drain(node, true);
+    }
+
+    /// Stops one alloc of a draining node; replaces it as its job type and Nomad version say.
+    pub(crate) fn stop_for_drain(&mut self, node: NodeId, alloc: AllocId, reason: EndReason) {
+        let placed_ms = self.state.allocs[alloc.index()].placed_ms;
+        if !self.end_alloc(alloc, ClientStatus::Complete, reason) {
+            return;
+        }
+        self.observe.collector.counts.stopped += 1;
+        // A system alloc is a daemon, not a piece of work: stopping it wastes nothing.
+        if !self.is_system(self.state.allocs[alloc.index()].job) {
+            self.observe.collector.wasted_ms += (self.now - placed_ms) as f64;
+        }
+        if let Some(d) = self.state.nodes[node.index()].drain {
+            self.observe.collector.drains[d.record as usize].allocs_stopped += 1;
+        }
+        let job = self.state.allocs[alloc.index()].job;
+        self.emit(|s| TraceEvent::AllocStopped {
+            job: s.job_name(job),
+            alloc: s.alloc_uuid(alloc),
+            node: s.node_name(node).to_string(),
+            reason: reason.as_str().to_string(),
+        });
+        let job_type =
+            self.config.workloads[self.state.jobs[job.index()].workload as usize].job_type;
+        let replace = match job_type {
+            JobType::Batch => {
+                reason == EndReason::Migrate
+                    || self.config.nomad_version.replaces_drained_batch_allocs()
+            }
+            JobType::Service => true,
+            JobType::System => false,
+        };
+        if replace {
+            self.queue_replacement(alloc, Trigger::NodeDrain, self.now);
+        } else {
+            self.finish_slot(job);
+        }
+    }
+
+    /// Service migration: drain `max_parallel` allocs at a time, gated on replacements' health.
+    pub(crate) fn migrate_next_batch(&mut self, node: NodeId) {
+        let Some(_) = self.state.nodes[node.index()].drain else {
+            return;
+        };
+        let mut jobs: Vec<_> = self.state.nodes[node.index()]
+            .allocs
+            .iter()
+            .map(|a| self.state.allocs[a.index()].job)
+            .filter(|j| {
+                self.config.workloads[self.state.jobs[j.index()].workload as usize].job_type
+                    == JobType::Service
+            })
+            .collect();
+        jobs.sort();
+        jobs.dedup();
+        for job in jobs {
+            let j = &self.state.jobs[job.index()];
+            let workload = &self.config.workloads[j.workload as usize];
+            let max_parallel = workload.max_parallel.max(1);
+            let count = j.count;
+            // Healthy: live allocs of the job, on any node, running for at least min_healthy_time.
+            let mut healthy = 0u32;
+            let mut drainable = Vec::new();
+            for n in &self.state.nodes {
+                for &a in &n.allocs {
+                    let alloc = &self.state.allocs[a.index()];
+                    if alloc.job != job {
+                        continue;
+                    }
+                    if n.drain.is_some() {
+                        drainable.push(a);
+                    }
+                    if alloc.placed_ms + MIGRATE_MIN_HEALTHY_MS <= self.now {
+                        healthy += 1;
+                    }
+                }
+            }
+            drainable.retain(|a| self.state.allocs[a.index()].node == node);
+            let allowed = i64::from(healthy) - (i64::from(count) - i64::from(max_parallel));
+            let k = allowed.clamp(0, drainable.len() as i64) as usize;
+            for &alloc in drainable.iter().take(k) {
+                self.stop_for_drain(node, alloc, EndReason::Migrate);
+            }
+        }
+        self.check_drain_done(node);
+    }
+
+    /// Called whenever an alloc leaves a node: a draining node may now be done.
+    pub(crate) fn after_alloc_left(&mut self, node: NodeId) {
+        if self.state.nodes[node.index()].drain.is_some() {
+            self.check_drain_done(node);
+        }
+    }
+
+    /// A drain is done when every alloc but the system ones has ended; then the system allocs
+    /// are stopped last (unless `-ignore-system`) and the drain completes.
+    pub(crate) fn check_drain_done(&mut self, node: NodeId) {
+        let Some(drain) = self.state.nodes[node.index()].drain else {
+            return;
+        };
+        let allocs = self.state.nodes[node.index()].allocs.clone();
+        if allocs
+            .iter()
+            .any(|a| !self.is_system(self.state.allocs[a.index()].job))
+        {
+            return;
+        }
+        if !drain.ignore_system {
+            for alloc in allocs {
+                self.stop_for_drain(node, alloc, EndReason::Migrate);
+            }
+        }
+        self.complete_drain(node, false);
+    }
+
+    pub(crate) fn complete_drain(&mut self, node: NodeId, deadline_reached: bool) {
+        let Some(drain) = self.state.nodes[node.index()].drain.take() else {
+            return;
+        };
+        let record = &mut self.observe.collector.drains[drain.record as usize];
+        record.completed_s = Some(self.now as f64 / 1000.0);
+        record.deadline_reached = deadline_reached;
+        // A finished drain leaves the node ineligible.
+        self.refresh_candidacy(node);
+        self.emit(|s| TraceEvent::NodeDrainComplete {
+            node: s.node_name(node).to_string(),
+            deadline_reached,
+        });
+        if drain.terminate_when_done {
+            self.terminate_node(node, EndReason::NodeTerminated);
+        }
+    }
+}

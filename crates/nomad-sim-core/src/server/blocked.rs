@@ -1,0 +1,199 @@
+//! Blocked evals: buckets of evals waiting for the same capacity, and unblocking.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+/// Jobs that wait for the same thing: same candidate nodes, constraints, ask and priority.
+///
+/// Every blocked eval sits in exactly one bucket. The bucket keeps Nomad's order (priority,
+/// then creation) and one fact that makes unblocking cheap: when the bucket is *clean*, no
+/// candidate node fits its ask, so an eval of the bucket cannot place anything and need not run.
+/// Capacity freed on a node that fits the ask makes the bucket dirty and wakes its head.
+#[derive(Clone, Debug)]
+pub(crate) struct Bucket {
+    pub(crate) candidate_set: u32,
+    pub(crate) constraint_set: u32,
+    pub(crate) ask: Resources,
+    /// The only job the bucket serves, for `distinct_hosts` jobs.
+    pub(crate) job: Option<JobId>,
+    /// Blocked evals, oldest first.
+    pub(crate) queue: VecDeque<EvalId>,
+    /// True while the bucket's head is in the broker.
+    pub(crate) in_broker: bool,
+    /// Nodes whose capacity grew since the bucket was last found to fit nowhere.
+    pub(crate) dirty: Vec<NodeId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct BucketKey {
+    pub(crate) candidate_set: u32,
+    pub(crate) constraint_set: u32,
+    pub(crate) ask: Resources,
+    pub(crate) priority: u8,
+    pub(crate) job: Option<JobId>,
+}
+
+/// The blocked evals, in buckets.
+#[derive(Debug, Default)]
+pub(crate) struct Blocked {
+    pub(crate) buckets: Vec<Bucket>,
+    pub(crate) bucket_index: BTreeMap<BucketKey, u32>,
+    /// Buckets holding blocked evals.
+    pub(crate) waiting_buckets: BTreeSet<u32>,
+    /// Reused buffer for iterating `waiting_buckets` while waking them.
+    pub(crate) scratch_buckets: Vec<u32>,
+}
+
+impl Simulation {
+    pub(crate) fn bucket_of(&mut self, job: JobId) -> u32 {
+        let j = &self.state.jobs[job.index()];
+        let w = &self.sources.workloads[j.workload as usize];
+        let key = BucketKey {
+            candidate_set: w.candidate_set,
+            constraint_set: w.constraint_set,
+            ask: j.ask,
+            priority: j.priority,
+            job: self.config.workloads[j.workload as usize]
+                .distinct_hosts
+                .then_some(job),
+        };
+        if let Some(&b) = self.server.blocked.bucket_index.get(&key) {
+            return b;
+        }
+        let b = self.server.blocked.buckets.len() as u32;
+        self.server.blocked.buckets.push(Bucket {
+            candidate_set: key.candidate_set,
+            constraint_set: key.constraint_set,
+            ask: key.ask,
+            job: key.job,
+            queue: VecDeque::new(),
+            in_broker: false,
+            dirty: Vec::new(),
+        });
+        self.server.blocked.bucket_index.insert(key, b);
+        b
+    }
+
+    /// The metrics of a blocked eval that did not scan: what a full scan finds now.
+    pub(crate) fn blocked_metrics(&mut self, job: JobId) -> AllocMetric {
+        let mut scan = Scan::default();
+        match self.select_inner(job, &mut scan, None, false) {
+            Err(m) => m,
+            Ok((_, m)) => m,
+        }
+    }
+
+    pub(crate) fn block_eval(
+        &mut self,
+        eval: EvalId,
+        bucket: u32,
+        front: bool,
+        metrics: AllocMetric,
+    ) {
+        let job = self.state.evals[eval.index()].job;
+        self.state.evals[eval.index()].status = EvalStatus::Blocked;
+        self.state.jobs[job.index()].blocked_eval = Some(eval.0);
+        self.state.jobs[job.index()].failure = Some(Box::new(metrics));
+        let b = &mut self.server.blocked.buckets[bucket as usize];
+        if front {
+            b.queue.push_front(eval);
+        } else {
+            b.queue.push_back(eval);
+        }
+        self.server.blocked.waiting_buckets.insert(bucket);
+        let queued = self.state.jobs[job.index()].queued;
+        self.emit(|s| TraceEvent::EvalBlocked {
+            job: s.job_name(job),
+            eval: s.eval_uuid(eval),
+            queued,
+            metrics: s.state.jobs[job.index()]
+                .failure
+                .as_deref()
+                .cloned()
+                .unwrap_or_default(),
+        });
+    }
+
+    /// After a woken eval placed everything, wakes the next one while dirty nodes remain; it
+    /// checks them on arrival (`process_eval`) and goes back to waiting if none fits.
+    pub(crate) fn wake_next_if_dirty(&mut self, bucket: u32) {
+        if !self.server.blocked.buckets[bucket as usize]
+            .dirty
+            .is_empty()
+        {
+            self.wake_head(bucket);
+        }
+    }
+
+    pub(crate) fn wake_head(&mut self, bucket: u32) {
+        let b = &mut self.server.blocked.buckets[bucket as usize];
+        if b.in_broker {
+            return;
+        }
+        let Some(eval) = b.queue.pop_front() else {
+            return;
+        };
+        if b.queue.is_empty() {
+            self.server.blocked.waiting_buckets.remove(&bucket);
+        }
+        b.in_broker = true;
+        self.state.evals[eval.index()].status = EvalStatus::Pending;
+        self.enqueue_eval(eval, true);
+    }
+
+    /// True when the node is a candidate for the bucket and has room for its ask.
+    pub(crate) fn bucket_fits(&mut self, bucket: u32, node: NodeId) -> bool {
+        let b = &self.server.blocked.buckets[bucket as usize];
+        let (set, cs, ask, job) = (b.candidate_set, b.constraint_set, b.ask, b.job);
+        self.node_fits(set, cs, ask, job, node)
+    }
+
+    /// True when `node` is in the candidate set, has room for `ask`, holds no alloc of the
+    /// `distinct_hosts` job `distinct` (if any) and passes the constraint set.
+    pub(crate) fn node_fits(
+        &mut self,
+        candidate_set: u32,
+        constraint_set: u32,
+        ask: Resources,
+        distinct: Option<JobId>,
+        node: NodeId,
+    ) -> bool {
+        if !self.server.candidate_sets[candidate_set as usize].contains(node)
+            || !self.state.nodes[node.index()].free().covers(ask)
+        {
+            return false;
+        }
+        if let Some(job) = distinct {
+            let counts = self.state.jobs[job.index()].node_counts.as_ref();
+            if counts.is_some_and(|c| c.get(&node.0).copied().unwrap_or(0) > 0) {
+                return false;
+            }
+        }
+        self.constraint_check(constraint_set, node).is_none()
+    }
+
+    /// Capacity grew on `node` (an alloc ended, or the node became schedulable): Nomad unblocks
+    /// the evals of the node's class. Only buckets whose ask now fits on the node are woken.
+    pub(crate) fn capacity_freed(&mut self, node: NodeId) {
+        if !is_schedulable(&self.state.nodes[node.index()]) {
+            return;
+        }
+        self.system_capacity(node);
+        if self.server.blocked.waiting_buckets.is_empty() {
+            return;
+        }
+        let mut waiting = std::mem::take(&mut self.server.blocked.scratch_buckets);
+        waiting.clear();
+        waiting.extend(self.server.blocked.waiting_buckets.iter().copied());
+        for &bucket in &waiting {
+            if self.bucket_fits(bucket, node) {
+                let b = &mut self.server.blocked.buckets[bucket as usize];
+                if !b.dirty.contains(&node) {
+                    b.dirty.push(node);
+                }
+                self.wake_head(bucket);
+            }
+        }
+        self.server.blocked.scratch_buckets = waiting;
+    }
+}

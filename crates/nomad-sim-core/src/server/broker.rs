@@ -1,0 +1,108 @@
+//! The eval broker: evals by priority, then creation order.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+impl Simulation {
+    /// Puts an eval in the broker, or schedules it for its `wait_until` time.
+    pub(crate) fn enqueue_eval(&mut self, eval: EvalId, from_bucket: bool) {
+        let e = &self.state.evals[eval.index()];
+        if e.wait_until_ms > self.now {
+            self.queue
+                .push(e.wait_until_ms, EventKind::DelayedEval { eval: eval.0 });
+            return;
+        }
+        let priority = self.state.jobs[e.job.index()].priority;
+        self.server
+            .broker
+            .push(Reverse((u8::MAX - priority, e.seq, eval.0, from_bucket)));
+    }
+
+    pub(crate) fn drain_broker(&mut self) {
+        while let Some(Reverse((_, _, eval, from_bucket))) = self.server.broker.pop() {
+            self.process_eval(EvalId(eval), from_bucket);
+        }
+    }
+
+    pub(crate) fn process_eval(&mut self, eval: EvalId, from_bucket: bool) {
+        let job = self.state.evals[eval.index()].job;
+        if self.is_system(job) {
+            let nodes = self.server.candidate_sets[self.sources.workloads
+                [self.state.jobs[job.index()].workload as usize]
+                .candidate_set as usize]
+                .sorted_members();
+            for node in nodes {
+                self.place_system_on(job, node, eval);
+            }
+            self.complete_eval(eval);
+            return;
+        }
+        let bucket = self.bucket_of(job);
+        if from_bucket {
+            self.server.blocked.buckets[bucket as usize].in_broker = false;
+            // Other evals woken at the same moment may have taken the room: check the dirty
+            // nodes before paying for a scan, and go back to waiting quietly if none fits.
+            let dirty = std::mem::take(&mut self.server.blocked.buckets[bucket as usize].dirty);
+            let still: Vec<NodeId> = dirty
+                .into_iter()
+                .filter(|&n| self.bucket_fits(bucket, n))
+                .collect();
+            let Some(&node) = still.first() else {
+                self.state.evals[eval.index()].status = EvalStatus::Blocked;
+                self.server.blocked.buckets[bucket as usize]
+                    .queue
+                    .push_front(eval);
+                self.server.blocked.waiting_buckets.insert(bucket);
+                return;
+            };
+            self.server.blocked.buckets[bucket as usize].dirty = still;
+            self.emit(|s| TraceEvent::EvalUnblocked {
+                job: s.job_name(job),
+                eval: s.eval_uuid(eval),
+                node: s.node_name(node).to_string(),
+            });
+        }
+        if self.state.jobs[job.index()].queued == 0 {
+            self.complete_eval(eval);
+            if from_bucket {
+                self.wake_next_if_dirty(bucket);
+            }
+            return;
+        }
+        if !from_bucket
+            && !self.server.blocked.buckets[bucket as usize]
+                .queue
+                .is_empty()
+        {
+            // The bucket is clean: nothing fits anywhere, so this eval blocks without a scan.
+            let metrics = self.blocked_metrics(job);
+            self.block_eval(eval, bucket, false, metrics);
+            return;
+        }
+        match self.place_job(job, eval) {
+            None => {
+                self.complete_eval(eval);
+                if from_bucket {
+                    self.wake_next_if_dirty(bucket);
+                }
+            }
+            Some(metrics) => {
+                self.server.blocked.buckets[bucket as usize].dirty.clear();
+                self.block_eval(eval, bucket, from_bucket, metrics);
+            }
+        }
+    }
+
+    pub(crate) fn complete_eval(&mut self, eval: EvalId) {
+        let e = &mut self.state.evals[eval.index()];
+        if e.status != EvalStatus::Complete {
+            e.status = EvalStatus::Complete;
+            let job = &mut self.state.jobs[e.job.index()];
+            job.open_evals -= 1;
+            if job.blocked_eval == Some(eval.0) {
+                job.blocked_eval = None;
+                job.failure = None;
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! The Nomad server's scheduling side: broker, blocked evals, the scheduler stack, plans.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+mod blocked;
+mod broker;
+pub mod cluster;
+pub mod constraint;
+pub mod placement;
+mod placer;
+mod reconcile;
+pub(crate) mod stack;
+mod system;
+
+pub(crate) use blocked::Blocked;
+pub use placer::{ClusterView, Placer};
+
+/// The scheduling side of a Nomad server.
+pub(crate) struct Server {
+    /// The eval broker: highest priority first, then creation order.
+    pub(crate) broker: BinaryHeap<Reverse<(u8, u64, u32, bool)>>,
+    pub(crate) blocked: Blocked,
+    pub(crate) candidate_sets: Vec<CandidateSet>,
+    pub(crate) constraint_sets: Vec<ConstraintSet>,
+    pub(crate) classes: ClassTable,
+    pub(crate) placement_rng: ChaCha8Rng,
+    /// A placement algorithm that replaces Nomad's stack, if one was given.
+    pub(crate) placer: Option<Box<dyn Placer>>,
+    /// Registered system jobs: every node that becomes schedulable gets one of their allocs.
+    pub(crate) system_jobs: Vec<JobId>,
+    /// Nodes where a system job's alloc waits for room, by job.
+    pub(crate) system_waiting: BTreeMap<JobId, Vec<NodeId>>,
+}

@@ -1,0 +1,172 @@
+//! The generic scheduler's stack: feasibility, ranking, the limit and max score over a lazy shuffle.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+/// Where the lazy shuffle of one evaluation stands (Nomad's `StaticIterator` offset).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Scan {
+    pub(crate) offset: usize,
+    pub(crate) shuffled: usize,
+}
+
+/// A ranked option during a Select.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RankedOption {
+    pub(crate) node: NodeId,
+    pub(crate) parts: (f64, Option<f64>, Option<f64>),
+    pub(crate) score: f64,
+}
+
+impl Simulation {
+    pub(crate) fn constraint_check(&mut self, constraint_set: u32, node: NodeId) -> Option<usize> {
+        // Most jobs have no constraints: answer before touching the node's properties.
+        if self.server.constraint_sets[constraint_set as usize]
+            .constraints
+            .is_empty()
+        {
+            return None;
+        }
+        let n = &self.state.nodes[node.index()];
+        let pool = &self.config.pools[n.pool as usize];
+        let props = NodeProperties {
+            id: &n.id,
+            name: &n.name,
+            datacenter: &pool.datacenter,
+            node_class: &pool.node_class,
+            pool: &pool.name,
+            attributes: &pool.attributes,
+            meta: &pool.meta,
+        };
+        self.server.constraint_sets[constraint_set as usize].check(n.class_id, &props)
+    }
+
+    /// True when `node` is a candidate for the job and passes every check: constraints,
+    /// `distinct_hosts` and resources.
+    pub(crate) fn fits(&mut self, job: JobId, node: NodeId) -> bool {
+        let j = &self.state.jobs[job.index()];
+        let ws = &self.sources.workloads[j.workload as usize];
+        let distinct = self.config.workloads[j.workload as usize]
+            .distinct_hosts
+            .then_some(job);
+        let (set, cs, ask) = (ws.candidate_set, ws.constraint_set, j.ask);
+        self.node_fits(set, cs, ask, distinct, node)
+    }
+
+    /// One Select: Nomad's iterator chain over the lazily shuffled candidates.
+    pub(crate) fn select_inner(
+        &mut self,
+        job: JobId,
+        scan: &mut Scan,
+        penalty: Option<NodeId>,
+        record_scores: bool,
+    ) -> Result<(NodeId, AllocMetric), AllocMetric> {
+        let j = &self.state.jobs[job.index()];
+        let workload = &self.config.workloads[j.workload as usize];
+        let job_type = workload.job_type;
+        let distinct = workload.distinct_hosts;
+        let algorithm = self.config.algorithm;
+        let ask = j.ask;
+        let count = j.count;
+        let ws = &self.sources.workloads[j.workload as usize];
+        let (set_id, cs_id) = (ws.candidate_set as usize, ws.constraint_set);
+        let n = self.server.candidate_sets[set_id].members.len();
+        let limit = select_limit(job_type, n);
+        let collect = record_scores && self.observe.collect_scores;
+        let mut metrics = AllocMetric::default();
+        let mut skipped: [Option<RankedOption>; MAX_SKIP] = [None; MAX_SKIP];
+        let mut n_skipped = 0usize;
+        let mut returned = 0usize;
+        let mut best: Option<RankedOption> = None;
+        let mut ranked: Vec<RankedOption> = Vec::new();
+        let mut seen = 0usize;
+        let consider =
+            |opt: RankedOption, best: &mut Option<RankedOption>, ranked: &mut Vec<RankedOption>| {
+                if collect {
+                    ranked.push(opt);
+                }
+                if best.is_none_or(|b| opt.score > b.score) {
+                    *best = Some(opt);
+                }
+            };
+        while seen < n && returned < limit {
+            if scan.offset >= n {
+                scan.offset = 0;
+            }
+            if scan.offset == scan.shuffled {
+                let pick = self.server.placement_rng.gen_range(scan.offset..n);
+                self.server.candidate_sets[set_id].swap(scan.offset, pick);
+                scan.shuffled += 1;
+            }
+            let node = self.server.candidate_sets[set_id].members[scan.offset];
+            scan.offset += 1;
+            seen += 1;
+            metrics.nodes_evaluated += 1;
+            if let Some(i) = self.constraint_check(cs_id, node) {
+                let reason = self.server.constraint_sets[cs_id as usize].constraints[i].describe();
+                metrics.filter(&reason);
+                continue;
+            }
+            let collisions = self.state.jobs[job.index()]
+                .node_counts
+                .as_ref()
+                .map_or(0, |c| c.get(&node.0).copied().unwrap_or(0));
+            if distinct && collisions > 0 {
+                metrics.filter("distinct_hosts");
+                continue;
+            }
+            let nd = &self.state.nodes[node.index()];
+            let used_after = nd.used.plus(ask);
+            if let Some(dim) = nd.allocatable.first_short(used_after) {
+                metrics.nodes_exhausted += 1;
+                metrics.dimension_exhausted.add(dim);
+                continue;
+            }
+            let fit = fitness(algorithm, nd.allocatable, used_after) / BINPACK_MAX_FIT_SCORE;
+            let anti = job_anti_affinity(collisions, count);
+            let pen = (penalty == Some(node)).then_some(-1.0);
+            let parts = ScoreParts {
+                binpack: fit,
+                job_anti_affinity: anti,
+                node_reschedule_penalty: pen,
+            };
+            let opt = RankedOption {
+                node,
+                parts: (fit, anti, pen),
+                score: parts.final_score(),
+            };
+            if n_skipped < MAX_SKIP && opt.score <= SKIP_SCORE_THRESHOLD {
+                skipped[n_skipped] = Some(opt);
+                n_skipped += 1;
+                continue;
+            }
+            consider(opt, &mut best, &mut ranked);
+            returned += 1;
+        }
+        for opt in skipped.iter().take(n_skipped).flatten() {
+            if returned >= limit {
+                break;
+            }
+            consider(*opt, &mut best, &mut ranked);
+            returned += 1;
+        }
+        if collect {
+            metrics.scores = ranked
+                .iter()
+                .map(|o| NodeScore {
+                    node: self.state.nodes[o.node.index()].name.clone(),
+                    scores: ScoreParts {
+                        binpack: o.parts.0,
+                        job_anti_affinity: o.parts.1,
+                        node_reschedule_penalty: o.parts.2,
+                    },
+                    norm_score: o.score,
+                })
+                .collect();
+        }
+        match best {
+            Some(opt) => Ok((opt.node, metrics)),
+            None => Err(metrics),
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The system scheduler: one alloc per eligible node, new nodes included.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+impl Simulation {
+    /// True for jobs of a `system` workload.
+    pub(crate) fn is_system(&self, job: JobId) -> bool {
+        self.config.workloads[self.state.jobs[job.index()].workload as usize].job_type
+            == JobType::System
+    }
+
+    /// True when the system job may run on the node and has never had an alloc there.
+    pub(crate) fn system_wants(&mut self, job: JobId, node: NodeId) -> bool {
+        let j = &self.state.jobs[job.index()];
+        let set = self.sources.workloads[j.workload as usize].candidate_set as usize;
+        let cs = self.sources.workloads[j.workload as usize].constraint_set;
+        let placed_before = j
+            .node_counts
+            .as_ref()
+            .is_some_and(|c| c.contains_key(&node.0));
+        !placed_before
+            && self.server.candidate_sets[set].contains(node)
+            && self.constraint_check(cs, node).is_none()
+    }
+
+    /// Nomad's system scheduler on one node: place the job's alloc there, or note that it
+    /// waits for room on that node.
+    pub(crate) fn place_system_on(&mut self, job: JobId, node: NodeId, eval: EvalId) {
+        if !self.system_wants(job, node) {
+            return;
+        }
+        let ask = self.state.jobs[job.index()].ask;
+        let waiting = self.server.system_waiting.entry(job).or_default();
+        waiting.retain(|&n| n != node);
+        if !self.state.nodes[node.index()].free().covers(ask) {
+            waiting.push(node);
+            return;
+        }
+        if waiting.is_empty() {
+            self.server.system_waiting.remove(&job);
+        }
+        let j = &mut self.state.jobs[job.index()];
+        let index = j.count;
+        j.count += 1;
+        j.queued += 1;
+        j.next_index = j.count;
+        self.state.queued_allocs += 1;
+        let metrics = AllocMetric {
+            nodes_evaluated: 1,
+            ..AllocMetric::default()
+        };
+        self.place_alloc(job, index, node, None, eval, metrics);
+    }
+
+    /// A node gained room or became schedulable: system jobs that wait there, or have never
+    /// run there, place their alloc (with an eval of their own, as Nomad's node update does).
+    pub(crate) fn system_capacity(&mut self, node: NodeId) {
+        for i in 0..self.server.system_jobs.len() {
+            let job = self.server.system_jobs[i];
+            if !self.system_wants(job, node) {
+                continue;
+            }
+            if !self.state.nodes[node.index()]
+                .free()
+                .covers(self.state.jobs[job.index()].ask)
+            {
+                let waiting = self.server.system_waiting.entry(job).or_default();
+                if !waiting.contains(&node) {
+                    waiting.push(node);
+                }
+                continue;
+            }
+            let eval = self.create_eval(job, Trigger::NodeUpdate, self.now);
+            self.place_system_on(job, node, eval);
+            self.complete_eval(eval);
+        }
+    }
+}
