@@ -222,17 +222,11 @@ fn moment(
     at: &str,
     seed: Option<u64>,
     algorithm: Option<&str>,
-    wanted: Option<String>,
 ) -> Result<views::Moment, Failure> {
     let at_ms = parse_at(at)?;
     let scenario = load_with(path, seed, algorithm)?;
     let sim = Simulation::new(scenario.config);
-    Ok(views::Moment::run(
-        sim,
-        at_ms,
-        scenario.start_unix_ms,
-        wanted,
-    ))
+    Ok(views::Moment::run(sim, at_ms, scenario.start_unix_ms))
 }
 
 /// Prints a list view or, with an ID, a detail view; text or API JSON.
@@ -247,7 +241,6 @@ fn view<T>(
         &args.at,
         args.seed,
         args.algorithm.as_deref(),
-        None,
     )?;
     let text = match &args.id {
         None => list(&m, args.json),
@@ -309,7 +302,6 @@ fn logs(args: LogsArgs) -> Result<(), Failure> {
         &args.at,
         args.seed,
         args.algorithm.as_deref(),
-        Some(args.alloc_or_job.clone()),
     )?;
     let alloc = m.find_alloc(&args.alloc_or_job).map_err(Failure::input)?;
     if args.json {

@@ -1,31 +1,26 @@
 //! Operator views of the simulated cluster at a moment: `status`, `node-status`, `logs`, in
 //! Nomad's CLI text or, with `--json`, shaped like Nomad's HTTP API.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 use serde_json::{json, Value};
 
 use nomad_sim_core::ids::{AllocId, JobId, NodeId};
-use nomad_sim_core::model::{Alloc, ClientStatus, EndReason, Node};
+use nomad_sim_core::model::{Alloc, ClientStatus, EndReason, Job, Node};
 use nomad_sim_core::placement::AllocMetric;
 use nomad_sim_core::time::{format_duration_ms, SimTime};
-use nomad_sim_core::trace::{TraceEvent, TraceSink};
-use nomad_sim_core::{JobStatus, Simulation};
+use nomad_sim_core::Simulation;
 
 use crate::format::{ago, columns, ibytes, iso8601, key_values, short};
-
-/// A node event: time, node name, subsystem, message.
-pub type NodeEvent = (SimTime, String, &'static str, String);
-
-/// Nomad's default `job_gc_threshold`: dead jobs disappear from `nomad status` after this.
-const JOB_GC_THRESHOLD_MS: SimTime = 4 * 3_600_000;
 
 /// Nomad's default `node_gc_threshold`: down nodes disappear from `nomad node status` after this.
 const NODE_GC_THRESHOLD_MS: SimTime = 24 * 3_600_000;
 
 /// The simulation run to the moment asked for, with what the views need to print times.
+///
+/// Everything the views print comes from the core's read model: the jobs, evals and allocs it
+/// still holds (Nomad's garbage collector has taken the rest), each node's events and each
+/// alloc's placement metrics.
 pub struct Moment {
     /// The simulation, stopped at `at_ms`.
     pub sim: Simulation,
@@ -33,109 +28,30 @@ pub struct Moment {
     pub at_ms: SimTime,
     /// Wall-clock time of simulated time zero.
     pub start_unix_ms: u64,
-    /// Node events recorded on the way (time, node, subsystem, message).
-    pub node_events: Vec<NodeEvent>,
-    /// Placement metrics of the allocs the caller asked about, by alloc ID.
-    pub metrics: BTreeMap<String, AllocMetric>,
-}
-
-/// What to record while running to the moment.
-#[derive(Clone, Default)]
-struct Recorder {
-    node_events: Rc<RefCell<Vec<NodeEvent>>>,
-    metrics: Rc<RefCell<BTreeMap<String, AllocMetric>>>,
-    /// Keep the metrics of allocs whose ID starts with this, whose name is this, or whose job is this.
-    wanted: Option<String>,
-}
-
-impl TraceSink for Recorder {
-    fn record(&mut self, t_ms: SimTime, event: &TraceEvent) {
-        let node_event = |node: &str, subsystem: &'static str, message: String| {
-            self.node_events
-                .borrow_mut()
-                .push((t_ms, node.to_string(), subsystem, message));
-        };
-        match event {
-            TraceEvent::NodeReady { node } => {
-                node_event(node, "Cluster", "Node registered".to_string())
-            }
-            TraceEvent::NodeDrainStarted { node, .. } => {
-                node_event(node, "Drain", "Node drain strategy set".to_string())
-            }
-            TraceEvent::NodeDrainComplete {
-                node,
-                deadline_reached,
-            } => node_event(
-                node,
-                "Drain",
-                if *deadline_reached {
-                    "Node drain complete (deadline reached)".to_string()
-                } else {
-                    "Node drain complete".to_string()
-                },
-            ),
-            TraceEvent::NodeEligibility { node, eligible } => node_event(
-                node,
-                "Cluster",
-                format!(
-                    "Node marked as {}",
-                    if *eligible {
-                        "eligible for scheduling"
-                    } else {
-                        "ineligible for scheduling"
-                    }
-                ),
-            ),
-            TraceEvent::NodeDown { node } => {
-                node_event(node, "Cluster", "Node heartbeat missed".to_string())
-            }
-            TraceEvent::NodeTerminated { node } => {
-                node_event(node, "Cluster", "Node instance terminated".to_string())
-            }
-            TraceEvent::AllocPlaced {
-                job,
-                alloc,
-                name,
-                metrics,
-                ..
-            } => {
-                if let Some(w) = &self.wanted {
-                    if alloc.starts_with(w.as_str()) || name == w || job == w {
-                        self.metrics
-                            .borrow_mut()
-                            .insert(alloc.clone(), metrics.clone());
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
 }
 
 impl Moment {
-    /// Runs `sim` up to `at_ms`, recording node events and the metrics of allocs matching `wanted`.
-    pub fn run(
-        mut sim: Simulation,
-        at_ms: SimTime,
-        start_unix_ms: u64,
-        wanted: Option<String>,
-    ) -> Moment {
-        let recorder = Recorder {
-            wanted,
-            ..Recorder::default()
-        };
-        sim.set_trace_sink(Box::new(recorder.clone()));
+    /// Runs `sim` up to `at_ms`, keeping each alloc's placement metrics for the views.
+    pub fn run(mut sim: Simulation, at_ms: SimTime, start_unix_ms: u64) -> Moment {
+        sim.keep_alloc_metrics();
         sim.run_until(at_ms);
-        sim.take_trace_sink();
-        let node_events = recorder.node_events.borrow().clone();
-        let metrics = recorder.metrics.borrow().clone();
         Moment {
             sim,
             at_ms,
             start_unix_ms,
-            node_events,
-            metrics,
         }
+    }
+
+    fn job(&self, id: JobId) -> &Job {
+        self.sim.job(id).expect("the views list held jobs only")
+    }
+
+    fn alloc(&self, id: AllocId) -> &Alloc {
+        self.sim.alloc(id).expect("the views list held allocs only")
+    }
+
+    fn node(&self, id: NodeId) -> &Node {
+        &self.sim.nodes()[id.index()]
     }
 
     fn date(&self, t_ms: SimTime) -> String {
@@ -146,22 +62,14 @@ impl Moment {
         (self.start_unix_ms + t_ms) * 1_000_000
     }
 
-    /// Jobs Nomad still knows at this moment, by ID: its garbage collector removes a dead job
-    /// once it has been dead for `job_gc_threshold` (4h by default), so the views do too.
+    /// Jobs Nomad still holds at this moment (its garbage collector has taken jobs dead for
+    /// `job_gc_threshold`), by ID.
     fn job_ids(&self) -> Vec<(String, JobId)> {
-        let mut last_activity: Vec<SimTime> = self.sim.jobs().iter().map(|j| j.submit_ms).collect();
-        for a in self.sim.allocs() {
-            let t = a.ended_ms.unwrap_or(self.at_ms);
-            let slot = &mut last_activity[a.job.index()];
-            *slot = (*slot).max(t);
-        }
-        let mut ids: Vec<(String, JobId)> = (0..self.sim.jobs().len())
-            .map(|i| JobId(i as u32))
-            .filter(|&id| {
-                self.sim.job_status(id) != JobStatus::Dead
-                    || last_activity[id.index()] + JOB_GC_THRESHOLD_MS > self.at_ms
-            })
-            .map(|id| (self.sim.job_name(id), id))
+        let mut ids: Vec<(String, JobId)> = self
+            .sim
+            .jobs()
+            .into_iter()
+            .map(|(id, _)| (self.sim.job_name(id), id))
             .collect();
         ids.sort();
         ids
@@ -180,10 +88,9 @@ impl Moment {
         let mut ids: Vec<AllocId> = self
             .sim
             .allocs()
-            .iter()
-            .enumerate()
+            .into_iter()
             .filter(|(_, a)| keep(a))
-            .map(|(i, _)| AllocId(i as u32))
+            .map(|(id, _)| id)
             .collect();
         // Newest first, as Nomad sorts by CreateIndex.
         ids.reverse();
@@ -191,7 +98,7 @@ impl Moment {
     }
 
     fn workload_of(&self, job: JobId) -> &nomad_sim_core::config::WorkloadConfig {
-        &self.sim.config().workloads[self.sim.jobs()[job.index()].workload as usize]
+        &self.sim.config().workloads[self.job(job).workload as usize]
     }
 
     /// Resolves a job ID: exact, else a unique prefix.
@@ -241,18 +148,22 @@ impl Moment {
     /// Resolves an alloc: by ID prefix or full name, or a job (then one of its allocs, running first).
     pub fn find_alloc(&self, arg: &str) -> Result<AllocId, String> {
         let allocs = self.sim.allocs();
-        let by_id: Vec<usize> = (0..allocs.len())
-            .filter(|&i| self.sim.alloc_uuid(AllocId(i as u32)).starts_with(arg))
+        let by_id: Vec<AllocId> = allocs
+            .iter()
+            .filter(|(_, a)| self.sim.alloc_uuid_of_serial(a.serial).starts_with(arg))
+            .map(|(id, _)| *id)
             .collect();
         if arg.len() >= 2 && by_id.len() == 1 {
-            return Ok(AllocId(by_id[0] as u32));
+            return Ok(by_id[0]);
         }
         if arg.len() >= 2 && by_id.len() > 1 {
             return Err(format!("Prefix {arg:?} matched multiple allocations"));
         }
-        if let Some(i) = (0..allocs.len()).find(|&i| self.sim.alloc_name(AllocId(i as u32)) == arg)
+        if let Some((id, _)) = allocs
+            .iter()
+            .find(|(id, _)| self.sim.alloc_name(*id) == arg)
         {
-            return Ok(AllocId(i as u32));
+            return Ok(*id);
         }
         let job = self.find_job(arg).map_err(|_| {
             format!(
@@ -263,7 +174,7 @@ impl Moment {
         let of_job = self.allocs_where(|a| a.job == job);
         of_job
             .iter()
-            .find(|&&a| allocs[a.index()].client == ClientStatus::Running)
+            .find(|&&a| self.alloc(a).client == ClientStatus::Running)
             .or(of_job.first())
             .copied()
             .ok_or_else(|| {
@@ -287,7 +198,7 @@ impl Moment {
             .map(String::from)
             .collect::<Vec<_>>()];
         for (name, id) in ids {
-            let j = &self.sim.jobs()[id.index()];
+            let j = self.job(id);
             let w = self.workload_of(id);
             rows.push(vec![
                 name,
@@ -301,14 +212,14 @@ impl Moment {
     }
 
     fn summary_counts(&self, job: JobId) -> [u32; 7] {
-        let j = &self.sim.jobs()[job.index()];
+        let j = self.job(job);
         // Queued, Starting, Running, Failed, Complete, Lost, Unknown.
         [j.queued, 0, j.live, j.failed, j.complete, j.lost, 0]
     }
 
     /// `nomad job status <id>`.
     pub fn job_detail(&self, job: JobId) -> String {
-        let j = &self.sim.jobs()[job.index()];
+        let j = self.job(job);
         let w = self.workload_of(job);
         let name = self.sim.job_name(job);
         let dcs = if w.datacenters.is_empty() {
@@ -381,10 +292,10 @@ impl Moment {
         .map(|s| s.to_string())
         .collect::<Vec<_>>()];
         for &id in allocs {
-            let a = &self.sim.allocs()[id.index()];
+            let a = self.alloc(id);
             rows.push(vec![
                 short(&self.sim.alloc_uuid(id)),
-                short(&self.sim.nodes()[a.node.index()].id),
+                short(&self.node(a.node).id),
                 self.sim.group_name(a.job).to_string(),
                 "0".to_string(),
                 a.desired.as_str().to_string(),
@@ -456,7 +367,7 @@ impl Moment {
 
     /// `nomad node status <id>`.
     pub fn node_detail(&self, node: NodeId) -> String {
-        let n = &self.sim.nodes()[node.index()];
+        let n = self.node(node);
         let p = self.pool_of(n);
         let end = n.terminated_ms.unwrap_or(self.at_ms);
         let mut out = key_values(&[
@@ -485,19 +396,18 @@ impl Moment {
             "Subsystem".to_string(),
             "Message".to_string(),
         ]];
-        for (t, _, subsystem, message) in self
-            .node_events
-            .iter()
-            .rev()
-            .filter(|(_, name, _, _)| name == &n.name)
-        {
-            rows.push(vec![self.date(*t), subsystem.to_string(), message.clone()]);
+        for e in n.events.iter().rev() {
+            rows.push(vec![
+                self.date(e.t_ms),
+                e.subsystem.to_string(),
+                e.message.clone(),
+            ]);
         }
         out.push_str(&columns(&rows));
         out.push_str("\n\nAllocated Resources\n");
         let running = self.allocs_where(|a| a.node == node && a.client == ClientStatus::Running);
         let used = running.iter().fold((0u64, 0u64, 0u64), |acc, a| {
-            let ask = self.sim.jobs()[self.sim.allocs()[a.index()].job.index()].ask;
+            let ask = self.job(self.alloc(*a).job).ask;
             (
                 acc.0 + ask.cpu_mhz,
                 acc.1 + ask.memory_mb,
@@ -533,7 +443,7 @@ impl Moment {
 
     /// Task events of an alloc, oldest first: (time, type, description).
     fn task_events(&self, id: AllocId) -> Vec<(SimTime, &'static str, String)> {
-        let a = &self.sim.allocs()[id.index()];
+        let a = self.alloc(id);
         let mut events = vec![
             (
                 a.placed_ms,
@@ -613,16 +523,13 @@ impl Moment {
 
     /// `nomad alloc status -verbose`-style view: the alloc, its task events, placement metrics.
     pub fn alloc_view(&self, id: AllocId) -> String {
-        let a = &self.sim.allocs()[id.index()];
+        let a = self.alloc(id);
         let uuid = self.sim.alloc_uuid(id);
-        let n = &self.sim.nodes()[a.node.index()];
+        let n = self.node(a.node);
         let (client_desc, desired_desc) = Self::descriptions(a);
         let mut pairs = vec![
             ("ID", uuid.clone()),
-            (
-                "Eval ID",
-                short(&self.sim.eval_uuid(nomad_sim_core::ids::EvalId(a.eval))),
-            ),
+            ("Eval ID", short(&self.sim.eval_uuid_of_serial(a.eval))),
             ("Name", self.sim.alloc_name(id)),
             ("Node ID", short(&n.id)),
             ("Node Name", n.name.clone()),
@@ -638,7 +545,7 @@ impl Moment {
                 ago(self.at_ms, a.ended_ms.unwrap_or(a.placed_ms)),
             ),
         ];
-        if let Some(prev) = a.previous {
+        if let Some(prev) = a.previous.filter(|&p| self.sim.alloc(p).is_some()) {
             pairs.push(("Previous Alloc ID", short(&self.sim.alloc_uuid(prev))));
         }
         let mut out = key_values(&pairs);
@@ -649,7 +556,7 @@ impl Moment {
             "running"
         };
         out.push_str(&format!("\n\nTask {task:?} is {state:?}\n"));
-        let ask = self.sim.jobs()[a.job.index()].ask;
+        let ask = self.job(a.job).ask;
         out.push_str("Task Resources:\n");
         out.push_str(&columns(&[
             vec!["CPU".to_string(), "Memory".to_string(), "Disk".to_string()],
@@ -679,7 +586,7 @@ impl Moment {
             rows.push(vec![self.date(t), kind.to_string(), text]);
         }
         out.push_str(&columns(&rows));
-        if let Some(m) = self.metrics.get(&uuid) {
+        if let Some(m) = self.sim.alloc_metrics(id) {
             out.push_str("\n\nPlacement Metrics\n");
             let mut lines = metric_lines(m);
             lines.retain(|l| !l.is_empty());
@@ -717,7 +624,7 @@ impl Moment {
             self.job_ids()
                 .into_iter()
                 .map(|(name, id)| {
-                    let j = &self.sim.jobs()[id.index()];
+                    let j = self.job(id);
                     let w = self.workload_of(id);
                     json!({
                         "ID": name, "ParentID": "", "Name": name, "Namespace": "default",
@@ -727,7 +634,7 @@ impl Moment {
                         "Periodic": false, "ParameterizedJob": false, "Stop": false,
                         "Status": self.sim.job_status(id).as_str(), "StatusDescription": "",
                         "JobSummary": self.job_summary_json(id),
-                        "CreateIndex": id.0 + 1, "ModifyIndex": id.0 + 1, "JobModifyIndex": id.0 + 1,
+                        "CreateIndex": j.serial + 1, "ModifyIndex": j.serial + 1, "JobModifyIndex": j.serial + 1,
                         "SubmitTime": self.unix_ns(j.submit_ms),
                     })
                 })
@@ -746,12 +653,12 @@ impl Moment {
     }
 
     fn alloc_stub_json(&self, id: AllocId) -> Value {
-        let a = &self.sim.allocs()[id.index()];
-        let n = &self.sim.nodes()[a.node.index()];
+        let a = self.alloc(id);
+        let n = self.node(a.node);
         let (client_desc, desired_desc) = Self::descriptions(a);
         json!({
             "ID": self.sim.alloc_uuid(id),
-            "EvalID": self.sim.eval_uuid(nomad_sim_core::ids::EvalId(a.eval)),
+            "EvalID": self.sim.eval_uuid_of_serial(a.eval),
             "Name": self.sim.alloc_name(id),
             "Namespace": "default",
             "NodeID": n.id, "NodeName": n.name,
@@ -759,17 +666,17 @@ impl Moment {
             "TaskGroup": self.sim.group_name(a.job),
             "DesiredStatus": a.desired.as_str(), "DesiredDescription": desired_desc,
             "ClientStatus": a.client.as_str(), "ClientDescription": client_desc,
-            "CreateIndex": id.0 + 1, "ModifyIndex": id.0 + 1,
+            "CreateIndex": a.serial + 1, "ModifyIndex": a.serial + 1,
             "CreateTime": self.unix_ns(a.placed_ms),
             "ModifyTime": self.unix_ns(a.ended_ms.unwrap_or(a.placed_ms)),
-            "PreviousAllocation": a.previous.map(|p| self.sim.alloc_uuid(p)).unwrap_or_default(),
+            "PreviousAllocation": a.previous.filter(|&p| self.sim.alloc(p).is_some()).map(|p| self.sim.alloc_uuid(p)).unwrap_or_default(),
         })
     }
 
     /// `GET /v1/allocation/:id`.
     pub fn alloc_json(&self, id: AllocId) -> Value {
-        let a = &self.sim.allocs()[id.index()];
-        let ask = self.sim.jobs()[a.job.index()].ask;
+        let a = self.alloc(id);
+        let ask = self.job(a.job).ask;
         let task = self.sim.group_name(a.job).to_string();
         let mut v = self.alloc_stub_json(id);
         let resources =
@@ -790,7 +697,7 @@ impl Moment {
             "FinishedAt": a.ended_ms.map_or("0001-01-01T00:00:00Z".to_string(), |t| self.date(t)),
             "Events": events,
         }});
-        if let Some(m) = self.metrics.get(&self.sim.alloc_uuid(id)) {
+        if let Some(m) = self.sim.alloc_metrics(id) {
             v["Metrics"] = metric_json(m, self.sim.nodes());
         }
         v
@@ -818,7 +725,7 @@ impl Moment {
 
     /// `GET /v1/node/:id`.
     pub fn node_json(&self, node: NodeId) -> Value {
-        let n = &self.sim.nodes()[node.index()];
+        let n = self.node(node);
         let p = self.pool_of(n);
         let mut v = self.node_stub_json(n);
         // The full node has HTTPAddr where the stub has Address, and no Version.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::constraint::Constraint;
 use crate::resources::Resources;
-use crate::time::SimTime;
+use crate::time::{SimTime, HOUR_MS, MINUTE_MS};
 
 /// Everything a run needs. The scenario crate builds it from YAML; tests and embedders build it directly.
 #[derive(Clone, Debug)]
@@ -29,6 +29,40 @@ pub struct SimConfig {
     pub autoscaler: Option<AutoscalerConfig>,
     /// Bounds that keep a run's memory in check.
     pub limits: Limits,
+    /// The server's garbage collection of terminal objects.
+    pub gc: GcConfig,
+}
+
+/// Nomad's garbage collection of terminal objects (server `*_gc_threshold` settings), so
+/// memory follows the live cluster rather than the length of the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GcConfig {
+    /// A terminal eval (and the allocs it placed, once terminal) of a service or system job is
+    /// collected this long after it ended (`eval_gc_threshold`, default 1h).
+    pub eval_gc_threshold_ms: SimTime,
+    /// The same for batch jobs (`batch_eval_gc_threshold`, default 24h); a batch job's objects
+    /// go with the job at the latest.
+    pub batch_eval_gc_threshold_ms: SimTime,
+    /// A dead job is collected this long after it died, with its evals and allocs
+    /// (`job_gc_threshold`, default 4h).
+    pub job_gc_threshold_ms: SimTime,
+    /// A down or terminated node leaves the node list this long after (`node_gc_threshold`,
+    /// default 24h).
+    pub node_gc_threshold_ms: SimTime,
+    /// How often the collector runs (Nomad's GC intervals are minutes; default 5m).
+    pub interval_ms: SimTime,
+}
+
+impl Default for GcConfig {
+    fn default() -> Self {
+        GcConfig {
+            eval_gc_threshold_ms: HOUR_MS,
+            batch_eval_gc_threshold_ms: 24 * HOUR_MS,
+            job_gc_threshold_ms: 4 * HOUR_MS,
+            node_gc_threshold_ms: 24 * HOUR_MS,
+            interval_ms: 5 * MINUTE_MS,
+        }
+    }
 }
 
 /// A nomad-autoscaler cluster scaling policy with the target-value strategy.
@@ -219,7 +253,7 @@ pub struct PoolConfig {
 impl PoolConfig {
     /// What a node of this pool can give to allocations.
     pub fn allocatable(&self) -> Resources {
-        self.resources.minus(self.reserved)
+        self.resources.saturating_minus(self.reserved)
     }
 }
 

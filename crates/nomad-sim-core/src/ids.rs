@@ -9,7 +9,7 @@ macro_rules! id_type {
         pub struct $name(pub u32);
 
         impl $name {
-            /// The index of this identifier in its arena.
+            /// The index of this identifier in its table.
             pub fn index(self) -> usize {
                 self.0 as usize
             }
@@ -18,20 +18,60 @@ macro_rules! id_type {
 }
 
 id_type!(
-    /// A client node, by position in the cluster's node table.
+    /// A client node, by position in the cluster's node table (nodes are never reused).
     NodeId
 );
-id_type!(
-    /// A Nomad job, by position in the job table.
+
+/// An identifier of an object in an [`Arena`](crate::state::arena::Arena): a slot and the
+/// generation of the object in it, so an identifier kept after its object was garbage-collected
+/// never reaches the slot's next occupant.
+pub trait ArenaId: Copy {
+    /// Builds an identifier; only the arena does this.
+    fn from_parts(slot: u32, generation: u32) -> Self;
+    /// The slot in the arena.
+    fn slot(self) -> usize;
+    /// The generation of the object in the slot.
+    fn generation(self) -> u32;
+}
+
+macro_rules! arena_id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name {
+            slot: u32,
+            generation: u32,
+        }
+
+        impl ArenaId for $name {
+            fn from_parts(slot: u32, generation: u32) -> Self {
+                $name { slot, generation }
+            }
+            fn slot(self) -> usize {
+                self.slot as usize
+            }
+            fn generation(self) -> u32 {
+                self.generation
+            }
+        }
+    };
+}
+
+arena_id_type!(
+    /// A Nomad job in the state's job arena.
     JobId
 );
-id_type!(
-    /// An allocation, by position in the allocation table.
+arena_id_type!(
+    /// An allocation in the state's allocation arena.
     AllocId
 );
-id_type!(
-    /// An evaluation, by position in the evaluation table.
+arena_id_type!(
+    /// An evaluation in the state's evaluation arena.
     EvalId
+);
+arena_id_type!(
+    /// A CircleCI job (one arrival, fanned out) in the state's arena.
+    CiJobId
 );
 
 /// A deterministic, UUID-shaped identifier for object number `n` of kind `kind` in a run.

@@ -58,7 +58,7 @@ mod prelude {
     pub(crate) use crate::engine::queue::{EventKind, EventQueue};
     pub(crate) use crate::engine::sources::{Sources, WorkloadState};
     pub(crate) use crate::engine::{uuid_kind, Simulation};
-    pub(crate) use crate::ids::{uuid_for, AllocId, EvalId, JobId, NodeId};
+    pub(crate) use crate::ids::{uuid_for, AllocId, CiJobId, EvalId, JobId, NodeId};
     pub(crate) use crate::metrics::{self, Collector, DrainRecord, Report};
     pub(crate) use crate::model::{
         ActiveDrain, Alloc, CiJob, ClientStatus, DesiredStatus, Eligibility, EndReason, Eval,

@@ -45,17 +45,33 @@ impl Resources {
         }
     }
 
-    /// Componentwise sum.
+    /// Componentwise sum; panics on overflow, which is an accounting bug.
     pub fn plus(self, other: Resources) -> Resources {
+        let add = |a: u64, b: u64| a.checked_add(b).expect("resource sum overflows");
         Resources {
-            cpu_mhz: self.cpu_mhz + other.cpu_mhz,
-            memory_mb: self.memory_mb + other.memory_mb,
-            disk_mb: self.disk_mb + other.disk_mb,
+            cpu_mhz: add(self.cpu_mhz, other.cpu_mhz),
+            memory_mb: add(self.memory_mb, other.memory_mb),
+            disk_mb: add(self.disk_mb, other.disk_mb),
         }
     }
 
-    /// Componentwise difference, saturating at zero.
+    /// Componentwise difference; panics when `other` exceeds `self` in any dimension, because
+    /// taking away more than was added is an accounting bug.
     pub fn minus(self, other: Resources) -> Resources {
+        let sub = |a: u64, b: u64, what: &str| {
+            a.checked_sub(b)
+                .unwrap_or_else(|| panic!("{what} accounting underflows: {a} - {b}"))
+        };
+        Resources {
+            cpu_mhz: sub(self.cpu_mhz, other.cpu_mhz, "cpu"),
+            memory_mb: sub(self.memory_mb, other.memory_mb, "memory"),
+            disk_mb: sub(self.disk_mb, other.disk_mb, "disk"),
+        }
+    }
+
+    /// Componentwise difference, saturating at zero (for capacity minus reserved, where a
+    /// reservation larger than the node leaves nothing).
+    pub fn saturating_minus(self, other: Resources) -> Resources {
         Resources {
             cpu_mhz: self.cpu_mhz.saturating_sub(other.cpu_mhz),
             memory_mb: self.memory_mb.saturating_sub(other.memory_mb),

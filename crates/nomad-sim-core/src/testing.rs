@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 
 use crate::config::{
-    Action, Arrivals, CountDist, DrainDeadline, DrainSpec, DurationDist, JobType, Limits,
+    Action, Arrivals, CountDist, DrainDeadline, DrainSpec, DurationDist, GcConfig, JobType, Limits,
     NodeSelector, NodeTarget, NomadVersion, Operation, PoolConfig, SimConfig, WorkloadConfig,
 };
 use crate::resources::Resources;
@@ -82,6 +82,7 @@ pub fn config(
         operations: Vec::new(),
         autoscaler: None,
         limits: Limits::default(),
+        gc: GcConfig::default(),
     }
 }
 

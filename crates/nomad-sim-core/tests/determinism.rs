@@ -76,13 +76,15 @@ fn adding_a_workload_keeps_the_others_arrivals() {
     let mut other = extended.workloads[0].clone();
     other.name = "other".to_string();
     extended.workloads.push(other);
-    let submissions = |c: SimConfig| {
+    let submissions = |mut c: SimConfig| {
+        // Keep every job, so the comparison sees all of them.
+        c.gc.job_gc_threshold_ms = u64::MAX;
         let mut sim = Simulation::new(c);
         sim.run();
         sim.jobs()
             .iter()
-            .filter(|j| j.workload == 0)
-            .map(|j| j.submit_ms)
+            .filter(|(_, j)| j.workload == 0)
+            .map(|(_, j)| j.submit_ms)
             .collect::<Vec<_>>()
     };
     assert_eq!(submissions(base), submissions(extended));

@@ -508,7 +508,7 @@ fn a_system_job_runs_on_every_node_including_new_ones() {
         vec!["a-0".to_string(), "b-0".to_string()],
         "b-0 joins at 5m and gets one too"
     );
-    assert_eq!(sim.jobs()[0].count, 2);
+    assert_eq!(sim.jobs()[0].1.count, 2);
 }
 
 #[test]
@@ -549,10 +549,10 @@ fn ignore_system_leaves_system_allocs_running() {
             "drain_deadline".to_string()
         )]
     );
-    let agent_on_a0 = sim
-        .allocs()
+    let allocs = sim.allocs();
+    let (_, agent_on_a0) = allocs
         .iter()
-        .find(|a| a.node.0 == 0 && sim.jobs()[a.job.index()].workload == 0)
+        .find(|(_, a)| a.node.0 == 0 && sim.job(a.job).unwrap().workload == 0)
         .unwrap();
     assert_eq!(agent_on_a0.ended_ms, Some(3 * HOUR_MS));
 }

@@ -204,11 +204,12 @@ fn work_that_does_not_fit_waits_for_capacity() {
     let mut sim = Simulation::new(c);
     sim.set_trace_sink(Box::new(sink.clone()));
     sim.run_until(5 * MINUTE_MS);
-    assert_eq!(sim.job_status(JobId(0)), JobStatus::Running);
-    assert_eq!(sim.job_status(JobId(1)), JobStatus::Pending);
-    assert_eq!(sim.job_status(JobId(2)), JobStatus::Pending);
+    let jobs: Vec<JobId> = sim.jobs().iter().map(|(id, _)| *id).collect();
+    assert_eq!(sim.job_status(jobs[0]), JobStatus::Running);
+    assert_eq!(sim.job_status(jobs[1]), JobStatus::Pending);
+    assert_eq!(sim.job_status(jobs[2]), JobStatus::Pending);
     sim.run();
-    assert_eq!(sim.job_status(JobId(2)), JobStatus::Dead);
+    assert_eq!(sim.job_status(jobs[2]), JobStatus::Dead);
     let events = sink.events();
     let placed = placements(&events);
     let times: Vec<u64> = placed.iter().map(|p| p.0).collect();

@@ -16,6 +16,8 @@ fn run_checked(config: SimConfig) -> Result<(Simulation, Vec<(u64, TraceEvent)>)
     let sink = SharedSink::new();
     let mut sim = Simulation::new(config);
     sim.set_trace_sink(Box::new(sink.clone()));
+    // Every event is followed by a full check of the state's accounting.
+    sim.check_every_event(true);
     let mut t = 0;
     loop {
         let done = sim.run_until(t);
@@ -42,7 +44,7 @@ proptest! {
         // Every allocation ends in exactly one terminal state or is still live.
         let r = sim.report();
         let a = r.allocations;
-        let live = sim.allocs().iter().filter(|x| x.ended_ms.is_none()).count() as u64;
+        let live = sim.allocs().iter().filter(|(_, x)| x.ended_ms.is_none()).count() as u64;
         prop_assert_eq!(a.placed, a.completed + a.failed + a.stopped + a.lost + live);
         // With nothing left to run, nothing is live at the end.
         prop_assert_eq!(live, 0);

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use nomad_sim_core::ids::{AllocId, NodeId};
+use nomad_sim_core::ids::{AllocId, ArenaId, EvalId, NodeId};
 use nomad_sim_core::queue::{EventKind, EventQueue};
 use proptest::prelude::*;
 
@@ -10,12 +10,14 @@ use proptest::prelude::*;
 fn event(class: u8, n: u32) -> EventKind {
     match class % 5 {
         0 => EventKind::AllocEnd {
-            alloc: AllocId(n),
+            alloc: AllocId::from_parts(n, 0),
             failed: false,
         },
         1 => EventKind::NodeReady { node: NodeId(n) },
         2 => EventKind::Operation { index: n },
-        3 => EventKind::DelayedEval { eval: n },
+        3 => EventKind::DelayedEval {
+            eval: EvalId::from_parts(n, 0),
+        },
         _ => EventKind::Arrival { workload: n },
     }
 }

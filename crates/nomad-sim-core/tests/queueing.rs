@@ -36,6 +36,7 @@ fn run_mmc(nodes: u32, slots: u64, rate_per_hour: f64, hours: u64, seed: u64) ->
         },
     )];
     let mut sim = Simulation::new(config(seed, hours * HOUR_MS, cluster, work));
+    sim.keep_pending_samples();
     sim.run();
     let samples = sim.pending_samples();
     // Discard the first 10 % (by submission time) as warm-up.

@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use nomad_sim_core::config::{Arrivals, CountDist, SimConfig};
-use nomad_sim_core::metrics::{percentile_sorted, round_to};
+use nomad_sim_core::metrics::round_to;
 use nomad_sim_core::time::SimTime;
 use nomad_sim_core::Resources;
 
@@ -139,22 +139,15 @@ pub fn run_one(spec: &RunSpec, config: &SimConfig, timing: bool) -> Result<RunRe
     }
     let wall = started.elapsed().as_secs_f64();
     let r = sim.report();
-    let mut pending: Vec<f64> = sim
-        .pending_samples()
-        .iter()
-        .map(|&(_, p)| p as f64 / 1000.0)
-        .collect();
-    pending.sort_by(f64::total_cmp);
+    let pending = sim.pending_histogram();
     let pending_percentiles = (0..=100)
         .map(|p| {
-            round_to(
-                if p == 0 {
-                    pending.first().copied().unwrap_or(0.0)
-                } else {
-                    percentile_sorted(&pending, f64::from(p))
-                },
-                3,
-            )
+            let ms = if p == 0 {
+                pending.min_ms()
+            } else {
+                pending.percentile_ms(f64::from(p))
+            };
+            round_to(ms as f64 / 1000.0, 3)
         })
         .collect();
     let fragmentation = if stranded.is_empty() {

@@ -274,6 +274,7 @@ impl Builder {
                 self.problem("autoscaler.max", format!("at most {MAX_NODES} nodes"));
             }
         }
+        let gc = gc_config(f.server.as_ref().and_then(|s| s.gc.as_ref()));
         if !self.problems.is_empty() {
             return None;
         }
@@ -288,6 +289,7 @@ impl Builder {
             operations,
             autoscaler,
             limits,
+            gc,
         })
     }
 
@@ -1076,6 +1078,27 @@ fn pool_names(pools: &[PoolConfig]) -> String {
         .map(|p| p.name.as_str())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Nomad's GC thresholds from `server.gc`, with Nomad's defaults for what is not given.
+fn gc_config(file: Option<&schema::GcFile>) -> nomad_sim_core::config::GcConfig {
+    let mut gc = nomad_sim_core::config::GcConfig::default();
+    if let Some(f) = file {
+        let set = |slot: &mut u64, d: &Option<schema::Dur>| {
+            if let Some(d) = d {
+                *slot = d.0;
+            }
+        };
+        set(&mut gc.eval_gc_threshold_ms, &f.eval_gc_threshold);
+        set(
+            &mut gc.batch_eval_gc_threshold_ms,
+            &f.batch_eval_gc_threshold,
+        );
+        set(&mut gc.job_gc_threshold_ms, &f.job_gc_threshold);
+        set(&mut gc.node_gc_threshold_ms, &f.node_gc_threshold);
+        set(&mut gc.interval_ms, &f.interval);
+    }
+    gc
 }
 
 #[cfg(test)]

@@ -202,6 +202,32 @@ pub struct ScenarioFile {
     pub autoscaler: Option<AutoscalerFile>,
     #[serde(default)]
     pub limits: Option<LimitsFile>,
+    #[serde(default)]
+    pub server: Option<ServerFile>,
+}
+
+/// `server:`: settings of the Nomad server agent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerFile {
+    #[serde(default)]
+    pub gc: Option<GcFile>,
+}
+
+/// `server.gc:`: Nomad's garbage-collection thresholds (names as in the agent's `server` block).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GcFile {
+    #[serde(default)]
+    pub eval_gc_threshold: Option<Dur>,
+    #[serde(default)]
+    pub batch_eval_gc_threshold: Option<Dur>,
+    #[serde(default)]
+    pub job_gc_threshold: Option<Dur>,
+    #[serde(default)]
+    pub node_gc_threshold: Option<Dur>,
+    #[serde(default)]
+    pub interval: Option<Dur>,
 }
 
 /// `scheduler:`.

@@ -233,9 +233,10 @@ fn a_trace_replays_row_by_row() {
     let expected: u64 = rows.iter().map(|r| u64::from(r.parallelism)).sum();
     assert_eq!(r.allocations.placed, expected);
     // Fan-out names: replay-<arrival>-<index>.
-    assert_eq!(sim.job_name(nomad_sim_core::ids::JobId(2)), "replay-1-1");
+    let jobs = sim.jobs();
+    assert_eq!(sim.job_name(jobs[2].0), "replay-1-1");
     // Each job got its row's ask.
-    let big = sim.jobs().iter().find(|j| j.arrival == 5).unwrap();
+    let (_, big) = jobs.iter().find(|(_, j)| j.arrival == 5).unwrap();
     assert_eq!(big.ask, Resources::new(8192, 16384, 0));
 }
 

@@ -37,6 +37,8 @@ pub struct Simulation {
     pub(crate) observe: Observer,
     /// True when arrivals stopped early because `limits.max_allocations` was reached.
     pub truncated: bool,
+    /// Check the state's invariants after every event (tests).
+    check_every_event: bool,
 }
 
 impl Simulation {
@@ -82,8 +84,10 @@ impl Simulation {
                 },
                 sink: None,
                 collect_scores: false,
+                alloc_metrics: None,
             },
             truncated: false,
+            check_every_event: false,
             config,
         };
         for (w, workload) in sim.config.workloads.clone().iter().enumerate() {
@@ -165,7 +169,7 @@ impl Simulation {
 
     /// Takes the trace sink back.
     pub fn take_trace_sink(&mut self) -> Option<Box<dyn TraceSink>> {
-        self.observe.collect_scores = false;
+        self.observe.collect_scores = self.observe.alloc_metrics.is_some();
         self.observe.sink.take()
     }
 
@@ -190,20 +194,44 @@ impl Simulation {
         while let Some(t) = self.queue.peek_time() {
             if t > until {
                 self.advance_to(until);
+                self.collect_garbage_until(until);
                 return false;
             }
             self.advance_to(t);
+            self.collect_garbage_until(t);
             while self.queue.peek_time() == Some(t) {
                 let (_, kind) = self.queue.pop().expect("peeked");
                 self.observe.collector.events += 1;
                 self.handle(kind);
+                self.check_after_event();
             }
             self.drain_broker();
+            self.check_after_event();
         }
         if until != SimTime::MAX {
             self.advance_to(until.max(self.now));
+            self.collect_garbage_until(until);
         }
         true
+    }
+
+    /// Checks the state's invariants after every event from now on, and panics with the
+    /// violations at the first event that breaks one. Meant for tests: each check walks the
+    /// whole state.
+    pub fn check_every_event(&mut self, on: bool) {
+        self.check_every_event = on;
+    }
+
+    fn check_after_event(&self) {
+        if self.check_every_event {
+            let violations = crate::invariants::state_violations(self);
+            assert!(
+                violations.is_empty(),
+                "at t={} ms: {}",
+                self.now,
+                violations.join("; ")
+            );
+        }
     }
 
     /// True when no event is left.
@@ -240,12 +268,37 @@ impl Simulation {
                 }
             }
             EventKind::Arrival { workload } => self.on_arrival(workload as usize),
-            EventKind::DelayedEval { eval } => self.enqueue_eval(EvalId(eval), false),
+            EventKind::DelayedEval { eval } => self.enqueue_eval(eval, false),
             EventKind::Operation { index } => self.on_operation(index as usize),
             EventKind::DrainDeadline { node, record } => self.on_drain_deadline(node, record),
             EventKind::LifecycleTimeout { node } => self.on_lifecycle_timeout(node),
             EventKind::MigrateCheck { node } => self.migrate_next_batch(node),
             EventKind::AutoscalerTick => self.on_autoscaler_tick(),
+        }
+    }
+
+    /// Emits an event about a node: it joins the node's event list (the read model) whether or
+    /// not a trace is recorded, and goes to the trace sink if there is one.
+    pub(crate) fn emit_node(
+        &mut self,
+        node: NodeId,
+        event: impl FnOnce(&Simulation) -> TraceEvent,
+    ) {
+        let ev = event(self);
+        let now = self.now;
+        if let Some((subsystem, message)) = crate::observe::node_event_text(&ev) {
+            let events = &mut self.state.nodes[node.index()].events;
+            if events.len() == crate::model::MAX_NODE_EVENTS {
+                events.remove(0);
+            }
+            events.push(crate::model::NodeEvent {
+                t_ms: now,
+                subsystem,
+                message,
+            });
+        }
+        if let Some(sink) = self.observe.sink.as_mut() {
+            sink.record(now, &ev);
         }
     }
 

@@ -25,7 +25,7 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
-use crate::ids::{AllocId, NodeId};
+use crate::ids::{AllocId, EvalId, NodeId};
 use crate::time::SimTime;
 
 /// Event classes, in the order same-time events run. Placements run after all of them
@@ -84,7 +84,7 @@ pub enum EventKind {
     /// An eval that waited for a reschedule delay enters the broker.
     DelayedEval {
         /// The eval.
-        eval: u32,
+        eval: EvalId,
     },
     /// The autoscaler evaluates its policy.
     AutoscalerTick,
@@ -277,6 +277,7 @@ impl EventQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::ArenaId;
 
     #[test]
     fn same_time_events_run_by_class_then_insertion() {
@@ -286,7 +287,7 @@ mod tests {
         q.push(
             10,
             EventKind::AllocEnd {
-                alloc: AllocId(1),
+                alloc: AllocId::from_parts(1, 0),
                 failed: false,
             },
         );
@@ -294,7 +295,7 @@ mod tests {
         q.push(
             10,
             EventKind::AllocEnd {
-                alloc: AllocId(2),
+                alloc: AllocId::from_parts(2, 0),
                 failed: false,
             },
         );
@@ -307,14 +308,14 @@ mod tests {
                 (
                     10,
                     EventKind::AllocEnd {
-                        alloc: AllocId(1),
+                        alloc: AllocId::from_parts(1, 0),
                         failed: false
                     }
                 ),
                 (
                     10,
                     EventKind::AllocEnd {
-                        alloc: AllocId(2),
+                        alloc: AllocId::from_parts(2, 0),
                         failed: false
                     }
                 ),

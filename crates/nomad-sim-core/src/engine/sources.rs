@@ -66,42 +66,39 @@ impl Simulation {
         self.sources.allocs_budget_left -= needed;
         let fans_out = !workload.parallelism.is_always_one()
             || matches!(workload.arrivals, Arrivals::Trace(_));
-        let ci_job = self.state.ci_jobs.len() as u32;
-        self.state.ci_jobs.push(CiJob {
+        let ci_serial = self.state.next_ci_job_serial;
+        self.state.next_ci_job_serial += 1;
+        let ci_job = self.state.ci_jobs.insert(CiJob {
+            serial: ci_serial,
             submit_ms: self.now,
             to_start: parallelism * count,
             to_finish: parallelism * count,
-            all_started_ms: None,
-            all_finished_ms: None,
         });
         let priority = workload.priority;
         let distinct = workload.distinct_hosts;
         let keep_counts = count > 1 || distinct;
         for fan in 0..parallelism {
-            let durations_offset = self.state.durations.len() as u32;
-            for _ in 0..count {
-                let d = match fixed_duration {
+            let durations: Box<[SimTime]> = (0..count)
+                .map(|_| match fixed_duration {
                     Some(d) => d,
                     None => self.config.workloads[w]
                         .duration
                         .sample_ms(&mut self.sources.workloads[w].duration_rng),
-                };
-                self.state.durations.push(d);
-            }
-            let job = JobId(self.state.jobs.len() as u32);
-            if system {
-                self.server.system_jobs.push(job);
-            }
-            self.state.jobs.push(Job {
+                })
+                .collect();
+            let serial = self.state.next_job_serial;
+            self.state.next_job_serial += 1;
+            let job = self.state.jobs.insert(Job {
                 workload: w as u32,
                 arrival,
                 fan_index: fans_out.then_some(fan),
                 ci_job,
+                serial,
                 submit_ms: self.now,
                 priority,
                 ask,
                 count,
-                durations_offset,
+                durations,
                 queued: count,
                 live: 0,
                 complete: 0,
@@ -110,18 +107,27 @@ impl Simulation {
                 pending_indexes: Vec::new(),
                 next_index: 0,
                 blocked_eval: None,
+                dead_since_ms: None,
+                kept_objects: 0,
                 open_evals: 0,
                 node_counts: (keep_counts || system).then(|| Box::new(NodeCounts::new())),
                 failure: None,
             });
-            self.state.queued_allocs += u64::from(count);
+            if system {
+                self.server.system_jobs.push(job);
+            }
+            self.state.add_queued(u64::from(count));
             self.emit(|s| TraceEvent::JobSubmitted {
                 job: s.job_name(job),
                 count,
-                ci_job,
+                ci_job: ci_serial,
             });
             let eval = self.create_eval(job, Trigger::JobRegister, self.now);
             self.enqueue_eval(eval, false);
+        }
+        if parallelism * count == 0 {
+            // Nothing of it will start or finish (a system job's allocs are per node).
+            self.state.ci_jobs.remove(ci_job);
         }
         self.schedule_next_arrival(w);
     }

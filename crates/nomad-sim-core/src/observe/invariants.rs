@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::config::JobType;
 use crate::engine::Simulation;
-use crate::model::{ClientStatus, NodeStatus};
+use crate::model::NodeStatus;
 use crate::ops::MIGRATE_MIN_HEALTHY_MS;
 use crate::resources::Resources;
 use crate::time::SimTime;
@@ -19,20 +19,30 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
     let mut out = Vec::new();
     let mut live_per_node: Vec<Resources> = vec![Resources::default(); sim.nodes().len()];
     let mut live_count = vec![0usize; sim.nodes().len()];
-    for (i, a) in sim.allocs().iter().enumerate() {
+    let mut running = 0u64;
+    for (id, a) in sim.allocs() {
         let live = a.ended_ms.is_none();
         if live == a.client.is_terminal() {
             out.push(format!(
-                "alloc {i}: ended_ms and client status {:?} disagree",
+                "alloc {}: ended_ms and client status {:?} disagree",
+                sim.alloc_uuid(id),
                 a.client
             ));
         }
         if live {
-            let ask = sim.jobs()[a.job.index()].ask;
-            live_per_node[a.node.index()] = live_per_node[a.node.index()].plus(ask);
+            let Some(job) = sim.job(a.job) else {
+                out.push(format!(
+                    "alloc {}: its job was collected",
+                    sim.alloc_uuid(id)
+                ));
+                continue;
+            };
+            live_per_node[a.node.index()] = live_per_node[a.node.index()].plus(job.ask);
             live_count[a.node.index()] += 1;
+            running += 1;
         }
     }
+    let (mut used_ready, mut avail_ready) = (Resources::default(), Resources::default());
     for (i, n) in sim.nodes().iter().enumerate() {
         if !n.allocatable.covers(n.used) {
             out.push(format!(
@@ -60,15 +70,37 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
                 n.name, n.status, live_count[i]
             ));
         }
+        if n.status == NodeStatus::Ready {
+            used_ready = used_ready.plus(n.used);
+            avail_ready = avail_ready.plus(n.allocatable);
+        }
     }
-    for (j, job) in sim.jobs().iter().enumerate() {
+    if (used_ready, avail_ready) != sim.ready_totals() {
+        out.push(format!(
+            "cluster totals {:?} disagree with the ready nodes' sum {:?}",
+            sim.ready_totals(),
+            (used_ready, avail_ready)
+        ));
+    }
+    let mut queued = 0u64;
+    for (_, job) in sim.jobs() {
+        queued += u64::from(job.queued);
         let total = job.queued + job.live + job.complete + job.failed + job.lost;
         if total < job.count {
             out.push(format!(
-                "job {j}: {} slots accounted for, count is {}",
-                total, job.count
+                "job {}: {} slots accounted for, count is {}",
+                sim.job_name_of(job),
+                total,
+                job.count
             ));
         }
+    }
+    if (queued, running) != sim.alloc_counters() {
+        out.push(format!(
+            "queued and running counters {:?} disagree with the jobs and allocs {:?}",
+            sim.alloc_counters(),
+            (queued, running)
+        ));
     }
     out
 }
@@ -294,7 +326,7 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
     let live_in_state = sim
         .allocs()
         .iter()
-        .filter(|a| !a.client.is_terminal())
+        .filter(|(_, a)| !a.client.is_terminal())
         .count();
     if live_in_trace != live_in_state {
         out.push(format!(
@@ -314,17 +346,6 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
         out.push(format!(
             "trace ends (completed, failed, stopped, lost) = {ended:?}, report says {:?}",
             [c.completed, c.failed, c.stopped, c.lost]
-        ));
-    }
-    let lost_in_state = sim
-        .allocs()
-        .iter()
-        .filter(|a| a.client == ClientStatus::Lost)
-        .count() as u64;
-    if lost_in_state != c.lost {
-        out.push(format!(
-            "state has {lost_in_state} lost allocs, report says {}",
-            c.lost
         ));
     }
     out

@@ -1,5 +1,7 @@
 //! Run metrics: the contract's report (DESIGN §6.3) and the time integrals behind it.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::time::SimTime;
@@ -132,11 +134,111 @@ pub struct Perf {
     pub wall_s: Option<f64>,
 }
 
+/// An exact histogram of integer milliseconds: nearest-rank percentiles and an exact mean
+/// without keeping every sample (its size is the number of distinct values).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Histogram {
+    counts: BTreeMap<SimTime, u64>,
+    n: u64,
+    sum_ms: u128,
+}
+
+impl Histogram {
+    /// Adds one sample.
+    pub fn record(&mut self, ms: SimTime) {
+        *self.counts.entry(ms).or_insert(0) += 1;
+        self.n += 1;
+        self.sum_ms += u128::from(ms);
+    }
+
+    /// Samples recorded.
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+
+    /// Samples above `ms`.
+    pub fn count_above(&self, ms: SimTime) -> u64 {
+        self.counts
+            .range(ms.saturating_add(1)..)
+            .map(|(_, c)| c)
+            .sum()
+    }
+
+    /// The exact mean in milliseconds (0 when empty).
+    pub fn mean_ms(&self) -> f64 {
+        if self.n == 0 {
+            return 0.0;
+        }
+        self.sum_ms as f64 / self.n as f64
+    }
+
+    /// The nearest-rank percentile `p` (0 < p <= 100) in milliseconds, as
+    /// [`percentile_sorted`] computes it on the sorted samples; 0 when empty.
+    pub fn percentile_ms(&self, p: f64) -> SimTime {
+        if self.n == 0 {
+            return 0;
+        }
+        let rank = ((p / 100.0) * self.n as f64).ceil() as u64;
+        let rank = rank.clamp(1, self.n);
+        let mut seen = 0u64;
+        for (&v, &c) in &self.counts {
+            seen += c;
+            if seen >= rank {
+                return v;
+            }
+        }
+        unreachable!("the counts add up to n")
+    }
+
+    /// The smallest sample (0 when empty).
+    pub fn min_ms(&self) -> SimTime {
+        self.counts.keys().next().copied().unwrap_or(0)
+    }
+
+    /// The largest sample (0 when empty).
+    pub fn max_ms(&self) -> SimTime {
+        self.counts.keys().next_back().copied().unwrap_or(0)
+    }
+
+    /// Mean and percentiles in seconds, rounded as the report prints them.
+    pub fn pending_stats(&self) -> PendingStats {
+        if self.n == 0 {
+            return PendingStats::default();
+        }
+        let s = |ms: SimTime| round_to(ms as f64 / 1000.0, 3);
+        PendingStats {
+            mean: round_to(self.mean_ms() / 1000.0, 3),
+            p50: s(self.percentile_ms(50.0)),
+            p90: s(self.percentile_ms(90.0)),
+            p95: s(self.percentile_ms(95.0)),
+            p99: s(self.percentile_ms(99.0)),
+            max: s(self.max_ms()),
+        }
+    }
+
+    /// The short form of [`Histogram::pending_stats`].
+    pub fn short_stats(&self) -> ShortStats {
+        let full = self.pending_stats();
+        ShortStats {
+            mean: full.mean,
+            p50: full.p50,
+            p95: full.p95,
+            p99: full.p99,
+        }
+    }
+}
+
 /// Running totals kept while the simulation advances.
 #[derive(Clone, Debug, Default)]
 pub struct Collector {
-    /// Pending time per original placement, with the job's submission time: (submit, pending).
-    pub pending: Vec<(SimTime, SimTime)>,
+    /// Pending time per original placement (job submission to placement).
+    pub pending: Histogram,
+    /// (submission, pending) per original placement, kept only when asked for.
+    pub pending_samples: Option<Vec<(SimTime, SimTime)>>,
+    /// CircleCI jobs: submission until every one of its allocs started.
+    pub start_all: Histogram,
+    /// CircleCI jobs: submission until every one of its allocs ended.
+    pub makespan: Histogram,
     /// Outcome counters.
     pub counts: AllocationCounts,
     /// ∫ allocated CPU dt over ready nodes (MHz·ms).
@@ -161,6 +263,16 @@ pub struct Collector {
     pub events: u64,
     /// Drain records.
     pub drains: Vec<DrainRecord>,
+}
+
+impl Collector {
+    /// Records one original placement's pending time.
+    pub fn record_pending(&mut self, submit_ms: SimTime, pending_ms: SimTime) {
+        self.pending.record(pending_ms);
+        if let Some(samples) = self.pending_samples.as_mut() {
+            samples.push((submit_ms, pending_ms));
+        }
+    }
 }
 
 /// Rounds to `digits` decimals so reports are easy to read and diff.
@@ -219,5 +331,31 @@ mod tests {
         assert_eq!(percentile_sorted(&[7.0], 99.0), 7.0);
         let s = pending_stats(vec![3.0, 1.0, 2.0]);
         assert_eq!((s.mean, s.p50, s.max), (2.0, 2.0, 3.0));
+    }
+
+    #[test]
+    fn histogram_matches_sorted_samples() {
+        let samples: Vec<u64> = (0..1000u64).map(|i| (i * 7919) % 613).collect();
+        let mut h = Histogram::default();
+        for &s in &samples {
+            h.record(s);
+        }
+        let mut sorted: Vec<f64> = samples.iter().map(|&s| s as f64).collect();
+        sorted.sort_by(f64::total_cmp);
+        for p in [1.0, 25.0, 50.0, 90.0, 95.0, 99.0, 99.9, 100.0] {
+            assert_eq!(
+                h.percentile_ms(p) as f64,
+                percentile_sorted(&sorted, p),
+                "p{p}"
+            );
+        }
+        let sum: u64 = samples.iter().sum();
+        assert_eq!(h.mean_ms(), sum as f64 / 1000.0);
+        assert_eq!(h.count(), 1000);
+        assert_eq!(
+            h.count_above(0),
+            samples.iter().filter(|&&s| s > 0).count() as u64
+        );
+        assert_eq!((h.min_ms(), h.max_ms()), (0, 612));
     }
 }

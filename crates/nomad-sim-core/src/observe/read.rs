@@ -6,7 +6,11 @@ use crate::prelude::*;
 impl Simulation {
     /// The Nomad job ID: `<workload>-<arrival>`, with `-<index>` when the workload fans out.
     pub fn job_name(&self, job: JobId) -> String {
-        let j = &self.state.jobs[job.index()];
+        self.job_name_of(&self.state.jobs[job])
+    }
+
+    /// The Nomad job ID of a job record.
+    pub fn job_name_of(&self, j: &Job) -> String {
         let w = &self.config.workloads[j.workload as usize].name;
         match j.fan_index {
             Some(i) => format!("{w}-{}-{i}", j.arrival),
@@ -16,12 +20,12 @@ impl Simulation {
 
     /// The task group name (the workload's name).
     pub fn group_name(&self, job: JobId) -> &str {
-        &self.config.workloads[self.state.jobs[job.index()].workload as usize].name
+        &self.config.workloads[self.state.jobs[job].workload as usize].name
     }
 
     /// The alloc name, `<job>.<group>[<index>]`.
     pub fn alloc_name(&self, alloc: AllocId) -> String {
-        let a = &self.state.allocs[alloc.index()];
+        let a = &self.state.allocs[alloc];
         format!(
             "{}.{}[{}]",
             self.job_name(a.job),
@@ -32,12 +36,22 @@ impl Simulation {
 
     /// The alloc's UUID-shaped ID.
     pub fn alloc_uuid(&self, alloc: AllocId) -> String {
-        uuid_for(self.config.seed, uuid_kind::ALLOC, alloc.0 as u64)
+        self.alloc_uuid_of_serial(self.state.allocs[alloc].serial)
+    }
+
+    /// The UUID-shaped ID of the alloc with this serial number (it may have been collected).
+    pub fn alloc_uuid_of_serial(&self, serial: u64) -> String {
+        uuid_for(self.config.seed, uuid_kind::ALLOC, serial)
     }
 
     /// The eval's UUID-shaped ID.
     pub fn eval_uuid(&self, eval: EvalId) -> String {
-        uuid_for(self.config.seed, uuid_kind::EVAL, eval.0 as u64)
+        self.eval_uuid_of_serial(self.state.evals[eval].seq)
+    }
+
+    /// The UUID-shaped ID of the eval with this serial number (it may have been collected).
+    pub fn eval_uuid_of_serial(&self, serial: u64) -> String {
+        uuid_for(self.config.seed, uuid_kind::EVAL, serial)
     }
 
     /// The node's name.
@@ -50,25 +64,11 @@ impl Simulation {
         let c = &self.observe.collector;
         let mut counts = c.counts;
         counts.never_placed = self.state.queued_allocs;
-        let pending: Vec<f64> = c.pending.iter().map(|&(_, p)| p as f64 / 1000.0).collect();
-        let waited = c.pending.iter().filter(|&&(_, p)| p > 0).count();
-        let waited_fraction = if c.pending.is_empty() {
+        let waited_fraction = if c.pending.count() == 0 {
             0.0
         } else {
-            waited as f64 / c.pending.len() as f64
+            c.pending.count_above(0) as f64 / c.pending.count() as f64
         };
-        let start_all: Vec<f64> = self
-            .state
-            .ci_jobs
-            .iter()
-            .filter_map(|j| j.all_started_ms.map(|t| (t - j.submit_ms) as f64 / 1000.0))
-            .collect();
-        let makespan: Vec<f64> = self
-            .state
-            .ci_jobs
-            .iter()
-            .filter_map(|j| j.all_finished_ms.map(|t| (t - j.submit_ms) as f64 / 1000.0))
-            .collect();
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
         let node_hours: f64 = c.node_ms_area.iter().sum::<f64>() / HOUR_MS as f64;
         let cost: f64 = c
@@ -84,12 +84,12 @@ impl Simulation {
             algorithm: self.algorithm_name(),
             nomad_version: self.config.nomad_version.to_string(),
             allocations: counts,
-            pending_s: metrics::pending_stats(pending),
+            pending_s: c.pending.pending_stats(),
             waited_fraction: metrics::round_to(waited_fraction, 6),
             ci_jobs: metrics::CiJobStats {
-                count: self.state.ci_jobs.len() as u64,
-                start_all_s: metrics::short_stats(start_all),
-                makespan_s: metrics::short_stats(makespan),
+                count: self.state.next_ci_job_serial,
+                start_all_s: c.start_all.short_stats(),
+                makespan_s: c.makespan.short_stats(),
             },
             utilization: metrics::Utilization {
                 cpu_mean: metrics::round_to(ratio(c.cpu_used_area, c.cpu_avail_area), 6),
@@ -107,8 +107,42 @@ impl Simulation {
         }
     }
 
-    /// Per-allocation pending samples: (job submission time, pending time), in placement order.
+    /// Keeps every original placement's (submission, pending) pair from now on, for analyses
+    /// that need the samples themselves (a warm-up cut, say). Off by default: the report's
+    /// figures come from an exact histogram, and memory stays flat.
+    pub fn keep_pending_samples(&mut self) {
+        self.observe
+            .collector
+            .pending_samples
+            .get_or_insert_with(Vec::new);
+    }
+
+    /// The kept (submission, pending) pairs in placement order; empty unless
+    /// [`Simulation::keep_pending_samples`] was called before the run.
     pub fn pending_samples(&self) -> &[(SimTime, SimTime)] {
+        self.observe
+            .collector
+            .pending_samples
+            .as_deref()
+            .unwrap_or(&[])
+    }
+
+    /// Keeps each alloc's placement metrics, with per-node scores, while the alloc is held (as
+    /// Nomad keeps `AllocMetric` on the alloc). Off by default: they are large.
+    pub fn keep_alloc_metrics(&mut self) {
+        self.observe.collect_scores = true;
+        self.observe.alloc_metrics.get_or_insert_with(BTreeMap::new);
+    }
+
+    /// The placement metrics of a held alloc, if [`Simulation::keep_alloc_metrics`] was on when
+    /// it was placed.
+    pub fn alloc_metrics(&self, alloc: AllocId) -> Option<&AllocMetric> {
+        let serial = self.state.allocs.get(alloc)?.serial;
+        self.observe.alloc_metrics.as_ref()?.get(&serial)
+    }
+
+    /// Every original placement's pending time, as an exact histogram.
+    pub fn pending_histogram(&self) -> &metrics::Histogram {
         &self.observe.collector.pending
     }
 
@@ -133,30 +167,56 @@ impl Simulation {
         &self.state.nodes
     }
 
-    /// The jobs, in submission order.
-    pub fn jobs(&self) -> &[Job] {
-        &self.state.jobs
+    /// The jobs Nomad still holds (not garbage-collected), in submission order.
+    pub fn jobs(&self) -> Vec<(JobId, &Job)> {
+        let mut jobs: Vec<_> = self.state.jobs.iter().collect();
+        jobs.sort_by_key(|(_, j)| j.serial);
+        jobs
     }
 
-    /// The allocations, in placement order.
-    pub fn allocs(&self) -> &[Alloc] {
-        &self.state.allocs
+    /// A job, if Nomad still holds it.
+    pub fn job(&self, job: JobId) -> Option<&Job> {
+        self.state.jobs.get(job)
     }
 
-    /// The evaluations, in creation order.
-    pub fn evals(&self) -> &[Eval] {
-        &self.state.evals
+    /// The allocations Nomad still holds, in creation order.
+    pub fn allocs(&self) -> Vec<(AllocId, &Alloc)> {
+        let mut allocs: Vec<_> = self.state.allocs.iter().collect();
+        allocs.sort_by_key(|(_, a)| a.serial);
+        allocs
     }
 
-    /// The CircleCI jobs, in arrival order.
-    pub fn ci_jobs(&self) -> &[CiJob] {
-        &self.state.ci_jobs
+    /// An allocation, if Nomad still holds it.
+    pub fn alloc(&self, alloc: AllocId) -> Option<&Alloc> {
+        self.state.allocs.get(alloc)
+    }
+
+    /// The evaluations Nomad still holds, in creation order.
+    pub fn evals(&self) -> Vec<(EvalId, &Eval)> {
+        let mut evals: Vec<_> = self.state.evals.iter().collect();
+        evals.sort_by_key(|(_, e)| e.seq);
+        evals
+    }
+
+    /// An evaluation, if Nomad still holds it.
+    pub fn eval(&self, eval: EvalId) -> Option<&Eval> {
+        self.state.evals.get(eval)
+    }
+
+    /// Objects held now, by kind: (jobs, evals, allocs, CircleCI jobs). Memory follows these.
+    pub fn held_objects(&self) -> (usize, usize, usize, usize) {
+        (
+            self.state.jobs.len(),
+            self.state.evals.len(),
+            self.state.allocs.len(),
+            self.state.ci_jobs.len(),
+        )
     }
 
     /// The job's status as Nomad derives it: `running` while any alloc is live, `pending` while
     /// an eval is pending or blocked, `dead` when everything is terminal.
     pub fn job_status(&self, job: JobId) -> JobStatus {
-        let j = &self.state.jobs[job.index()];
+        let j = &self.state.jobs[job];
         if j.live > 0 {
             JobStatus::Running
         } else if j.open_evals > 0 || j.queued > 0 {
@@ -197,6 +257,16 @@ impl Simulation {
         }
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         (ratio(stranded_cpu, free_cpu) + ratio(stranded_mem, free_mem)) / 2.0
+    }
+
+    /// Allocated and allocatable resources summed over ready nodes, as the engine keeps them.
+    pub fn ready_totals(&self) -> (Resources, Resources) {
+        (self.state.used_total, self.state.avail_total)
+    }
+
+    /// The engine's (queued, running) alloc counters.
+    pub fn alloc_counters(&self) -> (u64, u64) {
+        (self.state.queued_allocs, self.state.running_allocs)
     }
 
     /// Allocations waiting for placement, across all jobs.

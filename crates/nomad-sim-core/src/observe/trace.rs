@@ -58,7 +58,7 @@ pub enum TraceEvent {
         /// The task group's count.
         count: u32,
         /// The CircleCI job (arrival) number.
-        ci_job: u32,
+        ci_job: u64,
     },
     /// An evaluation could not place everything and waits for capacity.
     EvalBlocked {

@@ -33,7 +33,7 @@ impl Simulation {
         });
         n.eligibility = Eligibility::Ineligible;
         self.refresh_candidacy(node);
-        self.emit(|s| TraceEvent::NodeDrainStarted {
+        self.emit_node(node, |s| TraceEvent::NodeDrainStarted {
             node: s.node_name(node).to_string(),
             deadline_ms,
         });
@@ -68,7 +68,7 @@ impl Simulation {
             self.state.nodes[node.index()].eligibility = Eligibility::Eligible;
         }
         let eligible = self.state.nodes[node.index()].eligibility == Eligibility::Eligible;
-        self.emit(|s| TraceEvent::NodeEligibility {
+        self.emit_node(node, |s| TraceEvent::NodeEligibility {
             node: s.node_name(node).to_string(),
             eligible,
         });
@@ -91,7 +91,7 @@ impl Simulation {
             .is_some_and(|d| d.ignore_system);
         let allocs: Vec<AllocId> = self.state.nodes[node.index()].allocs.clone();
         for alloc in allocs {
-            if ignore_system && self.is_system(self.state.allocs[alloc.index()].job) {
+            if ignore_system && self.is_system(self.state.allocs[alloc].job) {
                 continue;
             }
             self.stop_for_drain(node, alloc, reason);
@@ -101,27 +101,26 @@ impl Simulation {
 
     /// Stops one alloc of a draining node; replaces it as its job type and Nomad version say.
     pub(crate) fn stop_for_drain(&mut self, node: NodeId, alloc: AllocId, reason: EndReason) {
-        let placed_ms = self.state.allocs[alloc.index()].placed_ms;
+        let placed_ms = self.state.allocs[alloc].placed_ms;
         if !self.end_alloc(alloc, ClientStatus::Complete, reason) {
             return;
         }
         self.observe.collector.counts.stopped += 1;
         // A system alloc is a daemon, not a piece of work: stopping it wastes nothing.
-        if !self.is_system(self.state.allocs[alloc.index()].job) {
+        if !self.is_system(self.state.allocs[alloc].job) {
             self.observe.collector.wasted_ms += (self.now - placed_ms) as f64;
         }
         if let Some(d) = self.state.nodes[node.index()].drain {
             self.observe.collector.drains[d.record as usize].allocs_stopped += 1;
         }
-        let job = self.state.allocs[alloc.index()].job;
+        let job = self.state.allocs[alloc].job;
         self.emit(|s| TraceEvent::AllocStopped {
             job: s.job_name(job),
             alloc: s.alloc_uuid(alloc),
             node: s.node_name(node).to_string(),
             reason: reason.as_str().to_string(),
         });
-        let job_type =
-            self.config.workloads[self.state.jobs[job.index()].workload as usize].job_type;
+        let job_type = self.config.workloads[self.state.jobs[job].workload as usize].job_type;
         let replace = match job_type {
             JobType::Batch => {
                 reason == EndReason::Migrate
@@ -145,16 +144,16 @@ impl Simulation {
         let mut jobs: Vec<_> = self.state.nodes[node.index()]
             .allocs
             .iter()
-            .map(|a| self.state.allocs[a.index()].job)
+            .map(|a| self.state.allocs[*a].job)
             .filter(|j| {
-                self.config.workloads[self.state.jobs[j.index()].workload as usize].job_type
+                self.config.workloads[self.state.jobs[*j].workload as usize].job_type
                     == JobType::Service
             })
             .collect();
         jobs.sort();
         jobs.dedup();
         for job in jobs {
-            let j = &self.state.jobs[job.index()];
+            let j = &self.state.jobs[job];
             let workload = &self.config.workloads[j.workload as usize];
             let max_parallel = workload.max_parallel.max(1);
             let count = j.count;
@@ -163,7 +162,7 @@ impl Simulation {
             let mut drainable = Vec::new();
             for n in &self.state.nodes {
                 for &a in &n.allocs {
-                    let alloc = &self.state.allocs[a.index()];
+                    let alloc = &self.state.allocs[a];
                     if alloc.job != job {
                         continue;
                     }
@@ -175,7 +174,7 @@ impl Simulation {
                     }
                 }
             }
-            drainable.retain(|a| self.state.allocs[a.index()].node == node);
+            drainable.retain(|a| self.state.allocs[*a].node == node);
             let allowed = i64::from(healthy) - (i64::from(count) - i64::from(max_parallel));
             let k = allowed.clamp(0, drainable.len() as i64) as usize;
             for &alloc in drainable.iter().take(k) {
@@ -201,7 +200,7 @@ impl Simulation {
         let allocs = self.state.nodes[node.index()].allocs.clone();
         if allocs
             .iter()
-            .any(|a| !self.is_system(self.state.allocs[a.index()].job))
+            .any(|a| !self.is_system(self.state.allocs[*a].job))
         {
             return;
         }
@@ -222,7 +221,7 @@ impl Simulation {
         record.deadline_reached = deadline_reached;
         // A finished drain leaves the node ineligible.
         self.refresh_candidacy(node);
-        self.emit(|s| TraceEvent::NodeDrainComplete {
+        self.emit_node(node, |s| TraceEvent::NodeDrainComplete {
             node: s.node_name(node).to_string(),
             deadline_reached,
         });

@@ -26,6 +26,7 @@ impl Simulation {
             create_index: id.0 as u64 + 1,
             created_ms: self.now,
             terminated_ms: None,
+            events: Vec::new(),
         };
         self.state.nodes.push(node);
         self.state.live_nodes[pool as usize] += 1;
@@ -33,11 +34,9 @@ impl Simulation {
     }
 
     pub(crate) fn make_ready(&mut self, node: NodeId) {
-        let n = &mut self.state.nodes[node.index()];
-        n.status = NodeStatus::Ready;
-        self.state.avail_total = self.state.avail_total.plus(n.allocatable);
-        self.state.used_total = self.state.used_total.plus(n.used);
-        self.emit(|s| TraceEvent::NodeReady {
+        self.state.nodes[node.index()].status = NodeStatus::Ready;
+        self.state.join_ready_totals(node);
+        self.emit_node(node, |s| TraceEvent::NodeReady {
             node: s.node_name(node).to_string(),
         });
         self.refresh_candidacy(node);
@@ -45,11 +44,7 @@ impl Simulation {
 
     /// Takes a node out of the ready totals when it stops being ready.
     pub(crate) fn leave_ready(&mut self, node: NodeId) {
-        let n = &self.state.nodes[node.index()];
-        if n.status == NodeStatus::Ready {
-            self.state.avail_total = self.state.avail_total.minus(n.allocatable);
-            self.state.used_total = self.state.used_total.minus(n.used);
-        }
+        self.state.leave_ready_totals(node);
     }
 
     /// Puts the node in or out of every candidate set after a change of status, eligibility or
@@ -129,14 +124,14 @@ impl Simulation {
             return;
         }
         self.remove_node(node, NodeStatus::Down, EndReason::NodeDown);
-        self.emit(|s| TraceEvent::NodeDown {
+        self.emit_node(node, |s| TraceEvent::NodeDown {
             node: s.node_name(node).to_string(),
         });
     }
 
     pub(crate) fn terminate_node(&mut self, node: NodeId, reason: EndReason) {
         self.remove_node(node, NodeStatus::Terminated, reason);
-        self.emit(|s| TraceEvent::NodeTerminated {
+        self.emit_node(node, |s| TraceEvent::NodeTerminated {
             node: s.node_name(node).to_string(),
         });
     }
@@ -152,13 +147,13 @@ impl Simulation {
         self.refresh_candidacy(node);
         let allocs: Vec<AllocId> = self.state.nodes[node.index()].allocs.clone();
         for alloc in allocs {
-            let placed_ms = self.state.allocs[alloc.index()].placed_ms;
+            let placed_ms = self.state.allocs[alloc].placed_ms;
             if !self.end_alloc(alloc, ClientStatus::Lost, reason) {
                 continue;
             }
             self.observe.collector.counts.lost += 1;
             self.observe.collector.wasted_ms += (self.now - placed_ms) as f64;
-            let job = self.state.allocs[alloc.index()].job;
+            let job = self.state.allocs[alloc].job;
             self.emit(|s| TraceEvent::AllocLost {
                 job: s.job_name(job),
                 alloc: s.alloc_uuid(alloc),

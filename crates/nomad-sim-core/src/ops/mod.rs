@@ -50,7 +50,7 @@ impl Simulation {
                     } else {
                         Eligibility::Ineligible
                     };
-                    self.emit(|s| TraceEvent::NodeEligibility {
+                    self.emit_node(node, |s| TraceEvent::NodeEligibility {
                         node: s.node_name(node).to_string(),
                         eligible,
                     });
@@ -145,7 +145,7 @@ impl Simulation {
                     self.state.nodes[n.index()]
                         .allocs
                         .iter()
-                        .all(|a| self.is_system(self.state.allocs[a.index()].job))
+                        .all(|a| self.is_system(self.state.allocs[*a].job))
                 });
                 candidates.truncate(count);
             }

@@ -42,13 +42,15 @@ pub(crate) struct Blocked {
     pub(crate) waiting_buckets: BTreeSet<u32>,
     /// Reused buffer for iterating `waiting_buckets` while waking them.
     pub(crate) scratch_buckets: Vec<u32>,
+    /// Buckets of collected `distinct_hosts` jobs, for reuse.
+    pub(crate) free_buckets: Vec<u32>,
 }
 
 impl Simulation {
-    pub(crate) fn bucket_of(&mut self, job: JobId) -> u32 {
-        let j = &self.state.jobs[job.index()];
+    fn bucket_key(&self, job: JobId) -> BucketKey {
+        let j = &self.state.jobs[job];
         let w = &self.sources.workloads[j.workload as usize];
-        let key = BucketKey {
+        BucketKey {
             candidate_set: w.candidate_set,
             constraint_set: w.constraint_set,
             ask: j.ask,
@@ -56,12 +58,16 @@ impl Simulation {
             job: self.config.workloads[j.workload as usize]
                 .distinct_hosts
                 .then_some(job),
-        };
+        }
+    }
+
+    /// The bucket the job's evals wait in, created on first use.
+    pub(crate) fn bucket_of(&mut self, job: JobId) -> u32 {
+        let key = self.bucket_key(job);
         if let Some(&b) = self.server.blocked.bucket_index.get(&key) {
             return b;
         }
-        let b = self.server.blocked.buckets.len() as u32;
-        self.server.blocked.buckets.push(Bucket {
+        let bucket = Bucket {
             candidate_set: key.candidate_set,
             constraint_set: key.constraint_set,
             ask: key.ask,
@@ -69,9 +75,38 @@ impl Simulation {
             queue: VecDeque::new(),
             in_broker: false,
             dirty: Vec::new(),
-        });
-        self.server.blocked.bucket_index.insert(key, b);
+        };
+        let blocked = &mut self.server.blocked;
+        let b = match blocked.free_buckets.pop() {
+            Some(b) => {
+                blocked.buckets[b as usize] = bucket;
+                b
+            }
+            None => {
+                blocked.buckets.push(bucket);
+                (blocked.buckets.len() - 1) as u32
+            }
+        };
+        blocked.bucket_index.insert(key, b);
         b
+    }
+
+    /// A job is being collected: a bucket that served only it (`distinct_hosts`) is freed.
+    pub(crate) fn forget_job(&mut self, job: JobId) {
+        let key = self.bucket_key(job);
+        if key.job.is_none() {
+            return;
+        }
+        let blocked = &mut self.server.blocked;
+        if let Some(b) = blocked.bucket_index.remove(&key) {
+            let bucket = &mut blocked.buckets[b as usize];
+            assert!(
+                bucket.queue.is_empty() && !bucket.in_broker,
+                "a dead job has no eval waiting"
+            );
+            bucket.dirty = Vec::new();
+            blocked.free_buckets.push(b);
+        }
     }
 
     /// The metrics of a blocked eval that did not scan: what a full scan finds now.
@@ -90,10 +125,10 @@ impl Simulation {
         front: bool,
         metrics: AllocMetric,
     ) {
-        let job = self.state.evals[eval.index()].job;
-        self.state.evals[eval.index()].status = EvalStatus::Blocked;
-        self.state.jobs[job.index()].blocked_eval = Some(eval.0);
-        self.state.jobs[job.index()].failure = Some(Box::new(metrics));
+        let job = self.state.evals[eval].job;
+        self.state.evals[eval].status = EvalStatus::Blocked;
+        self.state.jobs[job].blocked_eval = Some(eval);
+        self.state.jobs[job].failure = Some(Box::new(metrics));
         let b = &mut self.server.blocked.buckets[bucket as usize];
         if front {
             b.queue.push_front(eval);
@@ -101,12 +136,12 @@ impl Simulation {
             b.queue.push_back(eval);
         }
         self.server.blocked.waiting_buckets.insert(bucket);
-        let queued = self.state.jobs[job.index()].queued;
+        let queued = self.state.jobs[job].queued;
         self.emit(|s| TraceEvent::EvalBlocked {
             job: s.job_name(job),
             eval: s.eval_uuid(eval),
             queued,
-            metrics: s.state.jobs[job.index()]
+            metrics: s.state.jobs[job]
                 .failure
                 .as_deref()
                 .cloned()
@@ -137,7 +172,7 @@ impl Simulation {
             self.server.blocked.waiting_buckets.remove(&bucket);
         }
         b.in_broker = true;
-        self.state.evals[eval.index()].status = EvalStatus::Pending;
+        self.state.evals[eval].status = EvalStatus::Pending;
         self.enqueue_eval(eval, true);
     }
 
@@ -164,7 +199,7 @@ impl Simulation {
             return false;
         }
         if let Some(job) = distinct {
-            let counts = self.state.jobs[job.index()].node_counts.as_ref();
+            let counts = self.state.jobs[job].node_counts.as_ref();
             if counts.is_some_and(|c| c.get(&node.0).copied().unwrap_or(0) > 0) {
                 return false;
             }

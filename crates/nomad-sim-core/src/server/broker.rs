@@ -6,29 +6,29 @@ use crate::prelude::*;
 impl Simulation {
     /// Puts an eval in the broker, or schedules it for its `wait_until` time.
     pub(crate) fn enqueue_eval(&mut self, eval: EvalId, from_bucket: bool) {
-        let e = &self.state.evals[eval.index()];
+        let e = &self.state.evals[eval];
         if e.wait_until_ms > self.now {
             self.queue
-                .push(e.wait_until_ms, EventKind::DelayedEval { eval: eval.0 });
+                .push(e.wait_until_ms, EventKind::DelayedEval { eval });
             return;
         }
-        let priority = self.state.jobs[e.job.index()].priority;
+        let priority = self.state.jobs[e.job].priority;
         self.server
             .broker
-            .push(Reverse((u8::MAX - priority, e.seq, eval.0, from_bucket)));
+            .push(Reverse((u8::MAX - priority, e.seq, eval, from_bucket)));
     }
 
     pub(crate) fn drain_broker(&mut self) {
         while let Some(Reverse((_, _, eval, from_bucket))) = self.server.broker.pop() {
-            self.process_eval(EvalId(eval), from_bucket);
+            self.process_eval(eval, from_bucket);
         }
     }
 
     pub(crate) fn process_eval(&mut self, eval: EvalId, from_bucket: bool) {
-        let job = self.state.evals[eval.index()].job;
+        let job = self.state.evals[eval].job;
         if self.is_system(job) {
             let nodes = self.server.candidate_sets[self.sources.workloads
-                [self.state.jobs[job.index()].workload as usize]
+                [self.state.jobs[job].workload as usize]
                 .candidate_set as usize]
                 .sorted_members();
             for node in nodes {
@@ -48,7 +48,7 @@ impl Simulation {
                 .filter(|&n| self.bucket_fits(bucket, n))
                 .collect();
             let Some(&node) = still.first() else {
-                self.state.evals[eval.index()].status = EvalStatus::Blocked;
+                self.state.evals[eval].status = EvalStatus::Blocked;
                 self.server.blocked.buckets[bucket as usize]
                     .queue
                     .push_front(eval);
@@ -62,7 +62,7 @@ impl Simulation {
                 node: s.node_name(node).to_string(),
             });
         }
-        if self.state.jobs[job.index()].queued == 0 {
+        if self.state.jobs[job].queued == 0 {
             self.complete_eval(eval);
             if from_bucket {
                 self.wake_next_if_dirty(bucket);
@@ -94,15 +94,24 @@ impl Simulation {
     }
 
     pub(crate) fn complete_eval(&mut self, eval: EvalId) {
-        let e = &mut self.state.evals[eval.index()];
-        if e.status != EvalStatus::Complete {
-            e.status = EvalStatus::Complete;
-            let job = &mut self.state.jobs[e.job.index()];
-            job.open_evals -= 1;
-            if job.blocked_eval == Some(eval.0) {
-                job.blocked_eval = None;
-                job.failure = None;
-            }
+        let e = &mut self.state.evals[eval];
+        if e.status == EvalStatus::Complete {
+            return;
         }
+        e.status = EvalStatus::Complete;
+        let job_id = e.job;
+        let job = &mut self.state.jobs[job_id];
+        job.open_evals = job
+            .open_evals
+            .checked_sub(1)
+            .expect("a completing eval was open");
+        if job.blocked_eval == Some(eval) {
+            job.blocked_eval = None;
+            job.failure = None;
+        }
+        let batch = self.config.workloads[job.workload as usize].job_type == JobType::Batch;
+        let due = self.now.saturating_add(self.gc_threshold(batch));
+        self.state.gc.evals(batch).push_back((due, eval));
+        self.note_if_dead(job_id);
     }
 }

@@ -19,7 +19,7 @@ pub use placer::{ClusterView, Placer};
 /// The scheduling side of a Nomad server.
 pub(crate) struct Server {
     /// The eval broker: highest priority first, then creation order.
-    pub(crate) broker: BinaryHeap<Reverse<(u8, u64, u32, bool)>>,
+    pub(crate) broker: BinaryHeap<Reverse<(u8, u64, EvalId, bool)>>,
     pub(crate) blocked: Blocked,
     pub(crate) candidate_sets: Vec<CandidateSet>,
     pub(crate) constraint_sets: Vec<ConstraintSet>,

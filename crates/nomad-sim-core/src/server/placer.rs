@@ -25,18 +25,18 @@ pub struct ClusterView<'a> {
 
 impl ClusterView<'_> {
     fn set(&self) -> usize {
-        let j = &self.sim.state.jobs[self.job.index()];
+        let j = &self.sim.state.jobs[self.job];
         self.sim.sources.workloads[j.workload as usize].candidate_set as usize
     }
 
     /// The ask of one allocation.
     pub fn ask(&self) -> Resources {
-        self.sim.state.jobs[self.job.index()].ask
+        self.sim.state.jobs[self.job].ask
     }
 
     /// The job type.
     pub fn job_type(&self) -> JobType {
-        let j = &self.sim.state.jobs[self.job.index()];
+        let j = &self.sim.state.jobs[self.job];
         self.sim.config.workloads[j.workload as usize].job_type
     }
 
@@ -93,7 +93,7 @@ impl ClusterView<'_> {
 
     /// Allocs of this job already on the node.
     pub fn collisions(&self, node: NodeId) -> u32 {
-        self.sim.state.jobs[self.job.index()]
+        self.sim.state.jobs[self.job]
             .node_counts
             .as_ref()
             .map_or(0, |c| c.get(&node.0).copied().unwrap_or(0))

@@ -7,16 +7,16 @@ impl Simulation {
     /// Places the job's queued allocs; returns the failure metrics if some could not be placed.
     pub(crate) fn place_job(&mut self, job: JobId, eval: EvalId) -> Option<AllocMetric> {
         let mut scan = Scan::default();
-        while self.state.jobs[job.index()].queued > 0 {
+        while self.state.jobs[job].queued > 0 {
             let (index, previous) = {
-                let j = &mut self.state.jobs[job.index()];
+                let j = &mut self.state.jobs[job];
                 match j.pending_indexes.first().copied() {
                     Some(entry) => entry,
                     None => (j.next_index, None),
                 }
             };
             let penalty = previous.and_then(|p| {
-                let a = &self.state.allocs[p.index()];
+                let a = &self.state.allocs[p];
                 (a.client == ClientStatus::Failed).then_some(a.node)
             });
             let selected = if self.server.placer.is_some() {
@@ -26,7 +26,7 @@ impl Simulation {
             };
             match selected {
                 Ok((node, metrics)) => {
-                    let j = &mut self.state.jobs[job.index()];
+                    let j = &mut self.state.jobs[job];
                     if j.pending_indexes.is_empty() {
                         j.next_index += 1;
                     } else {
@@ -35,7 +35,7 @@ impl Simulation {
                     self.place_alloc(job, index, node, previous, eval, metrics);
                 }
                 Err(mut metrics) => {
-                    metrics.coalesced_failures = self.state.jobs[job.index()].queued - 1;
+                    metrics.coalesced_failures = self.state.jobs[job].queued - 1;
                     return Some(metrics);
                 }
             }
@@ -52,33 +52,27 @@ impl Simulation {
         eval: EvalId,
         metrics: AllocMetric,
     ) {
-        let id = AllocId(self.state.allocs.len() as u32);
         let now = self.now;
         let system = self.is_system(job);
         let (ask, duration, submit_ms, ci_job, workload) = {
-            let j = &self.state.jobs[job.index()];
+            let j = &self.state.jobs[job];
             let w = j.workload as usize;
             let duration = if system {
                 self.config.workloads[w]
                     .duration
                     .sample_ms(&mut self.sources.workloads[w].duration_rng)
             } else {
-                self.state.durations[(j.durations_offset + index) as usize]
+                j.durations[index as usize]
             };
             (j.ask, duration, j.submit_ms, j.ci_job, j.workload)
         };
-        let n = &mut self.state.nodes[node.index()];
-        n.used = n.used.plus(ask);
-        n.allocs.push(id);
-        let slot = (n.allocs.len() - 1) as u32;
-        if n.status == NodeStatus::Ready {
-            self.state.used_total = self.state.used_total.plus(ask);
-        }
         let reschedules = previous.map_or(0, |p| {
-            let a = &self.state.allocs[p.index()];
+            let a = &self.state.allocs[p];
             a.reschedules + u16::from(a.client == ClientStatus::Failed)
         });
-        self.state.allocs.push(Alloc {
+        let serial = self.state.next_alloc_serial;
+        self.state.next_alloc_serial += 1;
+        let id = self.state.allocs.insert(Alloc {
             job,
             index,
             node,
@@ -87,37 +81,40 @@ impl Simulation {
             placed_ms: now,
             ended_ms: None,
             end_reason: None,
-            slot,
+            slot: 0,
             previous,
             reschedules,
-            eval: eval.0,
+            eval: self.state.evals[eval].seq,
+            serial,
         });
-        let j = &mut self.state.jobs[job.index()];
-        j.queued -= 1;
+        let slot = self.state.attach_alloc(node, id, ask);
+        self.state.allocs[id].slot = slot;
+        self.state.take_queued();
+        let j = &mut self.state.jobs[job];
+        j.queued = j.queued.checked_sub(1).expect("a placed alloc was queued");
         j.live += 1;
+        j.kept_objects += 1;
         if let Some(counts) = j.node_counts.as_mut() {
             *counts.entry(node.0).or_insert(0) += 1;
         }
-        self.state.queued_allocs -= 1;
-        self.state.running_allocs += 1;
         self.observe.collector.counts.placed += 1;
         if previous.is_none() && !system {
             self.observe
                 .collector
-                .pending
-                .push((submit_ms, now - submit_ms));
-            let ci = &mut self.state.ci_jobs[ci_job as usize];
-            ci.to_start -= 1;
+                .record_pending(submit_ms, now - submit_ms);
+            let ci = &mut self.state.ci_jobs[ci_job];
+            ci.to_start = ci.to_start.checked_sub(1).expect("each slot starts once");
             if ci.to_start == 0 {
-                ci.all_started_ms = Some(now);
+                let start_all = now - ci.submit_ms;
+                self.observe.collector.start_all.record(start_all);
             }
         }
         if let Some(p) = previous {
-            let prev = &self.state.allocs[p.index()];
+            let prev = &self.state.allocs[p];
             if prev.end_reason == Some(EndReason::Migrate) {
                 let old_node = prev.node;
                 self.queue.push(
-                    now + crate::ops::MIGRATE_MIN_HEALTHY_MS,
+                    now + MIGRATE_MIN_HEALTHY_MS,
                     EventKind::MigrateCheck { node: old_node },
                 );
             }
@@ -132,6 +129,9 @@ impl Simulation {
             };
         self.queue
             .push(end, EventKind::AllocEnd { alloc: id, failed });
+        if let Some(kept) = self.observe.alloc_metrics.as_mut() {
+            kept.insert(serial, metrics.clone());
+        }
         self.emit(|s| TraceEvent::AllocPlaced {
             job: s.job_name(job),
             alloc: s.alloc_uuid(id),
@@ -149,9 +149,9 @@ impl Simulation {
         trigger: Trigger,
         wait_until_ms: SimTime,
     ) {
-        let a = &self.state.allocs[alloc.index()];
+        let a = &self.state.allocs[alloc];
         let (job, index) = (a.job, a.index);
-        let j = &mut self.state.jobs[job.index()];
+        let j = &mut self.state.jobs[job];
         j.queued += 1;
         j.pending_indexes.push((index, Some(alloc)));
         self.state.queued_allocs += 1;
@@ -173,7 +173,7 @@ impl Simulation {
         if !self.end_alloc(alloc, client, reason) {
             return;
         }
-        let a = &self.state.allocs[alloc.index()];
+        let a = &self.state.allocs[alloc];
         let (job, node) = (a.job, a.node);
         if failed {
             self.observe.collector.counts.failed += 1;
@@ -200,9 +200,8 @@ impl Simulation {
 
     /// Applies the job type's reschedule policy to a failed alloc; true if a replacement is queued.
     pub(crate) fn reschedule_failed(&mut self, alloc: AllocId) -> bool {
-        let a = &self.state.allocs[alloc.index()];
-        let job_type =
-            self.config.workloads[self.state.jobs[a.job.index()].workload as usize].job_type;
+        let a = &self.state.allocs[alloc];
+        let job_type = self.config.workloads[self.state.jobs[a.job].workload as usize].job_type;
         match job_type {
             // Batch: one attempt within 24h, after 5s.
             JobType::Batch => {

@@ -44,7 +44,7 @@ impl Simulation {
     /// True when `node` is a candidate for the job and passes every check: constraints,
     /// `distinct_hosts` and resources.
     pub(crate) fn fits(&mut self, job: JobId, node: NodeId) -> bool {
-        let j = &self.state.jobs[job.index()];
+        let j = &self.state.jobs[job];
         let ws = &self.sources.workloads[j.workload as usize];
         let distinct = self.config.workloads[j.workload as usize]
             .distinct_hosts
@@ -61,7 +61,7 @@ impl Simulation {
         penalty: Option<NodeId>,
         record_scores: bool,
     ) -> Result<(NodeId, AllocMetric), AllocMetric> {
-        let j = &self.state.jobs[job.index()];
+        let j = &self.state.jobs[job];
         let workload = &self.config.workloads[j.workload as usize];
         let job_type = workload.job_type;
         let distinct = workload.distinct_hosts;
@@ -107,7 +107,7 @@ impl Simulation {
                 metrics.filter(&reason);
                 continue;
             }
-            let collisions = self.state.jobs[job.index()]
+            let collisions = self.state.jobs[job]
                 .node_counts
                 .as_ref()
                 .map_or(0, |c| c.get(&node.0).copied().unwrap_or(0));

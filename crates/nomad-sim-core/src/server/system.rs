@@ -6,13 +6,12 @@ use crate::prelude::*;
 impl Simulation {
     /// True for jobs of a `system` workload.
     pub(crate) fn is_system(&self, job: JobId) -> bool {
-        self.config.workloads[self.state.jobs[job.index()].workload as usize].job_type
-            == JobType::System
+        self.config.workloads[self.state.jobs[job].workload as usize].job_type == JobType::System
     }
 
     /// True when the system job may run on the node and has never had an alloc there.
     pub(crate) fn system_wants(&mut self, job: JobId, node: NodeId) -> bool {
-        let j = &self.state.jobs[job.index()];
+        let j = &self.state.jobs[job];
         let set = self.sources.workloads[j.workload as usize].candidate_set as usize;
         let cs = self.sources.workloads[j.workload as usize].constraint_set;
         let placed_before = j
@@ -30,7 +29,7 @@ impl Simulation {
         if !self.system_wants(job, node) {
             return;
         }
-        let ask = self.state.jobs[job.index()].ask;
+        let ask = self.state.jobs[job].ask;
         let waiting = self.server.system_waiting.entry(job).or_default();
         waiting.retain(|&n| n != node);
         if !self.state.nodes[node.index()].free().covers(ask) {
@@ -40,7 +39,7 @@ impl Simulation {
         if waiting.is_empty() {
             self.server.system_waiting.remove(&job);
         }
-        let j = &mut self.state.jobs[job.index()];
+        let j = &mut self.state.jobs[job];
         let index = j.count;
         j.count += 1;
         j.queued += 1;
@@ -63,7 +62,7 @@ impl Simulation {
             }
             if !self.state.nodes[node.index()]
                 .free()
-                .covers(self.state.jobs[job.index()].ask)
+                .covers(self.state.jobs[job].ask)
             {
                 let waiting = self.server.system_waiting.entry(job).or_default();
                 if !waiting.contains(&node) {

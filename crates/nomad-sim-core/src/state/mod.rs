@@ -1,20 +1,29 @@
 //! The cluster state: nodes, jobs, evals and allocs, and the only functions that change their accounting.
+//!
+//! Architecture invariant: only this module changes a node's `used`, the cluster totals, a
+//! job's alloc counters and the live/queued alloc counts, and every change asserts what it
+//! keeps (no saturating arithmetic hides an underflow). Other parts read the state freely and
+//! call these mutators.
+
+pub mod arena;
+mod gc;
+pub mod model;
+
+pub(crate) use gc::GcQueues;
 
 #[allow(unused_imports)]
 use crate::prelude::*;
-
-pub mod model;
+use arena::Arena;
 
 /// What Nomad's state store holds: nodes, jobs, evals and allocs, and running totals.
 #[derive(Debug, Default)]
 pub(crate) struct ClusterState {
+    /// Every node ever created, in creation order (nodes are not reused).
     pub(crate) nodes: Vec<Node>,
-    pub(crate) jobs: Vec<Job>,
-    pub(crate) allocs: Vec<Alloc>,
-    pub(crate) evals: Vec<Eval>,
-    pub(crate) ci_jobs: Vec<CiJob>,
-    /// Run time of every alloc index of every job.
-    pub(crate) durations: Vec<SimTime>,
+    pub(crate) jobs: Arena<JobId, Job>,
+    pub(crate) allocs: Arena<AllocId, Alloc>,
+    pub(crate) evals: Arena<EvalId, Eval>,
+    pub(crate) ci_jobs: Arena<CiJobId, CiJob>,
     /// Allocated resources on ready nodes, and what those nodes can give.
     pub(crate) used_total: Resources,
     pub(crate) avail_total: Resources,
@@ -22,9 +31,112 @@ pub(crate) struct ClusterState {
     pub(crate) live_nodes: Vec<u32>,
     pub(crate) queued_allocs: u64,
     pub(crate) running_allocs: u64,
+    /// Objects created so far, by kind: the next object's serial number.
     pub(crate) next_eval_seq: u64,
+    pub(crate) next_alloc_serial: u64,
+    pub(crate) next_job_serial: u64,
+    pub(crate) next_ci_job_serial: u64,
     /// Nodes created so far, per pool (the next node's index in its name).
     pub(crate) nodes_created: Vec<u32>,
+    /// Terminal objects waiting for garbage collection.
+    pub(crate) gc: GcQueues,
+}
+
+impl ClusterState {
+    /// Puts `ask` on `node` for a new live alloc and returns the alloc's position in the
+    /// node's list.
+    pub(crate) fn attach_alloc(&mut self, node: NodeId, alloc: AllocId, ask: Resources) -> u32 {
+        let n = &mut self.nodes[node.index()];
+        let used = n.used.plus(ask);
+        assert!(
+            n.allocatable.covers(used),
+            "node {} is over-committed: {used:?} on {:?}",
+            n.name,
+            n.allocatable
+        );
+        n.used = used;
+        n.allocs.push(alloc);
+        let slot = (n.allocs.len() - 1) as u32;
+        if n.status == NodeStatus::Ready {
+            self.used_total = self.used_total.plus(ask);
+        }
+        self.running_allocs += 1;
+        slot
+    }
+
+    /// Takes a live alloc's `ask` off its node.
+    pub(crate) fn detach_alloc(&mut self, node: NodeId, slot: u32, ask: Resources) {
+        let n = &mut self.nodes[node.index()];
+        n.used = n.used.minus(ask);
+        let slot = slot as usize;
+        n.allocs.swap_remove(slot);
+        if let Some(&moved) = n.allocs.get(slot) {
+            self.allocs[moved].slot = slot as u32;
+        }
+        if n.status == NodeStatus::Ready {
+            self.used_total = self.used_total.minus(ask);
+        }
+        self.running_allocs = self
+            .running_allocs
+            .checked_sub(1)
+            .expect("a running alloc ends");
+    }
+
+    /// Counts `n` more allocs waiting for placement.
+    pub(crate) fn add_queued(&mut self, n: u64) {
+        self.queued_allocs += n;
+    }
+
+    /// Counts one queued alloc as placed.
+    pub(crate) fn take_queued(&mut self) {
+        self.queued_allocs = self
+            .queued_allocs
+            .checked_sub(1)
+            .expect("a placed alloc was queued");
+    }
+
+    /// A node turns ready: its capacity and use join the cluster totals.
+    pub(crate) fn join_ready_totals(&mut self, node: NodeId) {
+        let n = &self.nodes[node.index()];
+        self.avail_total = self.avail_total.plus(n.allocatable);
+        self.used_total = self.used_total.plus(n.used);
+    }
+
+    /// A ready node stops being ready: its capacity and use leave the cluster totals.
+    pub(crate) fn leave_ready_totals(&mut self, node: NodeId) {
+        let n = &self.nodes[node.index()];
+        if n.status == NodeStatus::Ready {
+            self.avail_total = self.avail_total.minus(n.allocatable);
+            self.used_total = self.used_total.minus(n.used);
+        }
+    }
+
+    /// Stores a new eval for `job`.
+    pub(crate) fn add_eval(
+        &mut self,
+        job: JobId,
+        trigger: Trigger,
+        wait_until_ms: SimTime,
+    ) -> EvalId {
+        let seq = self.next_eval_seq;
+        self.next_eval_seq += 1;
+        let j = &mut self.jobs[job];
+        j.open_evals += 1;
+        j.kept_objects += 1;
+        self.evals.insert(Eval {
+            job,
+            seq,
+            status: EvalStatus::Pending,
+            trigger,
+            wait_until_ms,
+        })
+    }
+
+    /// True when the job has nothing live, queued or open: Nomad's `dead`.
+    pub(crate) fn is_dead(&self, job: JobId) -> bool {
+        let j = &self.jobs[job];
+        j.live == 0 && j.queued == 0 && j.open_evals == 0
+    }
 }
 
 impl Simulation {
@@ -34,65 +146,56 @@ impl Simulation {
         trigger: Trigger,
         wait_until_ms: SimTime,
     ) -> EvalId {
-        let id = EvalId(self.state.evals.len() as u32);
-        self.state.evals.push(Eval {
-            job,
-            seq: self.state.next_eval_seq,
-            status: EvalStatus::Pending,
-            trigger,
-            wait_until_ms,
-        });
-        self.state.next_eval_seq += 1;
-        self.state.jobs[job.index()].open_evals += 1;
-        id
+        self.state.jobs[job].dead_since_ms = None;
+        self.state.add_eval(job, trigger, wait_until_ms)
     }
 
-    /// Ends a live alloc: frees its resources and updates the counters. Returns false if it had ended.
+    /// Ends a live alloc: frees its resources and updates the counters. Returns false if it
+    /// had ended (or was collected), as happens when a stopped alloc's own end comes later.
     pub(crate) fn end_alloc(
         &mut self,
         alloc: AllocId,
         client: ClientStatus,
         reason: EndReason,
     ) -> bool {
-        let a = &self.state.allocs[alloc.index()];
+        let Some(a) = self.state.allocs.get(alloc) else {
+            return false;
+        };
         if a.ended_ms.is_some() {
             return false;
         }
-        let (job, node, slot) = (a.job, a.node, a.slot as usize);
-        let ask = self.state.jobs[job.index()].ask;
-        let a = &mut self.state.allocs[alloc.index()];
+        let (job, node, slot) = (a.job, a.node, a.slot);
+        let ask = self.state.jobs[job].ask;
+        let a = &mut self.state.allocs[alloc];
         a.client = client;
         a.ended_ms = Some(self.now);
         a.end_reason = Some(reason);
         if !matches!(reason, EndReason::Completed | EndReason::Failed) {
             a.desired = DesiredStatus::Stop;
         }
-        let n = &mut self.state.nodes[node.index()];
-        n.used = n.used.minus(ask);
-        n.allocs.swap_remove(slot);
-        if let Some(&moved) = n.allocs.get(slot) {
-            self.state.allocs[moved.index()].slot = slot as u32;
-        }
-        if self.state.nodes[node.index()].status == NodeStatus::Ready {
-            self.state.used_total = self.state.used_total.minus(ask);
-        }
-        let j = &mut self.state.jobs[job.index()];
-        j.live -= 1;
+        self.state.detach_alloc(node, slot, ask);
+        let system = self.is_system(job);
+        let j = &mut self.state.jobs[job];
+        j.live = j.live.checked_sub(1).expect("an ending alloc was live");
         match client {
             ClientStatus::Failed => j.failed += 1,
             ClientStatus::Lost => j.lost += 1,
             _ => j.complete += 1,
         }
-        let keeps_history = self.config.workloads[j.workload as usize].job_type == JobType::System;
-        if let Some(counts) = j.node_counts.as_mut().filter(|_| !keeps_history) {
-            if let Some(c) = counts.get_mut(&node.0) {
-                *c -= 1;
-                if *c == 0 {
-                    counts.remove(&node.0);
-                }
+        // A system job remembers where it ran, so it does not come back to a node it left.
+        if let Some(counts) = j.node_counts.as_mut().filter(|_| !system) {
+            let c = counts
+                .get_mut(&node.0)
+                .expect("a live alloc is counted on its node");
+            *c -= 1;
+            if *c == 0 {
+                counts.remove(&node.0);
             }
         }
-        self.state.running_allocs -= 1;
+        let batch = self.config.workloads[j.workload as usize].job_type == JobType::Batch;
+        let due = self.now.saturating_add(self.gc_threshold(batch));
+        self.state.gc.allocs(batch).push_back((due, alloc));
+        self.note_if_dead(job);
         true
     }
 
@@ -101,11 +204,16 @@ impl Simulation {
         if self.is_system(job) {
             return;
         }
-        let ci_job = self.state.jobs[job.index()].ci_job;
-        let ci = &mut self.state.ci_jobs[ci_job as usize];
-        ci.to_finish = ci.to_finish.saturating_sub(1);
+        let ci_job = self.state.jobs[job].ci_job;
+        let ci = &mut self.state.ci_jobs[ci_job];
+        ci.to_finish = ci
+            .to_finish
+            .checked_sub(1)
+            .expect("a CircleCI job finishes each slot once");
         if ci.to_finish == 0 {
-            ci.all_finished_ms = Some(self.now);
+            let makespan = self.now - ci.submit_ms;
+            self.state.ci_jobs.remove(ci_job);
+            self.observe.collector.makespan.record(makespan);
         }
     }
 }

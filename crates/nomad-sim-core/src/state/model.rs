@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::ids::{AllocId, JobId, NodeId};
+use crate::ids::{AllocId, CiJobId, EvalId, JobId, NodeId};
 use crate::resources::Resources;
 use crate::time::SimTime;
 
@@ -103,7 +103,23 @@ pub struct Node {
     pub created_ms: SimTime,
     /// When the node stopped costing money (terminated), if it did.
     pub terminated_ms: Option<SimTime>,
+    /// The node's latest events, oldest first (Nomad keeps the last 10).
+    pub events: Vec<NodeEvent>,
 }
+
+/// One entry of a node's event list, as `nomad node status <node>` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeEvent {
+    /// When it happened.
+    pub t_ms: SimTime,
+    /// Nomad's subsystem: `Cluster` or `Drain`.
+    pub subsystem: &'static str,
+    /// Nomad's message.
+    pub message: String,
+}
+
+/// How many events a node keeps, as Nomad does.
+pub const MAX_NODE_EVENTS: usize = 10;
 
 impl Node {
     /// Free resources now.
@@ -232,8 +248,10 @@ pub struct Alloc {
     pub previous: Option<AllocId>,
     /// Reschedule attempts so far in this slot.
     pub reschedules: u16,
-    /// The eval that placed it.
-    pub eval: u32,
+    /// The serial number of the eval that placed it (the eval may be collected first).
+    pub eval: u64,
+    /// Creation number among allocs, which its UUID derives from.
+    pub serial: u64,
 }
 
 /// Per-job node counts, for job anti-affinity and `distinct_hosts`.
@@ -249,7 +267,9 @@ pub struct Job {
     /// The fan-out index (CircleCI's node index), when the workload fans out.
     pub fan_index: Option<u32>,
     /// The CircleCI job (arrival) it belongs to.
-    pub ci_job: u32,
+    pub ci_job: CiJobId,
+    /// Creation number among jobs (submission order).
+    pub serial: u64,
     /// Submission time.
     pub submit_ms: SimTime,
     /// Priority.
@@ -258,8 +278,8 @@ pub struct Job {
     pub ask: Resources,
     /// The task group's count.
     pub count: u32,
-    /// Offset of this job's run times in the simulation's duration table (one per index).
-    pub durations_offset: u32,
+    /// Run time of each alloc index, drawn at submission.
+    pub durations: Box<[SimTime]>,
     /// Allocs waiting to be placed.
     pub queued: u32,
     /// Allocs placed and not client-terminal.
@@ -275,7 +295,11 @@ pub struct Job {
     /// The next fresh alloc index.
     pub next_index: u32,
     /// The job's blocked eval, if one exists.
-    pub blocked_eval: Option<u32>,
+    pub blocked_eval: Option<EvalId>,
+    /// When the job last became dead (for garbage collection), if it is dead.
+    pub dead_since_ms: Option<SimTime>,
+    /// Allocs and evals of the job not yet garbage-collected; the job goes only after them.
+    pub kept_objects: u32,
     /// Evals that are not terminal (pending or blocked).
     pub open_evals: u32,
     /// Allocs per node, kept when `count > 1` or `distinct_hosts`.
@@ -369,14 +393,12 @@ impl JobStatus {
 /// A CircleCI job: one arrival, fanned out into `parallelism` Nomad jobs.
 #[derive(Clone, Debug)]
 pub struct CiJob {
+    /// Arrival number among CircleCI jobs.
+    pub serial: u64,
     /// Submission time.
     pub submit_ms: SimTime,
     /// Allocations not yet started.
     pub to_start: u32,
-    /// Allocations not yet ended.
+    /// Allocations not yet ended; at zero the record is streamed into the metrics and freed.
     pub to_finish: u32,
-    /// When the last allocation started.
-    pub all_started_ms: Option<SimTime>,
-    /// When the last allocation ended.
-    pub all_finished_ms: Option<SimTime>,
 }

@@ -1,0 +1,157 @@
+//! Arenas with typed, generational identifiers: slots of collected objects are reused.
+
+use std::marker::PhantomData;
+use std::ops::{Index, IndexMut};
+
+use crate::ids::ArenaId;
+
+#[derive(Clone, Debug)]
+struct Slot<T> {
+    generation: u32,
+    value: Option<T>,
+}
+
+/// A table of objects addressed by typed identifiers. Removing an object frees its slot for
+/// the next insert and bumps the slot's generation, so old identifiers stop resolving.
+#[derive(Clone, Debug)]
+pub struct Arena<I, T> {
+    slots: Vec<Slot<T>>,
+    free: Vec<u32>,
+    len: usize,
+    _id: PhantomData<I>,
+}
+
+impl<I, T> Default for Arena<I, T> {
+    fn default() -> Self {
+        Arena {
+            slots: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+            _id: PhantomData,
+        }
+    }
+}
+
+impl<I: ArenaId, T> Arena<I, T> {
+    /// Stores `value` and returns its identifier; a freed slot is reused first (last freed first).
+    pub fn insert(&mut self, value: T) -> I {
+        self.len += 1;
+        match self.free.pop() {
+            Some(slot) => {
+                let s = &mut self.slots[slot as usize];
+                debug_assert!(s.value.is_none(), "a free slot is empty");
+                s.value = Some(value);
+                I::from_parts(slot, s.generation)
+            }
+            None => {
+                let slot = u32::try_from(self.slots.len()).expect("fewer than 2^32 live objects");
+                self.slots.push(Slot {
+                    generation: 0,
+                    value: Some(value),
+                });
+                I::from_parts(slot, 0)
+            }
+        }
+    }
+
+    /// Removes the object; its identifier no longer resolves.
+    pub fn remove(&mut self, id: I) -> T {
+        let s = &mut self.slots[id.slot()];
+        assert_eq!(s.generation, id.generation(), "removing a collected object");
+        let value = s.value.take().expect("removing a live object");
+        s.generation = s.generation.wrapping_add(1);
+        self.free.push(id.slot() as u32);
+        self.len -= 1;
+        value
+    }
+
+    /// The object, if the identifier still resolves.
+    pub fn get(&self, id: I) -> Option<&T> {
+        self.slots
+            .get(id.slot())
+            .filter(|s| s.generation == id.generation())
+            .and_then(|s| s.value.as_ref())
+    }
+
+    /// True while the identifier resolves.
+    pub fn contains(&self, id: I) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// Live objects.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Live objects with their identifiers, in slot order (not creation order).
+    pub fn iter(&self) -> impl Iterator<Item = (I, &T)> {
+        self.slots.iter().enumerate().filter_map(|(i, s)| {
+            s.value
+                .as_ref()
+                .map(|v| (I::from_parts(i as u32, s.generation), v))
+        })
+    }
+}
+
+impl<I: ArenaId, T> Index<I> for Arena<I, T> {
+    type Output = T;
+    fn index(&self, id: I) -> &T {
+        let s = &self.slots[id.slot()];
+        assert_eq!(s.generation, id.generation(), "a collected object was read");
+        s.value.as_ref().expect("a live object")
+    }
+}
+
+impl<I: ArenaId, T> IndexMut<I> for Arena<I, T> {
+    fn index_mut(&mut self, id: I) -> &mut T {
+        let s = &mut self.slots[id.slot()];
+        assert_eq!(
+            s.generation,
+            id.generation(),
+            "a collected object was written"
+        );
+        s.value.as_mut().expect("a live object")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::AllocId;
+
+    #[test]
+    fn slots_are_reused_and_old_ids_stop_resolving() {
+        let mut arena: Arena<AllocId, &str> = Arena::default();
+        let a = arena.insert("a");
+        let b = arena.insert("b");
+        assert_eq!(arena.remove(a), "a");
+        assert!(arena.get(a).is_none());
+        let c = arena.insert("c");
+        assert_eq!(c.slot(), a.slot(), "the freed slot is reused");
+        assert_ne!(c, a);
+        assert!(
+            arena.get(a).is_none(),
+            "the old id does not reach the new object"
+        );
+        assert_eq!(arena[c], "c");
+        assert_eq!(arena[b], "b");
+        assert_eq!(arena.len(), 2);
+        let live: Vec<_> = arena.iter().map(|(_, v)| *v).collect();
+        assert_eq!(live, vec!["c", "b"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "a collected object was read")]
+    fn reading_a_collected_object_panics() {
+        let mut arena: Arena<AllocId, u32> = Arena::default();
+        let a = arena.insert(1);
+        arena.remove(a);
+        arena.insert(2);
+        let _ = arena[a];
+    }
+}

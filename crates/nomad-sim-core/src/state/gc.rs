@@ -1,0 +1,152 @@
+//! Garbage collection of terminal objects, as Nomad's server does it with its thresholds.
+//!
+//! Terminal allocs and evals wait in first-in-first-out queues ordered by when they may go
+//! (their end plus a fixed threshold, so each queue stays sorted). Dead jobs wait likewise and
+//! go only after every alloc and eval of theirs has gone. Collection frees arena slots for
+//! reuse; it never changes what the simulation does, only what it keeps.
+
+use std::collections::VecDeque;
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+/// Objects waiting to be collected, each queue sorted by due time.
+#[derive(Debug, Default)]
+pub(crate) struct GcQueues {
+    /// Terminal allocs of service and system jobs.
+    allocs_short: VecDeque<(SimTime, AllocId)>,
+    /// Terminal allocs of batch jobs.
+    allocs_long: VecDeque<(SimTime, AllocId)>,
+    /// Complete evals of service and system jobs.
+    evals_short: VecDeque<(SimTime, EvalId)>,
+    /// Complete evals of batch jobs.
+    evals_long: VecDeque<(SimTime, EvalId)>,
+    /// Dead jobs, with the time they died.
+    jobs: VecDeque<(SimTime, JobId, SimTime)>,
+    /// When the collector runs next.
+    pub(crate) next_run_ms: SimTime,
+}
+
+impl GcQueues {
+    pub(crate) fn allocs(&mut self, batch: bool) -> &mut VecDeque<(SimTime, AllocId)> {
+        if batch {
+            &mut self.allocs_long
+        } else {
+            &mut self.allocs_short
+        }
+    }
+
+    pub(crate) fn evals(&mut self, batch: bool) -> &mut VecDeque<(SimTime, EvalId)> {
+        if batch {
+            &mut self.evals_long
+        } else {
+            &mut self.evals_short
+        }
+    }
+}
+
+impl Simulation {
+    /// How long a terminal alloc or eval is kept: its eval threshold, and never longer than
+    /// its job would be kept once dead.
+    pub(crate) fn gc_threshold(&self, batch: bool) -> SimTime {
+        let gc = &self.config.gc;
+        let eval = if batch {
+            gc.batch_eval_gc_threshold_ms
+        } else {
+            gc.eval_gc_threshold_ms
+        };
+        eval.min(gc.job_gc_threshold_ms)
+    }
+
+    /// Notes the moment a job becomes dead, so the collector can take it later. System jobs
+    /// stay registered: new nodes still get their allocs.
+    pub(crate) fn note_if_dead(&mut self, job: JobId) {
+        if self.is_system(job) || !self.state.is_dead(job) {
+            return;
+        }
+        let now = self.now;
+        let j = &mut self.state.jobs[job];
+        if j.dead_since_ms.is_none() {
+            j.dead_since_ms = Some(now);
+            let due = now.saturating_add(self.config.gc.job_gc_threshold_ms);
+            self.state.gc.jobs.push_back((due, job, now));
+        }
+    }
+
+    /// Runs the collector at every one of its ticks (multiples of `server.gc.interval`) up to
+    /// `until`, as Nomad's periodic GC would have; called by the engine before each instant and
+    /// when the clock stops.
+    pub(crate) fn collect_garbage_until(&mut self, until: SimTime) {
+        let interval = self.config.gc.interval_ms.max(1);
+        if self.state.gc.next_run_ms == 0 {
+            self.state.gc.next_run_ms = interval;
+        }
+        while self.state.gc.next_run_ms <= until {
+            let tick = self.state.gc.next_run_ms;
+            self.collect_garbage(tick);
+            self.state.gc.next_run_ms = tick.saturating_add(interval);
+        }
+    }
+
+    /// Frees every terminal object whose time has come.
+    pub(crate) fn collect_garbage(&mut self, now: SimTime) {
+        for batch in [false, true] {
+            while let Some(&(due, alloc)) = self.state.gc.allocs(batch).front() {
+                if due > now {
+                    break;
+                }
+                self.state.gc.allocs(batch).pop_front();
+                let job = self.state.allocs[alloc].job;
+                // A replacement still waiting for placement reads the alloc it replaces.
+                let awaited = self.state.jobs[job]
+                    .pending_indexes
+                    .iter()
+                    .any(|&(_, prev)| prev == Some(alloc));
+                if awaited {
+                    let retry = now.saturating_add(self.config.gc.interval_ms.max(1));
+                    self.state.gc.allocs(batch).push_back((retry, alloc));
+                    continue;
+                }
+                let serial = self.state.allocs.remove(alloc).serial;
+                if let Some(kept) = self.observe.alloc_metrics.as_mut() {
+                    kept.remove(&serial);
+                }
+                self.release_job_object(job);
+            }
+            while let Some(&(due, eval)) = self.state.gc.evals(batch).front() {
+                if due > now {
+                    break;
+                }
+                self.state.gc.evals(batch).pop_front();
+                let job = self.state.evals.remove(eval).job;
+                self.release_job_object(job);
+            }
+        }
+        while let Some(&(due, job, died)) = self.state.gc.jobs.front() {
+            if due > now {
+                break;
+            }
+            self.state.gc.jobs.pop_front();
+            let j = &self.state.jobs[job];
+            if j.dead_since_ms != Some(died) {
+                // It came back to life; it is queued again when it dies again.
+                continue;
+            }
+            if j.kept_objects > 0 {
+                let retry = now.saturating_add(self.config.gc.interval_ms.max(1));
+                self.state.gc.jobs.push_back((retry, job, died));
+                continue;
+            }
+            self.forget_job(job);
+            self.state.jobs.remove(job);
+        }
+    }
+
+    fn release_job_object(&mut self, job: JobId) {
+        let j = &mut self.state.jobs[job];
+        j.kept_objects = j
+            .kept_objects
+            .checked_sub(1)
+            .expect("a job counts the objects it keeps");
+    }
+}
