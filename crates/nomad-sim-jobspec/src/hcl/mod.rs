@@ -173,7 +173,12 @@ impl VisitMut for Prepare<'_> {
                     name,
                     span: expr.span(),
                 });
-                visit_mut::visit_expr_mut(self, expr);
+                // Index expressions inside the traversal may refer to more; the root is done.
+                if let Expression::Traversal(t) = expr {
+                    for op in t.operators.iter_mut() {
+                        self.visit_traversal_operator_mut(op);
+                    }
+                }
                 return;
             }
             if !self.is_known(&root) {
