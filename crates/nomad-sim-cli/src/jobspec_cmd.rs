@@ -52,15 +52,30 @@ pub fn run(args: JobspecArgs) -> Result<(), String> {
             .ok_or_else(|| format!("--var {v:?}: expected NAME=VALUE"))?;
         vars.insert(k, val);
     }
-    let loaded = nomad_sim_jobspec::load_file(&args.file, &vars).map_err(|e| e.to_string())?;
+    let loaded = nomad_sim_jobspec::load_file(&args.file, &vars).map_err(|e| {
+        let lines: Vec<String> = e.diagnostics.iter().map(|d| d.to_string()).collect();
+        lines.join("\nerror: ")
+    })?;
     if args.json {
         let text = serde_json::to_string_pretty(&Output { job: &loaded.job })
             .map_err(|e| format!("cannot print the job: {e}"))?;
-        println!("{text}");
+        write_out(&format!("{text}\n"))?;
     } else {
-        print!("{}", summary(&loaded.job));
+        write_out(&summary(&loaded.job))?;
     }
     report(&loaded)
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn write_out(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to stdout: {e}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Prints warnings; unsupported content makes the file unusable, so it is the error.

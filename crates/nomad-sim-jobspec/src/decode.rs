@@ -96,9 +96,12 @@ fn get<'v>(m: &'v JMap<String, J>, key: &str) -> Option<&'v J> {
     v.filter(|v| !v.is_null())
 }
 
-/// True for values that say nothing: null, empty, zero, false, or Nomad's own defaults for
-/// blocks that API reads always carry (`LogConfig`, an empty `Consul`).
+/// True for values that say nothing: null, empty, zero, false, or what API reads always carry:
+/// Nomad's default `LogConfig`, an empty `Consul`, and the deprecated `MBits`.
 fn is_empty(key: &str, v: &J) -> bool {
+    if key == "MBits" {
+        return true;
+    }
     match v {
         J::Null => true,
         J::Bool(b) => !b,
@@ -149,7 +152,8 @@ impl Decoder<'_> {
     fn classify(&mut self, obj: Obj, m: &JMap<String, J>, path: &str) {
         for (k, v) in m {
             let Some(f) = fields::by_api(obj, k) else { continue };
-            if is_empty(f.api, v) {
+            // Volumes and NUMA are warned about or refused by their content, below.
+            if is_empty(f.api, v) || matches!((obj, f.api), (Obj::Group, "Volumes") | (Obj::Resources, "NUMA")) {
                 continue;
             }
             let name = if f.hcl.is_empty() { f.api } else { f.hcl };
@@ -690,7 +694,13 @@ impl Decoder<'_> {
                     .and_then(|o| get(o, "Type"))
                     .and_then(J::as_str)
                     .unwrap_or("host");
-                if kind == "csi" {
+                if kind != "csi" {
+                    self.warn(
+                        &format!("{path}/Volumes/{vname}"),
+                        "volume",
+                        "volume is ignored: host volumes are taken to be present on every node".into(),
+                    );
+                } else {
                     self.unmodelled(
                         &format!("{path}/Volumes/{vname}"),
                         "volume",
@@ -805,7 +815,13 @@ impl Decoder<'_> {
     fn resources(&mut self, r: &JMap<String, J>, path: &str, task: &str) -> Resources {
         self.classify(Obj::Resources, r, path);
         if let Some(numa) = get(r, "NUMA").and_then(J::as_object) {
-            if get(numa, "Affinity").and_then(J::as_str) == Some("require") {
+            if get(numa, "Affinity").and_then(J::as_str) != Some("require") {
+                self.warn(
+                    &format!("{path}/NUMA"),
+                    "numa",
+                    "numa is ignored: NUMA-aware core placement is not simulated".into(),
+                );
+            } else {
                 self.unmodelled(
                     &format!("{path}/NUMA"),
                     "numa",
