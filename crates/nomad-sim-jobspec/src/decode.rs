@@ -110,10 +110,11 @@ fn is_empty(key: &str, v: &J) -> bool {
         J::Array(a) => a.iter().all(|v| is_empty(key, v)),
         J::Object(o) => {
             if key == "LogConfig" {
-                let n = |k: &str| o.get(k).and_then(J::as_i64).unwrap_or(10);
-                return n("MaxFiles") == 10
-                    && n("MaxFileSizeMB") == 10
-                    && !o.get("Disabled").and_then(J::as_bool).unwrap_or(false);
+                return o.iter().all(|(k, v)| match k.as_str() {
+                    "MaxFiles" | "MaxFileSizeMB" => v.as_i64() == Some(10),
+                    "Disabled" | "Enabled" => v.as_bool() == Some(k == "Enabled"),
+                    _ => v.is_null(),
+                });
             }
             o.iter().all(|(k, v)| is_empty(k, v))
         }
@@ -341,7 +342,8 @@ impl Decoder<'_> {
                 Kind::Dur => self.dur_of(m, f.api, path).map(V::Dur),
                 _ => None,
             };
-            let Some(v) = v else { continue };
+            // An empty string is what API reads print for an unset choice.
+            let Some(v) = v.filter(|v| *v != V::Str(String::new())) else { continue };
             let at = format!("{path}/{}", f.api);
             let name = if f.hcl.is_empty() { f.api } else { f.hcl };
             let allowed: &[&str] = match (obj, f.api) {

@@ -691,6 +691,8 @@ impl Reader<'_> {
             return;
         };
         let pos = self.pos(b.ident.span());
+        // A list's first block also locates the list as a whole.
+        self.locator.insert(&format!("{path}/{}", field.api), pos);
         let labels: Vec<&str> = b.labels.iter().map(|l| l.as_str()).collect();
         let want_labels = matches!(
             field.kind,
