@@ -102,7 +102,10 @@ fn constraint(c: &Constraint) -> String {
 }
 
 fn affinity(a: &Affinity) -> String {
-    format!("{} {} {} (weight {})", a.l_target, a.operand, a.r_target, a.weight)
+    format!(
+        "{} {} {} (weight {})",
+        a.l_target, a.operand, a.r_target, a.weight
+    )
 }
 
 fn spread(s: &Spread) -> String {
@@ -114,7 +117,12 @@ fn spread(s: &Spread) -> String {
     if targets.is_empty() {
         format!("{} (weight {}, even)", s.attribute, s.weight)
     } else {
-        format!("{} (weight {}): {}", s.attribute, s.weight, targets.join(", "))
+        format!(
+            "{} (weight {}): {}",
+            s.attribute,
+            s.weight,
+            targets.join(", ")
+        )
     }
 }
 
@@ -243,7 +251,11 @@ pub fn summary(job: &Job) -> String {
             "  periodic: {} ({}){}{}",
             p.crons().join(" | "),
             p.time_zone,
-            if p.prohibit_overlap { ", prohibit overlap" } else { "" },
+            if p.prohibit_overlap {
+                ", prohibit overlap"
+            } else {
+                ""
+            },
             if p.enabled { "" } else { ", disabled" }
         );
     }
@@ -256,7 +268,13 @@ pub fn summary(job: &Job) -> String {
             p.meta_optional.join(", ")
         );
     }
-    placement(&mut out, "  ", &job.constraints, &job.affinities, &job.spreads);
+    placement(
+        &mut out,
+        "  ",
+        &job.constraints,
+        &job.affinities,
+        &job.spreads,
+    );
     for g in &job.task_groups {
         group(&mut out, g);
     }

@@ -41,7 +41,11 @@ pub(crate) fn decode(job: &J, file: &str, locator: &Locator) -> Result<Decoded, 
         unmodelled: Vec::new(),
     };
     let Some(m) = job.as_object() else {
-        return Err(Error::one(file, locator.at(""), "the job is not a JSON object"));
+        return Err(Error::one(
+            file,
+            locator.at(""),
+            "the job is not a JSON object",
+        ));
     };
     let job = d.job(m);
     if !d.errors.is_empty() {
@@ -90,18 +94,17 @@ struct Decoder<'a> {
 
 /// Looks a key up as Go's JSON decoder does (exact case first, then any case); null is absent.
 fn get<'v>(m: &'v JMap<String, J>, key: &str) -> Option<&'v J> {
-    let v = m
-        .get(key)
-        .or_else(|| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v));
+    let v = m.get(key).or_else(|| {
+        m.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    });
     v.filter(|v| !v.is_null())
 }
 
 /// True for values that say nothing: null, empty, zero, false, or what API reads always carry:
-/// Nomad's default `LogConfig`, an empty `Consul`, and the deprecated `MBits`.
+/// Nomad's default `LogConfig` and an empty `Consul`.
 fn is_empty(key: &str, v: &J) -> bool {
-    if key == "MBits" {
-        return true;
-    }
     match v {
         J::Null => true,
         J::Bool(b) => !b,
@@ -152,17 +155,22 @@ impl Decoder<'_> {
     /// Reports ignored and unmodelled fields of one object.
     fn classify(&mut self, obj: Obj, m: &JMap<String, J>, path: &str) {
         for (k, v) in m {
-            let Some(f) = fields::by_api(obj, k) else { continue };
+            let Some(f) = fields::by_api(obj, k) else {
+                continue;
+            };
             // Volumes and NUMA are warned about or refused by their content, below.
-            if is_empty(f.api, v) || matches!((obj, f.api), (Obj::Group, "Volumes") | (Obj::Resources, "NUMA")) {
+            if is_empty(f.api, v)
+                || matches!(
+                    (obj, f.api),
+                    (Obj::Group, "Volumes") | (Obj::Resources, "NUMA")
+                )
+            {
                 continue;
             }
             let name = if f.hcl.is_empty() { f.api } else { f.hcl };
             let p = format!("{path}/{}", f.api);
             match f.class {
-                Class::Ignored => {
-                    self.warn(&p, name, format!("{name} is ignored: {}", f.note))
-                }
+                Class::Ignored => self.warn(&p, name, format!("{name} is ignored: {}", f.note)),
                 Class::Unmodelled => self.unmodelled(
                     &p,
                     name,
@@ -179,7 +187,10 @@ impl Decoder<'_> {
             J::Number(n) => Some(n.to_string()),
             J::Bool(b) => Some(b.to_string()),
             other => {
-                self.err(&format!("{path}/{key}"), format!("{key}: a string is required, got {other}"));
+                self.err(
+                    &format!("{path}/{key}"),
+                    format!("{key}: a string is required, got {other}"),
+                );
                 None
             }
         }
@@ -195,7 +206,10 @@ impl Decoder<'_> {
         match f {
             Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(f as i64),
             _ => {
-                self.err(&format!("{path}/{key}"), format!("{key}: a whole number is required, got {v}"));
+                self.err(
+                    &format!("{path}/{key}"),
+                    format!("{key}: a whole number is required, got {v}"),
+                );
                 None
             }
         }
@@ -218,7 +232,10 @@ impl Decoder<'_> {
             } else {
                 format!("from {lo} to {hi}")
             };
-            self.err(&format!("{path}/{key}"), format!("{name} must be {want}, got {v}"));
+            self.err(
+                &format!("{path}/{key}"),
+                format!("{name} must be {want}, got {v}"),
+            );
             return None;
         }
         Some(v)
@@ -229,7 +246,10 @@ impl Decoder<'_> {
             J::Bool(b) => Some(*b),
             J::String(s) if s == "true" || s == "false" => Some(s == "true"),
             other => {
-                self.err(&format!("{path}/{key}"), format!("{key}: true or false is required, got {other}"));
+                self.err(
+                    &format!("{path}/{key}"),
+                    format!("{key}: true or false is required, got {other}"),
+                );
                 None
             }
         }
@@ -247,7 +267,10 @@ impl Decoder<'_> {
             v => {
                 let n = self.int_of(m, key, path)?;
                 if n < 0 {
-                    self.err(&format!("{path}/{key}"), format!("{key}: a duration must not be negative, got {v}"));
+                    self.err(
+                        &format!("{path}/{key}"),
+                        format!("{key}: a duration must not be negative, got {v}"),
+                    );
                     return None;
                 }
                 Some(n as u64)
@@ -272,7 +295,10 @@ impl Decoder<'_> {
                 Some(out)
             }
             other => {
-                self.err(&format!("{path}/{key}"), format!("{key}: a list of strings is required, got {other}"));
+                self.err(
+                    &format!("{path}/{key}"),
+                    format!("{key}: a list of strings is required, got {other}"),
+                );
                 None
             }
         }
@@ -293,23 +319,39 @@ impl Decoder<'_> {
                 })
                 .collect(),
             Some(other) => {
-                self.err(&format!("{path}/{key}"), format!("{key}: a map of strings is required, got {other}"));
+                self.err(
+                    &format!("{path}/{key}"),
+                    format!("{key}: a map of strings is required, got {other}"),
+                );
                 BTreeMap::new()
             }
         }
     }
 
-    fn obj_of<'v>(&mut self, m: &'v JMap<String, J>, key: &str, path: &str) -> Option<&'v JMap<String, J>> {
+    fn obj_of<'v>(
+        &mut self,
+        m: &'v JMap<String, J>,
+        key: &str,
+        path: &str,
+    ) -> Option<&'v JMap<String, J>> {
         match get(m, key)? {
             J::Object(o) => Some(o),
             other => {
-                self.err(&format!("{path}/{key}"), format!("{key}: an object is required, got {other}"));
+                self.err(
+                    &format!("{path}/{key}"),
+                    format!("{key}: an object is required, got {other}"),
+                );
                 None
             }
         }
     }
 
-    fn list_of<'v>(&mut self, m: &'v JMap<String, J>, key: &str, path: &str) -> Vec<(String, &'v JMap<String, J>)> {
+    fn list_of<'v>(
+        &mut self,
+        m: &'v JMap<String, J>,
+        key: &str,
+        path: &str,
+    ) -> Vec<(String, &'v JMap<String, J>)> {
         match get(m, key) {
             None => Vec::new(),
             Some(J::Array(items)) => {
@@ -318,13 +360,19 @@ impl Decoder<'_> {
                     let p = format!("{path}/{key}/{i}");
                     match v {
                         J::Object(o) => out.push((p, o)),
-                        other => self.err(&p, format!("{key}: a list of objects is required, got {other}")),
+                        other => self.err(
+                            &p,
+                            format!("{key}: a list of objects is required, got {other}"),
+                        ),
                     }
                 }
                 out
             }
             Some(other) => {
-                self.err(&format!("{path}/{key}"), format!("{key}: a list is required, got {other}"));
+                self.err(
+                    &format!("{path}/{key}"),
+                    format!("{key}: a list is required, got {other}"),
+                );
                 Vec::new()
             }
         }
@@ -343,7 +391,9 @@ impl Decoder<'_> {
                 _ => None,
             };
             // An empty string is what API reads print for an unset choice.
-            let Some(v) = v.filter(|v| *v != V::Str(String::new())) else { continue };
+            let Some(v) = v.filter(|v| *v != V::Str(String::new())) else {
+                continue;
+            };
             let at = format!("{path}/{}", f.api);
             let name = if f.hcl.is_empty() { f.api } else { f.hcl };
             let allowed: &[&str] = match (obj, f.api) {
@@ -351,14 +401,20 @@ impl Decoder<'_> {
                 (Obj::Reschedule, "DelayFunction") => &["constant", "exponential", "fibonacci"],
                 (Obj::Migrate, "HealthCheck") => &["checks", "task_states"],
                 (Obj::Update, "HealthCheck") => &["checks", "task_states", "manual"],
-                (Obj::Disconnect, "Reconcile") => {
-                    &["best_score", "longest_running", "keep_original", "keep_replacement"]
-                }
+                (Obj::Disconnect, "Reconcile") => &[
+                    "best_score",
+                    "longest_running",
+                    "keep_original",
+                    "keep_replacement",
+                ],
                 _ => &[],
             };
             match &v {
                 V::Str(s) if !allowed.is_empty() && !allowed.contains(&s.as_str()) => {
-                    self.err(&at, format!("{name} must be one of {}, got {s:?}", allowed.join(", ")));
+                    self.err(
+                        &at,
+                        format!("{name} must be one of {}, got {s:?}", allowed.join(", ")),
+                    );
                     continue;
                 }
                 V::Int(n) if *n < 0 => {
@@ -389,11 +445,16 @@ impl Decoder<'_> {
             None => JobType::Service,
             Some(t) if t.is_empty() => JobType::Service,
             Some(t) => JobType::parse(&t).unwrap_or_else(|| {
-                self.err("/Type", format!("type must be service, batch, system or sysbatch, got {t:?}"));
+                self.err(
+                    "/Type",
+                    format!("type must be service, batch, system or sysbatch, got {t:?}"),
+                );
                 JobType::Service
             }),
         };
-        let priority = self.ranged(m, "Priority", "", "priority", 1, 100).unwrap_or(50) as u32;
+        let priority = self
+            .ranged(m, "Priority", "", "priority", 1, 100)
+            .unwrap_or(50) as u32;
         let mut datacenters = self.str_list(m, "Datacenters", "").unwrap_or_default();
         if datacenters.is_empty() {
             datacenters.push("*".into());
@@ -418,12 +479,18 @@ impl Decoder<'_> {
         for (p, g) in self.list_of(m, "TaskGroups", "") {
             let group = self.group(g, &p, &inherited);
             if !names.insert(group.name.clone()) {
-                self.err(&format!("{p}/Name"), format!("group {:?} is defined twice", group.name));
+                self.err(
+                    &format!("{p}/Name"),
+                    format!("group {:?} is defined twice", group.name),
+                );
             }
             task_groups.push(group);
         }
         if task_groups.is_empty() {
-            self.err("", format!("job {id:?} has no group: a job needs at least one group with a task"));
+            self.err(
+                "",
+                format!("job {id:?} has no group: a job needs at least one group with a task"),
+            );
         }
         Job {
             name: self
@@ -450,7 +517,12 @@ impl Decoder<'_> {
             task_groups,
             update: job_update.map(|p| update_from(&p, &UpdateStrategy::default_for_service())),
             migrate: job_migrate.map(|p| migrate_from(&p, &MigrateStrategy::nomad_default())),
-            reschedule: job_reschedule.map(|p| reschedule_from(&p, &reschedule_default(job_type).unwrap_or_else(ReschedulePolicy::service_default))),
+            reschedule: job_reschedule.map(|p| {
+                reschedule_from(
+                    &p,
+                    &reschedule_default(job_type).unwrap_or_else(ReschedulePolicy::service_default),
+                )
+            }),
             periodic,
             parameterized_job: parameterized,
             meta: self.str_map(m, "Meta", ""),
@@ -473,10 +545,19 @@ impl Decoder<'_> {
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "cron".into());
         if spec_type != "cron" {
-            self.err(&format!("{path}/SpecType"), format!("periodic spec type must be cron, got {spec_type:?}"));
+            self.err(
+                &format!("{path}/SpecType"),
+                format!("periodic spec type must be cron, got {spec_type:?}"),
+            );
         }
         if !matches!(job_type, JobType::Batch | JobType::Sysbatch) {
-            self.err(path, format!("a periodic job must be of type batch or sysbatch, not {}", job_type.as_str()));
+            self.err(
+                path,
+                format!(
+                    "a periodic job must be of type batch or sysbatch, not {}",
+                    job_type.as_str()
+                ),
+            );
         }
         Some(Periodic {
             enabled: self.bool_of(o, "Enabled", path).unwrap_or(true),
@@ -500,10 +581,19 @@ impl Decoder<'_> {
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "optional".into());
         if !["optional", "required", "forbidden"].contains(&payload.as_str()) {
-            self.err(&format!("{path}/Payload"), format!("payload must be optional, required or forbidden, got {payload:?}"));
+            self.err(
+                &format!("{path}/Payload"),
+                format!("payload must be optional, required or forbidden, got {payload:?}"),
+            );
         }
         if !matches!(job_type, JobType::Batch | JobType::Sysbatch) {
-            self.err(path, format!("a parameterized job must be of type batch or sysbatch, not {}", job_type.as_str()));
+            self.err(
+                path,
+                format!(
+                    "a parameterized job must be of type batch or sysbatch, not {}",
+                    job_type.as_str()
+                ),
+            );
         }
         Some(Parameterized {
             payload,
@@ -514,9 +604,25 @@ impl Decoder<'_> {
 
     fn constraints(&mut self, m: &JMap<String, J>, path: &str, device: bool) -> Vec<Constraint> {
         const OPS: &[&str] = &[
-            "=", "==", "is", "!=", "not", ">", ">=", "<", "<=", "regexp", "set_contains",
-            "set_contains_all", "set_contains_any", "version", "semver", "is_set", "is_not_set",
-            "distinct_hosts", "distinct_property",
+            "=",
+            "==",
+            "is",
+            "!=",
+            "not",
+            ">",
+            ">=",
+            "<",
+            "<=",
+            "regexp",
+            "set_contains",
+            "set_contains_all",
+            "set_contains_any",
+            "version",
+            "semver",
+            "is_set",
+            "is_not_set",
+            "distinct_hosts",
+            "distinct_property",
         ];
         let mut out = Vec::new();
         for (p, c) in self.list_of(m, "Constraints", path) {
@@ -526,7 +632,10 @@ impl Decoder<'_> {
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| "=".into());
             if !OPS.contains(&operand.as_str()) || (device && operand.starts_with("distinct_")) {
-                self.err(&format!("{p}/Operand"), format!("unknown constraint operator {operand:?}"));
+                self.err(
+                    &format!("{p}/Operand"),
+                    format!("unknown constraint operator {operand:?}"),
+                );
             }
             let l_target = self.str_of(c, "LTarget", &p).unwrap_or_default();
             let r_target = self.str_of(c, "RTarget", &p).unwrap_or_default();
@@ -544,8 +653,21 @@ impl Decoder<'_> {
 
     fn affinities(&mut self, m: &JMap<String, J>, path: &str) -> Vec<Affinity> {
         const OPS: &[&str] = &[
-            "=", "==", "is", "!=", "not", ">", ">=", "<", "<=", "regexp", "set_contains",
-            "set_contains_all", "set_contains_any", "version", "semver",
+            "=",
+            "==",
+            "is",
+            "!=",
+            "not",
+            ">",
+            ">=",
+            "<",
+            "<=",
+            "regexp",
+            "set_contains",
+            "set_contains_all",
+            "set_contains_any",
+            "version",
+            "semver",
         ];
         let mut out = Vec::new();
         for (p, a) in self.list_of(m, "Affinities", path) {
@@ -555,9 +677,14 @@ impl Decoder<'_> {
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| "=".into());
             if !OPS.contains(&operand.as_str()) {
-                self.err(&format!("{p}/Operand"), format!("unknown affinity operator {operand:?}"));
+                self.err(
+                    &format!("{p}/Operand"),
+                    format!("unknown affinity operator {operand:?}"),
+                );
             }
-            let weight = self.ranged(a, "Weight", &p, "affinity weight", -100, 100).unwrap_or(50);
+            let weight = self
+                .ranged(a, "Weight", &p, "affinity weight", -100, 100)
+                .unwrap_or(50);
             if weight == 0 {
                 self.err(&format!("{p}/Weight"), "affinity weight must not be 0");
             }
@@ -583,11 +710,15 @@ impl Decoder<'_> {
             if attribute.is_empty() {
                 self.err(&p, "a spread needs an attribute");
             }
-            let weight = self.ranged(s, "Weight", &p, "spread weight", 0, 100).unwrap_or(50);
+            let weight = self
+                .ranged(s, "Weight", &p, "spread weight", 0, 100)
+                .unwrap_or(50);
             let mut targets = Vec::new();
             let mut total = 0;
             for (tp, t) in self.list_of(s, "SpreadTarget", &p) {
-                let percent = self.ranged(t, "Percent", &tp, "spread target percent", 0, 100).unwrap_or(0);
+                let percent = self
+                    .ranged(t, "Percent", &tp, "spread target percent", 0, 100)
+                    .unwrap_or(0);
                 total += percent;
                 targets.push(SpreadTarget {
                     value: self.str_of(t, "Value", &tp).unwrap_or_default(),
@@ -595,7 +726,10 @@ impl Decoder<'_> {
                 });
             }
             if total > 100 {
-                self.err(&p, format!("spread targets add up to {total} %, more than 100"));
+                self.err(
+                    &p,
+                    format!("spread targets add up to {total} %, more than 100"),
+                );
             }
             out.push(Spread {
                 attribute,
@@ -617,15 +751,24 @@ impl Decoder<'_> {
             .and_then(|s| self.int_of(s, "Min", &format!("{path}/Scaling")));
         let count = match self.int_of(g, "Count", path) {
             Some(n) if n < 0 => {
-                self.err(&format!("{path}/Count"), format!("group {name:?}: count must be 0 or more, got {n}"));
+                self.err(
+                    &format!("{path}/Count"),
+                    format!("group {name:?}: count must be 0 or more, got {n}"),
+                );
                 1
             }
             Some(n) if n > u32::MAX as i64 => {
-                self.err(&format!("{path}/Count"), format!("group {name:?}: count {n} is too large"));
+                self.err(
+                    &format!("{path}/Count"),
+                    format!("group {name:?}: count {n} is too large"),
+                );
                 1
             }
             Some(n) => n as u32,
-            None => scaling_min.filter(|n| *n >= 0).unwrap_or(1) as u32,
+            None => scaling_min
+                .filter(|n| *n >= 0)
+                .unwrap_or(1)
+                .min(u32::MAX as i64) as u32,
         };
         let jt = inh.job_type;
         let group_restart = self.policy(Obj::Restart, g, "RestartPolicy", path);
@@ -637,7 +780,10 @@ impl Decoder<'_> {
                     self.warn(
                         &format!("{path}/ReschedulePolicy"),
                         "reschedule",
-                        format!("reschedule is ignored: it does not apply to {} jobs", jt.as_str()),
+                        format!(
+                            "reschedule is ignored: it does not apply to {} jobs",
+                            jt.as_str()
+                        ),
                     );
                 }
                 None
@@ -649,7 +795,8 @@ impl Decoder<'_> {
             }
         };
         let group_migrate = self.policy(Obj::Migrate, g, "Migrate", path);
-        let migrate = if jt == JobType::Service || inh.migrate.is_some() || group_migrate.is_some() {
+        let migrate = if jt == JobType::Service || inh.migrate.is_some() || group_migrate.is_some()
+        {
             let mut p = inh.migrate.clone().unwrap_or_default();
             p.extend(group_migrate.unwrap_or_default());
             Some(migrate_from(&p, &MigrateStrategy::nomad_default()))
@@ -679,16 +826,20 @@ impl Decoder<'_> {
                 EphemeralDisk {
                     sticky: self.bool_of(d, "Sticky", &p).unwrap_or(false),
                     migrate: self.bool_of(d, "Migrate", &p).unwrap_or(false),
-                    size_mb: self.ranged(d, "SizeMB", &p, "ephemeral_disk size", 0, u32::MAX as i64).unwrap_or(300) as u32,
+                    size_mb: self
+                        .ranged(d, "SizeMB", &p, "ephemeral_disk size", 0, u32::MAX as i64)
+                        .unwrap_or(300) as u32,
                 }
             }
         };
-        let disconnect = self.policy(Obj::Disconnect, g, "Disconnect", path).map(|p| Disconnect {
-            lost_after: dur(&p, "LostAfter").unwrap_or(0),
-            replace: boolean(&p, "Replace").unwrap_or(true),
-            reconcile: string(&p, "Reconcile").unwrap_or_else(|| "best_score".into()),
-            stop_on_client_after: dur(&p, "StopOnClientAfter"),
-        });
+        let disconnect = self
+            .policy(Obj::Disconnect, g, "Disconnect", path)
+            .map(|p| Disconnect {
+                lost_after: dur(&p, "LostAfter").unwrap_or(0),
+                replace: boolean(&p, "Replace").unwrap_or(true),
+                reconcile: string(&p, "Reconcile").unwrap_or_else(|| "best_score".into()),
+                stop_on_client_after: dur(&p, "StopOnClientAfter"),
+            });
         if let Some(J::Object(vols)) = get(g, "Volumes") {
             for (vname, v) in vols {
                 let kind = v
@@ -700,7 +851,8 @@ impl Decoder<'_> {
                     self.warn(
                         &format!("{path}/Volumes/{vname}"),
                         "volume",
-                        "volume is ignored: host volumes are taken to be present on every node".into(),
+                        "volume is ignored: host volumes are taken to be present on every node"
+                            .into(),
                     );
                 } else {
                     self.unmodelled(
@@ -717,14 +869,20 @@ impl Decoder<'_> {
         for (p, t) in self.list_of(g, "Tasks", path) {
             let task = self.task(t, &p, &restart_policy);
             if !names.insert(task.name.clone()) {
-                self.err(&format!("{p}/Name"), format!("task {:?} is defined twice in group {name:?}", task.name));
+                self.err(
+                    &format!("{p}/Name"),
+                    format!("task {:?} is defined twice in group {name:?}", task.name),
+                );
             }
             tasks.push(task);
         }
         if tasks.is_empty() {
             self.err(path, format!("group {name:?} has no task"));
         } else if !tasks.iter().any(|t| t.lifecycle.is_none()) {
-            self.err(path, format!("group {name:?} has no main task (a task without a lifecycle block)"));
+            self.err(
+                path,
+                format!("group {name:?} has no main task (a task without a lifecycle block)"),
+            );
         }
         let shutdown_delay = self.dur_of(g, "ShutdownDelay", path);
         TaskGroup {
@@ -742,7 +900,9 @@ impl Decoder<'_> {
             disconnect,
             max_client_disconnect: self.dur_of(g, "MaxClientDisconnect", path),
             stop_after_client_disconnect: self.dur_of(g, "StopAfterClientDisconnect", path),
-            prevent_reschedule_on_lost: self.bool_of(g, "PreventRescheduleOnLost", path).unwrap_or(false),
+            prevent_reschedule_on_lost: self
+                .bool_of(g, "PreventRescheduleOnLost", path)
+                .unwrap_or(false),
             shutdown_delay,
             meta: self.str_map(g, "Meta", path),
             name,
@@ -768,9 +928,15 @@ impl Decoder<'_> {
                 return None;
             }
             if !["prestart", "poststart", "poststop"].contains(&hook.as_str()) {
-                self.err(&format!("{p}/Hook"), format!("lifecycle hook must be prestart, poststart or poststop, got {hook:?}"));
+                self.err(
+                    &format!("{p}/Hook"),
+                    format!("lifecycle hook must be prestart, poststart or poststop, got {hook:?}"),
+                );
             } else if hook == "poststop" && sidecar {
-                self.err(&format!("{p}/Sidecar"), "a poststop task cannot be a sidecar");
+                self.err(
+                    &format!("{p}/Sidecar"),
+                    "a poststop task cannot be a sidecar",
+                );
             }
             Some(Lifecycle { hook, sidecar })
         });
@@ -789,7 +955,10 @@ impl Decoder<'_> {
         let config = match get(t, "Config") {
             Some(J::Object(o)) => Some(o.clone()),
             Some(other) => {
-                self.err(&format!("{path}/Config"), format!("config must be an object, got {other}"));
+                self.err(
+                    &format!("{path}/Config"),
+                    format!("config must be an object, got {other}"),
+                );
                 None
             }
             None => None,
@@ -836,11 +1005,17 @@ impl Decoder<'_> {
         let cpu_given = self.int_of(r, "CPU", path);
         let cpu = match cpu_given {
             Some(c) if cores > 0 && c > 0 => {
-                self.err(&format!("{path}/CPU"), format!("task {task:?}: cpu and cores cannot both be set"));
+                self.err(
+                    &format!("{path}/CPU"),
+                    format!("task {task:?}: cpu and cores cannot both be set"),
+                );
                 0
             }
             Some(c) if cores == 0 && (c < 1 || c > big) => {
-                self.err(&format!("{path}/CPU"), format!("task {task:?}: cpu must be at least 1 MHz, got {c}"));
+                self.err(
+                    &format!("{path}/CPU"),
+                    format!("task {task:?}: cpu must be at least 1 MHz, got {c}"),
+                );
                 100
             }
             Some(c) => c.clamp(0, big) as u32,
@@ -849,13 +1024,18 @@ impl Decoder<'_> {
         };
         let memory = match self.int_of(r, "MemoryMB", path) {
             Some(m) if !(10..=big).contains(&m) => {
-                self.err(&format!("{path}/MemoryMB"), format!("task {task:?}: memory must be at least 10 MB, got {m}"));
+                self.err(
+                    &format!("{path}/MemoryMB"),
+                    format!("task {task:?}: memory must be at least 10 MB, got {m}"),
+                );
                 300
             }
             Some(m) => m as u32,
             None => 300,
         };
-        let memory_max = self.ranged(r, "MemoryMaxMB", path, "memory_max", 0, big).unwrap_or(0) as u32;
+        let memory_max = self
+            .ranged(r, "MemoryMaxMB", path, "memory_max", 0, big)
+            .unwrap_or(0) as u32;
         if memory_max > 0 && memory_max < memory {
             self.err(
                 &format!("{path}/MemoryMaxMB"),
@@ -870,7 +1050,9 @@ impl Decoder<'_> {
                 self.err(&p, "a device needs a name, such as \"nvidia/gpu\"");
             }
             devices.push(Device {
-                count: self.ranged(d, "Count", &p, "device count", 0, big).unwrap_or(1) as u32,
+                count: self
+                    .ranged(d, "Count", &p, "device count", 0, big)
+                    .unwrap_or(1) as u32,
                 constraints: self.constraints(d, &p, true),
                 affinities: self.affinities(d, &p),
                 name,
@@ -902,7 +1084,8 @@ impl Decoder<'_> {
                         d.err(&pp, format!("port {label:?} is defined twice"));
                     }
                     let value = if reserved {
-                        d.ranged(port, "Value", &pp, "static port", 1, 65535).unwrap_or(0) as u32
+                        d.ranged(port, "Value", &pp, "static port", 1, 65535)
+                            .unwrap_or(0) as u32
                     } else {
                         0
                     };

@@ -28,7 +28,11 @@ pub struct Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.pos.line > 0 {
-            write!(f, "{}:{}:{}: {}", self.file, self.pos.line, self.pos.col, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.pos.line, self.pos.col, self.message
+            )
         } else {
             write!(f, "{}: {}", self.file, self.message)
         }

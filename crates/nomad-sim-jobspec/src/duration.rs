@@ -3,7 +3,9 @@
 
 /// Parses a Go duration into nanoseconds; negative durations are refused.
 pub fn parse(text: &str) -> Result<u64, String> {
-    let bad = || format!("{text:?} is not a duration (use Go's form, such as \"30s\", \"5m\" or \"1h30m\")");
+    let bad = || {
+        format!("{text:?} is not a duration (use Go's form, such as \"30s\", \"5m\" or \"1h30m\")")
+    };
     let s = text.trim();
     if s == "0" {
         return Ok(0);

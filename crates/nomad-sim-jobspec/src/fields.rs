@@ -12,16 +12,22 @@
 //!   affinities, spreads, counts, resources (cpu, cores, memory, memory_max, devices), networks
 //!   and ports, ephemeral disk, lifecycle, restart, reschedule, migrate, update, periodic,
 //!   parameterized, meta, and `disconnect` (it decides what happens to allocs on a lost node).
+//!   Read and preserved is not yet simulated: the scenario loader refuses what the core
+//!   cannot do yet.
 //! - **Kept**: preserved in the model and printed by `jobspec --json`, no warning. Fields every
 //!   real job carries that say how a task runs, not where: the driver's `config` (required by
 //!   every driver, and where the API's `mock_driver` reads `run_for`), `env`, `kill_timeout`,
-//!   `leader`, `user`, `shutdown_delay`, `namespace`, `region`.
+//!   `leader`, `user`, `shutdown_delay`, `namespace`, `region`; and the deprecated network
+//!   `mbits`, which API reads always carry and Nomad no longer schedules on (accepted silently).
+//!   DESIGN.md 6.5 lists driver config among the warnings; it is kept instead because every
+//!   driver requires one, so a warning would fire on every job and say nothing, and because
+//!   `nomad job run -output` prints it (the round trip through `jobspec --json` keeps it).
 //! - **Ignored**: no effect on placement; dropped, and listed once per job as a warning:
 //!   services and checks, templates, artifacts, vault, consul, identities, logs, host
 //!   volumes (every simulated node is taken to have them), `scaling` (the Nomad Autoscaler, an
 //!   outside process, changes the count; the scheduler only reads the count, which the model
-//!   keeps, taking `scaling.min` when `count` is absent as Nomad does), deprecated `mbits`,
-//!   task `disk` and `iops`.
+//!   keeps, taking `scaling.min` when `count` is absent as Nomad does), deprecated task `disk`
+//!   and `iops`, NUMA preferences other than `require`.
 //! - **Unmodelled**: changes where or whether allocations can be placed, and the simulator
 //!   cannot reproduce it yet; reported as an error, never dropped silently: CSI volumes (claims
 //!   limit how many allocs may use a volume and on which nodes), NUMA-aware core placement with
@@ -29,6 +35,11 @@
 //!   only the default one), and `multiregion`.
 //! - **Server**: set by Nomad's servers on reads (`CreateIndex`, `Status`, ...); accepted in JSON
 //!   and not reported.
+//!
+//! Three fields are judged by their content in `decode.rs`: a group `volume` warns for a host
+//! volume and is an error for a CSI one; `numa` warns unless its affinity is `require`; a port
+//! is an error only on a host network other than `default`. Unknown keys are an error in HCL
+//! (as in Nomad) and tolerated in JSON (Nomad's API responses carry many).
 
 /// How the simulator treats a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +164,13 @@ const fn f(obj: Obj, hcl: &'static str, api: &'static str, kind: Kind, class: Cl
     }
 }
 
-const fn ign(obj: Obj, hcl: &'static str, api: &'static str, kind: Kind, note: &'static str) -> Field {
+const fn ign(
+    obj: Obj,
+    hcl: &'static str,
+    api: &'static str,
+    kind: Kind,
+    note: &'static str,
+) -> Field {
     Field {
         obj,
         hcl,
@@ -299,7 +316,7 @@ pub static FIELDS: &[Field] = &[
     f(Network, "port", "ReservedPorts", Ports, Modelled),
     f(Network, "", "DynamicPorts", Ports, Modelled),
     f(Network, "hostname", "Hostname", Str, Kept),
-    ign(Network, "mbits", "MBits", Int, "bandwidth is deprecated and not scheduled on"),
+    f(Network, "mbits", "MBits", Int, Kept),
     ign(Network, "dns", "DNS", Opaque, "DNS settings do not affect scheduling"),
     ign(Network, "cni", "CNI", Opaque, "CNI arguments do not affect scheduling"),
     f(Network, "", "CIDR", Str, Kept),

@@ -84,8 +84,13 @@ impl Format {
 /// are parsed according to the variable's type; JSON files take none).
 pub fn load_file(path: &Path, vars: &BTreeMap<String, String>) -> Result<Loaded, Error> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::one(&name, Pos::default(), format!("cannot read the job file: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::one(
+            &name,
+            Pos::default(),
+            format!("cannot read the job file: {e}"),
+        )
+    })?;
     parse_str(&text, &name, vars)
 }
 

@@ -61,29 +61,53 @@ fn a_silent_file_gets_nomads_defaults_in_hcl_and_json() {
     assert_eq!(j.priority, 50);
     assert_eq!(j.datacenters, ["*"]);
     assert_eq!(j.node_pool, "default");
-    assert_eq!((j.namespace.as_str(), j.region.as_str()), ("default", "global"));
+    assert_eq!(
+        (j.namespace.as_str(), j.region.as_str()),
+        ("default", "global")
+    );
     assert!(!j.all_at_once && j.periodic.is_none() && j.parameterized_job.is_none());
     let g = &j.task_groups[0];
     assert_eq!((g.name.as_str(), g.count), ("web", 1));
     assert_eq!(g.ephemeral_disk.size_mb, 300);
     let r = &g.restart_policy;
-    assert_eq!((r.attempts, r.interval, r.delay, r.mode.as_str()), (2, 1800 * S, 15 * S, "fail"));
+    assert_eq!(
+        (r.attempts, r.interval, r.delay, r.mode.as_str()),
+        (2, 1800 * S, 15 * S, "fail")
+    );
     let rs = g.reschedule_policy.as_ref().unwrap();
     assert_eq!(
-        (rs.delay, rs.delay_function.as_str(), rs.max_delay, rs.unlimited),
+        (
+            rs.delay,
+            rs.delay_function.as_str(),
+            rs.max_delay,
+            rs.unlimited
+        ),
         (30 * S, "exponential", 3600 * S, true)
     );
     let m = g.migrate.as_ref().unwrap();
     assert_eq!(
-        (m.max_parallel, m.health_check.as_str(), m.min_healthy_time, m.healthy_deadline),
+        (
+            m.max_parallel,
+            m.health_check.as_str(),
+            m.min_healthy_time,
+            m.healthy_deadline
+        ),
         (1, "checks", 10 * S, 300 * S)
     );
     let u = g.update.as_ref().unwrap();
     assert_eq!(
-        (u.max_parallel, u.health_check.as_str(), u.min_healthy_time, u.healthy_deadline),
+        (
+            u.max_parallel,
+            u.health_check.as_str(),
+            u.min_healthy_time,
+            u.healthy_deadline
+        ),
         (1, "checks", 10 * S, 300 * S)
     );
-    assert_eq!((u.progress_deadline, u.stagger, u.canary), (600 * S, 30 * S, 0));
+    assert_eq!(
+        (u.progress_deadline, u.stagger, u.canary),
+        (600 * S, 30 * S, 0)
+    );
     let t = &g.tasks[0];
     assert_eq!((t.name.as_str(), t.driver.as_str()), ("server", "docker"));
     assert_eq!((t.resources.cpu, t.resources.memory_mb), (100, 300));
@@ -100,10 +124,19 @@ fn batch_jobs_get_batch_restart_and_reschedule_and_no_migrate_or_update() {
     assert_eq!(j.job_type, JobType::Batch);
     let g = &j.task_groups[0];
     let r = &g.restart_policy;
-    assert_eq!((r.attempts, r.interval, r.delay, r.mode.as_str()), (3, 24 * 3600 * S, 15 * S, "fail"));
+    assert_eq!(
+        (r.attempts, r.interval, r.delay, r.mode.as_str()),
+        (3, 24 * 3600 * S, 15 * S, "fail")
+    );
     let rs = g.reschedule_policy.as_ref().unwrap();
     assert_eq!(
-        (rs.attempts, rs.interval, rs.delay, rs.delay_function.as_str(), rs.unlimited),
+        (
+            rs.attempts,
+            rs.interval,
+            rs.delay,
+            rs.delay_function.as_str(),
+            rs.unlimited
+        ),
         (1, 24 * 3600 * S, 5 * S, "constant", false)
     );
     assert!(g.migrate.is_none() && g.update.is_none());
@@ -116,7 +149,10 @@ fn every_field_reads_the_same_from_hcl_and_json() {
     assert!(hcl.warnings.is_empty(), "{:?}", hcl.warnings);
     assert_eq!(hcl.job, json.job);
     let j = &hcl.job;
-    assert_eq!((j.name.as_str(), j.namespace.as_str(), j.region.as_str()), ("Full job", "ci", "eu"));
+    assert_eq!(
+        (j.name.as_str(), j.namespace.as_str(), j.region.as_str()),
+        ("Full job", "ci", "eu")
+    );
     assert_eq!((j.priority, j.all_at_once), (70, true));
     assert_eq!(j.datacenters, ["dc1", "dc2"]);
     assert_eq!(j.node_pool, "linux");
@@ -136,7 +172,10 @@ fn every_field_reads_the_same_from_hcl_and_json() {
     );
     assert_eq!(j.affinities[0].weight, -30);
     let sp = &j.spreads[0];
-    assert_eq!((sp.attribute.as_str(), sp.weight), ("${node.datacenter}", 80));
+    assert_eq!(
+        (sp.attribute.as_str(), sp.weight),
+        ("${node.datacenter}", 80)
+    );
     assert_eq!(
         sp.spread_target
             .iter()
@@ -150,42 +189,88 @@ fn every_field_reads_the_same_from_hcl_and_json() {
     assert_eq!(g.affinities[0].weight, 50, "affinity weight defaults to 50");
     assert_eq!(g.spreads[0].weight, 50, "spread weight defaults to 50");
     let r = &g.restart_policy;
-    assert_eq!((r.attempts, r.interval, r.delay, r.mode.as_str()), (5, 600 * S, 5 * S, "delay"));
+    assert_eq!(
+        (r.attempts, r.interval, r.delay, r.mode.as_str()),
+        (5, 600 * S, 5 * S, "delay")
+    );
     // The job's reschedule block under the group's.
     let rs = g.reschedule_policy.as_ref().unwrap();
     assert_eq!(
-        (rs.delay, rs.delay_function.as_str(), rs.max_delay, rs.unlimited),
+        (
+            rs.delay,
+            rs.delay_function.as_str(),
+            rs.max_delay,
+            rs.unlimited
+        ),
         (60 * S, "fibonacci", 1800 * S, true)
     );
     let m = g.migrate.as_ref().unwrap();
     assert_eq!(
-        (m.max_parallel, m.health_check.as_str(), m.min_healthy_time, m.healthy_deadline),
+        (
+            m.max_parallel,
+            m.health_check.as_str(),
+            m.min_healthy_time,
+            m.healthy_deadline
+        ),
         (3, "task_states", 30 * S, 600 * S)
     );
     let u = g.update.as_ref().unwrap();
     assert_eq!(
-        (u.max_parallel, u.health_check.as_str(), u.min_healthy_time, u.healthy_deadline),
+        (
+            u.max_parallel,
+            u.health_check.as_str(),
+            u.min_healthy_time,
+            u.healthy_deadline
+        ),
         (2, "task_states", 20 * S, 180 * S)
     );
-    assert_eq!((u.stagger, u.canary, u.auto_promote, u.auto_revert), (10 * S, 1, true, true));
+    assert_eq!(
+        (u.stagger, u.canary, u.auto_promote, u.auto_revert),
+        (10 * S, 1, true, true)
+    );
     assert_eq!(u.progress_deadline, 600 * S);
-    assert_eq!((g.ephemeral_disk.size_mb, g.ephemeral_disk.sticky), (1024, true));
+    assert_eq!(
+        (g.ephemeral_disk.size_mb, g.ephemeral_disk.sticky),
+        (1024, true)
+    );
     let d = g.disconnect.as_ref().unwrap();
-    assert_eq!((d.lost_after, d.replace, d.reconcile.as_str()), (3600 * S, false, "keep_original"));
+    assert_eq!(
+        (d.lost_after, d.replace, d.reconcile.as_str()),
+        (3600 * S, false, "keep_original")
+    );
     let n = &g.networks[0];
     assert_eq!(n.mode, "bridge");
-    assert_eq!((n.reserved_ports[0].label.as_str(), n.reserved_ports[0].value, n.reserved_ports[0].to), ("http", 8080, 80));
-    assert_eq!((n.dynamic_ports[0].label.as_str(), n.dynamic_ports[0].to), ("metrics", 9100));
+    assert_eq!(
+        (
+            n.reserved_ports[0].label.as_str(),
+            n.reserved_ports[0].value,
+            n.reserved_ports[0].to
+        ),
+        ("http", 8080, 80)
+    );
+    assert_eq!(
+        (n.dynamic_ports[0].label.as_str(), n.dynamic_ports[0].to),
+        ("metrics", 9100)
+    );
     assert_eq!(n.reserved_ports[0].host_network, "default");
     assert_eq!(g.meta["tier"], "front");
     let names: Vec<&str> = g.tasks.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["init", "proxy", "app", "flush"]);
     let app = &g.tasks[2];
     assert_eq!((app.resources.cores, app.resources.cpu), (2, 0));
-    assert_eq!((app.resources.memory_mb, app.resources.memory_max_mb), (1024, 2048));
-    assert_eq!((app.kill_timeout, app.leader, app.user.as_str()), (30 * S, true, "app"));
+    assert_eq!(
+        (app.resources.memory_mb, app.resources.memory_max_mb),
+        (1024, 2048)
+    );
+    assert_eq!(
+        (app.kill_timeout, app.leader, app.user.as_str()),
+        (30 * S, true, "app")
+    );
     assert_eq!(app.env["MODE"], "prod");
-    assert_eq!(app.restart_policy.attempts, 1, "the task's restart over the group's");
+    assert_eq!(
+        app.restart_policy.attempts, 1,
+        "the task's restart over the group's"
+    );
     assert_eq!(app.restart_policy.mode, "delay");
     assert_eq!(app.constraints[0].operand, "version");
     let dev = &app.resources.devices[0];
@@ -212,19 +297,42 @@ fn the_ask_takes_the_largest_phase_plus_prestart_sidecars() {
     assert_eq!(ask.memory_max_mb, 2112);
     assert_eq!((ask.cores, ask.disk_mb), (2, 1024));
     assert_eq!(ask.devices.len(), 1);
-    assert_eq!((ask.reserved_ports.as_slice(), ask.dynamic_ports), (&[8080][..], 1));
+    assert_eq!(
+        (ask.reserved_ports.as_slice(), ask.dynamic_ports),
+        (&[8080][..], 1)
+    );
     // A poststart sidecar runs with the main tasks: they add up.
     let shop = load("shapes-multigroup.nomad.hcl").job;
-    let worker = shop.task_groups.iter().find(|g| g.name == "worker").unwrap();
+    let worker = shop
+        .task_groups
+        .iter()
+        .find(|g| g.name == "worker")
+        .unwrap();
     assert_eq!((worker.ask().cpu, worker.ask().memory_mb), (200, 428));
 }
 
 #[test]
 fn many_shapes_load_with_their_identity() {
-    let cases: &[(&str, &str, JobType, &[(&str, u32)])] = &[
-        ("shapes-system.nomad.hcl", "node-exporter", JobType::System, &[("exporter", 1)]),
-        ("shapes-sysbatch.nomad.hcl", "gc-images", JobType::Sysbatch, &[("gc", 1)]),
-        ("shapes-periodic.nomad.hcl", "nightly-report", JobType::Batch, &[("report", 1)]),
+    type Case<'a> = (&'a str, &'a str, JobType, &'a [(&'a str, u32)]);
+    let cases: &[Case] = &[
+        (
+            "shapes-system.nomad.hcl",
+            "node-exporter",
+            JobType::System,
+            &[("exporter", 1)],
+        ),
+        (
+            "shapes-sysbatch.nomad.hcl",
+            "gc-images",
+            JobType::Sysbatch,
+            &[("gc", 1)],
+        ),
+        (
+            "shapes-periodic.nomad.hcl",
+            "nightly-report",
+            JobType::Batch,
+            &[("report", 1)],
+        ),
         (
             "shapes-multigroup.nomad.hcl",
             "shop",
@@ -248,21 +356,35 @@ fn many_shapes_load_with_their_identity() {
         assert!(l.unsupported.is_empty(), "{file}: {:?}", l.unsupported);
     }
     let sys = load("shapes-system.nomad.hcl").job;
-    assert!(sys.task_groups[0].reschedule_policy.is_none(), "system jobs do not reschedule");
+    assert!(
+        sys.task_groups[0].reschedule_policy.is_none(),
+        "system jobs do not reschedule"
+    );
     assert!(sys.task_groups[0].update.is_some());
     assert_eq!(sys.priority, 90);
     let sysbatch = load("shapes-sysbatch.nomad.hcl").job;
     let p = sysbatch.periodic.as_ref().unwrap();
     assert_eq!(p.crons(), ["0 3 * * *", "0 15 * * *"]);
-    assert_eq!((p.time_zone.as_str(), p.prohibit_overlap, p.enabled), ("Europe/Berlin", true, true));
+    assert_eq!(
+        (p.time_zone.as_str(), p.prohibit_overlap, p.enabled),
+        ("Europe/Berlin", true, true)
+    );
     assert_eq!(sysbatch.task_groups[0].restart_policy.attempts, 3);
     let periodic = load("shapes-periodic.nomad.hcl").job;
     let p = periodic.periodic.as_ref().unwrap();
-    assert_eq!((p.spec.as_str(), p.spec_type.as_str(), p.time_zone.as_str()), ("@daily", "cron", "UTC"));
+    assert_eq!(
+        (p.spec.as_str(), p.spec_type.as_str(), p.time_zone.as_str()),
+        ("@daily", "cron", "UTC")
+    );
     assert!(!p.enabled && !periodic.is_periodic());
     // count falls back to scaling.min only when count is absent.
     let shop = load("shapes-multigroup.nomad.hcl");
-    assert_eq!(shop.warnings.len(), 1, "scaling is a warning: {:?}", shop.warnings);
+    assert_eq!(
+        shop.warnings.len(),
+        1,
+        "scaling is a warning: {:?}",
+        shop.warnings
+    );
 }
 
 #[test]
@@ -290,17 +412,30 @@ fn parameterized_jobs_read_their_block() {
         &BTreeMap::new(),
     )
     .unwrap();
-    assert!(l.warnings.is_empty(), "the shipped sweep job reads without warnings: {:?}", l.warnings);
+    assert!(
+        l.warnings.is_empty(),
+        "the shipped sweep job reads without warnings: {:?}",
+        l.warnings
+    );
     assert!(l.unsupported.is_empty());
     let j = &l.job;
     assert_eq!(j.id, "nomad-sim-sweep");
     assert_eq!(j.job_type, JobType::Batch);
     let p = j.parameterized_job.as_ref().unwrap();
-    assert_eq!((p.payload.as_str(), p.meta_required.as_slice()), ("forbidden", &["shard".to_string()][..]));
+    assert_eq!(
+        (p.payload.as_str(), p.meta_required.as_slice()),
+        ("forbidden", &["shard".to_string()][..])
+    );
     assert!(j.is_parameterized());
     let task = &j.task_groups[0].tasks[0];
-    let args = task.config.as_ref().unwrap()["args"].as_array().unwrap().clone();
-    assert!(args.contains(&serde_json::json!("${NOMAD_META_shard}/8")), "{args:?}");
+    let args = task.config.as_ref().unwrap()["args"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        args.contains(&serde_json::json!("${NOMAD_META_shard}/8")),
+        "{args:?}"
+    );
     assert_eq!(j.task_groups[0].ask().cpu, 4000);
 }
 
@@ -318,7 +453,10 @@ fn variables_locals_functions_and_passthrough() {
     assert_eq!(j.meta["num"], "42");
     assert_eq!(j.meta["small"], "3");
     // Node attributes stay for the scheduler, written the way Nomad keeps them.
-    assert_eq!(j.constraints[0].l_target, "${attr.unique.network.ip-address}");
+    assert_eq!(
+        j.constraints[0].l_target,
+        "${attr.unique.network.ip-address}"
+    );
     assert_eq!(j.constraints[1].l_target, "${attr.kernel.name}");
     let g = &j.task_groups[0];
     assert_eq!(g.count, 2);
@@ -332,7 +470,13 @@ fn variables_locals_functions_and_passthrough() {
     // Overrides as -var gives them, each converted to the variable's type.
     let j = load_with(
         "variables.nomad.hcl",
-        &[("image_tag", "2.0"), ("regions", "[\"x\"]"), ("size", "large"), ("debug", "true"), ("replicas", "5")],
+        &[
+            ("image_tag", "2.0"),
+            ("regions", "[\"x\"]"),
+            ("size", "large"),
+            ("debug", "true"),
+            ("replicas", "5"),
+        ],
     )
     .job;
     assert_eq!(j.datacenters, ["x", "dc3"]);
@@ -362,14 +506,24 @@ fn ignored_fields_are_warned_once_each_with_their_place() {
         ]
     );
     let template = &l.warnings[2];
-    assert!(template.message.contains("(2 places)"), "{}", template.message);
-    assert!(template.to_string().contains("ignored.nomad.hcl:29:7: template is ignored"));
+    assert!(
+        template.message.contains("(2 places)"),
+        "{}",
+        template.message
+    );
+    assert!(template
+        .to_string()
+        .contains("ignored.nomad.hcl:29:7: template is ignored"));
 }
 
 #[test]
 fn scheduling_content_the_simulator_cannot_model_is_an_error() {
     let l = load("unsupported.nomad.hcl");
-    let fields: Vec<&str> = l.unsupported.iter().filter_map(|d| d.field.as_deref()).collect();
+    let fields: Vec<&str> = l
+        .unsupported
+        .iter()
+        .filter_map(|d| d.field.as_deref())
+        .collect();
     assert_eq!(fields, ["volume", "host_network", "numa"]);
     let lines: Vec<u32> = l.unsupported.iter().map(|d| d.pos.line).collect();
     assert_eq!(lines, [4, 14, 28]);
@@ -379,11 +533,26 @@ fn scheduling_content_the_simulator_cannot_model_is_an_error() {
 #[test]
 fn bad_files_name_the_line_and_column() {
     let cases = [
-        ("bad/syntax.nomad.hcl", "syntax.nomad.hcl:9:5: HCL syntax error"),
-        ("bad/unknown-variable.nomad.hcl", "unknown-variable.nomad.hcl:11:24: unknown variable var.tga"),
-        ("bad/wrong-type.nomad.hcl", "wrong-type.nomad.hcl:3:13: variable \"replicas\": wrong type"),
-        ("bad/negative-count.nomad.hcl", "negative-count.nomad.hcl:3:13: group \"g\": count must be 0 or more, got -1"),
-        ("bad/negative-count.json", "negative-count.json:7:18: group \"g\": count must be 0 or more, got -1"),
+        (
+            "bad/syntax.nomad.hcl",
+            "syntax.nomad.hcl:9:5: HCL syntax error",
+        ),
+        (
+            "bad/unknown-variable.nomad.hcl",
+            "unknown-variable.nomad.hcl:11:24: unknown variable var.tga",
+        ),
+        (
+            "bad/wrong-type.nomad.hcl",
+            "wrong-type.nomad.hcl:3:13: variable \"replicas\": wrong type",
+        ),
+        (
+            "bad/negative-count.nomad.hcl",
+            "negative-count.nomad.hcl:3:13: group \"g\": count must be 0 or more, got -1",
+        ),
+        (
+            "bad/negative-count.json",
+            "negative-count.json:7:18: group \"g\": count must be 0 or more, got -1",
+        ),
         ("bad/syntax.json", "syntax.json:5:3: JSON syntax error"),
     ];
     for (file, want) in cases {
@@ -396,11 +565,23 @@ fn bad_files_name_the_line_and_column() {
 fn var_overrides_are_checked() {
     let vars = |k: &str, v: &str| BTreeMap::from([(k.to_string(), v.to_string())]);
     let path = fixture("variables.nomad.hcl");
-    let e = load_file(&path, &vars("replicas", "many")).unwrap_err().to_string();
-    assert!(e.contains("variables.nomad.hcl:7:1: --var replicas=many: wrong type"), "{e}");
-    let e = load_file(&path, &vars("nope", "1")).unwrap_err().to_string();
-    assert!(e.contains("--var nope: no variable \"nope\" is declared"), "{e}");
-    let e = load_file(&fixture("full.json"), &vars("a", "1")).unwrap_err().to_string();
+    let e = load_file(&path, &vars("replicas", "many"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("variables.nomad.hcl:7:1: --var replicas=many: wrong type"),
+        "{e}"
+    );
+    let e = load_file(&path, &vars("nope", "1"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("--var nope: no variable \"nope\" is declared"),
+        "{e}"
+    );
+    let e = load_file(&fixture("full.json"), &vars("a", "1"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("a JSON job file has no variables"), "{e}");
 }
 
@@ -433,7 +614,10 @@ fn json_keys_match_in_any_case_and_unknown_keys_are_tolerated() {
     let text = r#"{"id": "lower", "type": "batch", "SomethingNew": {"x": 1},
         "taskgroups": [{"name": "g", "count": 2, "tasks": [{"name": "t", "driver": "exec", "Future": true}]}]}"#;
     let l = parse_str(text, "lower.json", &BTreeMap::new()).unwrap();
-    assert_eq!((l.job.id.as_str(), l.job.job_type), ("lower", JobType::Batch));
+    assert_eq!(
+        (l.job.id.as_str(), l.job.job_type),
+        ("lower", JobType::Batch)
+    );
     assert_eq!(l.job.task_groups[0].count, 2);
     assert!(l.warnings.is_empty());
 }

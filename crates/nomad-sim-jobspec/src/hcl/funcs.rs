@@ -116,7 +116,9 @@ pub(crate) fn number(f: f64) -> Value {
     if f.fract() == 0.0 && f.abs() < 9.0e15 {
         Value::Number(Number::from(f as i64))
     } else {
-        Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
+        Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
     }
 }
 
@@ -209,7 +211,9 @@ fn replace(a: FuncArgs) -> Result {
     if from.len() > 1 && from.starts_with('/') && from.ends_with('/') {
         let re = regex::Regex::new(&from[1..from.len() - 1])
             .map_err(|e| format!("invalid regular expression {from}: {e}"))?;
-        return Ok(Value::String(re.replace_all(&text, to.as_str()).into_owned()));
+        return Ok(Value::String(
+            re.replace_all(&text, to.as_str()).into_owned(),
+        ));
     }
     if from.is_empty() {
         return Ok(Value::String(text));
@@ -248,6 +252,9 @@ fn startswith(a: FuncArgs) -> Result {
 fn endswith(a: FuncArgs) -> Result {
     Ok(Value::Bool(s(&a[0])?.ends_with(&s(&a[1])?)))
 }
+
+/// Widths and precisions are capped so that a job file cannot ask for gigabytes of padding.
+const MAX_WIDTH: usize = 1024;
 
 /// Go's fmt verbs as HCL's `format` supports them: `%s %d %f %v %q %t %%`, with width and
 /// precision.
@@ -290,7 +297,7 @@ fn format_one(spec: &str, args: &[Value]) -> std::result::Result<String, String>
                     break;
                 }
             }
-            precision = Some(p.parse().unwrap_or(0));
+            precision = Some(p.parse::<usize>().unwrap_or(0).min(MAX_WIDTH));
         }
         let verb = it
             .next()
@@ -327,7 +334,7 @@ fn format_one(spec: &str, args: &[Value]) -> std::result::Result<String, String>
             ('s' | 'v', Some(p)) => text.chars().take(p).collect(),
             _ => text,
         };
-        let w: usize = width.parse().unwrap_or(0);
+        let w: usize = width.parse::<usize>().unwrap_or(0).min(MAX_WIDTH);
         let n = text.chars().count();
         if n < w {
             let pad = w - n;
@@ -476,9 +483,7 @@ fn values(a: FuncArgs) -> Result {
     let mut k: Vec<&String> = o.keys().collect();
     k.sort();
     Ok(Value::Array(
-        k.into_iter()
-            .filter_map(|k| o.get(k).cloned())
-            .collect(),
+        k.into_iter().filter_map(|k| o.get(k).cloned()).collect(),
     ))
 }
 
@@ -555,7 +560,10 @@ fn slice(a: FuncArgs) -> Result {
 }
 
 fn sort(a: FuncArgs) -> Result {
-    let mut items: Vec<String> = list(&a[0])?.iter().map(s).collect::<std::result::Result<_, _>>()?;
+    let mut items: Vec<String> = list(&a[0])?
+        .iter()
+        .map(s)
+        .collect::<std::result::Result<_, _>>()?;
     items.sort();
     Ok(Value::Array(items.into_iter().map(Value::String).collect()))
 }
@@ -659,11 +667,7 @@ mod tests {
 
     #[test]
     fn format_handles_go_verbs() {
-        let args = [
-            Value::String("web".into()),
-            number(7.0),
-            number(2.5),
-        ];
+        let args = [Value::String("web".into()), number(7.0), number(2.5)];
         assert_eq!(
             format_one("%s-%03d/%.1f %%", &args).as_deref(),
             Ok("web-007/2.5 %")

@@ -287,7 +287,10 @@ impl Reader<'_> {
         for r in refs {
             match (&r.root[..], &r.name) {
                 ("var", Some(n)) if !self.var_names.contains(n) => {
-                    self.error(r.span, format!("unknown variable var.{n}: no variable {n:?} is declared"));
+                    self.error(
+                        r.span,
+                        format!("unknown variable var.{n}: no variable {n:?} is declared"),
+                    );
                     ok = false;
                 }
                 ("local", Some(n)) if !self.locals.contains_key(n) => {
@@ -295,7 +298,10 @@ impl Reader<'_> {
                     ok = false;
                 }
                 (root, None) => {
-                    self.error(r.span, format!("`{root}` must be followed by a name, as in {root}.NAME"));
+                    self.error(
+                        r.span,
+                        format!("`{root}` must be followed by a name, as in {root}.NAME"),
+                    );
                     ok = false;
                 }
                 _ => {}
@@ -357,14 +363,20 @@ impl Reader<'_> {
             }
             [job] => *job,
             [_, second, ..] => {
-                self.error(second.ident.span(), "only one job block is allowed per file");
+                self.error(
+                    second.ident.span(),
+                    "only one job block is allowed per file",
+                );
                 return None;
             }
         };
         let id = match job.labels.as_slice() {
             [label] => label.as_str().to_string(),
             _ => {
-                self.error(job.ident.span(), "a job block needs exactly one label, its ID: job \"ID\" { ... }");
+                self.error(
+                    job.ident.span(),
+                    "a job block needs exactly one label, its ID: job \"ID\" { ... }",
+                );
                 return None;
             }
         };
@@ -388,7 +400,9 @@ impl Reader<'_> {
                             let name = a.key.as_str().to_string();
                             let default = self.eval_constant(&a.value);
                             let v = match given.get(&name) {
-                                Some(text) => self.var_from_flag(&name, text, &Type::Any, a.key.span()),
+                                Some(text) => {
+                                    self.var_from_flag(&name, text, &Type::Any, a.key.span())
+                                }
                                 None => default,
                             };
                             self.declare_var(&name, a.key.span(), v, &mut values);
@@ -404,7 +418,10 @@ impl Reader<'_> {
             let name = match b.labels.as_slice() {
                 [l] => l.as_str().to_string(),
                 _ => {
-                    self.error(b.ident.span(), "a variable block needs exactly one label, its name");
+                    self.error(
+                        b.ident.span(),
+                        "a variable block needs exactly one label, its name",
+                    );
                     continue;
                 }
             };
@@ -433,7 +450,10 @@ impl Reader<'_> {
                     }
                     Structure::Block(inner) => self.error(
                         inner.ident.span(),
-                        format!("unsupported block {:?} in variable {name:?}", inner.ident.as_str()),
+                        format!(
+                            "unsupported block {:?} in variable {name:?}",
+                            inner.ident.as_str()
+                        ),
                     ),
                 }
             }
@@ -443,7 +463,10 @@ impl Reader<'_> {
                     Some((v, span)) => match ty.convert(v) {
                         Ok(v) => Some(v),
                         Err(e) => {
-                            self.error(span, format!("variable {name:?}: wrong type for the default: {e}"));
+                            self.error(
+                                span,
+                                format!("variable {name:?}: wrong type for the default: {e}"),
+                            );
                             None
                         }
                     },
@@ -476,7 +499,10 @@ impl Reader<'_> {
             let cond = block.body.get_attribute("condition");
             let msg = block.body.get_attribute("error_message");
             let Some(cond) = cond else {
-                self.error(block.ident.span(), format!("variable {name:?}: a validation needs a condition"));
+                self.error(
+                    block.ident.span(),
+                    format!("variable {name:?}: a validation needs a condition"),
+                );
                 continue;
             };
             match self.eval(&cond.value) {
@@ -513,7 +539,10 @@ impl Reader<'_> {
     fn eval_constant(&mut self, expr: &Expression) -> Option<Value> {
         let (prepared, refs) = self.prepare(expr);
         if let Some(r) = refs.first() {
-            self.error(r.span.clone(), "a variable default cannot refer to variables or locals");
+            self.error(
+                r.span.clone(),
+                "a variable default cannot refer to variables or locals",
+            );
             return None;
         }
         self.finish(expr, prepared)
@@ -543,7 +572,10 @@ impl Reader<'_> {
         match ty.convert(raw) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.error(span, format!("--var {name}={text}: wrong type for variable {name:?}: {e}"));
+                self.error(
+                    span,
+                    format!("--var {name}={text}: wrong type for variable {name:?}: {e}"),
+                );
                 None
             }
         }
@@ -558,13 +590,17 @@ impl Reader<'_> {
                     Structure::Attribute(a) => {
                         let name = a.key.as_str().to_string();
                         if !names.insert(name.clone()) {
-                            self.error(a.key.span(), format!("local value {name:?} is defined twice"));
+                            self.error(
+                                a.key.span(),
+                                format!("local value {name:?} is defined twice"),
+                            );
                         }
                         pending.push((name, &a.value, a.key.span()));
                     }
-                    Structure::Block(inner) => {
-                        self.error(inner.ident.span(), "a locals block holds only name = value arguments")
-                    }
+                    Structure::Block(inner) => self.error(
+                        inner.ident.span(),
+                        "a locals block holds only name = value arguments",
+                    ),
                 }
             }
         }
@@ -575,9 +611,9 @@ impl Reader<'_> {
                 let (_, refs) = self.prepare(expr);
                 let waiting = refs.iter().any(|r| {
                     r.root == "local"
-                        && r.name.as_ref().is_some_and(|n| {
-                            !self.locals.contains_key(n) && names.contains(n)
-                        })
+                        && r.name
+                            .as_ref()
+                            .is_some_and(|n| !self.locals.contains_key(n) && names.contains(n))
                 });
                 if waiting {
                     rest.push((name, expr, span));
@@ -591,7 +627,10 @@ impl Reader<'_> {
             }
             if !progressed {
                 if let Some((name, _, span)) = rest.first() {
-                    self.error(span.clone(), format!("local value {name:?} depends on itself"));
+                    self.error(
+                        span.clone(),
+                        format!("local value {name:?} depends on itself"),
+                    );
                 }
                 return;
             }
@@ -699,12 +738,13 @@ impl Reader<'_> {
             Kind::Labelled(..) | Kind::Ports | Kind::OpaqueMap
         );
         if want_labels && labels.len() != 1 {
-            self.error(b.ident.span(), format!("a {name} block needs exactly one label"));
+            self.error(
+                b.ident.span(),
+                format!("a {name} block needs exactly one label"),
+            );
             return;
         }
-        if !want_labels
-            && !labels.is_empty()
-            && !matches!(field.kind, Kind::Opaque | Kind::Opaques)
+        if !want_labels && !labels.is_empty() && !matches!(field.kind, Kind::Opaque | Kind::Opaques)
         {
             self.error(b.ident.span(), format!("a {name} block takes no label"));
             return;
@@ -712,7 +752,10 @@ impl Reader<'_> {
         match field.kind {
             Kind::Block(o) => {
                 if out.contains_key(field.api) {
-                    self.error(b.ident.span(), format!("only one {name} block is allowed here"));
+                    self.error(
+                        b.ident.span(),
+                        format!("only one {name} block is allowed here"),
+                    );
                     return;
                 }
                 let p = format!("{path}/{}", field.api);
@@ -742,7 +785,11 @@ impl Reader<'_> {
                 m.insert("Label".into(), J::String(labels[0].to_string()));
                 self.read_body(Obj::Port, &b.body, &scratch, &mut m);
                 let is_static = m.get("Value").and_then(J::as_i64).unwrap_or(0) != 0;
-                let key = if is_static { "ReservedPorts" } else { "DynamicPorts" };
+                let key = if is_static {
+                    "ReservedPorts"
+                } else {
+                    "DynamicPorts"
+                };
                 let n = push_list(out, key);
                 let p = format!("{path}/{key}/{n}");
                 self.locator.insert(&p, pos);
@@ -761,9 +808,12 @@ impl Reader<'_> {
                 for s in b.body.iter() {
                     match s {
                         Structure::Attribute(a) => {
-                            let Some(v) = self.eval(&a.value) else { continue };
+                            let Some(v) = self.eval(&a.value) else {
+                                continue;
+                            };
                             let vpos = self.pos(a.value.span());
-                            self.locator.insert(&format!("{p}/{}", a.key.as_str()), vpos);
+                            self.locator
+                                .insert(&format!("{p}/{}", a.key.as_str()), vpos);
                             m.insert(a.key.as_str().to_string(), J::String(scalar_string(&v)));
                         }
                         Structure::Block(inner) => self.error(
@@ -894,7 +944,9 @@ fn to_bool(v: &Value) -> Result<J, String> {
 fn to_dur(v: &Value) -> Result<J, String> {
     match v {
         Value::String(s) => crate::duration::parse(s).map(J::from),
-        other => Err(format!("a duration such as \"30s\" is required, got `{other}`")),
+        other => Err(format!(
+            "a duration such as \"30s\" is required, got `{other}`"
+        )),
     }
 }
 
