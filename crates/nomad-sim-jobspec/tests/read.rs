@@ -651,3 +651,28 @@ fn every_good_fixture_round_trips_through_api_json() {
         assert_eq!(round_trip(&job), job, "{name}");
     }
 }
+
+#[test]
+fn damaged_files_give_errors_not_panics() {
+    for name in [
+        "full.nomad.hcl",
+        "variables.nomad.hcl",
+        "full.json",
+        "api-read.json",
+    ] {
+        let text = std::fs::read_to_string(fixture(name)).unwrap();
+        let format = Format::detect(name, &text);
+        let cuts: Vec<usize> = (0..text.len())
+            .step_by(17)
+            .filter(|i| text.is_char_boundary(*i))
+            .collect();
+        for cut in cuts {
+            // Cut the file short, and drop one character, at each point.
+            let short = &text[..cut];
+            let _ = parse_as(format, short, name, &BTreeMap::new());
+            let mut dropped = text.clone();
+            dropped.remove(cut);
+            let _ = parse_as(format, &dropped, name, &BTreeMap::new());
+        }
+    }
+}
