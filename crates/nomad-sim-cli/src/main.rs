@@ -2,6 +2,7 @@
 
 mod format;
 mod import;
+mod jobspec_cmd;
 mod summary;
 mod trace_writer;
 mod views;
@@ -40,6 +41,8 @@ enum Command {
     Logs(LogsArgs),
     /// Write a scenario from a real cluster's API JSON: nodes grouped into pools, jobs as workloads.
     Import(ImportArgs),
+    /// How the simulator reads a Nomad job file (HCL2 or JSON): the job, or its JSON with --json.
+    Jobspec(jobspec_cmd::JobspecArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -153,7 +156,7 @@ impl Failure {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(jobspec_cmd::nomad_flags(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -167,6 +170,7 @@ fn main() -> ExitCode {
         Command::NodeStatus(args) => node_status(args),
         Command::Logs(args) => logs(args),
         Command::Import(args) => import_cmd(args),
+        Command::Jobspec(args) => jobspec_cmd::run(args).map_err(Failure::input),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
