@@ -136,6 +136,8 @@ pub fn memory(n: f64) -> String {
     let bytes = n * BYTES_PER_ALLOCATION as f64;
     if bytes >= 1e9 {
         format!("{:.1} GB", bytes / 1e9)
+    } else if bytes < 1e6 {
+        "under 1 MB".to_string()
     } else {
         format!("{:.0} MB", bytes / 1e6)
     }
@@ -154,7 +156,7 @@ mod tests {
         };
         assert_eq!(expected_arrivals(&a, HOUR_MS), 0.0);
         assert_eq!(expected_arrivals(&a, 24 * HOUR_MS), 1e9);
-        assert_eq!(expected_arrivals(&a, 47 * HOUR_MS + HOUR_MS / 2), 1e9);
+        assert_eq!(expected_arrivals(&a, 47 * HOUR_MS + HOUR_MS / 2), 1.5e9);
         assert_eq!(diurnal_draws(&a, HOUR_MS), 1e9);
     }
 
