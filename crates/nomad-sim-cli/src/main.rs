@@ -362,10 +362,10 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
     })
     .map_err(Failure::input)?;
     // What import writes must load: check it with the loader before writing anything.
-    let label = args
-        .out
-        .as_ref()
-        .map_or_else(|| "<imported scenario>".to_string(), |p| p.display().to_string());
+    let label = args.out.as_ref().map_or_else(
+        || "<imported scenario>".to_string(),
+        |p| p.display().to_string(),
+    );
     if let Err(e) = nomad_sim_scenario::parse_str(&text, &label, Path::new(".")) {
         return Err(Failure::input(format!(
             "the imported scenario would not load, so it was not written:\n{e}"

@@ -41,12 +41,16 @@ pub fn prepare_run_outputs(
                 return Err(format!(
                     "--trace {} is also where --out writes {}: pick another name",
                     f.display(),
-                    f.file_name().map_or_else(String::new, |n| n.to_string_lossy().to_string())
+                    f.file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().to_string())
                 ));
             }
         }
         if dir.exists() && !dir.is_dir() {
-            return Err(format!("--out {}: exists and is not a directory", dir.display()));
+            return Err(format!(
+                "--out {}: exists and is not a directory",
+                dir.display()
+            ));
         }
         nomad_sim_output::create_dir(dir)
             .map_err(|e| format!("--out {}: cannot create: {e}", dir.display()))?;

@@ -95,7 +95,10 @@ fn the_trace_on_standard_output_is_alone_there() {
     for line in text.lines() {
         serde_json::from_str::<serde_json::Value>(line).unwrap();
     }
-    assert!(stderr(&o).contains("pending (s)"), "the summary goes to stderr");
+    assert!(
+        stderr(&o).contains("pending (s)"),
+        "the summary goes to stderr"
+    );
     let o = run(&["run", weekday.as_str(), "--trace", "-", "--json"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("both write to standard output"));
@@ -211,7 +214,10 @@ fn devices_are_written_not_replaced() {
     );
     let o = run(&["run", weekday.as_str(), "--trace", "/dev/null", "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(!std::fs::metadata("/dev/null").unwrap().file_type().is_file());
+    assert!(!std::fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_file());
 }
 
 /// Starts a long run, waits until its temporary trace file exists, sends `signal` and
@@ -262,7 +268,9 @@ fn signals_remove_temporary_files_and_exit_128_plus_the_signal() {
 }
 
 fn published(name: &str) -> serde_json::Value {
-    let path = root().join("crates/nomad-sim-cli/tests/fixtures").join(name);
+    let path = root()
+        .join("crates/nomad-sim-cli/tests/fixtures")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -335,7 +343,15 @@ fn import_never_writes_a_scenario_validate_rejects() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("would not load"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("out of Nomad's range"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("out of Nomad's range"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!out.exists());
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary file");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary file"
+    );
 }

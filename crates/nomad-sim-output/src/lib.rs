@@ -80,7 +80,8 @@ fn normalize(p: &Path) -> PathBuf {
 /// True when `path` is this process's standard output under another name (`/dev/stdout`,
 /// `/dev/fd/1`, or the file standard output is redirected to).
 pub fn is_stdout(path: &Path) -> bool {
-    path == Path::new("-") || (cfg!(target_os = "linux") && same_file(path, Path::new("/proc/self/fd/1")))
+    path == Path::new("-")
+        || (cfg!(target_os = "linux") && same_file(path, Path::new("/proc/self/fd/1")))
 }
 
 /// Refuses an output path that is one of the inputs: `flag` names the option in the message.
@@ -279,7 +280,8 @@ mod tests {
     use super::*;
 
     fn tmpdir(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("nomad-sim-output-{}-{name}", std::process::id()));
+        let d =
+            std::env::temp_dir().join(format!("nomad-sim-output-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
@@ -293,7 +295,11 @@ mod tests {
         let mut f = OutFile::create(&target).unwrap();
         f.write_all(b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "old");
-        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 2, "a temporary file beside it");
+        assert_eq!(
+            std::fs::read_dir(&d).unwrap().count(),
+            2,
+            "a temporary file beside it"
+        );
         f.commit().unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
         assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1);
@@ -342,7 +348,7 @@ mod tests {
         let other = d.join("sub/../s.yaml");
         std::fs::create_dir_all(d.join("sub")).unwrap();
         assert!(same_file(&other, &input));
-        assert!(check_not_input("--trace", &other, &[input.clone()]).is_err());
+        assert!(check_not_input("--trace", &other, std::slice::from_ref(&input)).is_err());
         assert!(check_not_input("--trace", &d.join("t.jsonl"), &[input]).is_ok());
         assert!(same_file(&d.join("new/x"), &d.join("sub/../new/x")));
     }
@@ -354,6 +360,9 @@ mod tests {
         create_dir(&out).unwrap();
         assert!(out.is_dir());
         cleanup::remove_all();
-        assert!(!d.join("a").exists(), "empty directories it created are removed");
+        assert!(
+            !d.join("a").exists(),
+            "empty directories it created are removed"
+        );
     }
 }

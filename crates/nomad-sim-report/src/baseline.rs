@@ -98,16 +98,18 @@ pub fn from_rows(fingerprint: &Fingerprint, rows: &[Row]) -> Baseline {
 }
 
 fn entries(rows: &[Row]) -> Vec<Entry> {
-    rows
-            .iter()
-            .map(|r| Entry {
-                scenario: r.scenario.clone(),
-                algorithm: r.algorithm.clone(),
-                p95_pending_s: r.metrics.get("p95_pending_s").map_or(f64::NAN, |e| e.mean),
-                cpu_utilization: r.metrics.get("cpu_utilization").map_or(f64::NAN, |e| e.mean),
-                placements_per_s: r.metrics.get("placements_per_s").map(|e| e.mean),
-            })
-            .collect()
+    rows.iter()
+        .map(|r| Entry {
+            scenario: r.scenario.clone(),
+            algorithm: r.algorithm.clone(),
+            p95_pending_s: r.metrics.get("p95_pending_s").map_or(f64::NAN, |e| e.mean),
+            cpu_utilization: r
+                .metrics
+                .get("cpu_utilization")
+                .map_or(f64::NAN, |e| e.mean),
+            placements_per_s: r.metrics.get("placements_per_s").map(|e| e.mean),
+        })
+        .collect()
 }
 
 /// Reads a baseline file; errors name the file, line and column.
@@ -119,10 +121,11 @@ pub fn read(path: &Path) -> Result<Baseline, String> {
 
 /// Parses baseline text; `label` names it in messages.
 pub fn parse(text: &str, label: &str) -> Result<Baseline, String> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        format!("{label}:{}:{}: not a baseline: {e}", e.line(), e.column())
-    })?;
-    if value.get("schema_version").and_then(serde_json::Value::as_u64)
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| format!("{label}:{}:{}: not a baseline: {e}", e.line(), e.column()))?;
+    if value
+        .get("schema_version")
+        .and_then(serde_json::Value::as_u64)
         != Some(u64::from(SCHEMA_VERSION))
     {
         let (line, column) = locate_key(text, "schema_version");
@@ -165,8 +168,7 @@ pub fn check(
     }
     if t.compare_timing && !b.timing {
         return Err(
-            "--compare-timing, but the baseline was saved without timing (--no-timing)"
-                .to_string(),
+            "--compare-timing, but the baseline was saved without timing (--no-timing)".to_string(),
         );
     }
     if t.compare_timing && !fingerprint.timing {

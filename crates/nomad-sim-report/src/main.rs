@@ -230,9 +230,7 @@ fn load(path: &Path) -> Result<Loaded, Failure> {
     let scenario = nomad_sim_scenario::load_file(path).map_err(|e| input(format!("error: {e}")))?;
     let mut contents = Vec::new();
     for f in &scenario.inputs {
-        contents.push(
-            std::fs::read(f).map_err(|e| input(format!("error: {}: {e}", f.display())))?,
-        );
+        contents.push(std::fs::read(f).map_err(|e| input(format!("error: {}: {e}", f.display())))?);
     }
     let parts: Vec<&[u8]> = contents.iter().map(Vec::as_slice).collect();
     Ok(Loaded {
@@ -352,7 +350,10 @@ fn sweep(args: SweepArgs) -> Result<(), Failure> {
 fn merge(args: MergeArgs) -> Result<(), Failure> {
     let mut shards = Vec::new();
     for path in &args.shards {
-        shards.push((path.display().to_string(), shard::read(path).map_err(input)?));
+        shards.push((
+            path.display().to_string(),
+            shard::read(path).map_err(input)?,
+        ));
     }
     check_outputs(&args.outputs, &args.shards)?;
     let print = shards
@@ -433,7 +434,10 @@ fn finish(results: Results, print: &Fingerprint, o: &Outputs) -> Result<(), Fail
     }
     if let Some(dir) = &o.out {
         create_dir(dir, "--out")?;
-        write(&dir.join("results.json"), &(to_json(&results, true)? + "\n"))?;
+        write(
+            &dir.join("results.json"),
+            &(to_json(&results, true)? + "\n"),
+        )?;
         write(
             &dir.join("report.md"),
             &format!("# nomad-sim placement report\n{md}"),

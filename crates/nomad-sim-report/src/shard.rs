@@ -54,7 +54,9 @@ pub fn parse(text: &str, label: &str) -> Result<Partial, String> {
             e.column()
         )
     })?;
-    if version.get("schema_version").and_then(serde_json::Value::as_u64)
+    if version
+        .get("schema_version")
+        .and_then(serde_json::Value::as_u64)
         != Some(u64::from(SCHEMA_VERSION))
     {
         return Err(at(
@@ -64,9 +66,8 @@ pub fn parse(text: &str, label: &str) -> Result<Partial, String> {
             ),
         ));
     }
-    let p: Partial = serde_json::from_value(version).map_err(|e| {
-        format!("{label}:1:1: not a shard result: {e}")
-    })?;
+    let p: Partial = serde_json::from_value(version)
+        .map_err(|e| format!("{label}:1:1: not a shard result: {e}"))?;
     let total = p.fingerprint.total_runs().ok_or_else(|| {
         at(
             "fingerprint",

@@ -43,7 +43,11 @@ fn stderr(o: &Output) -> String {
 fn assert_exit(args: &[&str], code: i32, needle: &str) -> Output {
     let o = run(args);
     assert_eq!(o.status.code(), Some(code), "{args:?}: {}", stderr(&o));
-    assert!(stderr(&o).contains(needle), "{args:?}: expected {needle:?} in {}", stderr(&o));
+    assert!(
+        stderr(&o).contains(needle),
+        "{args:?}: expected {needle:?} in {}",
+        stderr(&o)
+    );
     assert!(!stderr(&o).contains("panicked"));
     o
 }
@@ -64,7 +68,11 @@ fn small(dir: &Path) -> String {
 fn absurd_flags_exit_2() {
     let weekday = scenario("circleci-weekday.yaml");
     let w = weekday.as_str();
-    assert_exit(&["--scenarios", w, "--seeds", "4294967295"], 2, "--seeds 4294967295");
+    assert_exit(
+        &["--scenarios", w, "--seeds", "4294967295"],
+        2,
+        "--seeds 4294967295",
+    );
     assert_exit(&["--scenarios", w, "--seeds", "4294967296"], 2, "");
     assert_exit(
         &["capacity", w, "--pool", "linux", "--max", "4294967295"],
@@ -72,7 +80,9 @@ fn absurd_flags_exit_2() {
         "at most 1000000 nodes",
     );
     assert_exit(
-        &["capacity", w, "--pool", "linux", "--min", "5000000", "--max", "6000000"],
+        &[
+            "capacity", w, "--pool", "linux", "--min", "5000000", "--max", "6000000",
+        ],
         2,
         "at most 1000000 nodes",
     );
@@ -81,7 +91,11 @@ fn absurd_flags_exit_2() {
         2,
         "--min <= --max",
     );
-    assert_exit(&["capacity", w, "--pool", "linux", "--seeds", "4294967295"], 2, "--seeds");
+    assert_exit(
+        &["capacity", w, "--pool", "linux", "--seeds", "4294967295"],
+        2,
+        "--seeds",
+    );
     let dir = tmp("shards");
     assert_exit(
         &[
@@ -107,13 +121,44 @@ fn baselines_are_compared_only_with_what_they_measured() {
     let s = small(&dir);
     let base = dir.join("ci/nested/base.json");
     // A baseline in a directory that does not exist yet: created.
-    let o = run(&["--scenarios", &s, "--algorithms", "binpack,random", "--seeds", "2", "--save-baseline", base.to_str().unwrap()]);
+    let o = run(&[
+        "--scenarios",
+        &s,
+        "--algorithms",
+        "binpack,random",
+        "--seeds",
+        "2",
+        "--save-baseline",
+        base.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let b = base.to_str().unwrap();
     // Other seeds, another scenario, an older format: exit 2, never "No regression".
-    assert_exit(&["--scenarios", &s, "--algorithms", "binpack", "--seeds", "3", "--baseline", b], 2, "--seeds 2");
     assert_exit(
-        &["--scenarios", &scenario("trace-replay.yaml"), "--algorithms", "binpack", "--seeds", "2", "--baseline", b],
+        &[
+            "--scenarios",
+            &s,
+            "--algorithms",
+            "binpack",
+            "--seeds",
+            "3",
+            "--baseline",
+            b,
+        ],
+        2,
+        "--seeds 2",
+    );
+    assert_exit(
+        &[
+            "--scenarios",
+            &scenario("trace-replay.yaml"),
+            "--algorithms",
+            "binpack",
+            "--seeds",
+            "2",
+            "--baseline",
+            b,
+        ],
         2,
         "nothing to compare",
     );
@@ -123,7 +168,16 @@ fn baselines_are_compared_only_with_what_they_measured() {
     let empty = dir.join("empty.json");
     std::fs::write(&empty, v.to_string()).unwrap();
     assert_exit(
-        &["--scenarios", &s, "--algorithms", "binpack", "--seeds", "2", "--baseline", empty.to_str().unwrap()],
+        &[
+            "--scenarios",
+            &s,
+            "--algorithms",
+            "binpack",
+            "--seeds",
+            "2",
+            "--baseline",
+            empty.to_str().unwrap(),
+        ],
         2,
         "nothing to compare: the baseline holds no entries",
     );
@@ -133,7 +187,16 @@ fn baselines_are_compared_only_with_what_they_measured() {
     let old_path = dir.join("old.json");
     std::fs::write(&old_path, serde_json::to_string_pretty(&old).unwrap()).unwrap();
     assert_exit(
-        &["--scenarios", &s, "--algorithms", "binpack", "--seeds", "2", "--baseline", old_path.to_str().unwrap()],
+        &[
+            "--scenarios",
+            &s,
+            "--algorithms",
+            "binpack",
+            "--seeds",
+            "2",
+            "--baseline",
+            old_path.to_str().unwrap(),
+        ],
         2,
         "old.json:18:3: not a baseline of this nomad-sim-report",
     );
@@ -142,20 +205,62 @@ fn baselines_are_compared_only_with_what_they_measured() {
     let version_path = dir.join("version.json");
     std::fs::write(&version_path, version.to_string()).unwrap();
     assert_exit(
-        &["--scenarios", &s, "--algorithms", "binpack", "--seeds", "2", "--baseline", version_path.to_str().unwrap()],
+        &[
+            "--scenarios",
+            &s,
+            "--algorithms",
+            "binpack",
+            "--seeds",
+            "2",
+            "--baseline",
+            version_path.to_str().unwrap(),
+        ],
         2,
         "saved by nomad-sim-report 0.0.1",
     );
     // A subset of what the baseline holds is compared; timing only when asked.
-    let o = run(&["--scenarios", &s, "--algorithms", "random", "--seeds", "2", "--baseline", b]);
+    let o = run(&[
+        "--scenarios",
+        &s,
+        "--algorithms",
+        "random",
+        "--seeds",
+        "2",
+        "--baseline",
+        b,
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_exit(
-        &["--scenarios", &s, "--algorithms", "binpack", "--seeds", "2", "--no-timing", "--compare-timing", "--baseline", b],
+        &[
+            "--scenarios",
+            &s,
+            "--algorithms",
+            "binpack",
+            "--seeds",
+            "2",
+            "--no-timing",
+            "--compare-timing",
+            "--baseline",
+            b,
+        ],
         2,
         "contradict",
     );
     // The baseline is an input: it cannot be the sweep's --out report, nor a scenario.
-    assert_exit(&["--scenarios", &s, "--seeds", "1", "--algorithms", "binpack", "--save-baseline", &s], 2, "this is an input");
+    assert_exit(
+        &[
+            "--scenarios",
+            &s,
+            "--seeds",
+            "1",
+            "--algorithms",
+            "binpack",
+            "--save-baseline",
+            &s,
+        ],
+        2,
+        "this is an input",
+    );
 }
 
 #[test]
@@ -164,7 +269,15 @@ fn compare_then_save_to_the_same_file() {
     let s = small(&dir);
     let base = dir.join("base.json");
     let b = base.to_str().unwrap();
-    let args = ["--scenarios", &s, "--algorithms", "binpack", "--seeds", "2", "--no-timing"];
+    let args = [
+        "--scenarios",
+        &s,
+        "--algorithms",
+        "binpack",
+        "--seeds",
+        "2",
+        "--no-timing",
+    ];
     let mut first = args.to_vec();
     first.extend(["--baseline", b, "--save-baseline", b]);
     // No baseline yet: a missing file is bad input, and nothing is saved.
@@ -195,12 +308,23 @@ fn shards(dir: &Path, s: &str, seeds: &str, n: usize) -> Vec<PathBuf> {
     for i in 0..n {
         let shard = format!("{i}/{n}");
         let o = run(&[
-            "--scenarios", s, "--algorithms", "binpack,first-fit", "--seeds", seeds, "--no-timing",
-            "--shard", &shard, "--out", out.to_str().unwrap(),
+            "--scenarios",
+            s,
+            "--algorithms",
+            "binpack,first-fit",
+            "--seeds",
+            seeds,
+            "--no-timing",
+            "--shard",
+            &shard,
+            "--out",
+            out.to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    (0..n).map(|i| out.join(format!("shard-{i}-of-{n}.json"))).collect()
+    (0..n)
+        .map(|i| out.join(format!("shard-{i}-of-{n}.json")))
+        .collect()
 }
 
 #[test]
@@ -211,7 +335,11 @@ fn merge_refuses_shards_that_do_not_belong_together() {
     let b = shards(&dir, &s, "3", 2);
     let p = |v: &PathBuf| v.to_str().unwrap().to_string();
     // Shards of two sweeps.
-    assert_exit(&["merge", &p(&a[0]), &p(&b[1])], 2, "from a different sweep");
+    assert_exit(
+        &["merge", &p(&a[0]), &p(&b[1])],
+        2,
+        "from a different sweep",
+    );
     // The same shard twice, and a missing shard.
     assert_exit(&["merge", &p(&a[0]), &p(&a[0])], 2, "given twice");
     assert_exit(&["merge", &p(&a[0])], 2, "missing");
@@ -225,20 +353,46 @@ fn merge_refuses_shards_that_do_not_belong_together() {
     };
     let zero = edit("zero.json", &|v| v["runs"] = serde_json::json!([]));
     assert_exit(&["merge", &p(&a[0]), &zero], 2, "holds no runs");
-    let huge = edit("huge.json", &|v| v["total_runs"] = serde_json::json!(1u64 << 63));
+    let huge = edit("huge.json", &|v| {
+        v["total_runs"] = serde_json::json!(1u64 << 63)
+    });
     assert_exit(&["merge", &p(&a[0]), &huge], 2, "huge.json:");
-    let seeds = edit("seeds.json", &|v| v["fingerprint"]["seeds"] = serde_json::json!(u32::MAX));
-    assert_exit(&["merge", &p(&a[0]), &seeds], 2, "more runs than a sweep may have");
-    let moved = edit("moved.json", &|v| v["runs"][0]["spec"]["index"] = serde_json::json!(0));
-    assert_exit(&["merge", &p(&a[0]), &moved], 2, "is not a run of shard 1 of 2");
+    let seeds = edit("seeds.json", &|v| {
+        v["fingerprint"]["seeds"] = serde_json::json!(u32::MAX)
+    });
+    assert_exit(
+        &["merge", &p(&a[0]), &seeds],
+        2,
+        "more runs than a sweep may have",
+    );
+    let moved = edit("moved.json", &|v| {
+        v["runs"][0]["spec"]["index"] = serde_json::json!(0)
+    });
+    assert_exit(
+        &["merge", &p(&a[0]), &moved],
+        2,
+        "is not a run of shard 1 of 2",
+    );
     let shards_n = edit("n.json", &|v| v["shards"] = serde_json::json!(0));
     assert_exit(&["merge", &p(&a[0]), &shards_n], 2, "impossible");
     let garbage = dir.join("garbage.json");
     std::fs::write(&garbage, "{\"schema_version\": 2,\n  \"runs\": [1, 2").unwrap();
-    assert_exit(&["merge", &p(&a[0]), garbage.to_str().unwrap()], 2, "garbage.json:2:");
+    assert_exit(
+        &["merge", &p(&a[0]), garbage.to_str().unwrap()],
+        2,
+        "garbage.json:2:",
+    );
     // The right shards merge, and --out may not be a shard.
     let out = dir.join("merged");
-    assert!(run(&["merge", &p(&a[0]), &p(&a[1]), "--out", out.to_str().unwrap()]).status.success());
+    assert!(run(&[
+        "merge",
+        &p(&a[0]),
+        &p(&a[1]),
+        "--out",
+        out.to_str().unwrap()
+    ])
+    .status
+    .success());
     assert!(out.join("results.json").exists());
 }
 
@@ -256,7 +410,16 @@ fn closed_pipes_and_full_disks() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_exit(
-        &["--scenarios", &s, "--seeds", "1", "--algorithms", "binpack", "--save-baseline", "/dev/full"],
+        &[
+            "--scenarios",
+            &s,
+            "--seeds",
+            "1",
+            "--algorithms",
+            "binpack",
+            "--save-baseline",
+            "/dev/full",
+        ],
         1,
         "writing /dev/full: No space left on device",
     );

@@ -164,8 +164,8 @@ pub fn read_text(path: &Path, limit: u64, what: &str) -> Result<String, Problem>
         position,
         message,
     };
-    let file = std::fs::File::open(path)
-        .map_err(|e| fail(None, format!("cannot read the file: {e}")))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| fail(None, format!("cannot read the file: {e}")))?;
     if file.metadata().is_ok_and(|m| m.is_dir()) {
         return Err(fail(None, format!("is a directory, not a {what}")));
     }
@@ -186,11 +186,11 @@ pub fn read_text(path: &Path, limit: u64, what: &str) -> Result<String, Problem>
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let bad = e.as_bytes()[valid.len()];
         let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-        let line_start = valid
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |i| i + 1);
-        let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
+        let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&valid[line_start..])
+            .chars()
+            .count()
+            + 1;
         fail(
             Some(Position { line, column }),
             format!("invalid UTF-8 (byte 0x{bad:02X}): save the file as UTF-8"),
@@ -201,9 +201,8 @@ pub fn read_text(path: &Path, limit: u64, what: &str) -> Result<String, Problem>
 /// Reads and validates a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     let label = path.display().to_string();
-    let text = read_text(path, MAX_SCENARIO_BYTES, "scenario").map_err(|p| ScenarioError {
-        problems: vec![p],
-    })?;
+    let text = read_text(path, MAX_SCENARIO_BYTES, "scenario")
+        .map_err(|p| ScenarioError { problems: vec![p] })?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut scenario = parse_str(&text, &label, &base)?;
     scenario.inputs.insert(0, path.to_path_buf());
@@ -430,7 +429,10 @@ impl Builder {
             autoscaler,
             limits,
         };
-        self.check_budget(&config, f.limits.as_ref().and_then(|l| l.max_allocations).is_some());
+        self.check_budget(
+            &config,
+            f.limits.as_ref().and_then(|l| l.max_allocations).is_some(),
+        );
         if !self.problems.is_empty() {
             return None;
         }
@@ -450,10 +452,14 @@ impl Builder {
             .collect();
         let total: f64 = per_workload.iter().sum();
         if total > limit as f64 {
-            let (biggest, _) = per_workload
-                .iter()
-                .enumerate()
-                .fold((0, f64::MIN), |best, (i, v)| if *v > best.1 { (i, *v) } else { best });
+            let (biggest, _) =
+                per_workload
+                    .iter()
+                    .enumerate()
+                    .fold(
+                        (0, f64::MIN),
+                        |best, (i, v)| if *v > best.1 { (i, *v) } else { best },
+                    );
             let shares = config
                 .workloads
                 .iter()
@@ -1061,7 +1067,13 @@ impl Builder {
     /// Checks node names against the nodes that exist when the operation runs: `<pool>-<index>`
     /// with the index written as the simulator writes it (no sign, no leading zero) and below
     /// the pool's count plus earlier scale-ups (any index, when the autoscaler grows the pool).
-    fn check_nodes(&mut self, path: &str, names: &[String], pools: &[PoolConfig], ctx: &OpsContext) {
+    fn check_nodes(
+        &mut self,
+        path: &str,
+        names: &[String],
+        pools: &[PoolConfig],
+        ctx: &OpsContext,
+    ) {
         if names.is_empty() {
             self.problem(path, "needs at least one node name");
         }
@@ -1126,7 +1138,11 @@ impl Builder {
             at: 0,
             scale_ups: files
                 .iter()
-                .filter_map(|o| o.scale_up.as_ref().map(|s| (o.at.0, s.pool.clone(), s.count)))
+                .filter_map(|o| {
+                    o.scale_up
+                        .as_ref()
+                        .map(|s| (o.at.0, s.pool.clone(), s.count))
+                })
                 .collect(),
             autoscaled: autoscaled.map(str::to_string),
         };

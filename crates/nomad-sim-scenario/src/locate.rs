@@ -42,10 +42,7 @@ impl PathIndex {
     /// Indexes a document. A document the scanner rejects yields an empty index (serde_yaml
     /// reports the syntax error itself, with its location).
     pub fn build(text: &str) -> PathIndex {
-        match PathIndex::scan(text) {
-            Ok(index) => index,
-            Err(_) => PathIndex::default(),
-        }
+        PathIndex::scan(text).unwrap_or_default()
     }
 
     /// Indexes a document and checks what serde_yaml cannot report with a location, or would
@@ -59,11 +56,7 @@ impl PathIndex {
         let mut builder = Builder::default();
         let mut parser = Parser::new_from_str(text);
         let mut documents = 0usize;
-        loop {
-            let (event, mark) = match parser.next_token() {
-                Ok(x) => x,
-                Err(_) => break,
-            };
+        while let Ok((event, mark)) = parser.next_token() {
             match &event {
                 Event::StreamEnd => break,
                 Event::DocumentStart => {
@@ -164,7 +157,9 @@ pub fn flow_depth_problem(text: &str) -> Option<ScanProblem> {
                 i += 1;
                 continue;
             }
-            let next_blank = chars.get(i + 1).is_none_or(|n| *n == ' ' || *n == '\t' || *n == '\r');
+            let next_blank = chars
+                .get(i + 1)
+                .is_none_or(|n| *n == ' ' || *n == '\t' || *n == '\r');
             match c {
                 ' ' | '\t' | '\r' => {
                     after_space = true;

@@ -13,10 +13,7 @@ fn valid() -> String {
 }
 
 fn tmpdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "nomad-sim-hostile-{}-{name}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("nomad-sim-hostile-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -85,7 +82,10 @@ fn invalid_utf8_is_located() {
     std::fs::write(&path, bytes).unwrap();
     let e = load_file(&path).unwrap_err().to_string();
     assert!(
-        e.starts_with(&format!("{}:8:12: invalid UTF-8 (byte 0xFF)", path.display())),
+        e.starts_with(&format!(
+            "{}:8:12: invalid UTF-8 (byte 0xFF)",
+            path.display()
+        )),
         "{e}"
     );
 }
@@ -128,7 +128,10 @@ fn alias_bombs_are_refused() {
             vec![format!("*b{}", i - 1); 10].join(", ")
         ));
     }
-    let text = format!("{text}resource_classes:\n  {}", laughs.replace('\n', "\n  "));
+    let text = format!(
+        "{text}resource_classes:\n  {}",
+        laughs.replace('\n', "\n  ")
+    );
     let e = err(&text);
     assert!(e.to_string().contains("aliases (*name) expand"), "{e}");
     // One megabyte of aliases of a long string.
@@ -221,9 +224,18 @@ fn spreadsheet_traces_are_read_and_rows_checked() {
     for (row, needle) in [
         ("0,1,99999,4096,5m", ":2:5: asks 99999 MHz"),
         ("0,1,2048,4096,1e300", ":2:15: duration:"),
-        ("-5,1,2048,4096,5m", ":2:1: submit: \"-5\" must not be negative"),
-        ("0,-1,2048,4096,5m", ":2:3: parallelism: \"-1\" must not be negative"),
-        ("0,1,-2048,4096,5m", ":2:5: cpu: \"-2048\" must not be negative"),
+        (
+            "-5,1,2048,4096,5m",
+            ":2:1: submit: \"-5\" must not be negative",
+        ),
+        (
+            "0,-1,2048,4096,5m",
+            ":2:3: parallelism: \"-1\" must not be negative",
+        ),
+        (
+            "0,1,-2048,4096,5m",
+            ":2:5: cpu: \"-2048\" must not be negative",
+        ),
     ] {
         let e = trace_scenario(
             &dir,
@@ -245,17 +257,25 @@ fn runs_beyond_the_allocation_limit_are_refused_up_front() {
     assert!(e.contains("limits.max_allocations = 2,000,000"), "{e}");
     assert!(e.contains("limits: { max_allocations:"), "{e}");
     // A fan-out of a million.
-    let text = valid().replace("    resource_class", "    parallelism: 1000000\n    resource_class");
+    let text = valid().replace(
+        "    resource_class",
+        "    parallelism: 1000000\n    resource_class",
+    );
     let e = err(&text).to_string();
     assert!(e.contains("about 240,000,000 allocations"), "{e}");
     // Raising the limit lets it load.
     let raised = format!(
         "{}limits: {{ max_allocations: 300000000 }}\n",
-        valid().replace("    resource_class", "    parallelism: 1000000\n    resource_class")
+        valid().replace(
+            "    resource_class",
+            "    parallelism: 1000000\n    resource_class"
+        )
     );
     assert!(parse_str(&raised, "s.yaml", Path::new(".")).is_ok());
     let absurd = format!("{}limits: {{ max_allocations: 99000000000 }}\n", valid());
-    assert!(err(&absurd).to_string().contains("beyond what the simulator accepts"));
+    assert!(err(&absurd)
+        .to_string()
+        .contains("beyond what the simulator accepts"));
 }
 
 #[test]
@@ -264,12 +284,10 @@ fn a_diurnal_peak_in_a_quiet_profile_is_bounded() {
     // arrival falls inside it, but the core would draw a billion candidates.
     let mut rates = vec!["0/h"; 24];
     rates[23] = "1000000000/h";
-    let text = valid()
-        .replace("horizon: 24h", "horizon: 1h")
-        .replace(
-            "{ poisson: { rate: 10/h } }",
-            &format!("{{ diurnal: {{ rates: [{}] }} }}", rates.join(", ")),
-        );
+    let text = valid().replace("horizon: 24h", "horizon: 1h").replace(
+        "{ poisson: { rate: 10/h } }",
+        &format!("{{ diurnal: {{ rates: [{}] }} }}", rates.join(", ")),
+    );
     let e = err(&text).to_string();
     assert!(e.contains("candidate arrivals"), "{e}");
     // A realistic profile with quiet nights loads.
