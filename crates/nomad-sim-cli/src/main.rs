@@ -351,6 +351,12 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
             }
         }
         nomad_sim_output::check_not_input("--out", out, &inputs).map_err(Failure::input)?;
+        if out.is_dir() {
+            return Err(Failure::input(format!(
+                "--out {}: is a directory (give the scenario file to write)",
+                out.display()
+            )));
+        }
     }
     let text = import::import(&import::ImportOptions {
         nodes: args.nodes,

@@ -233,6 +233,8 @@ enum Frame {
         path: String,
         key: Option<String>,
         first: bool,
+        /// The scalar keys seen so far in this mapping, with where each was first given.
+        seen: BTreeMap<String, Position>,
     },
     Seq {
         path: String,
@@ -317,7 +319,12 @@ impl Builder {
                 *index += 1;
                 Some(p)
             }
-            Some(Frame::Map { path, key, first }) => match key.take() {
+            Some(Frame::Map {
+                path,
+                key,
+                first,
+                seen,
+            }) => match key.take() {
                 None => {
                     // This node is a key. A block mapping starts where its first key does.
                     let k = scalar.unwrap_or("?").to_string();
@@ -326,14 +333,18 @@ impl Builder {
                         self.positions.insert(path.clone(), position(mark));
                     }
                     let full = join(path, &k);
-                    let key_path = format!("{full}#key");
-                    if let Some(first) = self.positions.get(&key_path) {
-                        if scalar.is_some() && self.duplicate.is_none() {
-                            self.duplicate = Some((full.clone(), *first));
+                    if let Some(s) = scalar {
+                        if let Some(first) = seen.get(s) {
+                            if self.duplicate.is_none() {
+                                self.duplicate = Some((full.clone(), *first));
+                            }
+                        } else {
+                            seen.insert(s.to_string(), position(mark));
                         }
-                    } else {
-                        self.positions.insert(key_path, position(mark));
                     }
+                    self.positions
+                        .entry(format!("{full}#key"))
+                        .or_insert(position(mark));
                     *key = Some(k);
                     None
                 }
@@ -383,6 +394,7 @@ impl MarkedEventReceiver for Builder {
                     path: p,
                     key: None,
                     first: true,
+                    seen: BTreeMap::new(),
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {

@@ -73,6 +73,17 @@ fn a_duplicate_key_is_located_at_the_second_key() {
 }
 
 #[test]
+fn keys_with_dots_are_not_duplicates_of_nested_keys() {
+    // The class "a.cpu" and the key cpu of the class "a" share a dotted path, not a mapping.
+    let text = format!(
+        "{}resource_classes:\n  \"a.cpu\": {{ cpu: 100, memory: 100 }}\n  a: {{ cpu: 100, memory: 100 }}\n",
+        valid()
+    );
+    let s = parse_str(&text, "s.yaml", Path::new("."));
+    assert!(s.is_ok(), "{:?}", s.err());
+}
+
+#[test]
 fn invalid_utf8_is_located() {
     let dir = tmpdir("utf8");
     let path = dir.join("s.yaml");
