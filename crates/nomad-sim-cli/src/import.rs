@@ -98,9 +98,44 @@ struct PoolKey {
     meta: BTreeMap<String, String>,
 }
 
-/// A YAML scalar: JSON string syntax is valid YAML and escapes everything.
+/// A YAML double-quoted scalar. Everything YAML would read as a line break, a control
+/// character or a byte order mark is escaped, so no value can end the scalar or add a line.
 fn q(s: &str) -> String {
-    serde_json::to_string(s).expect("a string serialises")
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control()
+                || matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}'
+                ) =>
+            {
+                out.push_str(&format!("\\u{:04X}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Text for a `#` comment: anything that could end the line is replaced, so a node name or
+/// a file name cannot add YAML of its own.
+fn comment(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}') {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 fn sanitize(name: &str) -> String {
@@ -207,11 +242,11 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
     let _ = writeln!(
         out,
         "# Imported by `nomad-sim import` from {}.",
-        opts.nodes.display()
+        comment(&opts.nodes.display().to_string())
     );
     let _ = writeln!(out, "# Identical nodes (pool, datacenter, class, resources, attributes, meta) form one node pool.");
     for s in &skipped {
-        let _ = writeln!(out, "# Skipped node {s}.");
+        let _ = writeln!(out, "# Skipped node {}.", comment(s));
     }
     let _ = writeln!(out, "name: {}", q(&opts.name));
     let _ = writeln!(out, "horizon: {}", q(&opts.horizon));
@@ -241,7 +276,7 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
             first_pool = name.clone();
         }
         let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
-        let _ = writeln!(out, "  # Nodes: {}", names.join(", "));
+        let _ = writeln!(out, "  # Nodes: {}", comment(&names.join(", ")));
         let _ = writeln!(out, "  - name: {}", q(&name));
         let _ = writeln!(out, "    count: {}", members.len());
         let _ = writeln!(out, "    datacenter: {}", q(&key.datacenter));
@@ -361,8 +396,10 @@ fn job_workloads(path: &Path, horizon: &str, batch_duration: &str) -> Result<Str
         let count = g.get("Count").and_then(Value::as_u64).unwrap_or(1);
         let _ = writeln!(
             out,
-            "  # From {} (job {id:?}, group {group:?}), registered once.",
-            path.display()
+            "  # From {} (job {}, group {}), registered once.",
+            comment(&path.display().to_string()),
+            q(id),
+            q(group)
         );
         let _ = writeln!(out, "  - name: {}", q(&name));
         let _ = writeln!(out, "    type: {job_type}");

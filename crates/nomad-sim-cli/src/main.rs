@@ -3,6 +3,7 @@
 mod format;
 mod import;
 mod jobspec_cmd;
+mod output;
 mod summary;
 mod trace_writer;
 mod views;
@@ -153,9 +154,23 @@ impl Failure {
             code: 2,
         }
     }
+
+    /// A failure after the input was accepted, such as a write error: exit 1.
+    fn output(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            code: 1,
+        }
+    }
+}
+
+/// Prints to standard output; a closed pipe is quiet, a full disk is exit 1.
+fn print_out(text: &str) -> Result<(), Failure> {
+    output::stdout(text).map_err(Failure::output)
 }
 
 fn main() -> ExitCode {
+    nomad_sim_output::cleanup::install("nomad-sim");
     let cli = match Cli::try_parse_from(jobspec_cmd::nomad_flags(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => {
@@ -175,7 +190,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {}", f.message);
+            nomad_sim_output::cleanup::remove_all();
+            nomad_sim_output::warn(&format!("error: {}", f.message));
             ExitCode::from(f.code)
         }
     }
@@ -188,16 +204,15 @@ fn load(path: &Path) -> Result<Scenario, Failure> {
 fn validate(path: &Path) -> Result<(), Failure> {
     let scenario = load(path)?;
     let c = &scenario.config;
-    let nodes: u32 = c.pools.iter().map(|p| p.count).sum();
-    println!(
-        "{}: ok ({} node pools, {} nodes, {} workloads, {} operations)",
+    let nodes: u64 = c.pools.iter().map(|p| u64::from(p.count)).sum();
+    print_out(&format!(
+        "{}: ok ({} node pools, {} nodes, {} workloads, {} operations)\n",
         path.display(),
         c.pools.len(),
         nodes,
         c.workloads.len(),
         c.operations.len()
-    );
-    Ok(())
+    ))
 }
 
 /// Loads a scenario and applies `--seed` and `--algorithm`.
@@ -250,8 +265,7 @@ fn view<T>(
         None => list(&m, args.json),
         Some(id) => detail(&m, find(&m, id).map_err(Failure::input)?, args.json),
     };
-    println!("{text}");
-    Ok(())
+    print_out(&format!("{text}\n"))
 }
 
 fn pretty(v: &serde_json::Value) -> String {
@@ -309,11 +323,10 @@ fn logs(args: LogsArgs) -> Result<(), Failure> {
     )?;
     let alloc = m.find_alloc(&args.alloc_or_job).map_err(Failure::input)?;
     if args.json {
-        println!("{}", pretty(&m.alloc_json(alloc)));
+        print_out(&format!("{}\n", pretty(&m.alloc_json(alloc))))
     } else {
-        println!("{}", m.alloc_view(alloc));
+        print_out(&format!("{}\n", m.alloc_view(alloc)))
     }
-    Ok(())
 }
 
 fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
@@ -324,6 +337,23 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
         nomad_sim_core::time::parse_duration_ms(value)
             .map_err(|e| Failure::input(format!("{flag} {value:?}: {e}")))?;
     }
+    if let Some(out) = &args.out {
+        let mut inputs = vec![args.nodes.clone()];
+        inputs.extend(args.jobs.iter().cloned());
+        if let Some(dir) = &args.node_detail {
+            inputs.push(dir.clone());
+            if let Ok(entries) = std::fs::read_dir(dir) {
+                inputs.extend(entries.filter_map(|e| e.ok().map(|e| e.path())));
+            }
+        }
+        nomad_sim_output::check_not_input("--out", out, &inputs).map_err(Failure::input)?;
+        if out.is_dir() {
+            return Err(Failure::input(format!(
+                "--out {}: is a directory (give the scenario file to write)",
+                out.display()
+            )));
+        }
+    }
     let text = import::import(&import::ImportOptions {
         nodes: args.nodes,
         node_detail: args.node_detail,
@@ -333,31 +363,52 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
         batch_duration: args.batch_duration,
     })
     .map_err(Failure::input)?;
-    match &args.out {
-        Some(path) => write_atomic(path, &text)?,
-        None => print!("{text}"),
+    // What import writes must load: check it with the loader before writing anything.
+    let label = args.out.as_ref().map_or_else(
+        || "<imported scenario>".to_string(),
+        |p| p.display().to_string(),
+    );
+    if let Err(e) = nomad_sim_scenario::parse_str(&text, &label, Path::new(".")) {
+        return Err(Failure::input(format!(
+            "the imported scenario would not load, so it was not written:\n{e}"
+        )));
     }
-    Ok(())
+    match &args.out {
+        Some(path) => output::write(path, &text).map_err(Failure::output),
+        None => print_out(&text),
+    }
 }
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let scenario = load_with(&args.scenario, args.seed, args.algorithm.as_deref())?;
-    if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Failure::input(format!("--out {}: cannot create: {e}", dir.display())))?;
+    // `-`, `/dev/stdout` or the file standard output goes to: the trace shares stdout.
+    let trace_to_stdout = args
+        .trace
+        .as_deref()
+        .is_some_and(nomad_sim_output::is_stdout);
+    if trace_to_stdout && args.json {
+        return Err(Failure::input(
+            "--trace - and --json both write to standard output: send the trace to a file",
+        ));
     }
-    let trace_path = args.trace.clone();
+    output::prepare_run_outputs(&scenario.inputs, args.trace.as_deref(), args.out.as_deref())
+        .map_err(Failure::input)?;
     let started = Instant::now();
     let mut sim = Simulation::new(scenario.config.clone());
-    let trace = match &trace_path {
-        Some(path) => {
-            let writer = trace_writer::TraceFile::create(path, args.trace_max_events)
-                .map_err(|e| Failure::input(format!("--trace {}: {e}", path.display())))?;
-            sim.set_trace_sink(Box::new(writer.sink()));
-            Some(writer)
-        }
+    let trace = match &args.trace {
+        Some(_) if trace_to_stdout => Some(trace_writer::TraceFile::stdout(
+            args.trace_max_events,
+            args.out.is_none(),
+        )),
+        Some(path) => Some(
+            trace_writer::TraceFile::create(path, args.trace_max_events)
+                .map_err(|e| Failure::input(format!("--trace {}: {e}", path.display())))?,
+        ),
         None => None,
     };
+    if let Some(t) = &trace {
+        sim.set_trace_sink(Box::new(t.sink()));
+    }
     sim.run();
     let mut report = sim.report();
     if args.timing {
@@ -365,44 +416,43 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     }
     if let Some(trace) = trace {
         sim.take_trace_sink();
-        let outcome = trace.finish().map_err(|e| Failure {
-            message: format!("writing the trace: {e}"),
-            code: 1,
-        })?;
+        let label = args
+            .trace
+            .as_ref()
+            .map_or_else(String::new, |p| p.display().to_string());
+        let outcome = trace
+            .finish()
+            .map_err(|e| Failure::output(format!("writing the trace {label}: {e}")))?;
         if outcome.dropped > 0 {
-            eprintln!(
+            nomad_sim_output::warn(&format!(
                 "warning: the trace stopped after {} events ({} more not written); raise --trace-max-events to keep them",
                 outcome.written, outcome.dropped
-            );
+            ));
         }
     }
-    let json = serde_json::to_string_pretty(&report).expect("the report serialises");
+    let json = serde_json::to_string_pretty(&report)
+        .map_err(|e| Failure::output(format!("the report does not serialise: {e}")))?;
     let text = summary::render(&sim, &report, scenario.description.as_deref());
     if let Some(dir) = &args.out {
-        write_atomic(&dir.join("report.json"), &(json.clone() + "\n"))?;
-        write_atomic(&dir.join("summary.txt"), &text)?;
+        output::write(&dir.join("report.json"), &(json.clone() + "\n")).map_err(Failure::output)?;
+        output::write(&dir.join("summary.txt"), &text).map_err(Failure::output)?;
+        nomad_sim_output::cleanup::keep_dirs();
     }
     if args.json {
-        println!("{json}");
+        print_out(&format!("{json}\n"))?;
+    } else if trace_to_stdout {
+        // Standard output carries the trace alone; the summary goes to stderr.
+        nomad_sim_output::warn(text.trim_end());
     } else {
-        print!("{text}");
+        print_out(&text)?;
     }
     if sim.truncated {
-        eprintln!(
-            "warning: arrivals stopped early at limits.max_allocations = {}",
-            scenario.config.limits.max_allocations
-        );
+        let limit = scenario.config.limits.max_allocations;
+        nomad_sim_output::warn(&format!(
+            "warning: arrivals stopped early: the run reached limits.max_allocations = {limit} allocations, and the report covers the run up to then. Raise it in the scenario with `limits: {{ max_allocations: {} }}` (about {} bytes of memory each)",
+            limit.saturating_mul(2),
+            nomad_sim_scenario::budget::BYTES_PER_ALLOCATION
+        ));
     }
     Ok(())
-}
-
-/// Writes a file through a temporary name, so a failure never leaves half a file.
-fn write_atomic(path: &Path, content: &str) -> Result<(), Failure> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, content)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| Failure {
-            message: format!("writing {}: {e}", path.display()),
-            code: 1,
-        })
 }

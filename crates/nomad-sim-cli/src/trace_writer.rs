@@ -1,27 +1,30 @@
-//! Writes the trace as JSON lines through a temporary file, renamed into place when complete.
+//! Writes the trace as JSON lines: to a regular file through a temporary name renamed into
+//! place when complete, to a device as it is, or to standard output (`--trace -`).
 
 use std::cell::RefCell;
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 use std::rc::Rc;
 
 use nomad_sim_core::time::SimTime;
 use nomad_sim_core::trace::{TraceEvent, TraceRecord, TraceSink};
+use nomad_sim_output::OutFile;
 
 struct State {
-    out: BufWriter<File>,
+    out: OutFile,
     error: Option<std::io::Error>,
     written: u64,
     dropped: u64,
     max_events: u64,
+    /// Standard output's reader went away: later events are dropped.
+    closed: bool,
+    /// Exit at once (status 0) when standard output's reader goes away.
+    quit_when_closed: bool,
 }
 
-/// An open trace file.
+/// An open trace.
 pub struct TraceFile {
     state: Rc<RefCell<State>>,
-    tmp: PathBuf,
-    path: PathBuf,
 }
 
 /// The sink half, handed to the simulation.
@@ -38,26 +41,33 @@ pub struct Outcome {
 }
 
 impl TraceFile {
-    /// Opens `<path>.tmp` for writing.
-    pub fn create(path: &Path, max_events: u64) -> std::io::Result<TraceFile> {
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        let file = File::create(&tmp)?;
-        Ok(TraceFile {
+    fn new(out: OutFile, max_events: u64, quit_when_closed: bool) -> TraceFile {
+        TraceFile {
             state: Rc::new(RefCell::new(State {
-                out: BufWriter::with_capacity(1 << 20, file),
+                out,
                 error: None,
                 written: 0,
                 dropped: 0,
                 max_events,
+                closed: false,
+                quit_when_closed,
             })),
-            tmp,
-            path: path.to_path_buf(),
-        })
+        }
     }
 
-    /// A sink that writes into this file.
+    /// Opens `path` for writing (a temporary file beside a regular target).
+    pub fn create(path: &Path, max_events: u64) -> std::io::Result<TraceFile> {
+        Ok(TraceFile::new(OutFile::create(path)?, max_events, false))
+    }
+
+    /// Writes to standard output. When its reader goes away the process exits quietly with
+    /// status 0 if `quit_when_closed` (nothing else is being written), else the trace stops
+    /// and the run goes on to write its other outputs.
+    pub fn stdout(max_events: u64, quit_when_closed: bool) -> TraceFile {
+        TraceFile::new(OutFile::stdout(), max_events, quit_when_closed)
+    }
+
+    /// A sink that writes into this trace.
     pub fn sink(&self) -> Sink {
         Sink {
             state: Rc::clone(&self.state),
@@ -66,22 +76,28 @@ impl TraceFile {
 
     /// Flushes and renames the file into place; on error, removes the partial file.
     pub fn finish(self) -> std::io::Result<Outcome> {
-        let mut state = self.state.borrow_mut();
-        let result = match state.error.take() {
-            Some(e) => Err(e),
-            None => state.out.flush(),
+        let state = match Rc::try_unwrap(self.state) {
+            Ok(cell) => cell.into_inner(),
+            Err(_) => {
+                return Err(std::io::Error::other(
+                    "the trace is still held by the simulation",
+                ))
+            }
         };
         let outcome = Outcome {
             written: state.written,
             dropped: state.dropped,
         };
-        drop(state);
-        match result.and_then(|()| std::fs::rename(&self.tmp, &self.path)) {
+        if let Some(e) = state.error {
+            return Err(e);
+        }
+        if state.closed {
+            return Ok(outcome);
+        }
+        match state.out.commit() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(outcome),
+            Err(e) => Err(e),
             Ok(()) => Ok(outcome),
-            Err(e) => {
-                let _ = std::fs::remove_file(&self.tmp);
-                Err(e)
-            }
         }
     }
 }
@@ -89,7 +105,7 @@ impl TraceFile {
 impl TraceSink for Sink {
     fn record(&mut self, t_ms: SimTime, event: &TraceEvent) {
         let mut state = self.state.borrow_mut();
-        if state.error.is_some() {
+        if state.error.is_some() || state.closed {
             return;
         }
         if state.written >= state.max_events {
@@ -102,6 +118,12 @@ impl TraceSink for Sink {
             .and_then(|()| state.out.write_all(b"\n"));
         match result {
             Ok(()) => state.written += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe && state.out.is_stdout() => {
+                if state.quit_when_closed {
+                    nomad_sim_output::cleanup::exit(0);
+                }
+                state.closed = true;
+            }
             Err(e) => state.error = Some(e),
         }
     }

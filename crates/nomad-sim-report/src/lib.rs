@@ -8,6 +8,8 @@
 pub mod algorithms;
 pub mod baseline;
 pub mod capacity;
+pub mod fingerprint;
+pub mod shard;
 pub mod summary;
 pub mod svg;
 pub mod sweep;

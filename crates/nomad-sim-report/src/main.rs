@@ -4,14 +4,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use serde::{Deserialize, Serialize};
 
 use nomad_sim_core::config::SimConfig;
+use nomad_sim_output::{check_not_input, cleanup};
 use nomad_sim_report::algorithms::{by_name, NAMES};
-use nomad_sim_report::baseline::{self, Baseline, Thresholds};
+use nomad_sim_report::baseline::{self, Thresholds};
 use nomad_sim_report::capacity::{self, Query};
+use nomad_sim_report::fingerprint::{self, Fingerprint, ScenarioPrint};
+use nomad_sim_report::shard::{self, Partial};
 use nomad_sim_report::summary::{self, Results};
-use nomad_sim_report::sweep::{run_all, RunResult, RunSpec, METRICS};
+use nomad_sim_report::sweep::{run_all, RunSpec, METRICS};
 
 /// The scenarios a plain `nomad-sim-report` compares (the quick ones; pass --scenarios for others).
 const DEFAULT_SCENARIOS: [&str; 5] = [
@@ -65,9 +67,13 @@ struct Outputs {
     /// Allowed drop of CPU utilisation (0.02 = two points).
     #[arg(long, default_value_t = 0.02)]
     util_tolerance: f64,
-    /// Allowed relative drop of placements per second.
+    /// Allowed relative drop of placements per second (with --compare-timing).
     #[arg(long, default_value_t = 0.25)]
     speed_tolerance: f64,
+    /// Also compare placements per second with the baseline (off by default: wall-clock
+    /// figures differ between machines and between runs on one machine).
+    #[arg(long)]
+    compare_timing: bool,
 }
 
 #[derive(Debug, Args)]
@@ -140,17 +146,24 @@ fn input(message: impl Into<String>) -> Failure {
     Failure(message.into(), 2)
 }
 
-/// What a shard writes.
-#[derive(Serialize, Deserialize)]
-struct Partial {
-    schema_version: u32,
-    shard: usize,
-    shards: usize,
-    total_runs: usize,
-    runs: Vec<RunResult>,
+/// The most nodes a capacity search may try, as the loader's node limit.
+const MAX_NODES: u32 = 1_000_000;
+
+/// Prints to standard output: a closed pipe drops the rest quietly, a full disk is exit 1.
+fn print_out(text: &str) -> Result<(), Failure> {
+    nomad_sim_output::print(text)
+        .map_err(|e| Failure(format!("writing to standard output: {e}"), 1))
+}
+
+/// A loaded scenario with what the fingerprint needs.
+struct Loaded {
+    config: SimConfig,
+    print: ScenarioPrint,
+    inputs: Vec<PathBuf>,
 }
 
 fn main() -> ExitCode {
+    cleanup::install("nomad-sim-report");
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -166,7 +179,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(message, code)) => {
-            eprintln!("{message}");
+            cleanup::remove_all();
+            nomad_sim_output::warn(&message);
             ExitCode::from(code)
         }
     }
@@ -212,15 +226,27 @@ fn scenario_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(files)
 }
 
-fn load(path: &Path) -> Result<SimConfig, Failure> {
-    nomad_sim_scenario::load_file(path)
-        .map(|s| s.config)
-        .map_err(|e| input(format!("error: {e}")))
+fn load(path: &Path) -> Result<Loaded, Failure> {
+    let scenario = nomad_sim_scenario::load_file(path).map_err(|e| input(format!("error: {e}")))?;
+    let mut contents = Vec::new();
+    for f in &scenario.inputs {
+        contents.push(std::fs::read(f).map_err(|e| input(format!("error: {}: {e}", f.display())))?);
+    }
+    let parts: Vec<&[u8]> = contents.iter().map(Vec::as_slice).collect();
+    Ok(Loaded {
+        print: ScenarioPrint {
+            name: scenario.config.name.clone(),
+            seed: scenario.config.seed,
+            hash: fingerprint::fnv1a(&parts),
+        },
+        config: scenario.config,
+        inputs: scenario.inputs,
+    })
 }
 
 fn sweep(args: SweepArgs) -> Result<(), Failure> {
     let files = scenario_files(&args.scenarios)?;
-    let configs: Vec<SimConfig> = files.iter().map(|f| load(f)).collect::<Result<_, _>>()?;
+    let loaded: Vec<Loaded> = files.iter().map(|f| load(f)).collect::<Result<_, _>>()?;
     let algorithms: Vec<String> = if args.algorithms.is_empty() {
         NAMES.iter().map(|s| s.to_string()).collect()
     } else {
@@ -234,10 +260,32 @@ fn sweep(args: SweepArgs) -> Result<(), Failure> {
             )));
         }
     }
-    if args.seeds == 0 {
-        return Err(input("--seeds must be at least 1"));
+    if args.seeds == 0 || args.seeds > fingerprint::MAX_SEEDS {
+        return Err(input(format!(
+            "--seeds {}: must be between 1 and {}",
+            args.seeds,
+            fingerprint::MAX_SEEDS
+        )));
     }
-    let mut specs = Vec::new();
+    let print = Fingerprint {
+        version: fingerprint::VERSION.to_string(),
+        scenarios: loaded.iter().map(|l| l.print.clone()).collect(),
+        algorithms: algorithms.clone(),
+        seeds: args.seeds,
+        timing: !args.no_timing,
+    };
+    let Some(total) = print.total_runs() else {
+        return Err(input(format!(
+            "{} scenarios × {} algorithms × {} seeds is more than the {} runs a sweep may have: shrink one of them",
+            loaded.len(),
+            algorithms.len(),
+            args.seeds,
+            fingerprint::MAX_RUNS
+        )));
+    };
+    let inputs: Vec<PathBuf> = loaded.iter().flat_map(|l| l.inputs.clone()).collect();
+    let configs: Vec<SimConfig> = loaded.into_iter().map(|l| l.config).collect();
+    let mut specs = Vec::with_capacity(total);
     for (s, c) in configs.iter().enumerate() {
         for a in &algorithms {
             for k in 0..args.seeds {
@@ -245,12 +293,11 @@ fn sweep(args: SweepArgs) -> Result<(), Failure> {
                     index: specs.len(),
                     scenario: s,
                     algorithm: a.clone(),
-                    seed: c.seed + u64::from(k),
+                    seed: c.seed.wrapping_add(u64::from(k)),
                 });
             }
         }
     }
-    let total = specs.len();
     if let Some(shard) = &args.shard {
         let (i, n) = shard
             .split_once('/')
@@ -261,88 +308,135 @@ fn sweep(args: SweepArgs) -> Result<(), Failure> {
                     "--shard {shard:?}: expected i/n with 0 <= i < n, e.g. 0/4"
                 ))
             })?;
+        if n > total {
+            return Err(input(format!(
+                "--shard {shard}: the sweep has only {total} runs, so at most {total} shards"
+            )));
+        }
         let out = args
             .outputs
             .out
             .clone()
             .ok_or_else(|| input("--shard needs --out DIR for its partial result"))?;
+        let path = out.join(format!("shard-{i}-of-{n}.json"));
+        check_not_input("--out", &path, &inputs).map_err(input)?;
+        create_dir(&out, "--out")?;
         specs.retain(|s| s.index % n == i);
         let runs =
             run_all(&specs, &configs, threads(args.threads), !args.no_timing).map_err(input)?;
         let partial = Partial {
-            schema_version: 1,
+            schema_version: shard::SCHEMA_VERSION,
+            fingerprint: print,
             shard: i,
             shards: n,
             total_runs: total,
             runs,
         };
-        std::fs::create_dir_all(&out).map_err(|e| input(format!("{}: {e}", out.display())))?;
-        let path = out.join(format!("shard-{i}-of-{n}.json"));
-        write(&path, &serde_json::to_string(&partial).expect("serialises"))?;
-        eprintln!(
+        write(&path, &to_json(&partial, false)?)?;
+        cleanup::keep_dirs();
+        nomad_sim_output::warn(&format!(
             "wrote {} ({} of {} runs)",
             path.display(),
             partial.runs.len(),
             total
-        );
+        ));
         return Ok(());
     }
+    check_outputs(&args.outputs, &inputs)?;
     let runs = run_all(&specs, &configs, threads(args.threads), !args.no_timing).map_err(input)?;
-    finish(Results::new(runs), &args.outputs)
+    finish(Results::new(runs), &print, &args.outputs)
 }
 
 fn merge(args: MergeArgs) -> Result<(), Failure> {
-    let mut runs: Vec<RunResult> = Vec::new();
-    let mut total = None;
+    let mut shards = Vec::new();
     for path in &args.shards {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| input(format!("{}: {e}", path.display())))?;
-        let p: Partial = serde_json::from_str(&text).map_err(|e| {
-            input(format!(
-                "{}:{}:{}: not a shard result: {e}",
-                path.display(),
-                e.line(),
-                e.column()
-            ))
-        })?;
-        if *total.get_or_insert(p.total_runs) != p.total_runs {
-            return Err(input(format!(
-                "{}: from a different sweep ({} runs, not {})",
-                path.display(),
-                p.total_runs,
-                total.unwrap_or(0)
-            )));
-        }
-        runs.extend(p.runs);
+        shards.push((
+            path.display().to_string(),
+            shard::read(path).map_err(input)?,
+        ));
     }
-    runs.sort_by_key(|r| r.spec.index);
-    let total = total.unwrap_or(0);
-    let have: Vec<usize> = runs.iter().map(|r| r.spec.index).collect();
-    if have != (0..total).collect::<Vec<_>>() {
-        return Err(input(format!(
-            "the shards cover {} of {} runs, or repeat some: pass every shard once",
-            have.len(),
-            total
-        )));
-    }
-    finish(Results::new(runs), &args.outputs)
+    check_outputs(&args.outputs, &args.shards)?;
+    let print = shards
+        .first()
+        .map(|(_, p)| p.fingerprint.clone())
+        .ok_or_else(|| input("no shard files given"))?;
+    let runs = shard::merge(shards).map_err(input)?;
+    finish(Results::new(runs), &print, &args.outputs)
 }
 
+/// Serialises an output; a failure here is a bug in the figures (such as a NaN).
+fn to_json<T: serde::Serialize>(value: &T, pretty: bool) -> Result<String, Failure> {
+    let text = if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    };
+    text.map_err(|e| Failure(format!("the results do not serialise: {e}"), 1))
+}
+
+/// Writes a file (atomically when it is a regular file); a failed write is exit 1.
 fn write(path: &Path, text: &str) -> Result<(), Failure> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
+    nomad_sim_output::write_file(path, text.as_bytes())
         .map_err(|e| Failure(format!("writing {}: {e}", path.display()), 1))
 }
 
-fn finish(results: Results, o: &Outputs) -> Result<(), Failure> {
-    let md = summary::markdown(&results.rows);
-    print!("{md}");
+/// Creates a directory (and its parents) for an output; one that cannot be is bad input.
+fn create_dir(dir: &Path, flag: &str) -> Result<(), Failure> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(input(format!(
+            "{flag} {}: exists and is not a directory",
+            dir.display()
+        )));
+    }
+    nomad_sim_output::create_dir(dir)
+        .map_err(|e| input(format!("{flag} {}: cannot create: {e}", dir.display())))
+}
+
+/// Refuses outputs that name inputs, before any run.
+fn check_outputs(o: &Outputs, inputs: &[PathBuf]) -> Result<(), Failure> {
     if let Some(dir) = &o.out {
-        std::fs::create_dir_all(dir).map_err(|e| input(format!("{}: {e}", dir.display())))?;
+        for name in ["results.json", "report.md", "report.html"] {
+            check_not_input("--out", &dir.join(name), inputs).map_err(input)?;
+        }
+    }
+    if let Some(path) = &o.save_baseline {
+        check_not_input("--save-baseline", path, inputs).map_err(input)?;
+        if path.is_dir() {
+            return Err(input(format!(
+                "--save-baseline {}: is a directory",
+                path.display()
+            )));
+        }
+    }
+    if let Some(path) = &o.baseline {
+        check_not_input("--baseline", path, inputs).map_err(input)?;
+    }
+    Ok(())
+}
+
+fn finish(results: Results, print: &Fingerprint, o: &Outputs) -> Result<(), Failure> {
+    let md = summary::markdown(&results.rows);
+    // Compare first, then write and save: a baseline that cannot be compared is refused
+    // before anything is written, and `--baseline X --save-baseline X` checks the old X.
+    let mut verdict = None;
+    if let Some(path) = &o.baseline {
+        let old = baseline::read(path).map_err(|e| input(format!("--baseline {e}")))?;
+        let t = Thresholds {
+            p95_relative: o.p95_tolerance,
+            p95_absolute_s: o.p95_slack_s,
+            utilization_drop: o.util_tolerance,
+            speed_relative: o.speed_tolerance,
+            compare_timing: o.compare_timing,
+        };
+        let (regressions, note) = baseline::check(&old, print, &results.rows, t)
+            .map_err(|e| input(format!("--baseline {}: {e}", path.display())))?;
+        verdict = Some((path, regressions, note));
+    }
+    if let Some(dir) = &o.out {
+        create_dir(dir, "--out")?;
         write(
             &dir.join("results.json"),
-            &(serde_json::to_string_pretty(&results).expect("serialises") + "\n"),
+            &(to_json(&results, true)? + "\n"),
         )?;
         write(
             &dir.join("report.md"),
@@ -352,49 +446,52 @@ fn finish(results: Results, o: &Outputs) -> Result<(), Failure> {
             &dir.join("report.html"),
             &summary::html(&results, "nomad-sim placement report"),
         )?;
+        cleanup::keep_dirs();
     }
-    if let Some(path) = &o.save_baseline {
-        let b = baseline::from_rows(&results.rows);
-        write(
-            path,
-            &(serde_json::to_string_pretty(&b).expect("serialises") + "\n"),
-        )?;
-    }
-    if let Some(path) = &o.baseline {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| input(format!("--baseline {}: {e}", path.display())))?;
-        let b: Baseline = serde_json::from_str(&text).map_err(|e| {
-            input(format!(
-                "{}:{}:{}: not a baseline: {e}",
+    print_out(&md)?;
+    let mut regressed = None;
+    if let Some((path, regressions, note)) = verdict {
+        if let Some(note) = note {
+            nomad_sim_output::warn(&format!("note: {note}"));
+        }
+        if regressions.is_empty() {
+            print_out(&format!("\nNo regression against {}.\n", path.display()))?;
+        } else {
+            regressed = Some(format!(
+                "\nRegressions against {}:\n\n{}",
                 path.display(),
-                e.line(),
-                e.column()
-            ))
-        })?;
-        let t = Thresholds {
-            p95_relative: o.p95_tolerance,
-            p95_absolute_s: o.p95_slack_s,
-            utilization_drop: o.util_tolerance,
-            speed_relative: o.speed_tolerance,
-        };
-        let regressions = baseline::compare(&b, &results.rows, t);
-        if !regressions.is_empty() {
-            return Err(Failure(
-                format!(
-                    "\nRegressions against {}:\n\n{}",
-                    path.display(),
-                    baseline::table(&regressions)
-                ),
-                1,
+                baseline::table(&regressions)
             ));
         }
-        println!("\nNo regression against {}.", path.display());
     }
-    Ok(())
+    if let Some(path) = &o.save_baseline {
+        let same = o
+            .baseline
+            .as_ref()
+            .is_some_and(|b| nomad_sim_output::same_file(b, path));
+        if regressed.is_some() && same {
+            nomad_sim_output::warn(&format!(
+                "note: {} was not updated, because this sweep regressed against it",
+                path.display()
+            ));
+        } else {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                create_dir(parent, "--save-baseline")?;
+            }
+            let b = baseline::from_rows(print, &results.rows);
+            write(path, &(to_json(&b, true)? + "\n"))?;
+            cleanup::keep_dirs();
+        }
+    }
+    match regressed {
+        Some(table) => Err(Failure(table, 1)),
+        None => Ok(()),
+    }
 }
 
 fn capacity_cmd(args: CapacityArgs) -> Result<(), Failure> {
-    let config = load(&args.scenario)?;
+    let loaded = load(&args.scenario)?;
+    let config = loaded.config;
     let (metric, value) = args.target.split_once("<=").ok_or_else(|| {
         input(format!(
             "--target {:?}: expected <metric><=<value>, e.g. p95_pending_s<=60",
@@ -422,6 +519,36 @@ fn capacity_cmd(args: CapacityArgs) -> Result<(), Failure> {
     if args.min == 0 || args.min > args.max || args.seeds == 0 {
         return Err(input("need 1 <= --min <= --max and --seeds >= 1"));
     }
+    if args.max > MAX_NODES {
+        return Err(input(format!(
+            "--max {}: the simulator takes at most {MAX_NODES} nodes",
+            args.max
+        )));
+    }
+    if args.seeds > fingerprint::MAX_SEEDS {
+        return Err(input(format!(
+            "--seeds {}: at most {}",
+            args.seeds,
+            fingerprint::MAX_SEEDS
+        )));
+    }
+    let others: u64 = config
+        .pools
+        .iter()
+        .filter(|p| p.name != args.pool)
+        .map(|p| u64::from(p.count))
+        .sum();
+    if others + u64::from(args.max) > u64::from(MAX_NODES) {
+        return Err(input(format!(
+            "--max {}: with the other pools' {others} nodes, more than the {MAX_NODES} nodes the simulator takes",
+            args.max
+        )));
+    }
+    if let Some(dir) = &args.out {
+        for name in ["capacity.md", "capacity.html"] {
+            check_not_input("--out", &dir.join(name), &loaded.inputs).map_err(input)?;
+        }
+    }
     if by_name(&args.algorithm).is_none() {
         return Err(input(format!("--algorithm {:?}: unknown", args.algorithm)));
     }
@@ -436,13 +563,15 @@ fn capacity_cmd(args: CapacityArgs) -> Result<(), Failure> {
         algorithm: args.algorithm,
         threads: threads(args.threads),
     };
+    if let Some(dir) = &args.out {
+        create_dir(dir, "--out")?;
+    }
     let answer = capacity::search(&q).map_err(input)?;
     let md = capacity::markdown(&q, &answer);
-    print!("{md}");
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir).map_err(|e| input(format!("{}: {e}", dir.display())))?;
         write(&dir.join("capacity.md"), &md)?;
         write(&dir.join("capacity.html"), &capacity::html(&q, &answer))?;
+        cleanup::keep_dirs();
     }
-    Ok(())
+    print_out(&md)
 }

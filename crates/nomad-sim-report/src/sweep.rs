@@ -227,7 +227,7 @@ pub fn run_all(
         }
     });
     if progress {
-        eprintln!();
+        let _ = writeln!(std::io::stderr());
     }
     results
         .into_inner()

@@ -151,26 +151,28 @@ fn shards_merge_into_exactly_the_unsharded_result() {
 fn the_baseline_catches_an_injected_regression() {
     let dir = tmp("baseline");
     let base = dir.join("baseline.json");
-    let weekday = scenario("circleci-weekday.yaml");
-    let common = ["--algorithms", "binpack", "--seeds", "3", "--no-timing"];
-    let mut args = vec!["--scenarios", weekday.as_str()];
-    args.extend(common);
-    args.extend(["--save-baseline", base.to_str().unwrap()]);
-    ok(&args);
-    // Unchanged: no regression.
-    let mut args = vec!["--scenarios", weekday.as_str()];
-    args.extend(common);
-    args.extend(["--baseline", base.to_str().unwrap()]);
-    assert!(ok(&args).contains("No regression"));
-    // Injected: the same scenario on 14 clients instead of 20 queues much longer.
-    let text = std::fs::read_to_string(&weekday)
+    // The weekday on 14 clients instead of 20: it queues, so p95 pending is above zero.
+    let text = std::fs::read_to_string(scenario("circleci-weekday.yaml"))
         .unwrap()
         .replace("    count: 20\n", "    count: 14\n");
     let smaller = dir.join("circleci-weekday.yaml");
     std::fs::write(&smaller, text).unwrap();
+    let common = ["--algorithms", "binpack", "--seeds", "3", "--no-timing"];
+    let mut args = vec!["--scenarios", smaller.to_str().unwrap()];
+    args.extend(common);
+    args.extend(["--save-baseline", base.to_str().unwrap()]);
+    ok(&args);
+    // Unchanged: no regression.
     let mut args = vec!["--scenarios", smaller.to_str().unwrap()];
     args.extend(common);
     args.extend(["--baseline", base.to_str().unwrap()]);
+    assert!(ok(&args).contains("No regression"));
+    // Injected: a baseline that remembers shorter queues than today's.
+    let mut b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    assert!(b["entries"][0]["p95_pending_s"].as_f64().unwrap() > 2.0);
+    b["entries"][0]["p95_pending_s"] = serde_json::json!(0.0);
+    std::fs::write(&base, serde_json::to_string(&b).unwrap()).unwrap();
     let o = run(&args);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -178,6 +180,14 @@ fn the_baseline_catches_an_injected_regression() {
         err.contains("| circleci-weekday | binpack | p95_pending_s |"),
         "{err}"
     );
+    // The 20-client scenario is another scenario under the same name: not comparable.
+    let weekday = scenario("circleci-weekday.yaml");
+    let mut args = vec!["--scenarios", weekday.as_str()];
+    args.extend(common);
+    args.extend(["--baseline", base.to_str().unwrap()]);
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("changed (content hash"));
 }
 
 #[test]

@@ -6,9 +6,10 @@
 //! resource asks that fit no node) and reports each problem at the position of the offending
 //! value, found through a [`locate::PathIndex`] of the same text.
 
+pub mod budget;
 pub mod locate;
 pub mod schema;
-mod trace_csv;
+pub mod trace_csv;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -90,6 +91,9 @@ pub struct Scenario {
     /// The wall-clock time of simulated time zero, in milliseconds since the Unix epoch
     /// (`start:`, default 2026-01-05T00:00:00Z, a Monday), for dates in operator views.
     pub start_unix_ms: u64,
+    /// Every file the scenario was read from: the scenario file (when loaded from one) and
+    /// the trace files it names. Commands refuse to write over any of them.
+    pub inputs: Vec<PathBuf>,
 }
 
 /// The default `start`: Monday 2026-01-05 at midnight UTC.
@@ -113,9 +117,21 @@ pub fn parse_rfc3339_utc(text: &str) -> Result<u64, String> {
         return Err(bad());
     }
     let (y, m, day) = (d[0], d[1], d[2]);
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if (1..=12).contains(&m) && day > month_days && day <= 31 {
+        return Err(format!(
+            "invalid start time {text:?}: {y:04}-{m:02} has {month_days} days"
+        ));
+    }
     if !(1970..=9999).contains(&y)
         || !(1..=12).contains(&m)
-        || !(1..=31).contains(&day)
+        || !(1..=month_days).contains(&day)
         || h[0] > 23
         || h[1] > 59
         || h[2] > 60
@@ -134,17 +150,110 @@ pub fn parse_rfc3339_utc(text: &str) -> Result<u64, String> {
     Ok(((days * 86_400 + h[0] * 3600 + h[1] * 60 + h[2]) * 1000) as u64)
 }
 
+/// The largest scenario file the loader reads (16 MiB; shipped scenarios are a few KB).
+pub const MAX_SCENARIO_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads a text file of at most `limit` bytes as UTF-8, with located messages: a file too
+/// large (or a device that never ends) is refused before it fills memory, and invalid UTF-8
+/// names the line and column of the first bad byte.
+pub fn read_text(path: &Path, limit: u64, what: &str) -> Result<String, Problem> {
+    use std::io::Read;
+    let label = path.display().to_string();
+    let fail = |position: Option<Position>, message: String| Problem {
+        file: label.clone(),
+        position,
+        message,
+    };
+    let file =
+        std::fs::File::open(path).map_err(|e| fail(None, format!("cannot read the file: {e}")))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(fail(None, format!("is a directory, not a {what}")));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(None, format!("cannot read the file: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(fail(
+            None,
+            format!(
+                "the file is larger than {} MiB, the most a {what} may be",
+                limit / (1024 * 1024)
+            ),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let bad = e.as_bytes()[valid.len()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&valid[line_start..])
+            .chars()
+            .count()
+            + 1;
+        fail(
+            Some(Position { line, column }),
+            format!("invalid UTF-8 (byte 0x{bad:02X}): save the file as UTF-8"),
+        )
+    })
+}
+
 /// Reads and validates a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     let label = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ScenarioError::single(&label, None, format!("cannot read the file: {e}")))?;
+    let text = read_text(path, MAX_SCENARIO_BYTES, "scenario")
+        .map_err(|p| ScenarioError { problems: vec![p] })?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    parse_str(&text, &label, &base)
+    let mut scenario = parse_str(&text, &label, &base)?;
+    scenario.inputs.insert(0, path.to_path_buf());
+    Ok(scenario)
+}
+
+/// The first character YAML cannot carry (a NUL or another control character, or a carriage
+/// return that does not end a line), with its position.
+fn forbidden_character(text: &str) -> Option<(Position, String)> {
+    let mut line = 1;
+    let mut column = 1;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let problem = match c {
+            '\n' => {
+                line += 1;
+                column = 1;
+                continue;
+            }
+            '\t' => None,
+            '\r' if chars.peek() == Some(&'\n') => None,
+            '\r' => Some("a carriage return that does not end a line (old Mac line ending): save the file with LF or CRLF line endings".to_string()),
+            '\0' => Some("a NUL byte: the file is not YAML text".to_string()),
+            c if c.is_control() && c != '\u{85}' => {
+                Some(format!("control character U+{:04X} is not allowed in YAML", c as u32))
+            }
+            '\u{FEFF}' => Some("a byte order mark inside the text".to_string()),
+            _ => None,
+        };
+        if let Some(message) = problem {
+            return Some((Position { line, column }, message));
+        }
+        column += 1;
+    }
+    None
 }
 
 /// Parses and validates scenario text; `file` names it in messages, `base_dir` resolves trace files.
 pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, ScenarioError> {
+    // A byte order mark, as some editors write, is not part of the document.
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    if let Some((position, message)) = forbidden_character(text) {
+        return Err(ScenarioError::single(file, Some(position), message));
+    }
+    // Nesting, alias expansion, duplicate keys and extra documents are found before serde_yaml
+    // reads the text: it would report them without a location, or take too long.
+    if let Some(p) = locate::flow_depth_problem(text) {
+        return Err(ScenarioError::single(file, Some(p.position), p.message));
+    }
+    let index = PathIndex::scan(text)
+        .map_err(|p| ScenarioError::single(file, Some(p.position), p.message))?;
     let parsed: ScenarioFile = serde_yaml::from_str(text).map_err(|e| {
         let position = e.location().map(|l| Position {
             line: l.line(),
@@ -156,13 +265,13 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
         }
         ScenarioError::single(file, position, message)
     })?;
-    let index = PathIndex::build(text);
     let mut ctx = Builder {
         file: file.to_string(),
         index,
         problems: Vec::new(),
         base_dir: base_dir.to_path_buf(),
         start_unix_ms: DEFAULT_START_UNIX_MS,
+        inputs: Vec::new(),
     };
     let config = ctx.build(&parsed);
     if ctx.problems.is_empty() {
@@ -170,6 +279,7 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
             config: config.expect("a config is built when there are no problems"),
             description: parsed.description.clone(),
             start_unix_ms: ctx.start_unix_ms,
+            inputs: ctx.inputs,
         })
     } else {
         ctx.problems
@@ -180,12 +290,23 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
     }
 }
 
+/// What node checks need to know about the operation timeline.
+struct OpsContext {
+    /// The time of the operation being checked.
+    at: u64,
+    /// Every scale-up: (time, pool, count).
+    scale_ups: Vec<(u64, String, u32)>,
+    /// The pool the autoscaler grows, whose node indexes have no fixed bound.
+    autoscaled: Option<String>,
+}
+
 struct Builder {
     file: String,
     index: PathIndex,
     problems: Vec<Problem>,
     base_dir: PathBuf,
     start_unix_ms: u64,
+    inputs: Vec<PathBuf>,
 }
 
 impl Builder {
@@ -243,18 +364,37 @@ impl Builder {
         let pools = self.pools(&f.node_pools);
         let classes = self.resource_classes(&f.resource_classes);
         let workloads = self.workloads(&f.workloads, &pools, &classes);
-        let operations = self.operations(&f.operations, &pools);
+        let operations = self.operations(
+            &f.operations,
+            &pools,
+            f.horizon.0,
+            f.autoscaler.as_ref().map(|a| a.pool.as_str()),
+        );
         let autoscaler = f
             .autoscaler
             .as_ref()
             .and_then(|a| self.autoscaler(a, &pools));
-        let limits = Limits {
-            max_allocations: f
-                .limits
-                .as_ref()
-                .and_then(|l| l.max_allocations)
-                .unwrap_or(Limits::default().max_allocations),
+        let max_allocations = match f.limits.as_ref().and_then(|l| l.max_allocations) {
+            None => budget::DEFAULT_MAX_ALLOCATIONS,
+            Some(0) => {
+                self.problem("limits.max_allocations", "must be at least 1");
+                1
+            }
+            Some(n) if n > budget::MAX_ALLOCATIONS_CAP => {
+                self.problem(
+                    "limits.max_allocations",
+                    format!(
+                        "{} is beyond what the simulator accepts ({}, about {} of memory)",
+                        budget::thousands(n as f64),
+                        budget::thousands(budget::MAX_ALLOCATIONS_CAP as f64),
+                        budget::memory(budget::MAX_ALLOCATIONS_CAP as f64)
+                    ),
+                );
+                budget::MAX_ALLOCATIONS_CAP
+            }
+            Some(n) => n,
         };
+        let limits = Limits { max_allocations };
         let nodes: u64 = pools.iter().map(|p| u64::from(p.count)).sum::<u64>()
             + operations
                 .iter()
@@ -278,7 +418,7 @@ impl Builder {
         if !self.problems.is_empty() {
             return None;
         }
-        Some(SimConfig {
+        let config = SimConfig {
             name: f.name.clone(),
             seed: f.seed.unwrap_or(0),
             horizon_ms: f.horizon.0,
@@ -290,7 +430,80 @@ impl Builder {
             autoscaler,
             limits,
             gc,
-        })
+        };
+        self.check_budget(
+            &config,
+            f.limits.as_ref().and_then(|l| l.max_allocations).is_some(),
+        );
+        if !self.problems.is_empty() {
+            return None;
+        }
+        Some(config)
+    }
+
+    /// Refuses, up front, a run whose expected allocations exceed `limits.max_allocations`
+    /// (instead of stopping arrivals halfway through it), and a diurnal profile whose peak
+    /// would cost the core far more draws than the run has allocations.
+    fn check_budget(&mut self, config: &SimConfig, limit_given: bool) {
+        let limit = config.limits.max_allocations;
+        let nodes = budget::max_nodes(config);
+        let per_workload: Vec<f64> = config
+            .workloads
+            .iter()
+            .map(|w| budget::expected_allocations(w, config.horizon_ms, nodes))
+            .collect();
+        let total: f64 = per_workload.iter().sum();
+        if total > limit as f64 {
+            let (biggest, _) =
+                per_workload
+                    .iter()
+                    .enumerate()
+                    .fold(
+                        (0, f64::MIN),
+                        |best, (i, v)| if *v > best.1 { (i, *v) } else { best },
+                    );
+            let shares = config
+                .workloads
+                .iter()
+                .zip(&per_workload)
+                .filter(|(_, n)| **n >= 1.0)
+                .map(|(w, n)| format!("{} about {}", w.name, budget::thousands(*n)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let at = if limit_given {
+                "limits.max_allocations".to_string()
+            } else {
+                format!("workloads[{biggest}]")
+            };
+            self.problem(
+                &at,
+                format!(
+                    "the workloads would create about {} allocations over the {} horizon ({shares}), more than limits.max_allocations = {} ({} of memory at about {} bytes each). Shorten the horizon or lower the rates, or raise the limit with `limits: {{ max_allocations: {} }}` if the machine has about {} to spare",
+                    budget::thousands(total),
+                    format_duration_ms(config.horizon_ms),
+                    budget::thousands(limit as f64),
+                    budget::memory(limit as f64),
+                    budget::BYTES_PER_ALLOCATION,
+                    (total * 1.1).ceil() as u64,
+                    budget::memory(total * 1.1)
+                ),
+            );
+        }
+        let draws_allowed = limit.saturating_mul(budget::DIURNAL_DRAWS_PER_ALLOCATION) as f64;
+        for (i, w) in config.workloads.iter().enumerate() {
+            let draws = budget::diurnal_draws(&w.arrivals, config.horizon_ms);
+            if draws > draws_allowed {
+                self.problem(
+                    &format!("workloads[{i}].arrivals.diurnal.rates"),
+                    format!(
+                        "the peak rate over the {} horizon means about {} candidate arrivals to draw (the profile is sampled at its peak rate and thinned), more than {} per allowed allocation: lower the peak hour, or raise limits.max_allocations",
+                        format_duration_ms(config.horizon_ms),
+                        budget::thousands(draws),
+                        budget::DIURNAL_DRAWS_PER_ALLOCATION
+                    ),
+                );
+            }
+        }
     }
 
     fn resources(&mut self, path: &str, r: &ResourcesFile, need_cpu_mem: bool) -> Resources {
@@ -536,17 +749,7 @@ impl Builder {
                 && !usable.is_empty()
                 && !usable.iter().any(|p| p.allocatable().covers(ask))
             {
-                let shown = usable
-                    .iter()
-                    .map(|p| {
-                        let a = p.allocatable();
-                        format!(
-                            "{} offers {} MHz, {} MB, {} MB disk",
-                            p.name, a.cpu_mhz, a.memory_mb, a.disk_mb
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let shown = offers(&usable);
                 let what = w
                     .resource_class
                     .as_ref()
@@ -573,7 +776,7 @@ impl Builder {
                     "no node pool is in these datacenters",
                 );
             }
-            let arrivals = self.arrivals(&format!("{path}.arrivals"), &w.arrivals, pools);
+            let arrivals = self.arrivals(&format!("{path}.arrivals"), &w.arrivals, &usable);
             let duration = match (&w.duration, &arrivals) {
                 (Some(d), _) => self.duration_dist(&format!("{path}.duration"), d),
                 (None, Arrivals::Trace(_)) => DurationDist::Constant(0),
@@ -733,7 +936,7 @@ impl Builder {
         }
     }
 
-    fn arrivals(&mut self, path: &str, a: &ArrivalsFile, _pools: &[PoolConfig]) -> Arrivals {
+    fn arrivals(&mut self, path: &str, a: &ArrivalsFile, usable: &[&PoolConfig]) -> Arrivals {
         match a {
             ArrivalsFile::Poisson(p) => {
                 if p.rate.0 <= 0.0 {
@@ -780,19 +983,41 @@ impl Builder {
             }
             ArrivalsFile::Trace(t) => {
                 let file = self.base_dir.join(&t.file);
-                match trace_csv::read(&file) {
-                    Ok(rows) => Arrivals::Trace(rows),
-                    Err(e) => {
-                        // Errors inside the CSV name the CSV's own line and column.
-                        let position = self.index.find(&format!("{path}.trace.file"));
-                        self.problems.push(Problem {
-                            file: self.file.clone(),
-                            position,
-                            message: format!("{path}.trace.file: {e}"),
-                        });
-                        Arrivals::Trace(Vec::new())
+                self.inputs.push(file.clone());
+                let at = format!("{path}.trace.file");
+                // Errors inside the CSV name the CSV's own line and column.
+                let rows = match trace_csv::read(&file) {
+                    Ok(rows) => rows,
+                    Err(errors) => {
+                        for e in errors {
+                            self.problem(&at, e);
+                        }
+                        return Arrivals::Trace(Vec::new());
+                    }
+                };
+                // Rows are checked like workloads: an ask no node can fit would wait forever.
+                let label = file.display().to_string();
+                let mut misfits = 0;
+                for r in &rows {
+                    let ask = Resources::new(r.arrival.cpu_mhz, r.arrival.memory_mb, 0);
+                    if !usable.is_empty() && !usable.iter().any(|p| p.allocatable().covers(ask)) {
+                        misfits += 1;
+                        if misfits <= 10 {
+                            self.problem(
+                                &at,
+                                format!(
+                                    "{label}:{}:{}: asks {} MHz and {} MB, which fits no node ({})",
+                                    r.line,
+                                    r.columns[2],
+                                    ask.cpu_mhz,
+                                    ask.memory_mb,
+                                    offers(usable)
+                                ),
+                            );
+                        }
                     }
                 }
+                Arrivals::Trace(rows.into_iter().map(|r| r.arrival).collect())
             }
         }
     }
@@ -841,21 +1066,54 @@ impl Builder {
         })
     }
 
-    fn check_nodes(&mut self, path: &str, names: &[String], pools: &[PoolConfig]) {
+    /// Checks node names against the nodes that exist when the operation runs: `<pool>-<index>`
+    /// with the index written as the simulator writes it (no sign, no leading zero) and below
+    /// the pool's count plus earlier scale-ups (any index, when the autoscaler grows the pool).
+    fn check_nodes(
+        &mut self,
+        path: &str,
+        names: &[String],
+        pools: &[PoolConfig],
+        ctx: &OpsContext,
+    ) {
         if names.is_empty() {
             self.problem(path, "needs at least one node name");
         }
         for (i, name) in names.iter().enumerate() {
-            let known_pool = name
-                .rsplit_once('-')
-                .filter(|(_, idx)| idx.parse::<u32>().is_ok())
-                .and_then(|(pool, _)| pools.iter().find(|p| p.name == pool));
-            if known_pool.is_none() {
+            let parsed = name.rsplit_once('-').and_then(|(pool, idx)| {
+                let n = idx.parse::<u32>().ok().filter(|n| n.to_string() == idx)?;
+                let p = pools.iter().find(|p| p.name == pool)?;
+                Some((p, n))
+            });
+            let Some((pool, index)) = parsed else {
                 self.problem(
                     &format!("{path}[{i}]"),
                     format!(
-                        "unknown node {name:?}: nodes are named <pool>-<index>, pools: {}",
+                        "unknown node {name:?}: nodes are named <pool>-<index> (linux-0, linux-1, ...), pools: {}",
                         pool_names(pools)
+                    ),
+                );
+                continue;
+            };
+            if ctx.autoscaled.as_deref() == Some(pool.name.as_str()) {
+                continue;
+            }
+            let exists = u64::from(pool.count)
+                + ctx
+                    .scale_ups
+                    .iter()
+                    .filter(|(at, p, _)| *at <= ctx.at && p == &pool.name)
+                    .map(|(_, _, n)| u64::from(*n))
+                    .sum::<u64>();
+            if u64::from(index) >= exists {
+                self.problem(
+                    &format!("{path}[{i}]"),
+                    format!(
+                        "unknown node {name:?}: pool {} has {exists} nodes at this time ({}-0 to {}-{})",
+                        pool.name,
+                        pool.name,
+                        pool.name,
+                        exists.saturating_sub(1)
                     ),
                 );
             }
@@ -871,10 +1129,39 @@ impl Builder {
         }
     }
 
-    fn operations(&mut self, files: &[OperationFile], pools: &[PoolConfig]) -> Vec<Operation> {
+    fn operations(
+        &mut self,
+        files: &[OperationFile],
+        pools: &[PoolConfig],
+        horizon_ms: u64,
+        autoscaled: Option<&str>,
+    ) -> Vec<Operation> {
+        let mut ctx = OpsContext {
+            at: 0,
+            scale_ups: files
+                .iter()
+                .filter_map(|o| {
+                    o.scale_up
+                        .as_ref()
+                        .map(|s| (o.at.0, s.pool.clone(), s.count))
+                })
+                .collect(),
+            autoscaled: autoscaled.map(str::to_string),
+        };
         let mut ops = Vec::new();
         for (i, o) in files.iter().enumerate() {
             let path = format!("operations[{i}]");
+            ctx.at = o.at.0;
+            if o.at.0 > horizon_ms {
+                self.problem(
+                    &format!("{path}.at"),
+                    format!(
+                        "{} is past the horizon ({}): the run ends before it",
+                        format_duration_ms(o.at.0),
+                        format_duration_ms(horizon_ms)
+                    ),
+                );
+            }
             let given = [
                 o.node_drain.is_some(),
                 o.node_drain_disable.is_some(),
@@ -897,7 +1184,7 @@ impl Builder {
                 let p = format!("{path}.node_drain");
                 let target = match (&d.nodes, &d.pool) {
                     (Some(nodes), None) => {
-                        self.check_nodes(&format!("{p}.nodes"), nodes, pools);
+                        self.check_nodes(&format!("{p}.nodes"), nodes, pools, &ctx);
                         NodeTarget::Names(nodes.clone())
                     }
                     (None, Some(pool)) => {
@@ -927,14 +1214,19 @@ impl Builder {
                     },
                 }
             } else if let Some(d) = &o.node_drain_disable {
-                self.check_nodes(&format!("{path}.node_drain_disable.nodes"), &d.nodes, pools);
+                self.check_nodes(
+                    &format!("{path}.node_drain_disable.nodes"),
+                    &d.nodes,
+                    pools,
+                    &ctx,
+                );
                 Action::NodeDrainDisable {
                     nodes: d.nodes.clone(),
                     keep_ineligible: d.keep_ineligible,
                 }
             } else if let Some(e) = &o.node_eligibility {
                 let p = format!("{path}.node_eligibility");
-                self.check_nodes(&format!("{p}.nodes"), &e.nodes, pools);
+                self.check_nodes(&format!("{p}.nodes"), &e.nodes, pools, &ctx);
                 let eligible = match (e.enable, e.disable) {
                     (Some(true), None | Some(false)) | (None, Some(false)) => true,
                     (None | Some(false), Some(true)) => false,
@@ -993,7 +1285,7 @@ impl Builder {
                     heartbeat_timeout_ms,
                 }
             } else if let Some(f) = &o.node_fail {
-                self.check_nodes(&format!("{path}.node_fail.nodes"), &f.nodes, pools);
+                self.check_nodes(&format!("{path}.node_fail.nodes"), &f.nodes, pools, &ctx);
                 Action::NodeFail {
                     nodes: f.nodes.clone(),
                 }
@@ -1072,6 +1364,21 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'))
 }
 
+/// What each pool offers an allocation, for messages about asks that fit nowhere.
+fn offers(pools: &[&PoolConfig]) -> String {
+    pools
+        .iter()
+        .map(|p| {
+            let a = p.allocatable();
+            format!(
+                "{} offers {} MHz, {} MB, {} MB disk",
+                p.name, a.cpu_mhz, a.memory_mb, a.disk_mb
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn pool_names(pools: &[PoolConfig]) -> String {
     pools
         .iter()
@@ -1118,5 +1425,9 @@ mod tests {
         );
         assert!(parse_rfc3339_utc("2026-01-05 00:00:00").is_err());
         assert!(parse_rfc3339_utc("2026-13-05T00:00:00Z").is_err());
+        assert!(parse_rfc3339_utc("2026-02-31T00:00:00Z").is_err());
+        assert!(parse_rfc3339_utc("2026-02-29T00:00:00Z").is_err());
+        assert!(parse_rfc3339_utc("2028-02-29T00:00:00Z").is_ok());
+        assert!(parse_rfc3339_utc("2026-04-31T00:00:00Z").is_err());
     }
 }

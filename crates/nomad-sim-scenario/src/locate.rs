@@ -5,6 +5,24 @@ use std::collections::BTreeMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
+/// The deepest nesting of mappings and sequences a scenario may have.
+pub const MAX_DEPTH: usize = 64;
+
+/// The most nodes aliases may add to a document when expanded (billion-laughs guard).
+pub const MAX_ALIAS_NODES: u64 = 100_000;
+
+/// The most bytes of scalars aliases may add to a document when expanded.
+pub const MAX_ALIAS_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A problem found while scanning a document, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScanProblem {
+    /// Where the problem starts.
+    pub position: Position,
+    /// What is wrong.
+    pub message: String,
+}
+
 /// A line and column, both 1-based.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Position {
@@ -24,14 +42,57 @@ impl PathIndex {
     /// Indexes a document. A document the scanner rejects yields an empty index (serde_yaml
     /// reports the syntax error itself, with its location).
     pub fn build(text: &str) -> PathIndex {
+        PathIndex::scan(text).unwrap_or_default()
+    }
+
+    /// Indexes a document and checks what serde_yaml cannot report with a location, or would
+    /// take too long or too much memory to find: nesting deeper than [`MAX_DEPTH`], aliases
+    /// expanding past [`MAX_ALIAS_NODES`] nodes or [`MAX_ALIAS_BYTES`] bytes, a duplicate key,
+    /// and a second document. Events are pulled one at a time and the scan stops at the first
+    /// such problem, so a hostile file costs no more than the part read before it.
+    /// A syntax error is not reported here: the index is returned as far as it got, and
+    /// serde_yaml reports the error with its own wording.
+    pub fn scan(text: &str) -> Result<PathIndex, ScanProblem> {
         let mut builder = Builder::default();
         let mut parser = Parser::new_from_str(text);
-        if parser.load(&mut builder, false).is_err() {
-            return PathIndex::default();
+        let mut documents = 0usize;
+        while let Ok((event, mark)) = parser.next_token() {
+            match &event {
+                Event::StreamEnd => break,
+                Event::DocumentStart => {
+                    documents += 1;
+                    if documents > 1 {
+                        return Err(ScanProblem {
+                            position: position(mark),
+                            message: "a second YAML document starts here: a scenario is one document (remove this `---` and what follows, or split the file)".to_string(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+            builder.account(&event, mark)?;
+            builder.on_event(event, mark);
+            if builder.stack.len() > MAX_DEPTH {
+                return Err(ScanProblem {
+                    position: position(mark),
+                    message: format!(
+                        "nesting deeper than {MAX_DEPTH} levels: a scenario needs about 6"
+                    ),
+                });
+            }
+            if let Some((key, first)) = builder.duplicate.take() {
+                return Err(ScanProblem {
+                    position: position(mark),
+                    message: format!(
+                        "{key}: duplicate key (first given at line {}, column {})",
+                        first.line, first.column
+                    ),
+                });
+            }
         }
-        PathIndex {
+        Ok(PathIndex {
             positions: builder.positions,
-        }
+        })
     }
 
     /// The position of the node at `path`, or of its nearest indexed ancestor.
@@ -55,12 +116,125 @@ impl PathIndex {
     }
 }
 
+/// Finds flow collections (`[`, `{`) nested deeper than [`MAX_DEPTH`], reading characters
+/// only. YAML parsers hold every token of an unclosed flow collection until they know
+/// whether it is a key, which makes deep flow nesting quadratic; this scan is linear, so it
+/// runs first. It follows quotes, comments and block scalars, and counts a bracket in block
+/// context only where a node can start.
+pub fn flow_depth_problem(text: &str) -> Option<ScanProblem> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut block_scalar_indent: Option<usize> = None;
+    for (line_index, line) in text.split('\n').enumerate() {
+        let chars: Vec<char> = line.chars().collect();
+        let indent = chars.iter().take_while(|c| **c == ' ').count();
+        if quote.is_none() && depth == 0 {
+            if let Some(parent) = block_scalar_indent {
+                if line.trim().is_empty() || indent > parent {
+                    continue;
+                }
+                block_scalar_indent = None;
+            }
+        }
+        let mut expect_node = true;
+        let mut after_space = true;
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            if let Some(q) = quote {
+                if q == '"' && c == '\\' {
+                    i += 2;
+                    continue;
+                }
+                if c == q {
+                    if q == '\'' && chars.get(i + 1) == Some(&'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    quote = None;
+                    expect_node = false;
+                }
+                i += 1;
+                continue;
+            }
+            let next_blank = chars
+                .get(i + 1)
+                .is_none_or(|n| *n == ' ' || *n == '\t' || *n == '\r');
+            match c {
+                ' ' | '\t' | '\r' => {
+                    after_space = true;
+                    i += 1;
+                    continue;
+                }
+                '#' if after_space => break,
+                '"' | '\'' if expect_node => quote = Some(c),
+                '[' | '{' if depth > 0 || expect_node => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Some(ScanProblem {
+                            position: Position {
+                                line: line_index + 1,
+                                column: i + 1,
+                            },
+                            message: format!(
+                                "nesting deeper than {MAX_DEPTH} levels: a scenario needs about 6"
+                            ),
+                        });
+                    }
+                    expect_node = true;
+                    after_space = false;
+                    i += 1;
+                    continue;
+                }
+                ']' | '}' if depth > 0 => {
+                    depth -= 1;
+                    expect_node = false;
+                }
+                ',' if depth > 0 => {
+                    expect_node = true;
+                    after_space = false;
+                    i += 1;
+                    continue;
+                }
+                ':' if depth > 0 || next_blank => {
+                    expect_node = true;
+                    after_space = false;
+                    i += 1;
+                    continue;
+                }
+                '-' | '?' if depth == 0 && expect_node && next_blank => {
+                    i += 1;
+                    continue;
+                }
+                '|' | '>' if depth == 0 && expect_node => {
+                    block_scalar_indent = Some(indent);
+                    break;
+                }
+                '&' | '!' if expect_node => {
+                    // An anchor or a tag: the node starts after it.
+                    while i < chars.len() && !matches!(chars[i], ' ' | '\t' | '[' | '{' | ',') {
+                        i += 1;
+                    }
+                    after_space = false;
+                    continue;
+                }
+                _ => expect_node = false,
+            }
+            after_space = false;
+            i += 1;
+        }
+    }
+    None
+}
+
 #[derive(Debug)]
 enum Frame {
     Map {
         path: String,
         key: Option<String>,
         first: bool,
+        /// The scalar keys seen so far in this mapping, with where each was first given.
+        seen: BTreeMap<String, Position>,
     },
     Seq {
         path: String,
@@ -72,9 +246,70 @@ enum Frame {
 struct Builder {
     stack: Vec<Frame>,
     positions: BTreeMap<String, Position>,
+    /// A key given twice in one mapping (its path and first position), once seen.
+    duplicate: Option<(String, Position)>,
+    /// The expanded size (nodes, scalar bytes) of each anchor, by anchor id.
+    anchors: BTreeMap<usize, (u64, u64)>,
+    /// Anchored collections still open: (anchor id, depth, nodes and bytes when it opened).
+    open_anchors: Vec<(usize, usize, u64, u64)>,
+    /// Nodes and scalar bytes so far, aliases expanded.
+    nodes: u64,
+    bytes: u64,
+    /// Nodes and bytes that aliases added.
+    alias_nodes: u64,
+    alias_bytes: u64,
 }
 
 impl Builder {
+    /// Counts an event's expanded size, and rejects aliases that expand too far.
+    fn account(&mut self, event: &Event, mark: Marker) -> Result<(), ScanProblem> {
+        match event {
+            Event::Scalar(value, _, anchor, _) => {
+                self.nodes += 1;
+                self.bytes += value.len() as u64;
+                if *anchor != 0 {
+                    self.anchors.insert(*anchor, (1, value.len() as u64));
+                }
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                self.nodes += 1;
+                if *anchor != 0 {
+                    self.open_anchors
+                        .push((*anchor, self.stack.len(), self.nodes - 1, self.bytes));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                // The collection that ends is at depth `stack.len() - 1`.
+                let depth = self.stack.len().saturating_sub(1);
+                if let Some(&(anchor, d, nodes, bytes)) = self.open_anchors.last() {
+                    if d == depth {
+                        self.open_anchors.pop();
+                        self.anchors
+                            .insert(anchor, (self.nodes - nodes, self.bytes - bytes));
+                    }
+                }
+            }
+            Event::Alias(anchor) => {
+                let (n, b) = self.anchors.get(anchor).copied().unwrap_or((1, 0));
+                self.nodes = self.nodes.saturating_add(n);
+                self.bytes = self.bytes.saturating_add(b);
+                self.alias_nodes = self.alias_nodes.saturating_add(n);
+                self.alias_bytes = self.alias_bytes.saturating_add(b);
+                if self.alias_nodes > MAX_ALIAS_NODES || self.alias_bytes > MAX_ALIAS_BYTES {
+                    return Err(ScanProblem {
+                        position: position(mark),
+                        message: format!(
+                            "aliases (*name) expand this document by more than {MAX_ALIAS_NODES} values or {} MiB: write the values out instead of repeating aliases",
+                            MAX_ALIAS_BYTES / (1024 * 1024)
+                        ),
+                    });
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// The path of the node that starts now, advancing the parent's key or index.
     fn next_path(&mut self, scalar: Option<&str>, mark: Marker) -> Option<String> {
         match self.stack.last_mut() {
@@ -84,7 +319,12 @@ impl Builder {
                 *index += 1;
                 Some(p)
             }
-            Some(Frame::Map { path, key, first }) => match key.take() {
+            Some(Frame::Map {
+                path,
+                key,
+                first,
+                seen,
+            }) => match key.take() {
                 None => {
                     // This node is a key. A block mapping starts where its first key does.
                     let k = scalar.unwrap_or("?").to_string();
@@ -93,7 +333,18 @@ impl Builder {
                         self.positions.insert(path.clone(), position(mark));
                     }
                     let full = join(path, &k);
-                    self.positions.insert(format!("{full}#key"), position(mark));
+                    if let Some(s) = scalar {
+                        if let Some(first) = seen.get(s) {
+                            if self.duplicate.is_none() {
+                                self.duplicate = Some((full.clone(), *first));
+                            }
+                        } else {
+                            seen.insert(s.to_string(), position(mark));
+                        }
+                    }
+                    self.positions
+                        .entry(format!("{full}#key"))
+                        .or_insert(position(mark));
                     *key = Some(k);
                     None
                 }
@@ -143,6 +394,7 @@ impl MarkedEventReceiver for Builder {
                     path: p,
                     key: None,
                     first: true,
+                    seen: BTreeMap::new(),
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {

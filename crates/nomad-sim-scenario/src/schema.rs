@@ -8,6 +8,20 @@ use serde::Deserialize;
 
 use nomad_sim_core::time::parse_duration_ms;
 
+/// The longest duration or time a scenario or trace may give: 100 years, in milliseconds.
+pub const MAX_DURATION_MS: u64 = 100 * 365 * 24 * 3_600_000;
+
+/// Parses a Go duration within [`MAX_DURATION_MS`].
+pub fn parse_bounded_duration_ms(text: &str) -> Result<u64, String> {
+    let ms = parse_duration_ms(text)?;
+    if ms > MAX_DURATION_MS {
+        return Err(format!(
+            "duration {text:?} is longer than 100 years, the most the simulator accepts"
+        ));
+    }
+    Ok(ms)
+}
+
 /// A Go duration string (`250ms`, `90s`, `1h30m`), in milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Dur(pub u64);
@@ -21,7 +35,7 @@ impl<'de> Deserialize<'de> for Dur {
                 f.write_str("a duration such as \"90s\", \"5m\" or \"1h30m\"")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Dur, E> {
-                parse_duration_ms(v).map(Dur).map_err(E::custom)
+                parse_bounded_duration_ms(v).map(Dur).map_err(E::custom)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dur, E> {
                 if v == 0 {
@@ -448,7 +462,7 @@ impl<'de> Deserialize<'de> for DurationFile {
                 f.write_str("a duration such as \"5m\", or one of { constant, exponential, lognormal, uniform, empirical }")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<DurationFile, E> {
-                parse_duration_ms(v)
+                parse_bounded_duration_ms(v)
                     .map(|ms| DurationFile::Plain(Dur(ms)))
                     .map_err(E::custom)
             }

@@ -16,7 +16,7 @@ seed: 9
 horizon: 2h30m
 nomad_version: "1.10.5"
 scheduler: { algorithm: spread }
-limits: { max_allocations: 1000 }
+limits: { max_allocations: 5000 }
 node_pools:
   - name: linux
     count: 3
@@ -102,7 +102,7 @@ fn every_key_reaches_the_configuration() {
     );
     assert!(c.nomad_version.replaces_drained_batch_allocs());
     assert_eq!(c.algorithm, Algorithm::Spread);
-    assert_eq!(c.limits.max_allocations, 1000);
+    assert_eq!(c.limits.max_allocations, 5000);
     let p = &c.pools[0];
     assert_eq!(p.allocatable(), Resources::new(15000, 30720, 99000));
     assert_eq!(p.boot_time_ms, 180_000);
