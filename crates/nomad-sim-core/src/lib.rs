@@ -52,11 +52,11 @@ mod prelude {
     };
     pub(crate) use crate::config::{
         Action, Arrivals, AutoscalerMetric, DrainDeadline, DrainSpec, JobType, NodeSelector,
-        NodeTarget, SimConfig,
+        NodeTarget, SimConfig, WorkloadConfig,
     };
     pub(crate) use crate::constraint::NodeProperties;
     pub(crate) use crate::engine::queue::{EventKind, EventQueue};
-    pub(crate) use crate::engine::sources::{Sources, WorkloadState};
+    pub(crate) use crate::engine::sources::Sources;
     pub(crate) use crate::engine::{uuid_kind, Simulation};
     pub(crate) use crate::ids::{uuid_for, AllocId, CiJobId, EvalId, JobId, NodeId};
     pub(crate) use crate::metrics::{self, Collector, DrainRecord, Report};

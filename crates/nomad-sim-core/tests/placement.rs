@@ -1,12 +1,14 @@
 //! Placement as Nomad does it: the limit, scoring, the skip rule, constraints, distinct hosts,
 //! blocked evals that wait for capacity, and job status.
 
-use nomad_sim_core::config::{Arrivals, DurationDist, JobType, SimConfig};
+use nomad_sim_core::config::{
+    Action, Arrivals, DrainDeadline, DrainSpec, DurationDist, JobType, NodeTarget, SimConfig,
+};
 use nomad_sim_core::constraint::{Constraint, Operand};
 use nomad_sim_core::ids::JobId;
 use nomad_sim_core::placement::AllocMetric;
 use nomad_sim_core::testing::{batch_workload, config, pool};
-use nomad_sim_core::time::MINUTE_MS;
+use nomad_sim_core::time::{HOUR_MS, MINUTE_MS};
 use nomad_sim_core::trace::{SharedSink, TraceEvent};
 use nomad_sim_core::{Algorithm, JobStatus, Resources, Simulation};
 
@@ -285,4 +287,30 @@ fn many_blocked_evals_are_not_rerun_when_nothing_fits() {
         assert!(n >= last, "small jobs run in submission order");
         last = n;
     }
+}
+
+#[test]
+fn a_simulation_driven_from_outside_registers_jobs_and_drains_nodes() {
+    // No workload arrives by itself; a job is registered at 1m, then its node is drained.
+    let c = config(3, HOUR_MS, vec![pool("linux", 2, 8000, 16_000)], vec![]);
+    let mut sim = Simulation::new(c);
+    sim.run_until(MINUTE_MS);
+    let w = sim.add_workload(at_zero("api", Resources::new(1000, 1000, 0), 30));
+    assert!(sim.submit(w));
+    let (job, j) = sim.jobs()[0];
+    assert_eq!((j.live, j.submit_ms), (1, MINUTE_MS), "placed at once");
+    let node = sim.allocs()[0].1.node;
+    let name = sim.node_name(node).to_string();
+    sim.apply(Action::NodeDrain {
+        target: NodeTarget::Names(vec![name]),
+        spec: DrainSpec {
+            deadline: DrainDeadline::Force,
+            ignore_system: false,
+        },
+    });
+    assert_eq!(sim.report().allocations.stopped, 1);
+    // Since Nomad 1.10.6 a batch alloc stopped by a forced drain is not replaced.
+    assert_eq!(sim.job_status(job), JobStatus::Dead);
+    assert_eq!(sim.report().allocations.placed, 1);
+    assert!(!sim.nodes()[node.index()].events.is_empty());
 }

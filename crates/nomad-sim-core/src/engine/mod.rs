@@ -90,35 +90,8 @@ impl Simulation {
             check_every_event: false,
             config,
         };
-        for (w, workload) in sim.config.workloads.clone().iter().enumerate() {
-            let key = CandidateKey {
-                pool: workload
-                    .node_pool
-                    .as_ref()
-                    .and_then(|p| sim.config.pools.iter().position(|q| &q.name == p))
-                    .map(|i| i as u32),
-                datacenters: workload.datacenters.clone(),
-            };
-            let candidate_set = match sim.server.candidate_sets.iter().position(|s| s.key == key) {
-                Some(i) => i as u32,
-                None => {
-                    sim.server.candidate_sets.push(CandidateSet::new(key));
-                    (sim.server.candidate_sets.len() - 1) as u32
-                }
-            };
-            sim.server
-                .constraint_sets
-                .push(ConstraintSet::new(workload.constraints.clone()));
-            let base = stream::WORKLOAD_BASE + 4 * w as u64;
-            sim.sources.workloads.push(WorkloadState {
-                arrivals_rng: stream_rng(base),
-                parallelism_rng: stream_rng(base + 1),
-                duration_rng: stream_rng(base + 2),
-                cursor: ArrivalCursor::new(),
-                candidate_set,
-                constraint_set: (sim.server.constraint_sets.len() - 1) as u32,
-                submitted: 0,
-            });
+        for w in 0..sim.config.workloads.len() {
+            sim.attach_workload(w);
         }
         for pool in 0..sim.config.pools.len() {
             for _ in 0..sim.config.pools[pool].count {

@@ -24,6 +24,70 @@ pub(crate) struct Sources {
 }
 
 impl Simulation {
+    /// Gives workload `w` of the configuration its streams, candidate set and constraint set.
+    pub(crate) fn attach_workload(&mut self, w: usize) {
+        let workload = &self.config.workloads[w];
+        let key = CandidateKey {
+            pool: workload
+                .node_pool
+                .as_ref()
+                .and_then(|p| self.config.pools.iter().position(|q| &q.name == p))
+                .map(|i| i as u32),
+            datacenters: workload.datacenters.clone(),
+        };
+        let candidate_set = match self.server.candidate_sets.iter().position(|s| s.key == key) {
+            Some(i) => i as u32,
+            None => {
+                let mut set = CandidateSet::new(key);
+                // A set made after the start takes the nodes that are schedulable now.
+                for (i, n) in self.state.nodes.iter().enumerate() {
+                    let dc = &self.config.pools[n.pool as usize].datacenter;
+                    if is_schedulable(n) && set.matches(n, dc) {
+                        set.insert(NodeId(i as u32));
+                    }
+                }
+                self.server.candidate_sets.push(set);
+                (self.server.candidate_sets.len() - 1) as u32
+            }
+        };
+        self.server
+            .constraint_sets
+            .push(ConstraintSet::new(workload.constraints.clone()));
+        let stream_rng = |n: u64| {
+            let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
+            rng.set_stream(n);
+            rng
+        };
+        let base = crate::engine::stream::WORKLOAD_BASE + 4 * w as u64;
+        self.sources.workloads.push(WorkloadState {
+            arrivals_rng: stream_rng(base),
+            parallelism_rng: stream_rng(base + 1),
+            duration_rng: stream_rng(base + 2),
+            cursor: ArrivalCursor::new(),
+            candidate_set,
+            constraint_set: (self.server.constraint_sets.len() - 1) as u32,
+            submitted: 0,
+        });
+    }
+
+    /// Adds a workload while the simulation runs (a job registered over the API, say). Its own
+    /// arrivals are not scheduled: call [`Simulation::submit`] to register its jobs. Returns
+    /// its index.
+    pub fn add_workload(&mut self, workload: WorkloadConfig) -> usize {
+        self.config.workloads.push(workload);
+        let w = self.config.workloads.len() - 1;
+        self.attach_workload(w);
+        w
+    }
+
+    /// Registers the next job (or CircleCI fan-out) of workload `w` now, and runs the broker so
+    /// it is placed or blocked at once. Returns false when the allocation limit refused it.
+    pub fn submit(&mut self, w: usize) -> bool {
+        let registered = self.register_arrival(w);
+        self.drain_broker();
+        registered
+    }
+
     pub(crate) fn schedule_next_arrival(&mut self, w: usize) {
         let horizon = self.config.horizon_ms;
         let state = &mut self.sources.workloads[w];
@@ -35,6 +99,15 @@ impl Simulation {
     }
 
     pub(crate) fn on_arrival(&mut self, w: usize) {
+        // Arrivals stop once the allocation limit is reached.
+        if self.register_arrival(w) {
+            self.schedule_next_arrival(w);
+        }
+    }
+
+    /// Registers one arrival of workload `w`: its jobs and their evals. False when the
+    /// allocation limit refused it.
+    fn register_arrival(&mut self, w: usize) -> bool {
         let workload = &self.config.workloads[w];
         let arrival = self.sources.workloads[w].submitted;
         self.sources.workloads[w].submitted += 1;
@@ -61,7 +134,7 @@ impl Simulation {
         let needed = u64::from(parallelism) * u64::from(count);
         if needed > self.sources.allocs_budget_left {
             self.truncated = true;
-            return;
+            return false;
         }
         self.sources.allocs_budget_left -= needed;
         let fans_out = !workload.parallelism.is_always_one()
@@ -129,6 +202,6 @@ impl Simulation {
             // Nothing of it will start or finish (a system job's allocs are per node).
             self.state.ci_jobs.remove(ci_job);
         }
-        self.schedule_next_arrival(w);
+        true
     }
 }

@@ -21,6 +21,18 @@ pub(crate) struct OpsState {
 impl Simulation {
     pub(crate) fn on_operation(&mut self, index: usize) {
         let action = self.config.operations[index].action.clone();
+        self.act(action);
+    }
+
+    /// Carries out an operator action now, as `nomad node drain`, `nomad node eligibility` or
+    /// an ASG change would (for a simulation driven from outside, such as the HTTP API), and
+    /// runs the broker so the evals it creates are processed at once.
+    pub fn apply(&mut self, action: Action) {
+        self.act(action);
+        self.drain_broker();
+    }
+
+    fn act(&mut self, action: Action) {
         match action {
             Action::NodeDrain { target, spec } => {
                 for node in self.resolve_target(&target) {
