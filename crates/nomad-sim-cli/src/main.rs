@@ -449,9 +449,8 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     if sim.truncated {
         let limit = scenario.config.limits.max_allocations;
         nomad_sim_output::warn(&format!(
-            "warning: arrivals stopped early: the run reached limits.max_allocations = {limit} allocations, and the report covers the run up to then. Raise it in the scenario with `limits: {{ max_allocations: {} }}` (about {} bytes of memory each)",
-            limit.saturating_mul(2),
-            nomad_sim_scenario::budget::BYTES_PER_ALLOCATION
+            "warning: arrivals stopped early: the run reached limits.max_allocations = {limit} allocations, and the report covers the run up to then. Raise it in the scenario with `limits: {{ max_allocations: {} }}`",
+            limit.saturating_mul(2)
         ));
     }
     Ok(())

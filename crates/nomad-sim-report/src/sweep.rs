@@ -140,15 +140,10 @@ pub fn run_one(spec: &RunSpec, config: &SimConfig, timing: bool) -> Result<RunRe
     let wall = started.elapsed().as_secs_f64();
     let r = sim.report();
     let pending = sim.pending_histogram();
-    let pending_percentiles = (0..=100)
-        .map(|p| {
-            let ms = if p == 0 {
-                pending.min_ms()
-            } else {
-                pending.percentile_ms(f64::from(p))
-            };
-            round_to(ms as f64 / 1000.0, 3)
-        })
+    let ranks: Vec<f64> = (1..=100).map(f64::from).collect();
+    let pending_percentiles = std::iter::once(pending.min_ms())
+        .chain(pending.percentiles_ms(&ranks))
+        .map(|ms| round_to(ms as f64 / 1000.0, 3))
         .collect();
     let fragmentation = if stranded.is_empty() {
         0.0

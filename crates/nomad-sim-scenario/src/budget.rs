@@ -1,17 +1,15 @@
-//! How many allocations a scenario is expected to create, so that a run too large for the
-//! machine is refused when the file is loaded rather than stopped halfway through.
+//! How many allocations a scenario is expected to create, so that a run far longer than its
+//! limit is refused when the file is loaded rather than stopped halfway through.
 
 use nomad_sim_core::config::{Arrivals, CountDist, JobType, SimConfig, WorkloadConfig};
 use nomad_sim_core::time::HOUR_MS;
 
-/// The default of `limits.max_allocations`: two million, about 0.75 GB of memory.
-pub const DEFAULT_MAX_ALLOCATIONS: u64 = 2_000_000;
+/// The default of `limits.max_allocations`: twenty million, a bound on a run's length (tens
+/// of seconds). Memory does not grow with it: the core collects terminal objects as Nomad does.
+pub const DEFAULT_MAX_ALLOCATIONS: u64 = 20_000_000;
 
 /// The most `limits.max_allocations` may be raised to.
 pub const MAX_ALLOCATIONS_CAP: u64 = 1_000_000_000;
-
-/// Memory an allocation takes in the core, in bytes (measured; the figure in the messages).
-pub const BYTES_PER_ALLOCATION: u64 = 370;
 
 /// How many candidate arrivals a diurnal profile may draw, per allowed allocation. The core
 /// draws candidates at the profile's peak rate over the whole horizon and keeps each with
@@ -129,18 +127,6 @@ pub fn thousands(n: f64) -> String {
         out.push(c);
     }
     out
-}
-
-/// Memory for `n` allocations, in words (`740 MB`, `7.4 GB`).
-pub fn memory(n: f64) -> String {
-    let bytes = n * BYTES_PER_ALLOCATION as f64;
-    if bytes >= 1e9 {
-        format!("{:.1} GB", bytes / 1e9)
-    } else if bytes < 1e6 {
-        "under 1 MB".to_string()
-    } else {
-        format!("{:.0} MB", bytes / 1e6)
-    }
 }
 
 #[cfg(test)]

@@ -384,10 +384,9 @@ impl Builder {
                 self.problem(
                     "limits.max_allocations",
                     format!(
-                        "{} is beyond what the simulator accepts ({}, about {} of memory)",
+                        "{} is beyond what the simulator accepts ({})",
                         budget::thousands(n as f64),
-                        budget::thousands(budget::MAX_ALLOCATIONS_CAP as f64),
-                        budget::memory(budget::MAX_ALLOCATIONS_CAP as f64)
+                        budget::thousands(budget::MAX_ALLOCATIONS_CAP as f64)
                     ),
                 );
                 budget::MAX_ALLOCATIONS_CAP
@@ -478,14 +477,11 @@ impl Builder {
             self.problem(
                 &at,
                 format!(
-                    "the workloads would create about {} allocations over the {} horizon ({shares}), more than limits.max_allocations = {} ({} of memory at about {} bytes each). Shorten the horizon or lower the rates, or raise the limit with `limits: {{ max_allocations: {} }}` if the machine has about {} to spare",
+                    "the workloads would create about {} allocations over the {} horizon ({shares}), more than limits.max_allocations = {} (a bound on the run's length; memory follows the live cluster, not this count). Shorten the horizon or lower the rates, or raise the limit with `limits: {{ max_allocations: {} }}`",
                     budget::thousands(total),
                     format_duration_ms(config.horizon_ms),
                     budget::thousands(limit as f64),
-                    budget::memory(limit as f64),
-                    budget::BYTES_PER_ALLOCATION,
                     (total * 1.1).ceil() as u64,
-                    budget::memory(total * 1.1)
                 ),
             );
         }

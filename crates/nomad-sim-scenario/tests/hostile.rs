@@ -265,7 +265,7 @@ fn runs_beyond_the_allocation_limit_are_refused_up_front() {
         .replace("horizon: 24h", "horizon: 720h");
     let e = err(&text).to_string();
     assert!(e.contains("about 259,200,000 allocations"), "{e}");
-    assert!(e.contains("limits.max_allocations = 2,000,000"), "{e}");
+    assert!(e.contains("limits.max_allocations = 20,000,000"), "{e}");
     assert!(e.contains("limits: { max_allocations:"), "{e}");
     // A fan-out of a million.
     let text = valid().replace(

@@ -1,7 +1,5 @@
 //! Run metrics: the contract's report (DESIGN §6.3) and the time integrals behind it.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use crate::time::SimTime;
@@ -135,20 +133,74 @@ pub struct Perf {
 }
 
 /// An exact histogram of integer milliseconds: nearest-rank percentiles and an exact mean
-/// without keeping every sample (its size is the number of distinct values).
+/// without keeping every sample. Its size is the number of distinct values.
+///
+/// Zeros (most pending times on a cluster with room) are only counted. Other samples go to a
+/// buffer that is sorted and merged into a sorted run-length list when it fills, so a sample
+/// costs an append and, amortised, a few comparisons, with no pointer chasing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Histogram {
-    counts: BTreeMap<SimTime, u64>,
+    zeros: u64,
+    buffer: Vec<SimTime>,
+    /// Distinct values above zero with their counts, ascending.
+    runs: Vec<(SimTime, u64)>,
     n: u64,
     sum_ms: u128,
 }
 
+/// Samples buffered before they are merged into the sorted runs.
+const HISTOGRAM_BUFFER: usize = 1 << 14;
+
 impl Histogram {
     /// Adds one sample.
     pub fn record(&mut self, ms: SimTime) {
-        *self.counts.entry(ms).or_insert(0) += 1;
         self.n += 1;
         self.sum_ms += u128::from(ms);
+        if ms == 0 {
+            self.zeros += 1;
+            return;
+        }
+        self.buffer.push(ms);
+        if self.buffer.len() >= HISTOGRAM_BUFFER {
+            self.runs = self.merged();
+            self.buffer.clear();
+        }
+    }
+
+    /// The runs with the buffer merged in.
+    fn merged(&self) -> Vec<(SimTime, u64)> {
+        let mut fresh = self.buffer.clone();
+        fresh.sort_unstable();
+        let mut out = Vec::with_capacity(self.runs.len() + fresh.len());
+        let mut push = |v: SimTime, c: u64| match out.last_mut() {
+            Some((last, count)) if *last == v => *count += c,
+            _ => out.push((v, c)),
+        };
+        let mut old = self.runs.iter().peekable();
+        for v in fresh {
+            while let Some(&&(o, c)) = old.peek() {
+                if o > v {
+                    break;
+                }
+                push(o, c);
+                old.next();
+            }
+            push(v, 1);
+        }
+        for &(o, c) in old {
+            push(o, c);
+        }
+        out
+    }
+
+    /// Every distinct value with its count, ascending (zeros first).
+    fn counts(&self) -> Vec<(SimTime, u64)> {
+        let mut all = Vec::new();
+        if self.zeros > 0 {
+            all.push((0, self.zeros));
+        }
+        all.extend(self.merged());
+        all
     }
 
     /// Samples recorded.
@@ -158,9 +210,10 @@ impl Histogram {
 
     /// Samples above `ms`.
     pub fn count_above(&self, ms: SimTime) -> u64 {
-        self.counts
-            .range(ms.saturating_add(1)..)
-            .map(|(_, c)| c)
+        self.counts()
+            .iter()
+            .filter(|&&(v, _)| v > ms)
+            .map(|&(_, c)| c)
             .sum()
     }
 
@@ -172,32 +225,42 @@ impl Histogram {
         self.sum_ms as f64 / self.n as f64
     }
 
-    /// The nearest-rank percentile `p` (0 < p <= 100) in milliseconds, as
-    /// [`percentile_sorted`] computes it on the sorted samples; 0 when empty.
-    pub fn percentile_ms(&self, p: f64) -> SimTime {
+    /// The nearest-rank percentiles `ps` (each 0 < p <= 100) in milliseconds, as
+    /// [`percentile_sorted`] computes them on the sorted samples; 0 when empty.
+    pub fn percentiles_ms(&self, ps: &[f64]) -> Vec<SimTime> {
         if self.n == 0 {
-            return 0;
+            return vec![0; ps.len()];
         }
-        let rank = ((p / 100.0) * self.n as f64).ceil() as u64;
-        let rank = rank.clamp(1, self.n);
-        let mut seen = 0u64;
-        for (&v, &c) in &self.counts {
-            seen += c;
-            if seen >= rank {
-                return v;
-            }
-        }
-        unreachable!("the counts add up to n")
+        let counts = self.counts();
+        ps.iter()
+            .map(|&p| {
+                let rank = ((p / 100.0) * self.n as f64).ceil() as u64;
+                let rank = rank.clamp(1, self.n);
+                let mut seen = 0u64;
+                for &(v, c) in &counts {
+                    seen += c;
+                    if seen >= rank {
+                        return v;
+                    }
+                }
+                unreachable!("the counts add up to n")
+            })
+            .collect()
+    }
+
+    /// One nearest-rank percentile in milliseconds.
+    pub fn percentile_ms(&self, p: f64) -> SimTime {
+        self.percentiles_ms(&[p])[0]
     }
 
     /// The smallest sample (0 when empty).
     pub fn min_ms(&self) -> SimTime {
-        self.counts.keys().next().copied().unwrap_or(0)
+        self.counts().first().map_or(0, |&(v, _)| v)
     }
 
     /// The largest sample (0 when empty).
     pub fn max_ms(&self) -> SimTime {
-        self.counts.keys().next_back().copied().unwrap_or(0)
+        self.counts().last().map_or(0, |&(v, _)| v)
     }
 
     /// Mean and percentiles in seconds, rounded as the report prints them.
@@ -206,13 +269,14 @@ impl Histogram {
             return PendingStats::default();
         }
         let s = |ms: SimTime| round_to(ms as f64 / 1000.0, 3);
+        let p = self.percentiles_ms(&[50.0, 90.0, 95.0, 99.0, 100.0]);
         PendingStats {
             mean: round_to(self.mean_ms() / 1000.0, 3),
-            p50: s(self.percentile_ms(50.0)),
-            p90: s(self.percentile_ms(90.0)),
-            p95: s(self.percentile_ms(95.0)),
-            p99: s(self.percentile_ms(99.0)),
-            max: s(self.max_ms()),
+            p50: s(p[0]),
+            p90: s(p[1]),
+            p95: s(p[2]),
+            p99: s(p[3]),
+            max: s(p[4]),
         }
     }
 
@@ -335,7 +399,7 @@ mod tests {
 
     #[test]
     fn histogram_matches_sorted_samples() {
-        let samples: Vec<u64> = (0..1000u64).map(|i| (i * 7919) % 613).collect();
+        let samples: Vec<u64> = (0..50_000u64).map(|i| (i * 7919) % 613).collect();
         let mut h = Histogram::default();
         for &s in &samples {
             h.record(s);
@@ -350,8 +414,8 @@ mod tests {
             );
         }
         let sum: u64 = samples.iter().sum();
-        assert_eq!(h.mean_ms(), sum as f64 / 1000.0);
-        assert_eq!(h.count(), 1000);
+        assert_eq!(h.mean_ms(), sum as f64 / 50_000.0);
+        assert_eq!(h.count(), 50_000);
         assert_eq!(
             h.count_above(0),
             samples.iter().filter(|&&s| s > 0).count() as u64
