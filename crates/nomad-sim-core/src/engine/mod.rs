@@ -68,6 +68,7 @@ impl Simulation {
                 placer: None,
                 system_jobs: Vec::new(),
                 system_waiting: BTreeMap::new(),
+                restrict: None,
             },
             ops: OpsState {
                 autoscaler_cooldown_until_ms: 0,

@@ -22,6 +22,8 @@ pub(crate) struct Bucket {
     pub(crate) in_broker: bool,
     /// Nodes whose capacity grew since the bucket was last found to fit nowhere.
     pub(crate) dirty: Vec<NodeId>,
+    /// What the last full scan that found no room saw: the metrics of the bucket's blocked evals.
+    pub(crate) failure: Option<Box<AllocMetric>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -75,6 +77,7 @@ impl Simulation {
             queue: VecDeque::new(),
             in_broker: false,
             dirty: Vec::new(),
+            failure: None,
         };
         let blocked = &mut self.server.blocked;
         let b = match blocked.free_buckets.pop() {
@@ -105,8 +108,51 @@ impl Simulation {
                 "a dead job has no eval waiting"
             );
             bucket.dirty = Vec::new();
+            bucket.failure = None;
             blocked.free_buckets.push(b);
         }
+    }
+
+    /// The metrics of an eval that joins a clean bucket: what the bucket's last full scan
+    /// found, since nothing fits anywhere and no node changed in a way that matters. Scanning
+    /// again would cost the whole cluster per eval on a saturated cluster.
+    pub(crate) fn bucket_metrics(&mut self, bucket: u32, job: JobId) -> AllocMetric {
+        let queued = self.state.jobs[job].queued;
+        let mut metrics = match &self.server.blocked.buckets[bucket as usize].failure {
+            Some(stored) => (**stored).clone(),
+            None => self.blocked_metrics(job),
+        };
+        metrics.coalesced_failures = queued.saturating_sub(1);
+        metrics
+    }
+
+    /// Places a job's queued allocs for an eval of `bucket`. A woken eval scans only the
+    /// bucket's dirty nodes (no other node can fit) and, if room runs out, reports the
+    /// bucket's last full-scan metrics; a fresh eval scans the cluster and, on failure, leaves
+    /// its metrics with the bucket.
+    pub(crate) fn place_in_bucket(
+        &mut self,
+        job: JobId,
+        eval: EvalId,
+        bucket: u32,
+        woken: bool,
+    ) -> Option<AllocMetric> {
+        if woken && self.server.placer.is_none() {
+            self.server.restrict = Some(self.server.blocked.buckets[bucket as usize].dirty.clone());
+        }
+        let failed = self.place_job(job, eval);
+        let restricted = self.server.restrict.take().is_some();
+        let mut metrics = failed?;
+        let b = &mut self.server.blocked.buckets[bucket as usize];
+        match (&b.failure, restricted) {
+            (Some(stored), true) => {
+                let coalesced = metrics.coalesced_failures;
+                metrics = (**stored).clone();
+                metrics.coalesced_failures = coalesced;
+            }
+            _ => b.failure = Some(Box::new(metrics.clone())),
+        }
+        Some(metrics)
     }
 
     /// The metrics of a blocked eval that did not scan: what a full scan finds now.

@@ -75,11 +75,11 @@ impl Simulation {
                 .is_empty()
         {
             // The bucket is clean: nothing fits anywhere, so this eval blocks without a scan.
-            let metrics = self.blocked_metrics(job);
+            let metrics = self.bucket_metrics(bucket, job);
             self.block_eval(eval, bucket, false, metrics);
             return;
         }
-        match self.place_job(job, eval) {
+        match self.place_in_bucket(job, eval, bucket, from_bucket) {
             None => {
                 self.complete_eval(eval);
                 if from_bucket {

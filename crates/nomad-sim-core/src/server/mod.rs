@@ -31,4 +31,6 @@ pub(crate) struct Server {
     pub(crate) system_jobs: Vec<JobId>,
     /// Nodes where a system job's alloc waits for room, by job.
     pub(crate) system_waiting: BTreeMap<JobId, Vec<NodeId>>,
+    /// While a woken eval places: the only nodes its scan visits (see `place_in_bucket`).
+    pub(crate) restrict: Option<Vec<NodeId>>,
 }

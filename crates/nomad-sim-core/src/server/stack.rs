@@ -70,8 +70,13 @@ impl Simulation {
         let count = j.count;
         let ws = &self.sources.workloads[j.workload as usize];
         let (set_id, cs_id) = (ws.candidate_set as usize, ws.constraint_set);
-        let n = self.server.candidate_sets[set_id].members.len();
-        let limit = select_limit(job_type, n);
+        // The limit follows the whole candidate set; a woken eval scans only the nodes whose
+        // capacity grew (`restrict`), since no other node can fit its bucket's ask.
+        let limit = select_limit(job_type, self.server.candidate_sets[set_id].members.len());
+        let n = match &self.server.restrict {
+            Some(nodes) => nodes.len(),
+            None => self.server.candidate_sets[set_id].members.len(),
+        };
         let collect = record_scores && self.observe.collect_scores;
         let mut metrics = AllocMetric::default();
         let mut skipped: [Option<RankedOption>; MAX_SKIP] = [None; MAX_SKIP];
@@ -95,10 +100,16 @@ impl Simulation {
             }
             if scan.offset == scan.shuffled {
                 let pick = self.server.placement_rng.gen_range(scan.offset..n);
-                self.server.candidate_sets[set_id].swap(scan.offset, pick);
+                match self.server.restrict.as_mut() {
+                    Some(nodes) => nodes.swap(scan.offset, pick),
+                    None => self.server.candidate_sets[set_id].swap(scan.offset, pick),
+                }
                 scan.shuffled += 1;
             }
-            let node = self.server.candidate_sets[set_id].members[scan.offset];
+            let node = match &self.server.restrict {
+                Some(nodes) => nodes[scan.offset],
+                None => self.server.candidate_sets[set_id].members[scan.offset],
+            };
             scan.offset += 1;
             seen += 1;
             metrics.nodes_evaluated += 1;
