@@ -150,6 +150,5 @@ mod tests {
     fn numbers_read_well() {
         assert_eq!(thousands(2_000_000.0), "2,000,000");
         assert_eq!(thousands(999.0), "999");
-        assert_eq!(memory(2_000_000.0), "740 MB");
     }
 }
