@@ -174,17 +174,25 @@ impl Arrivals {
                 if max_rate <= 0.0 || rates_per_hour.is_empty() {
                     return None;
                 }
-                // Thinning (Lewis–Shedler): candidates at the peak rate, kept with probability rate/peak.
+                // Inversion hour by hour: one exponential draw of unit work, spent at each
+                // hour's own rate, so quiet hours cost nothing and a peak costs no extra draws.
                 let mut t = cursor.last_ms as f64 + cursor.carry;
+                let mut work = exponential(rng, 1.0);
                 loop {
-                    t += exponential(rng, HOUR_MS as f64 / max_rate);
                     if t >= horizon_ms as f64 {
                         return None;
                     }
-                    let hour = ((t as u64 / HOUR_MS) % rates_per_hour.len() as u64) as usize;
-                    if rng.gen::<f64>() * max_rate < rates_per_hour[hour] {
+                    let hour_index = (t / HOUR_MS as f64).floor();
+                    let hour = (hour_index as u64 % rates_per_hour.len() as u64) as usize;
+                    let hour_end = (hour_index + 1.0) * HOUR_MS as f64;
+                    let rate_per_ms = rates_per_hour[hour] / HOUR_MS as f64;
+                    let left_ms = hour_end - t;
+                    if rate_per_ms * left_ms > work {
+                        t += work / rate_per_ms;
                         break;
                     }
+                    work -= rate_per_ms * left_ms;
+                    t = hour_end;
                 }
                 let whole = t.floor();
                 cursor.carry = t - whole;

@@ -11,11 +11,6 @@ pub const DEFAULT_MAX_ALLOCATIONS: u64 = 20_000_000;
 /// The most `limits.max_allocations` may be raised to.
 pub const MAX_ALLOCATIONS_CAP: u64 = 1_000_000_000;
 
-/// How many candidate arrivals a diurnal profile may draw, per allowed allocation. The core
-/// draws candidates at the profile's peak rate over the whole horizon and keeps each with
-/// probability rate / peak, so a high peak with quiet hours costs more draws than arrivals.
-pub const DIURNAL_DRAWS_PER_ALLOCATION: u64 = 50;
-
 /// The expected number of arrivals of a workload before the horizon.
 pub fn expected_arrivals(arrivals: &Arrivals, horizon_ms: u64) -> f64 {
     let hours = horizon_ms as f64 / HOUR_MS as f64;
@@ -87,17 +82,6 @@ pub fn expected_allocations(w: &WorkloadConfig, horizon_ms: u64, max_nodes: u64)
     jobs * per_job
 }
 
-/// The candidate draws a diurnal profile costs the core: peak rate × horizon.
-pub fn diurnal_draws(arrivals: &Arrivals, horizon_ms: u64) -> f64 {
-    match arrivals {
-        Arrivals::Diurnal { rates_per_hour } => {
-            let peak = rates_per_hour.iter().cloned().fold(0.0, f64::max);
-            peak * horizon_ms as f64 / HOUR_MS as f64
-        }
-        _ => 0.0,
-    }
-}
-
 /// The most nodes a run can have at once: the pools, every scale-up, the autoscaler's max.
 pub fn max_nodes(config: &SimConfig) -> u64 {
     let pools: u64 = config.pools.iter().map(|p| u64::from(p.count)).sum();
@@ -143,7 +127,6 @@ mod tests {
         assert_eq!(expected_arrivals(&a, HOUR_MS), 0.0);
         assert_eq!(expected_arrivals(&a, 24 * HOUR_MS), 1e9);
         assert_eq!(expected_arrivals(&a, 47 * HOUR_MS + HOUR_MS / 2), 1.5e9);
-        assert_eq!(diurnal_draws(&a, HOUR_MS), 1e9);
     }
 
     #[test]

@@ -485,21 +485,6 @@ impl Builder {
                 ),
             );
         }
-        let draws_allowed = limit.saturating_mul(budget::DIURNAL_DRAWS_PER_ALLOCATION) as f64;
-        for (i, w) in config.workloads.iter().enumerate() {
-            let draws = budget::diurnal_draws(&w.arrivals, config.horizon_ms);
-            if draws > draws_allowed {
-                self.problem(
-                    &format!("workloads[{i}].arrivals.diurnal.rates"),
-                    format!(
-                        "the peak rate over the {} horizon means about {} candidate arrivals to draw (the profile is sampled at its peak rate and thinned), more than {} per allowed allocation: lower the peak hour, or raise limits.max_allocations",
-                        format_duration_ms(config.horizon_ms),
-                        budget::thousands(draws),
-                        budget::DIURNAL_DRAWS_PER_ALLOCATION
-                    ),
-                );
-            }
-        }
     }
 
     fn resources(&mut self, path: &str, r: &ResourcesFile, need_cpu_mem: bool) -> Resources {
