@@ -161,8 +161,8 @@ impl View<'_> {
                     parameterized: false,
                     parent: name.and_then(|n| n.parent.clone()).unwrap_or_default(),
                     submit_ms: j.map_or(0, |j| j.submit_ms),
-                    create_index: serial_index,
-                    modify_index: api.map_or(serial_index, |a| a.modify_index.max(serial_index)),
+                    create_index: api.map_or(serial_index, |a| a.create_index),
+                    modify_index: api.map_or(serial_index, |a| a.modify_index),
                     version: api.map_or(0, |a| a.version),
                 }
             }
