@@ -164,7 +164,10 @@ impl<'a> View<'a> {
             .saturating_mul(1_000_000)
     }
 
-    pub(crate) fn workload_of(&self, job: JobId) -> Option<&'a nomad_sim_core::config::WorkloadConfig> {
+    pub(crate) fn workload_of(
+        &self,
+        job: JobId,
+    ) -> Option<&'a nomad_sim_core::config::WorkloadConfig> {
         let j = self.job(job)?;
         self.sim.config().workloads.get(j.workload as usize)
     }
@@ -414,7 +417,10 @@ impl<'a> View<'a> {
         let of_job = self.allocs_where(|a| a.job == job);
         of_job
             .iter()
-            .find(|&&a| self.alloc(a).is_some_and(|a| a.client == ClientStatus::Running))
+            .find(|&&a| {
+                self.alloc(a)
+                    .is_some_and(|a| a.client == ClientStatus::Running)
+            })
             .or(of_job.first())
             .copied()
             .ok_or_else(|| {

@@ -117,7 +117,13 @@ impl Resp {
 }
 
 /// One HTTP/1.1 request on its own connection, read to the end (bounded by a 60 s timeout).
-fn request(addr: &str, method: &str, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> Resp {
+fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Resp {
     let mut s = TcpStream::connect(addr).expect("connects");
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let body = body.unwrap_or("");
@@ -146,7 +152,10 @@ fn request(addr: &str, method: &str, path: &str, body: Option<&str>, headers: &[
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    let body = if headers.get("transfer-encoding").is_some_and(|t| t == "chunked") {
+    let body = if headers
+        .get("transfer-encoding")
+        .is_some_and(|t| t == "chunked")
+    {
         dechunk(rest)
     } else {
         rest.to_string()
@@ -176,9 +185,23 @@ fn dechunk(mut s: &str) -> String {
 /// Keys whose values are maps keyed by data (names, IDs), not structs: their keys are not
 /// compared, only their values' types where both have the same key.
 const MAPS: [&str; 17] = [
-    "Attributes", "Meta", "Drivers", "Links", "HostVolumes", "HostNetworks", "TaskStates",
-    "TaskResources", "Summary", "NodesAvailable", "Scores", "Config", "Env", "GetterOptions",
-    "ConstraintFiltered", "DimensionExhausted", "DesiredTGUpdates",
+    "Attributes",
+    "Meta",
+    "Drivers",
+    "Links",
+    "HostVolumes",
+    "HostNetworks",
+    "TaskStates",
+    "TaskResources",
+    "Summary",
+    "NodesAvailable",
+    "Scores",
+    "Config",
+    "Env",
+    "GetterOptions",
+    "ConstraintFiltered",
+    "DimensionExhausted",
+    "DesiredTGUpdates",
 ];
 
 /// The JSON type's name; numbers are one type (Go ints and floats both print as numbers).
@@ -200,7 +223,11 @@ fn shape(theirs: &Value, ours: &Value, path: &str, problems: &mut Vec<String>) {
         return;
     }
     if kind(theirs) != kind(ours) {
-        problems.push(format!("{path}: Nomad has {}, ours is {}", kind(theirs), kind(ours)));
+        problems.push(format!(
+            "{path}: Nomad has {}, ours is {}",
+            kind(theirs),
+            kind(ours)
+        ));
         return;
     }
     match (theirs, ours) {
@@ -256,7 +283,10 @@ fn reads_have_nomads_shapes_and_an_index() {
     let n1 = s.node_id("linux-1");
     let node = s.get(&format!("/v1/node/{n1}"));
     assert_shape("node-detail.comma-fixed.json", &node);
-    assert_eq!(node["DrainStrategy"]["Deadline"], 600_000_000_000u64, "flat, in ns");
+    assert_eq!(
+        node["DrainStrategy"]["Deadline"], 600_000_000_000u64,
+        "flat, in ns"
+    );
     assert!(node["DrainStrategy"]["ForceDeadline"].is_string());
     assert_eq!(node["LastDrain"]["Status"], "draining");
     let allocs = s.get("/v1/allocations");
@@ -266,7 +296,10 @@ fn reads_have_nomads_shapes_and_an_index() {
         .iter()
         .find(|a| a["ClientStatus"] == "running")
         .unwrap();
-    let alloc = s.get(&format!("/v1/allocation/{}", running["ID"].as_str().unwrap()));
+    let alloc = s.get(&format!(
+        "/v1/allocation/{}",
+        running["ID"].as_str().unwrap()
+    ));
     assert_shape("allocation-detail.json", &alloc);
     assert!(alloc["Metrics"]["NodesAvailable"]["dc1"].is_u64());
     assert!(alloc["AllocatedResources"]["Tasks"].is_object());
@@ -280,21 +313,39 @@ fn reads_have_nomads_shapes_and_an_index() {
     let blocked = &evals[0];
     assert_eq!(blocked["Status"], "blocked");
     assert!(blocked["FailedTGAllocs"]["waits"]["DimensionExhausted"]["cpu"].is_u64());
-    let e = s.get(&format!("/v1/evaluation/{}", blocked["ID"].as_str().unwrap()));
+    let e = s.get(&format!(
+        "/v1/evaluation/{}",
+        blocked["ID"].as_str().unwrap()
+    ));
     assert_eq!(e["JobID"], "waits-0");
-    assert_eq!(s.get("/v1/job/long-0/allocations").as_array().unwrap().len(), 1);
+    assert_eq!(
+        s.get("/v1/job/long-0/allocations")
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(s.get(&format!("/v1/node/{n1}/allocations"))[0]["Job"]["ID"].is_string());
     assert_eq!(s.get("/v1/status/leader"), json!("127.0.0.1:4647"));
     let agent = s.get("/v1/agent/self");
     assert!(agent["stats"]["client"]["node_id"].is_string());
     assert_eq!(s.get("/v1/job/long-0/deployment"), Value::Null);
     assert_eq!(s.get("/v1/jobs?prefix=wa").as_array().unwrap().len(), 1);
-    assert_eq!(s.get(&format!("/v1/nodes?prefix={}", &n1[..4]))[0]["ID"], n1.as_str());
+    assert_eq!(
+        s.get(&format!("/v1/nodes?prefix={}", &n1[..4]))[0]["ID"],
+        n1.as_str()
+    );
     let search = s.post("/v1/search", &json!({ "Prefix": "wai", "Context": "all" }));
     assert_eq!(search["Matches"]["jobs"], json!(["waits-0"]));
     assert_eq!(search["Truncations"]["jobs"], json!(false));
     // Every read carries the index.
-    for path in ["/v1/jobs", "/v1/nodes", "/v1/allocations", "/v1/evaluations", "/v1/agent/self"] {
+    for path in [
+        "/v1/jobs",
+        "/v1/nodes",
+        "/v1/allocations",
+        "/v1/evaluations",
+        "/v1/agent/self",
+    ] {
         assert!(s.call("GET", path, None).index() >= 1, "{path}");
     }
 }
@@ -317,7 +368,10 @@ fn register_plan_advance_and_complete() {
     assert_eq!(s.call("GET", "/v1/job/api-1", None).status, 404);
     let too_big = s.post("/v1/job/huge/plan", &small_job("huge", 100_000, "1m"));
     assert!(
-        too_big["FailedTGAllocs"]["build"]["NodesExhausted"].as_u64().unwrap() >= 1,
+        too_big["FailedTGAllocs"]["build"]["NodesExhausted"]
+            .as_u64()
+            .unwrap()
+            >= 1,
         "{too_big}"
     );
     assert_eq!(too_big["CreatedEvals"][0]["Status"], "blocked");
@@ -327,13 +381,19 @@ fn register_plan_advance_and_complete() {
     let allocs = s.get("/v1/job/api-1/allocations");
     assert_eq!(allocs[0]["Name"], "api-1.build[0]");
     assert_eq!(allocs[0]["ClientStatus"], "running");
-    let alloc = s.get(&format!("/v1/allocation/{}", allocs[0]["ID"].as_str().unwrap()));
+    let alloc = s.get(&format!(
+        "/v1/allocation/{}",
+        allocs[0]["ID"].as_str().unwrap()
+    ));
     assert!(alloc["TaskStates"]["agent"]["Events"].is_array());
     s.advance("2m");
     assert_eq!(s.get("/v1/job/api-1")["Status"], "running");
     s.advance("90s");
     assert_eq!(s.get("/v1/job/api-1")["Status"], "dead");
-    assert_eq!(s.get("/v1/job/api-1/allocations")[0]["ClientStatus"], "complete");
+    assert_eq!(
+        s.get("/v1/job/api-1/allocations")[0]["ClientStatus"],
+        "complete"
+    );
     // The same job again runs again; a job's Meta can set the run time instead.
     s.post("/v1/job/api-1", &small_job("api-1", 300, "3m"));
     assert_eq!(s.get("/v1/job/api-1")["Status"], "running");
@@ -350,7 +410,10 @@ fn register_plan_advance_and_complete() {
     assert!(r.body.contains("node pool \"prod\""), "{}", r.body);
     payload["Job"]["NodePool"] = json!("default");
     let r = s.post("/v1/jobs", &payload);
-    assert!(r["Warnings"].as_str().unwrap().contains("dynamic ports"), "{r}");
+    assert!(
+        r["Warnings"].as_str().unwrap().contains("dynamic ports"),
+        "{r}"
+    );
     assert_eq!(s.get("/v1/job/cache")["Type"], "service");
     // Deregister marks the job stopped.
     let d = s.call("DELETE", "/v1/job/api-1", None);
@@ -371,8 +434,15 @@ fn parameterized_jobs_are_dispatched() {
     assert_eq!(s.get("/v1/job/param")["Status"], "running");
     let missing = s.call("POST", "/v1/job/param/dispatch", Some("{}"));
     assert_eq!(missing.status, 400);
-    assert!(missing.body.contains("required meta keys"), "{}", missing.body);
-    let d = s.post("/v1/job/param/dispatch", &json!({ "Meta": { "commit": "abc" } }));
+    assert!(
+        missing.body.contains("required meta keys"),
+        "{}",
+        missing.body
+    );
+    let d = s.post(
+        "/v1/job/param/dispatch",
+        &json!({ "Meta": { "commit": "abc" } }),
+    );
     let child = d["DispatchedJobID"].as_str().unwrap().to_string();
     assert!(child.starts_with("param/dispatch-"), "{child}");
     let escaped = child.replace('/', "%2F");
@@ -389,7 +459,10 @@ fn a_drain_followed_to_its_end_with_blocking_queries() {
     let before = s.call("GET", &format!("/v1/node/{n0}"), None);
     let index = before.index();
     // A blocking query returns when the state changes, not before.
-    let (addr, path) = (s.addr.clone(), format!("/v1/node/{n0}?index={index}&wait=60s"));
+    let (addr, path) = (
+        s.addr.clone(),
+        format!("/v1/node/{n0}?index={index}&wait=60s"),
+    );
     let waiter = std::thread::spawn(move || {
         let t = Instant::now();
         let r = request(&addr, "GET", &path, None, &[]);
@@ -402,13 +475,20 @@ fn a_drain_followed_to_its_end_with_blocking_queries() {
     );
     let (woke, took) = waiter.join().unwrap();
     assert!(woke > index, "the blocking query saw the change");
-    assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(30), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(250) && took < Duration::from_secs(30),
+        "{took:?}"
+    );
     assert!(drain["NodeModifyIndex"].as_u64().unwrap() >= woke);
     let node = s.get(&format!("/v1/node/{n0}"));
     assert_eq!(node["Drain"], true);
     assert_eq!(node["SchedulingEligibility"], "ineligible");
     // A blocking query with nothing changing waits out its wait.
-    let r = s.call("GET", &format!("/v1/nodes?index={}&wait=300ms", drain["Index"]), None);
+    let r = s.call(
+        "GET",
+        &format!("/v1/nodes?index={}&wait=300ms", drain["Index"]),
+        None,
+    );
     assert_eq!(r.status, 200);
     // The deadline passes: the drain completes, the node stays ineligible, nothing runs.
     s.advance("11m");
@@ -424,38 +504,105 @@ fn a_drain_followed_to_its_end_with_blocking_queries() {
         .iter()
         .all(|a| a["ClientStatus"] != "running" && a["ClientStatus"] != "pending"));
     // Eligibility back on.
-    s.post(&format!("/v1/node/{n0}/eligibility"), &json!({ "Eligibility": "eligible" }));
-    assert_eq!(s.get(&format!("/v1/node/{n0}"))["SchedulingEligibility"], "eligible");
+    s.post(
+        &format!("/v1/node/{n0}/eligibility"),
+        &json!({ "Eligibility": "eligible" }),
+    );
+    assert_eq!(
+        s.get(&format!("/v1/node/{n0}"))["SchedulingEligibility"],
+        "eligible"
+    );
 }
 
 #[test]
 fn bad_requests_get_nomads_codes() {
     let s = Server::start(&fixture("views.yaml"), &["--paused", "--max-body", "4096"]);
     let cases: Vec<(&str, &str, Option<String>, u16, &str)> = vec![
-        ("POST", "/v1/jobs", Some("{not json".to_string()), 400, "Failed to decode"),
-        ("POST", "/v1/jobs", Some(String::new()), 400, "Request body is empty"),
-        ("POST", "/v1/jobs", Some("{}".to_string()), 400, "Job must be specified"),
-        ("POST", "/v1/job/other", Some(small_job("x", 1, "1m").to_string()), 400, "does not match"),
+        (
+            "POST",
+            "/v1/jobs",
+            Some("{not json".to_string()),
+            400,
+            "Failed to decode",
+        ),
+        (
+            "POST",
+            "/v1/jobs",
+            Some(String::new()),
+            400,
+            "Request body is empty",
+        ),
+        (
+            "POST",
+            "/v1/jobs",
+            Some("{}".to_string()),
+            400,
+            "Job must be specified",
+        ),
+        (
+            "POST",
+            "/v1/job/other",
+            Some(small_job("x", 1, "1m").to_string()),
+            400,
+            "does not match",
+        ),
         ("GET", "/v1/job/nosuch", None, 404, "job not found"),
         ("GET", "/v1/node/nosuch", None, 404, "node not found"),
         ("GET", "/v1/allocation/nosuch", None, 404, "alloc not found"),
         ("GET", "/v1/evaluation/nosuch", None, 404, "eval not found"),
         ("GET", "/v1/nosuch", None, 404, "404 page not found"),
         ("DELETE", "/v1/nodes", None, 405, "Invalid method"),
-        ("POST", "/v1/jobs", Some(format!("{{\"Job\": \"{}\"}}", "x".repeat(5000))), 413, "too large"),
+        (
+            "POST",
+            "/v1/jobs",
+            Some(format!("{{\"Job\": \"{}\"}}", "x".repeat(5000))),
+            413,
+            "too large",
+        ),
         ("GET", "/v1/jobs?index=abc", None, 400, "Invalid index"),
-        ("POST", "/v1/sim/advance", Some("{\"By\": \"soon\"}".to_string()), 400, "By"),
-        ("POST", "/v1/sim/advance", Some("{\"To\": \"0s\", \"By\": \"1m\"}".to_string()), 400, "exactly one"),
-        ("POST", "/v1/node/nosuch/eligibility", Some("{\"Eligibility\": \"maybe\"}".to_string()), 400, "invalid scheduling eligibility"),
-        ("POST", "/v1/jobs", Some(small_job("x", 1, "soon").to_string()), 400, "run_for"),
+        (
+            "POST",
+            "/v1/sim/advance",
+            Some("{\"By\": \"soon\"}".to_string()),
+            400,
+            "By",
+        ),
+        (
+            "POST",
+            "/v1/sim/advance",
+            Some("{\"To\": \"0s\", \"By\": \"1m\"}".to_string()),
+            400,
+            "exactly one",
+        ),
+        (
+            "POST",
+            "/v1/node/nosuch/eligibility",
+            Some("{\"Eligibility\": \"maybe\"}".to_string()),
+            400,
+            "invalid scheduling eligibility",
+        ),
+        (
+            "POST",
+            "/v1/jobs",
+            Some(small_job("x", 1, "soon").to_string()),
+            400,
+            "run_for",
+        ),
     ];
     for (method, path, body, status, text) in cases {
         let r = s.call(method, path, body.as_deref());
         assert_eq!(r.status, status, "{method} {path}: {}", r.body);
-        assert!(r.body.contains(text), "{method} {path}: {:?} lacks {text:?}", r.body);
+        assert!(
+            r.body.contains(text),
+            "{method} {path}: {:?} lacks {text:?}",
+            r.body
+        );
     }
     // A truncated request and a garbage line close their connections without harm.
-    for raw in ["GET /v1/jobs HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc", "\x00\x01garbage\r\n\r\n"] {
+    for raw in [
+        "GET /v1/jobs HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc",
+        "\x00\x01garbage\r\n\r\n",
+    ] {
         let mut c = TcpStream::connect(&s.addr).unwrap();
         c.set_read_timeout(Some(Duration::from_secs(40))).unwrap();
         let _ = c.write_all(raw.as_bytes());
@@ -463,19 +610,44 @@ fn bad_requests_get_nomads_codes() {
         let mut sink = Vec::new();
         let _ = c.read_to_end(&mut sink);
     }
-    assert_eq!(s.call("GET", "/v1/status/leader", None).status, 200, "still serving");
+    assert_eq!(
+        s.call("GET", "/v1/status/leader", None).status,
+        200,
+        "still serving"
+    );
 }
 
 #[test]
 fn the_acl_token_is_checked() {
-    let s = Server::start(&fixture("views.yaml"), &["--paused", "--acl-token", "s3cret"]);
+    let s = Server::start(
+        &fixture("views.yaml"),
+        &["--paused", "--acl-token", "s3cret"],
+    );
     let r = s.call("GET", "/v1/jobs", None);
     assert_eq!((r.status, r.body.as_str()), (403, "Permission denied"));
-    let ok = request(&s.addr, "GET", "/v1/jobs", None, &[("X-Nomad-Token", "s3cret")]);
+    let ok = request(
+        &s.addr,
+        "GET",
+        "/v1/jobs",
+        None,
+        &[("X-Nomad-Token", "s3cret")],
+    );
     assert_eq!(ok.status, 200);
-    let bearer = request(&s.addr, "GET", "/v1/jobs", None, &[("Authorization", "Bearer s3cret")]);
+    let bearer = request(
+        &s.addr,
+        "GET",
+        "/v1/jobs",
+        None,
+        &[("Authorization", "Bearer s3cret")],
+    );
     assert_eq!(bearer.status, 200);
-    let wrong = request(&s.addr, "GET", "/v1/jobs", None, &[("X-Nomad-Token", "nope")]);
+    let wrong = request(
+        &s.addr,
+        "GET",
+        "/v1/jobs",
+        None,
+        &[("X-Nomad-Token", "nope")],
+    );
     assert_eq!(wrong.status, 403);
 }
 
@@ -502,14 +674,26 @@ fn bounded_load_while_time_advances() {
         std::thread::spawn(move || {
             let mut n = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 400 {
-                let r = request(&addr, "POST", "/v1/sim/advance", Some("{\"By\": \"15s\"}"), &[]);
+                let r = request(
+                    &addr,
+                    "POST",
+                    "/v1/sim/advance",
+                    Some("{\"By\": \"15s\"}"),
+                    &[],
+                );
                 assert_eq!(r.status, 200, "{}", r.body);
                 n += 1;
             }
             n
         })
     };
-    let paths = ["/v1/jobs", "/v1/nodes", "/v1/allocations", "/v1/evaluations", "/v1/sim/clock"];
+    let paths = [
+        "/v1/jobs",
+        "/v1/nodes",
+        "/v1/allocations",
+        "/v1/evaluations",
+        "/v1/sim/clock",
+    ];
     let readers: Vec<_> = (0..8)
         .map(|i| {
             let addr = addr.clone();
@@ -520,7 +704,10 @@ fn bounded_load_while_time_advances() {
                     let r = request(&addr, "GET", path, None, &[]);
                     assert_eq!(r.status, 200, "{path}: {}", r.body);
                     let index = r.index();
-                    assert!(index >= last, "{path}: index went back from {last} to {index}");
+                    assert!(
+                        index >= last,
+                        "{path}: index went back from {last} to {index}"
+                    );
                     last = index;
                     serde_json::from_str::<Value>(&r.body).expect("JSON");
                 }
@@ -560,16 +747,29 @@ fn eval_lists_and_shows_evaluations() {
             .args(args)
             .output()
             .unwrap();
-        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8(o.stdout).unwrap()
     };
     let v = fixture("views.yaml");
     let v = v.to_str().unwrap();
     let list = run(&["eval", v, "--at", "5m"]);
-    assert!(list.starts_with("ID        Priority  Triggered By  Job ID"), "{list}");
+    assert!(
+        list.starts_with("ID        Priority  Triggered By  Job ID"),
+        "{list}"
+    );
     assert!(list.contains("blocked   N/A - In Progress"), "{list}");
     assert_eq!(list, run(&["eval", v, "--at", "5m", "list"]));
-    let id = list.lines().nth(1).unwrap().split_whitespace().next().unwrap();
+    let id = list
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
     let detail = run(&["eval", v, "--at", "5m", id]);
     assert!(detail.contains("Status             = blocked"), "{detail}");
     assert!(detail.contains("Failed Placements"), "{detail}");

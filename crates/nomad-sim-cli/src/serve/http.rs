@@ -74,7 +74,10 @@ fn json_response(index: u64, body: &Value, pretty: bool) -> Response {
     };
     let mut r = Response::new(Body::from(bytes));
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     if let Ok(v) = HeaderValue::from_str(&index.to_string()) {
         h.insert("X-Nomad-Index", v);
     }
@@ -102,13 +105,15 @@ impl Req {
             None => Ok(default),
             // `?pretty` and `?stale` are set by their presence.
             Some("") => Ok(true),
-            Some(v) => parse_bool(v)
-                .ok_or_else(|| ApiError::bad(format!("Failed to parse value of {k:?} ({v:?}) as a bool"))),
+            Some(v) => parse_bool(v).ok_or_else(|| {
+                ApiError::bad(format!("Failed to parse value of {k:?} ({v:?}) as a bool"))
+            }),
         }
     }
 
     fn pretty(&self) -> bool {
-        self.param("pretty").is_some_and(|v| v.is_empty() || parse_bool(v) == Some(true))
+        self.param("pretty")
+            .is_some_and(|v| v.is_empty() || parse_bool(v) == Some(true))
     }
 
     fn prefix(&self) -> String {
@@ -175,7 +180,12 @@ impl FromRequest<App> for Req {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let too_large = || text(413, format!("Request body too large: the limit is {limit} bytes"));
+        let too_large = || {
+            text(
+                413,
+                format!("Request body too large: the limit is {limit} bytes"),
+            )
+        };
         if declared.is_some_and(|n| n > limit as u64) {
             return Err(too_large());
         }
@@ -204,8 +214,9 @@ async fn block(app: &App, req: &Req) -> Result<(), ApiError> {
         .map_err(|_| ApiError::bad(format!("Invalid index: {min:?}")))?;
     let wait_ms = match req.param("wait") {
         None | Some("") => DEFAULT_WAIT_MS,
-        Some(w) => parse_duration_ms(w)
-            .map_err(|_| ApiError::bad(format!("Invalid wait time: {w:?}")))?,
+        Some(w) => {
+            parse_duration_ms(w).map_err(|_| ApiError::bad(format!("Invalid wait time: {w:?}")))?
+        }
     }
     .min(MAX_WAIT_MS);
     let mut rx = app.handle.watch_index();
@@ -266,13 +277,18 @@ where
 }
 
 fn job_of<'v>(v: &View<'v>, id: &str) -> Result<JobRef<'v>, ApiError> {
-    v.job_by_id(id).ok_or_else(|| ApiError::not_found("job not found"))
+    v.job_by_id(id)
+        .ok_or_else(|| ApiError::not_found("job not found"))
 }
 
 async fn jobs_list(State(app): State<App>, req: Req) -> Response {
     let (prefix, none) = (req.prefix(), req.other_namespace());
     read(&app, &req, move |v| {
-        Ok(if none { json!([]) } else { v.jobs_json(&prefix) })
+        Ok(if none {
+            json!([])
+        } else {
+            v.jobs_json(&prefix)
+        })
     })
     .await
 }
@@ -403,7 +419,12 @@ async fn node_get(State(app): State<App>, Path(id): Path<String>, req: Req) -> R
 }
 
 async fn node_allocs(State(app): State<App>, Path(id): Path<String>, req: Req) -> Response {
-    read(&app, &req, move |v| Ok(v.node_allocs_json(node_of(v, &id)?))).await
+    read(
+        &app,
+        &req,
+        move |v| Ok(v.node_allocs_json(node_of(v, &id)?)),
+    )
+    .await
 }
 
 async fn leader(State(app): State<App>, req: Req) -> Response {
@@ -522,7 +543,13 @@ async fn register_job(app: &App, req: &Req, path_id: Option<String>) -> Response
         Err(e) => return error(e),
     };
     write(app, req, move |w| {
-        let pools: Vec<String> = w.sim.config().pools.iter().map(|p| p.name.clone()).collect();
+        let pools: Vec<String> = w
+            .sim
+            .config()
+            .pools
+            .iter()
+            .map(|p| p.name.clone())
+            .collect();
         let p = register::prepare(&job, w.default_duration_ms, &pools)?;
         Ok(register::register(w, p)?.body)
     })
@@ -558,8 +585,20 @@ async fn job_plan(State(app): State<App>, Path(id): Path<String>, req: Req) -> R
     let taken = app
         .handle
         .call(|w| {
-            let pools: Vec<String> = w.sim.config().pools.iter().map(|p| p.name.clone()).collect();
-            (w.replica_recipe(), w.catalog.clone(), w.start_unix_ms, w.default_duration_ms, pools)
+            let pools: Vec<String> = w
+                .sim
+                .config()
+                .pools
+                .iter()
+                .map(|p| p.name.clone())
+                .collect();
+            (
+                w.replica_recipe(),
+                w.catalog.clone(),
+                w.start_unix_ms,
+                w.default_duration_ms,
+                pools,
+            )
         })
         .await;
     let Ok((recipe, catalog, start, default, pools)) = taken else {
@@ -626,7 +665,11 @@ async fn node_drain(State(app): State<App>, Path(id): Path<String>, req: Req) ->
                     None | Some(Value::Null) => 0,
                     Some(d) => match d.as_i64() {
                         Some(n) => n,
-                        None => return error(ApiError::bad("DrainSpec.Deadline must be an integer number of nanoseconds")),
+                        None => {
+                            return error(ApiError::bad(
+                                "DrainSpec.Deadline must be an integer number of nanoseconds",
+                            ))
+                        }
                     },
                 };
                 let ignore_system = s
@@ -687,7 +730,10 @@ async fn node_eligibility(State(app): State<App>, Path(id): Path<String>, req: R
         Ok(b) => b,
         Err(e) => return error(e),
     };
-    let want = body.get("Eligibility").and_then(Value::as_str).unwrap_or("");
+    let want = body
+        .get("Eligibility")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let eligible = match want {
         "eligible" => true,
         "ineligible" => false,
@@ -729,8 +775,16 @@ async fn search(State(app): State<App>, req: Req) -> Response {
         Ok(b) => b,
         Err(e) => return error(e),
     };
-    let prefix = body.get("Prefix").and_then(Value::as_str).unwrap_or("").to_string();
-    let context = body.get("Context").and_then(Value::as_str).unwrap_or("all").to_string();
+    let prefix = body
+        .get("Prefix")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let context = body
+        .get("Context")
+        .and_then(Value::as_str)
+        .unwrap_or("all")
+        .to_string();
     if !["all", "jobs", "nodes", "allocs", "evals"].contains(&context.as_str()) {
         return error(ApiError::bad(format!("invalid context {context:?}")));
     }
@@ -740,20 +794,52 @@ async fn search(State(app): State<App>, req: Req) -> Response {
         let mut truncations = serde_json::Map::new();
         let mut add = |name: &str, ids: Vec<String>| {
             truncations.insert(name.to_string(), json!(ids.len() > LIMIT));
-            matches.insert(name.to_string(), json!(ids.into_iter().take(LIMIT).collect::<Vec<_>>()));
+            matches.insert(
+                name.to_string(),
+                json!(ids.into_iter().take(LIMIT).collect::<Vec<_>>()),
+            );
         };
         let want = |c: &str| context == "all" || context == c;
         if want("jobs") {
-            add("jobs", v.job_refs().into_iter().map(|(n, _)| n).filter(|n| n.starts_with(&prefix)).collect());
+            add(
+                "jobs",
+                v.job_refs()
+                    .into_iter()
+                    .map(|(n, _)| n)
+                    .filter(|n| n.starts_with(&prefix))
+                    .collect(),
+            );
         }
         if want("nodes") {
-            add("nodes", v.sim.nodes().iter().map(|n| n.id.clone()).filter(|n| n.starts_with(&prefix)).collect());
+            add(
+                "nodes",
+                v.sim
+                    .nodes()
+                    .iter()
+                    .map(|n| n.id.clone())
+                    .filter(|n| n.starts_with(&prefix))
+                    .collect(),
+            );
         }
         if want("allocs") {
-            add("allocs", v.allocs_where(|_| true).into_iter().map(|a| v.alloc_uuid(a)).filter(|n| n.starts_with(&prefix)).collect());
+            add(
+                "allocs",
+                v.allocs_where(|_| true)
+                    .into_iter()
+                    .map(|a| v.alloc_uuid(a))
+                    .filter(|n| n.starts_with(&prefix))
+                    .collect(),
+            );
         }
         if want("evals") {
-            add("evals", v.evals_where(None).into_iter().map(|e| v.eval_uuid(e)).filter(|n| n.starts_with(&prefix)).collect());
+            add(
+                "evals",
+                v.evals_where(None)
+                    .into_iter()
+                    .map(|e| v.eval_uuid(e))
+                    .filter(|n| n.starts_with(&prefix))
+                    .collect(),
+            );
         }
         if context == "all" {
             add("deployment", Vec::new());
@@ -804,8 +890,17 @@ async fn method_not_allowed(method: Method) -> Response {
 
 fn routes(app: App) -> Router {
     Router::new()
-        .route("/v1/jobs", get(jobs_list).post(jobs_register).put(jobs_register))
-        .route("/v1/job/{id}", get(job_get).post(job_register).put(job_register).delete(job_delete))
+        .route(
+            "/v1/jobs",
+            get(jobs_list).post(jobs_register).put(jobs_register),
+        )
+        .route(
+            "/v1/job/{id}",
+            get(job_get)
+                .post(job_register)
+                .put(job_register)
+                .delete(job_delete),
+        )
         .route("/v1/job/{id}/summary", get(job_summary))
         .route("/v1/job/{id}/allocations", get(job_allocs))
         .route("/v1/job/{id}/evaluations", get(job_evals))
@@ -813,7 +908,10 @@ fn routes(app: App) -> Router {
         .route("/v1/job/{id}/deployments", get(job_deployments))
         .route("/v1/job/{id}/versions", get(job_versions))
         .route("/v1/job/{id}/plan", post(job_plan).put(job_plan))
-        .route("/v1/job/{id}/dispatch", post(job_dispatch).put(job_dispatch))
+        .route(
+            "/v1/job/{id}/dispatch",
+            post(job_dispatch).put(job_dispatch),
+        )
         .route("/v1/allocations", get(allocs_list))
         .route("/v1/allocation/{id}", get(alloc_get))
         .route("/v1/evaluations", get(evals_list))
@@ -823,7 +921,10 @@ fn routes(app: App) -> Router {
         .route("/v1/node/{id}", get(node_get))
         .route("/v1/node/{id}/allocations", get(node_allocs))
         .route("/v1/node/{id}/drain", post(node_drain).put(node_drain))
-        .route("/v1/node/{id}/eligibility", post(node_eligibility).put(node_eligibility))
+        .route(
+            "/v1/node/{id}/eligibility",
+            post(node_eligibility).put(node_eligibility),
+        )
         .route("/v1/status/leader", get(leader))
         .route("/v1/status/peers", get(peers))
         .route("/v1/regions", get(regions))
@@ -838,7 +939,11 @@ fn routes(app: App) -> Router {
 }
 
 /// Serves requests on `listener` until the process ends.
-pub fn serve(listener: std::net::TcpListener, handle: Handle, settings: Settings) -> Result<(), String> {
+pub fn serve(
+    listener: std::net::TcpListener,
+    handle: Handle,
+    settings: Settings,
+) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(16)

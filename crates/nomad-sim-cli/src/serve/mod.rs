@@ -99,8 +99,7 @@ pub fn split_api_block(text: &str) -> Result<(String, Option<SimTime>), String> 
     if block.is_empty() {
         return Ok((out, None));
     }
-    let value: serde_yaml::Value =
-        serde_yaml::from_str(&block).map_err(|e| format!("api: {e}"))?;
+    let value: serde_yaml::Value = serde_yaml::from_str(&block).map_err(|e| format!("api: {e}"))?;
     let api = value.get("api").cloned().unwrap_or(serde_yaml::Value::Null);
     let mut duration = None;
     if let serde_yaml::Value::Mapping(m) = &api {
@@ -137,8 +136,8 @@ fn load(args: &ServeArgs) -> Result<(nomad_sim_scenario::Scenario, SimTime), Ser
         .map_err(|p| input(format!("{}: {}", p.file, p.message)))?;
     let (text, duration) = split_api_block(&text).map_err(|e| input(format!("{label}: {e}")))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut scenario = nomad_sim_scenario::parse_str(&text, &label, &base)
-        .map_err(|e| input(e.to_string()))?;
+    let mut scenario =
+        nomad_sim_scenario::parse_str(&text, &label, &base).map_err(|e| input(e.to_string()))?;
     if let Some(seed) = args.seed {
         scenario.config.seed = seed;
     }
@@ -201,10 +200,8 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
         sim.run_until(0);
         world::World::new(sim, config, start_unix_ms, default_duration_ms, speed)
     };
-    let handle = world::start(make, speed, http::clock_json).map_err(|message| ServeError {
-        message,
-        code: 1,
-    })?;
+    let handle = world::start(make, speed, http::clock_json)
+        .map_err(|message| ServeError { message, code: 1 })?;
     let settings = Settings {
         acl_token: args.acl_token.clone(),
         max_body: args.max_body,

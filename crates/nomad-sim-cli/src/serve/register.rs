@@ -68,7 +68,11 @@ fn duration_of(text: &str, what: &str) -> Result<SimTime, ApiError> {
 
 /// Checks a submitted job (the `Job` object) and maps it onto a workload. `pools` are the
 /// scenario's pool names, which jobs may name as their node pool.
-pub fn prepare(job: &Value, default_duration_ms: SimTime, pools: &[String]) -> Result<Prepared, ApiError> {
+pub fn prepare(
+    job: &Value,
+    default_duration_ms: SimTime,
+    pools: &[String],
+) -> Result<Prepared, ApiError> {
     if !job.is_object() {
         return Err(ApiError::bad("Job must be specified"));
     }
@@ -82,15 +86,16 @@ pub fn prepare(job: &Value, default_duration_ms: SimTime, pools: &[String]) -> R
         )));
     }
     let text = job.to_string();
-    let loaded = spec::parse_as(spec::Format::Json, &text, "job", &BTreeMap::new()).map_err(|e| {
-        ApiError::bad(
-            e.diagnostics
-                .iter()
-                .map(|d| d.message.clone())
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
-    })?;
+    let loaded =
+        spec::parse_as(spec::Format::Json, &text, "job", &BTreeMap::new()).map_err(|e| {
+            ApiError::bad(
+                e.diagnostics
+                    .iter()
+                    .map(|d| d.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
     if !loaded.unsupported.is_empty() {
         return Err(ApiError::bad(format!(
             "the simulator cannot model this job yet: {}",
@@ -140,13 +145,17 @@ pub fn prepare(job: &Value, default_duration_ms: SimTime, pools: &[String]) -> R
         || !g.spreads.is_empty()
         || g.tasks.iter().any(|t| !t.affinities.is_empty())
     {
-        warnings.push("affinity and spread blocks are not simulated: placement scores ignore them".to_string());
+        warnings.push(
+            "affinity and spread blocks are not simulated: placement scores ignore them"
+                .to_string(),
+        );
     }
     if ask.dynamic_ports > 0 {
         warnings.push("dynamic ports are not simulated (every node has room for them)".to_string());
     }
     if ask.memory_max_mb > ask.memory_mb {
-        warnings.push("memory_max (oversubscription) is not simulated: the ask is memory".to_string());
+        warnings
+            .push("memory_max (oversubscription) is not simulated: the ask is memory".to_string());
     }
     let mut constraints = Vec::new();
     let mut distinct_hosts = false;
@@ -167,9 +176,8 @@ pub fn prepare(job: &Value, default_duration_ms: SimTime, pools: &[String]) -> R
                 )))
             }
             op => {
-                let operand = Operand::parse(op).ok_or_else(|| {
-                    ApiError::bad(format!("unknown constraint operator {op:?}"))
-                })?;
+                let operand = Operand::parse(op)
+                    .ok_or_else(|| ApiError::bad(format!("unknown constraint operator {op:?}")))?;
                 constraints.push(
                     Constraint::new(&c.l_target, operand, &c.r_target).map_err(ApiError::bad)?,
                 );
@@ -185,7 +193,10 @@ pub fn prepare(job: &Value, default_duration_ms: SimTime, pools: &[String]) -> R
         }
         if let Some(v) = t.config.as_ref().and_then(|c| c.get("run_for")) {
             let text = v.as_str().ok_or_else(|| {
-                ApiError::bad(format!("task {:?}: run_for must be a duration string", t.name))
+                ApiError::bad(format!(
+                    "task {:?}: run_for must be a duration string",
+                    t.name
+                ))
             })?;
             let d = duration_of(text, &format!("task {:?} run_for", t.name))?;
             run_for = Some(run_for.map_or(d, |r| r.max(d)));
@@ -517,7 +528,11 @@ pub fn dispatch(world: &mut World, parent: &str, body: &Value) -> Result<Value, 
     let list = |k: &str| -> Vec<String> {
         param[k]
             .as_array()
-            .map(|v| v.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+            .map(|v| {
+                v.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let (required, optional) = (list("MetaRequired"), list("MetaOptional"));
@@ -541,11 +556,11 @@ pub fn dispatch(world: &mut World, parent: &str, body: &Value) -> Result<Value, 
             "Dispatch provided meta keys not allowed: {unknown:?}"
         )));
     }
-    let payload = body
-        .get("Payload")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    match (param["Payload"].as_str().unwrap_or("optional"), payload.is_empty()) {
+    let payload = body.get("Payload").and_then(Value::as_str).unwrap_or("");
+    match (
+        param["Payload"].as_str().unwrap_or("optional"),
+        payload.is_empty(),
+    ) {
         ("required", true) => return Err(ApiError::bad("Payload is not provided but required")),
         ("forbidden", false) => return Err(ApiError::bad("Payload provided but forbidden")),
         _ => {}

@@ -185,7 +185,11 @@ impl View<'_> {
             }
             JobRef::Parent(a) => {
                 let kids = self.children_of(&a.id);
-                let count = |st: &str| kids.iter().filter(|&&c| self.job_status_str(c) == st).count();
+                let count = |st: &str| {
+                    kids.iter()
+                        .filter(|&&c| self.job_status_str(c) == st)
+                        .count()
+                };
                 (
                     json!({ a.group.clone(): {
                         "Queued": 0, "Starting": 0, "Running": 0, "Failed": 0,
@@ -359,7 +363,10 @@ impl View<'_> {
                             obj.insert("TaskStates".to_string(), Value::Null);
                         }
                         if resources {
-                            obj.insert("AllocatedResources".to_string(), self.allocated_resources(id));
+                            obj.insert(
+                                "AllocatedResources".to_string(),
+                                self.allocated_resources(id),
+                            );
                         }
                     }
                     v
@@ -420,7 +427,10 @@ impl View<'_> {
         let Some(prev) = a.previous.and_then(|p| self.alloc(p).map(|pa| (p, pa))) else {
             return Value::Null;
         };
-        let prev_node = self.node(prev.1.node).map(|n| n.id.clone()).unwrap_or_default();
+        let prev_node = self
+            .node(prev.1.node)
+            .map(|n| n.id.clone())
+            .unwrap_or_default();
         json!({ "Events": [{
             "PrevAllocID": self.alloc_uuid(prev.0),
             "PrevNodeID": prev_node,
@@ -439,7 +449,11 @@ impl View<'_> {
             .into_iter()
             .map(|(t, kind, text)| task_event(self.unix_ns(t), kind, &text))
             .collect();
-        let state = if a.ended_ms.is_some() { "dead" } else { "running" };
+        let state = if a.ended_ms.is_some() {
+            "dead"
+        } else {
+            "running"
+        };
         let mut states = Map::new();
         for (task, _, _) in self.tasks(a.job) {
             states.insert(
@@ -695,7 +709,13 @@ impl View<'_> {
     }
 
     fn last_drain(&self, n: &Node) -> Value {
-        let Some(r) = self.sim.drain_records().iter().rev().find(|r| r.node == n.name) else {
+        let Some(r) = self
+            .sim
+            .drain_records()
+            .iter()
+            .rev()
+            .find(|r| r.node == n.name)
+        else {
             return Value::Null;
         };
         let ms = |s: f64| (s * 1000.0).round().max(0.0) as SimTime;
@@ -720,8 +740,10 @@ impl View<'_> {
     }
 
     fn node_stub_json(&self, node: NodeId, resources: bool) -> Value {
-        let (Some(n), Some(p)) = (self.node(node), self.node(node).and_then(|n| self.pool_of(n)))
-        else {
+        let (Some(n), Some(p)) = (
+            self.node(node),
+            self.node(node).and_then(|n| self.pool_of(n)),
+        ) else {
             return Value::Null;
         };
         let mut v = json!({
@@ -776,8 +798,10 @@ impl View<'_> {
 
     /// `GET /v1/node/:id`: the full node. `DrainStrategy` is flat, as Go embeds the DrainSpec.
     pub fn node_json(&self, node: NodeId) -> Value {
-        let (Some(n), Some(p)) = (self.node(node), self.node(node).and_then(|n| self.pool_of(n)))
-        else {
+        let (Some(n), Some(p)) = (
+            self.node(node),
+            self.node(node).and_then(|n| self.pool_of(n)),
+        ) else {
             return Value::Null;
         };
         let mut v = self.node_stub_json(node, true);
@@ -792,8 +816,9 @@ impl View<'_> {
         v["Meta"] = json!(p.meta);
         v["Links"] = json!({});
         v["ComputedClass"] = json!(format!("v1:{}", n.class_id));
-        v["StatusUpdatedAt"] = json!(self.start_unix_ms / 1000
-            + n.events.last().map_or(n.created_ms, |e| e.t_ms) / 1000);
+        v["StatusUpdatedAt"] = json!(
+            self.start_unix_ms / 1000 + n.events.last().map_or(n.created_ms, |e| e.t_ms) / 1000
+        );
         v["Events"] = Value::Array(
             n.events
                 .iter()

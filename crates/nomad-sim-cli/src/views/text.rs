@@ -208,8 +208,10 @@ impl View<'_> {
 
     /// `nomad node status <id>`.
     pub fn node_detail(&self, node: NodeId) -> String {
-        let (Some(n), Some(p)) = (self.node(node), self.node(node).and_then(|n| self.pool_of(n)))
-        else {
+        let (Some(n), Some(p)) = (
+            self.node(node),
+            self.node(node).and_then(|n| self.pool_of(n)),
+        ) else {
             return String::new();
         };
         let end = n.terminated_ms.unwrap_or(self.at_ms);
