@@ -121,6 +121,8 @@ pub struct View<'a> {
     pub catalog: &'a Catalog,
     /// Each alloc's replacement, built when first asked for.
     next_allocs: OnceCell<BTreeMap<AllocId, AllocId>>,
+    /// Ready and eligible nodes per datacenter, and nodes per pool, counted when first asked for.
+    pub(crate) node_counts: OnceCell<(serde_json::Value, BTreeMap<String, usize>)>,
 }
 
 impl<'a> View<'a> {
@@ -132,6 +134,7 @@ impl<'a> View<'a> {
             start_unix_ms,
             catalog,
             next_allocs: OnceCell::new(),
+            node_counts: OnceCell::new(),
         }
     }
 

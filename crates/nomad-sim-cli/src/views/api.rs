@@ -527,19 +527,27 @@ impl View<'_> {
         v
     }
 
-    /// Ready and eligible nodes per datacenter, as `NodesAvailable` counts them.
-    fn nodes_available(&self) -> Value {
-        let mut dcs: BTreeMap<String, Value> = BTreeMap::new();
-        for n in self.sim.nodes() {
-            let Some(p) = self.pool_of(n) else { continue };
-            let entry = dcs.entry(p.datacenter.clone()).or_insert(json!(0));
-            if n.status == NodeStatus::Ready
-                && n.eligibility == nomad_sim_core::model::Eligibility::Eligible
-            {
-                *entry = json!(entry.as_u64().unwrap_or(0) + 1);
+    /// Ready and eligible nodes per datacenter, as `NodesAvailable` counts them, and the nodes
+    /// of each pool (`all` for every node), counted once per view.
+    fn node_counts(&self) -> &(Value, BTreeMap<String, usize>) {
+        self.node_counts.get_or_init(|| {
+            let mut dcs: BTreeMap<String, Value> = BTreeMap::new();
+            let mut pools: BTreeMap<String, usize> = BTreeMap::new();
+            for n in self.sim.nodes() {
+                let Some(p) = self.pool_of(n) else { continue };
+                let entry = dcs.entry(p.datacenter.clone()).or_insert(json!(0));
+                if n.status == NodeStatus::Ready
+                    && n.eligibility == nomad_sim_core::model::Eligibility::Eligible
+                {
+                    *entry = json!(entry.as_u64().unwrap_or(0) + 1);
+                }
+                if n.status != NodeStatus::Terminated {
+                    *pools.entry(p.name.clone()).or_insert(0) += 1;
+                    *pools.entry("all".to_string()).or_insert(0) += 1;
+                }
             }
-        }
-        Value::Object(dcs.into_iter().collect())
+            (Value::Object(dcs.into_iter().collect()), pools)
+        })
     }
 
     /// `AllocMetric` as Nomad's API shapes it.
@@ -584,17 +592,14 @@ impl View<'_> {
             .workload_of(job)
             .and_then(|w| w.node_pool.clone())
             .unwrap_or_else(|| "all".to_string());
-        let in_pool = nodes
-            .iter()
-            .filter(|n| n.status != NodeStatus::Terminated)
-            .filter(|n| pool == "all" || self.pool_of(n).is_some_and(|p| p.name == pool))
-            .count();
+        let (available, pools) = self.node_counts();
+        let in_pool = pools.get(&pool).copied().unwrap_or(0);
         json!({
             "NodesEvaluated": m.nodes_evaluated,
             "NodesFiltered": m.nodes_filtered,
             "NodesInPool": in_pool,
             "NodePool": pool,
-            "NodesAvailable": self.nodes_available(),
+            "NodesAvailable": available,
             "ClassFiltered": Value::Null,
             "ConstraintFiltered": map_or_null(constraints),
             "NodesExhausted": m.nodes_exhausted,
