@@ -376,3 +376,84 @@ fn sim_loop(
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::views::Catalog;
+    use nomad_sim_core::config::{
+        Arrivals, CountDist, DrainDeadline, DrainSpec, DurationDist, NodeTarget,
+    };
+    use nomad_sim_core::{JobType, Resources};
+
+    const SCENARIO: &str = "name: t\nseed: 7\nhorizon: 2h\nnode_pools:\n  - name: linux\n    count: 3\n    datacenter: dc1\n    node_class: c\n    resources: { cpu: 4000, memory: 8192, disk: 10000 }\nworkloads:\n  - name: ci\n    arrivals: { poisson: { rate: 30/h } }\n    resources: { cpu: 1500, memory: 2000 }\n    duration: { exponential: { mean: 20m } }\n";
+
+    fn workload(cpu: u64) -> WorkloadConfig {
+        WorkloadConfig {
+            name: "api".to_string(),
+            job_type: JobType::Batch,
+            priority: 50,
+            arrivals: Arrivals::At(Vec::new()),
+            parallelism: CountDist::Fixed(1),
+            count: 2,
+            resources: Resources::new(cpu, 512, 0),
+            duration: DurationDist::Constant(600_000),
+            datacenters: Vec::new(),
+            node_pool: None,
+            constraints: Vec::new(),
+            distinct_hosts: false,
+            failure_rate: 0.0,
+            max_parallel: 1,
+        }
+    }
+
+    /// What a client can see of a simulation: the clock, the events so far, every alloc.
+    fn fingerprint(sim: &Simulation) -> (SimTime, u64, Vec<(String, String, &'static str)>) {
+        let catalog = Catalog::default();
+        let v = View::new(sim, 0, &catalog);
+        let allocs = sim
+            .allocs()
+            .into_iter()
+            .map(|(id, a)| {
+                (
+                    v.alloc_uuid(id),
+                    sim.nodes()[a.node.index()].name.clone(),
+                    a.client.as_str(),
+                )
+            })
+            .collect();
+        (sim.now(), sim.events_processed(), allocs)
+    }
+
+    #[test]
+    fn a_replay_of_the_log_is_the_same_simulation() {
+        let scenario =
+            nomad_sim_scenario::parse_str(SCENARIO, "t.yaml", std::path::Path::new(".")).unwrap();
+        let mut sim = Simulation::new(scenario.config.clone());
+        sim.keep_alloc_metrics();
+        sim.run_until(0);
+        let mut w = World::new(sim, scenario.config, 0, 600_000, None);
+        // Changes at odd moments, twice at one instant, with clock steps of every size between.
+        w.run_to(90_000);
+        let a = w.add_workload(workload(1000));
+        w.submit(a);
+        w.submit(a);
+        w.run_to(90_000);
+        w.apply(Action::NodeDrain {
+            target: NodeTarget::Names(vec!["linux-1".to_string()]),
+            spec: DrainSpec {
+                deadline: DrainDeadline::After(300_000),
+                ignore_system: false,
+            },
+        });
+        for t in (100_000..2_000_000).step_by(77_777) {
+            w.run_to(t);
+        }
+        let b = w.add_workload(workload(3900));
+        w.submit(b);
+        w.run_to(3_000_000);
+        let (config, log, now) = w.replica_recipe();
+        let copy = replay(config, &log, now);
+        assert_eq!(fingerprint(&copy), fingerprint(&w.sim));
+    }
+}
