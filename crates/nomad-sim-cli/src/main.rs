@@ -83,7 +83,7 @@ struct ViewArgs {
     /// The moment to look at, as a duration from the start (`90m`, `14h30m`).
     #[arg(long, value_name = "DURATION")]
     at: String,
-    /// One job (ID or prefix) or node (name or ID prefix) to show in detail.
+    /// One job (ID or prefix), node (name or ID prefix) or eval (ID prefix; `list` lists) to show.
     id: Option<String>,
     /// Print JSON shaped like Nomad's HTTP API instead of the CLI's text.
     #[arg(long)]
