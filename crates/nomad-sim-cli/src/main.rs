@@ -4,6 +4,7 @@ mod format;
 mod import;
 mod jobspec_cmd;
 mod output;
+mod serve;
 mod summary;
 mod trace_writer;
 mod views;
@@ -44,6 +45,10 @@ enum Command {
     Import(ImportArgs),
     /// How the simulator reads a Nomad job file (HCL2 or JSON): the job, or its JSON with --json.
     Jobspec(jobspec_cmd::JobspecArgs),
+    /// Evaluations at a moment, like `nomad eval list` (or `nomad eval status <id>`).
+    Eval(ViewArgs),
+    /// Serve Nomad's HTTP API over the simulated cluster, in simulated time.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -78,7 +83,7 @@ struct ViewArgs {
     /// The moment to look at, as a duration from the start (`90m`, `14h30m`).
     #[arg(long, value_name = "DURATION")]
     at: String,
-    /// One job (ID or prefix) or node (name or ID prefix) to show in detail.
+    /// One job (ID or prefix), node (name or ID prefix) or eval (ID prefix; `list` lists) to show.
     id: Option<String>,
     /// Print JSON shaped like Nomad's HTTP API instead of the CLI's text.
     #[arg(long)]
@@ -186,6 +191,11 @@ fn main() -> ExitCode {
         Command::Logs(args) => logs(args),
         Command::Import(args) => import_cmd(args),
         Command::Jobspec(args) => jobspec_cmd::run(args).map_err(Failure::input),
+        Command::Eval(args) => eval_cmd(args),
+        Command::Serve(args) => serve::run(args).map_err(|e| Failure {
+            message: e.message,
+            code: e.code,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -249,11 +259,9 @@ fn moment(
 }
 
 /// Prints a list view or, with an ID, a detail view; text or API JSON.
-fn view<T>(
+fn view(
     args: &ViewArgs,
-    list: impl Fn(&views::Moment, bool) -> String,
-    find: impl Fn(&views::Moment, &str) -> Result<T, String>,
-    detail: impl Fn(&views::Moment, T, bool) -> String,
+    render: impl Fn(&views::View, Option<&str>, bool) -> Result<String, String>,
 ) -> Result<(), Failure> {
     let m = moment(
         &args.scenario,
@@ -261,57 +269,45 @@ fn view<T>(
         args.seed,
         args.algorithm.as_deref(),
     )?;
-    let text = match &args.id {
-        None => list(&m, args.json),
-        Some(id) => detail(&m, find(&m, id).map_err(Failure::input)?, args.json),
-    };
+    let text = render(&m.view(), args.id.as_deref(), args.json).map_err(Failure::input)?;
     print_out(&format!("{text}\n"))
 }
 
 fn pretty(v: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(v).expect("JSON serialises")
+    serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
 fn status(args: ViewArgs) -> Result<(), Failure> {
-    view(
-        &args,
-        |m, json| {
-            if json {
-                pretty(&m.jobs_json())
-            } else {
-                m.job_list()
-            }
-        },
-        |m, id| m.find_job(id),
-        |m, job, json| {
-            if json {
-                pretty(&m.job_allocs_json(job))
-            } else {
-                m.job_detail(job)
-            }
-        },
-    )
+    view(&args, |v, id, json| {
+        Ok(match (id, json) {
+            (None, true) => pretty(&v.jobs_json("")),
+            (None, false) => v.job_list(),
+            (Some(id), true) => pretty(&v.job_allocs_json(v.find_job(id)?)),
+            (Some(id), false) => v.job_detail(v.find_job(id)?),
+        })
+    })
 }
 
 fn node_status(args: ViewArgs) -> Result<(), Failure> {
-    view(
-        &args,
-        |m, json| {
-            if json {
-                pretty(&m.nodes_json())
-            } else {
-                m.node_list()
-            }
-        },
-        |m, id| m.find_node(id),
-        |m, node, json| {
-            if json {
-                pretty(&m.node_json(node))
-            } else {
-                m.node_detail(node)
-            }
-        },
-    )
+    view(&args, |v, id, json| {
+        Ok(match (id, json) {
+            (None, true) => pretty(&v.nodes_json("", false)),
+            (None, false) => v.node_list(),
+            (Some(id), true) => pretty(&v.node_with_allocs_json(v.find_node(id)?)),
+            (Some(id), false) => v.node_detail(v.find_node(id)?),
+        })
+    })
+}
+
+fn eval_cmd(args: ViewArgs) -> Result<(), Failure> {
+    view(&args, |v, id, json| {
+        Ok(match (id.filter(|&i| i != "list"), json) {
+            (None, true) => pretty(&v.evals_json("")),
+            (None, false) => v.eval_list(),
+            (Some(id), true) => pretty(&v.eval_json(v.find_eval(id)?)),
+            (Some(id), false) => v.eval_detail(v.find_eval(id)?),
+        })
+    })
 }
 
 fn logs(args: LogsArgs) -> Result<(), Failure> {
@@ -321,11 +317,12 @@ fn logs(args: LogsArgs) -> Result<(), Failure> {
         args.seed,
         args.algorithm.as_deref(),
     )?;
-    let alloc = m.find_alloc(&args.alloc_or_job).map_err(Failure::input)?;
+    let v = m.view();
+    let alloc = v.find_alloc(&args.alloc_or_job).map_err(Failure::input)?;
     if args.json {
-        print_out(&format!("{}\n", pretty(&m.alloc_json(alloc))))
+        print_out(&format!("{}\n", pretty(&v.alloc_json(alloc))))
     } else {
-        print_out(&format!("{}\n", m.alloc_view(alloc)))
+        print_out(&format!("{}\n", v.alloc_view(alloc)))
     }
 }
 

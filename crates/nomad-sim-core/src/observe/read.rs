@@ -274,6 +274,17 @@ impl Simulation {
         self.state.queued_allocs
     }
 
+    /// Events processed so far: grows with every step that changes the state, so an outside
+    /// driver (the HTTP API) can derive a monotone index from it.
+    pub fn events_processed(&self) -> u64 {
+        self.observe.collector.events
+    }
+
+    /// Every drain so far, in start order, as the report lists them.
+    pub fn drain_records(&self) -> &[DrainRecord] {
+        &self.observe.collector.drains
+    }
+
     /// True while allocations are queued or running.
     pub fn has_outstanding_work(&self) -> bool {
         self.state.queued_allocs > 0 || self.state.running_allocs > 0

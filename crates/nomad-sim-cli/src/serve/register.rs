@@ -1,0 +1,639 @@
+//! Jobs over the API: a submitted Nomad job mapped onto a core workload, and the writes that
+//! use it: register, plan (a dry run on a rebuilt copy), dispatch and deregister.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use nomad_sim_core::config::{Arrivals, CountDist, DurationDist, WorkloadConfig};
+use nomad_sim_core::constraint::{Constraint, Operand};
+use nomad_sim_core::ids::{splitmix64, JobId};
+use nomad_sim_core::time::{parse_duration_ms, SimTime};
+use nomad_sim_core::{JobType, Resources};
+use nomad_sim_jobspec as spec;
+
+use super::world::{replay, World};
+use crate::views::api::ZERO_TIME;
+use crate::views::{ApiJob, ApiName, JobRef, View};
+
+/// An API error: an HTTP status and Nomad's plain-text message.
+#[derive(Debug)]
+pub struct ApiError {
+    /// The status code.
+    pub status: u16,
+    /// The body.
+    pub text: String,
+}
+
+impl ApiError {
+    /// 400 with a message.
+    pub fn bad(text: impl Into<String>) -> ApiError {
+        ApiError {
+            status: 400,
+            text: text.into(),
+        }
+    }
+
+    /// 404 with a message.
+    pub fn not_found(text: impl Into<String>) -> ApiError {
+        ApiError {
+            status: 404,
+            text: text.into(),
+        }
+    }
+}
+
+/// A submitted job, checked and mapped onto a core workload.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The job's ID.
+    pub id: String,
+    /// The job with Nomad's defaults, serialised with Nomad's keys.
+    pub spec: Value,
+    /// The workload that runs it.
+    pub workload: WorkloadConfig,
+    /// The group's name.
+    pub group: String,
+    /// Each task: name, CPU, memory.
+    pub tasks: Vec<(String, u64, u64)>,
+    /// The `parameterized` block, if any.
+    pub parameterized: Option<spec::Parameterized>,
+    /// What the simulator leaves out, for the response's `Warnings`.
+    pub warnings: Vec<String>,
+}
+
+fn duration_of(text: &str, what: &str) -> Result<SimTime, ApiError> {
+    parse_duration_ms(text).map_err(|e| ApiError::bad(format!("{what} {text:?}: {e}")))
+}
+
+/// Checks a submitted job (the `Job` object) and maps it onto a workload. `pools` are the
+/// scenario's pool names, which jobs may name as their node pool.
+pub fn prepare(
+    job: &Value,
+    default_duration_ms: SimTime,
+    pools: &[String],
+) -> Result<Prepared, ApiError> {
+    if !job.is_object() {
+        return Err(ApiError::bad("Job must be specified"));
+    }
+    let id = job.get("ID").and_then(Value::as_str).unwrap_or("");
+    if id.trim().is_empty() {
+        return Err(ApiError::bad("Missing job ID"));
+    }
+    if id.chars().any(|c| c.is_whitespace() || c.is_control()) || id.len() > 128 {
+        return Err(ApiError::bad(format!(
+            "Job ID contains a space, a control character or is longer than 128 characters: {id:?}"
+        )));
+    }
+    let text = job.to_string();
+    let loaded =
+        spec::parse_as(spec::Format::Json, &text, "job", &BTreeMap::new()).map_err(|e| {
+            ApiError::bad(
+                e.diagnostics
+                    .iter()
+                    .map(|d| d.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+    if !loaded.unsupported.is_empty() {
+        return Err(ApiError::bad(format!(
+            "the simulator cannot model this job yet: {}",
+            loaded
+                .unsupported
+                .iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )));
+    }
+    let j = loaded.job;
+    let mut warnings: Vec<String> = loaded.warnings.iter().map(|d| d.message.clone()).collect();
+    let job_type = match j.job_type {
+        spec::JobType::Batch => JobType::Batch,
+        spec::JobType::Service => JobType::Service,
+        spec::JobType::System => JobType::System,
+        spec::JobType::Sysbatch => {
+            return Err(ApiError::bad(
+                "the simulator does not model sysbatch jobs yet",
+            ))
+        }
+    };
+    if j.is_periodic() {
+        return Err(ApiError::bad(
+            "the simulator's API does not launch periodic jobs yet: register the children, or use a scenario workload",
+        ));
+    }
+    if j.task_groups.len() != 1 {
+        return Err(ApiError::bad(format!(
+            "the simulator models jobs with one task group; job {:?} has {}",
+            j.id,
+            j.task_groups.len()
+        )));
+    }
+    let g = &j.task_groups[0];
+    let ask = g.ask();
+    if ask.cores > 0 || !ask.devices.is_empty() || !ask.reserved_ports.is_empty() {
+        return Err(ApiError::bad(format!(
+            "the simulator cannot model group {:?} yet: reserved cores, devices and static ports change where allocations fit",
+            g.name
+        )));
+    }
+    if !j.affinities.is_empty()
+        || !j.spreads.is_empty()
+        || !g.affinities.is_empty()
+        || !g.spreads.is_empty()
+        || g.tasks.iter().any(|t| !t.affinities.is_empty())
+    {
+        warnings.push(
+            "affinity and spread blocks are not simulated: placement scores ignore them"
+                .to_string(),
+        );
+    }
+    if ask.dynamic_ports > 0 {
+        warnings.push("dynamic ports are not simulated (every node has room for them)".to_string());
+    }
+    if ask.memory_max_mb > ask.memory_mb {
+        warnings
+            .push("memory_max (oversubscription) is not simulated: the ask is memory".to_string());
+    }
+    let mut constraints = Vec::new();
+    let mut distinct_hosts = false;
+    let all = j
+        .constraints
+        .iter()
+        .chain(&g.constraints)
+        .chain(g.tasks.iter().flat_map(|t| &t.constraints));
+    for c in all {
+        match c.operand.as_str() {
+            "distinct_hosts" => {
+                distinct_hosts = c.r_target.is_empty() || c.r_target == "true";
+            }
+            "distinct_property" | "version" | "semver" => {
+                return Err(ApiError::bad(format!(
+                    "the simulator cannot model the constraint operator {:?} yet",
+                    c.operand
+                )))
+            }
+            op => {
+                let operand = Operand::parse(op)
+                    .ok_or_else(|| ApiError::bad(format!("unknown constraint operator {op:?}")))?;
+                constraints.push(
+                    Constraint::new(&c.l_target, operand, &c.r_target).map_err(ApiError::bad)?,
+                );
+            }
+        }
+    }
+    // The run time: a mock_driver task's `run_for`, else the job's `nomad_sim_duration`, else
+    // the scenario's default.
+    let mut run_for: Option<SimTime> = None;
+    for t in &g.tasks {
+        if t.driver != "mock_driver" || t.phase() != spec::Phase::Main {
+            continue;
+        }
+        if let Some(v) = t.config.as_ref().and_then(|c| c.get("run_for")) {
+            let text = v.as_str().ok_or_else(|| {
+                ApiError::bad(format!(
+                    "task {:?}: run_for must be a duration string",
+                    t.name
+                ))
+            })?;
+            let d = duration_of(text, &format!("task {:?} run_for", t.name))?;
+            run_for = Some(run_for.map_or(d, |r| r.max(d)));
+        }
+    }
+    let duration = match (run_for, j.meta.get("nomad_sim_duration")) {
+        (Some(d), _) => d,
+        (None, Some(text)) => duration_of(text, "Meta.nomad_sim_duration")?,
+        (None, None) => default_duration_ms,
+    };
+    let node_pool = match j.node_pool.as_str() {
+        "" | "default" | "all" => None,
+        p if pools.iter().any(|q| q == p) => Some(p.to_string()),
+        p => {
+            return Err(ApiError::bad(format!(
+                "job {:?} is in node pool {p:?}, which does not exist (pools: {}, or \"default\" for all)",
+                j.id,
+                pools.join(", ")
+            )))
+        }
+    };
+    let datacenters = if j.datacenters.iter().any(|d| d == "*") {
+        Vec::new()
+    } else {
+        j.datacenters.clone()
+    };
+    let tasks = g
+        .tasks
+        .iter()
+        .map(|t| {
+            (
+                t.name.clone(),
+                u64::from(t.resources.cpu),
+                u64::from(t.resources.memory_mb),
+            )
+        })
+        .collect();
+    let workload = WorkloadConfig {
+        name: g.name.clone(),
+        job_type,
+        priority: j.priority.clamp(1, 100) as u8,
+        arrivals: Arrivals::At(Vec::new()),
+        parallelism: CountDist::Fixed(1),
+        count: g.count,
+        resources: Resources::new(ask.cpu, ask.memory_mb, ask.disk_mb),
+        duration: DurationDist::Constant(duration),
+        datacenters,
+        node_pool,
+        constraints,
+        distinct_hosts,
+        failure_rate: 0.0,
+        max_parallel: g.migrate.as_ref().map_or(1, |m| m.max_parallel.max(1)),
+    };
+    Ok(Prepared {
+        id: j.id.clone(),
+        spec: serde_json::to_value(&j).unwrap_or(Value::Null),
+        workload,
+        group: g.name.clone(),
+        tasks,
+        parameterized: j.parameterized_job.clone(),
+        warnings,
+    })
+}
+
+/// The newest core job of workload `w`.
+fn newest_job_of(world: &World, w: usize) -> Option<JobId> {
+    world
+        .sim
+        .jobs()
+        .into_iter()
+        .filter(|(_, j)| j.workload as usize == w)
+        .max_by_key(|(_, j)| j.serial)
+        .map(|(id, _)| id)
+}
+
+/// The newest held eval of a job, with its create index.
+fn newest_eval_of(world: &World, job: JobId) -> Option<(String, u64)> {
+    world
+        .sim
+        .evals()
+        .into_iter()
+        .filter(|(_, e)| e.job == job)
+        .max_by_key(|(_, e)| e.seq)
+        .map(|(_, e)| (world.sim.eval_uuid_of_serial(e.seq), e.seq + 1))
+}
+
+/// What a registration did, for the response and for a plan.
+#[derive(Debug)]
+pub struct Registered {
+    /// The core job it created (or the one already running the same spec).
+    pub job: Option<JobId>,
+    /// True when the same spec was already running: nothing changed.
+    pub unchanged: bool,
+    /// True when the job is new to the server.
+    pub new: bool,
+    /// The job modify index before the registration (0 for a new job).
+    pub previous_modify_index: u64,
+    /// The response body.
+    pub body: Value,
+}
+
+/// Registers a prepared job in `world`: a new job, a dead job run again, or a running job with
+/// the same spec (nothing changes). Updating a job that still runs is refused: the core cannot
+/// stop allocations yet.
+pub fn register(world: &mut World, p: Prepared) -> Result<Registered, ApiError> {
+    let existing = world.catalog.jobs.get(&p.id).cloned();
+    let scenario_job = existing.is_none()
+        && world
+            .view()
+            .job_by_id(&p.id)
+            .is_some_and(|r| matches!(r, JobRef::Core(_)));
+    if scenario_job {
+        return Err(ApiError::bad(format!(
+            "job {:?} belongs to the scenario's workloads; register API jobs under another ID",
+            p.id
+        )));
+    }
+    let same_spec = existing.as_ref().is_some_and(|a| a.spec == p.spec);
+    let current = existing.as_ref().and_then(|a| {
+        let j = newest_job_of(world, a.workload)?;
+        let name = world.view().api_name(j).cloned()?;
+        (name.parent.is_none()).then_some(j)
+    });
+    let alive = current.is_some_and(|j| world.view().job_status_str(j) != "dead");
+    let previous_modify_index = existing.as_ref().map_or(0, |a| a.modify_index);
+    let warnings = p.warnings.join("; ");
+    if let (Some(a), Some(j)) = (&existing, current) {
+        if alive && !a.stopped {
+            if !same_spec {
+                return Err(ApiError::bad(format!(
+                    "job {:?} is still running: the simulator cannot update a running job yet (wait until it is dead, or register it under another ID)",
+                    p.id
+                )));
+            }
+            let (eval, eval_index) = newest_eval_of(world, j).unwrap_or_default();
+            let index = world.index();
+            return Ok(Registered {
+                job: Some(j),
+                unchanged: true,
+                new: false,
+                previous_modify_index,
+                body: json!({
+                    "EvalID": eval, "EvalCreateIndex": eval_index,
+                    "JobModifyIndex": a.modify_index, "Warnings": warnings,
+                    "Index": index, "LastContact": 0, "KnownLeader": true,
+                }),
+            });
+        }
+    }
+    if let (Some(a), true) = (&existing, p.parameterized.is_some()) {
+        if same_spec && !a.stopped {
+            let index = world.index();
+            return Ok(Registered {
+                job: None,
+                unchanged: true,
+                new: false,
+                previous_modify_index,
+                body: json!({
+                    "EvalID": "", "EvalCreateIndex": 0, "JobModifyIndex": a.modify_index,
+                    "Warnings": warnings, "Index": index, "LastContact": 0, "KnownLeader": true,
+                }),
+            });
+        }
+    }
+    // The same scheduling content reuses the workload; anything else gets a new one.
+    let reuse = existing.as_ref().and_then(|a| {
+        let old = world.sim.config().workloads.get(a.workload)?;
+        (format!("{old:?}") == format!("{:?}", p.workload)).then_some(a.workload)
+    });
+    let w = match reuse {
+        Some(w) => w,
+        None => world.add_workload(p.workload.clone()),
+    };
+    world.wrote();
+    let index = world.index();
+    let version = match &existing {
+        Some(a) if a.spec == p.spec => a.version,
+        Some(a) => a.version + 1,
+        None => 0,
+    };
+    let entry = ApiJob {
+        id: p.id.clone(),
+        workload: w,
+        spec: p.spec.clone(),
+        group: p.group.clone(),
+        tasks: p.tasks.clone(),
+        parameterized: p.parameterized.is_some(),
+        stopped: false,
+        submit_ms: world.sim.now(),
+        create_index: existing.as_ref().map_or(index, |a| a.create_index),
+        modify_index: index,
+        version,
+    };
+    world.catalog.jobs.insert(p.id.clone(), entry);
+    if p.parameterized.is_some() {
+        return Ok(Registered {
+            job: None,
+            unchanged: false,
+            new: existing.is_none(),
+            previous_modify_index,
+            body: json!({
+                "EvalID": "", "EvalCreateIndex": 0, "JobModifyIndex": index,
+                "Warnings": warnings, "Index": index, "LastContact": 0, "KnownLeader": true,
+            }),
+        });
+    }
+    if !world.submit(w) {
+        return Err(ApiError::bad(
+            "the simulation reached limits.max_allocations: no more allocations can be registered",
+        ));
+    }
+    let job = newest_job_of(world, w);
+    if let Some(j) = job.and_then(|j| world.sim.job(j)) {
+        world.catalog.names.insert(
+            j.serial,
+            ApiName {
+                id: p.id.clone(),
+                api: p.id.clone(),
+                parent: None,
+            },
+        );
+    }
+    let (eval, eval_index) = job
+        .and_then(|j| newest_eval_of(world, j))
+        .unwrap_or_default();
+    let index = world.index();
+    Ok(Registered {
+        job,
+        unchanged: false,
+        new: existing.is_none(),
+        previous_modify_index,
+        body: json!({
+            "EvalID": eval, "EvalCreateIndex": eval_index, "JobModifyIndex": index,
+            "Warnings": warnings, "Index": index, "LastContact": 0, "KnownLeader": true,
+        }),
+    })
+}
+
+/// `POST /v1/job/:id/plan`: registers the job on a copy of the simulation rebuilt from the
+/// log, and reports what the scheduler placed and what it could not.
+pub fn plan(
+    recipe: (nomad_sim_core::SimConfig, Vec<super::world::Entry>, SimTime),
+    catalog: crate::views::Catalog,
+    start_unix_ms: u64,
+    default_duration_ms: SimTime,
+    p: Prepared,
+) -> Result<Value, ApiError> {
+    let (config, log, now) = recipe;
+    let base = config.clone();
+    let sim = replay(config, &log, now);
+    let mut copy = World::new(sim, base, start_unix_ms, default_duration_ms, None);
+    copy.catalog = catalog;
+    let group = p.group.clone();
+    let tasks: Vec<String> = p.tasks.iter().map(|t| t.0.clone()).collect();
+    let count = p.workload.count;
+    let id = p.id.clone();
+    let r = register(&mut copy, p)?;
+    let view = copy.view();
+    let mut failed = Value::Null;
+    let mut created = Value::Null;
+    let mut updates = json!({});
+    if let Some(job) = r.job {
+        let j = view.sim.job(job);
+        let (place, ignore) = if r.unchanged {
+            (0, j.map_or(0, |j| j.live + j.queued))
+        } else {
+            (j.map_or(count, |j| j.count), 0)
+        };
+        updates = json!({ group.clone(): {
+            "Ignore": ignore, "Place": place, "Migrate": 0, "Stop": 0, "InPlaceUpdate": 0,
+            "DestructiveUpdate": 0, "Canary": 0, "Preemptions": 0, "Reconnect": 0, "Disconnect": 0,
+        }});
+        if let Some(j) = j {
+            if let (Some(eval), Some(m)) = (j.blocked_eval, j.failure.as_deref()) {
+                failed = json!({ group.clone(): view.metric_json(m, job) });
+                created = json!([view.eval_json(eval)]);
+            }
+        }
+    }
+    let kind = if r.new {
+        "Added"
+    } else if r.unchanged {
+        "None"
+    } else {
+        "Edited"
+    };
+    let diff = json!({
+        "Type": kind, "ID": id, "Fields": Value::Null, "Objects": Value::Null,
+        "TaskGroups": [{
+            "Type": kind, "Name": group, "Fields": Value::Null, "Objects": Value::Null,
+            "Tasks": tasks.iter().map(|t| json!({ "Type": kind, "Name": t, "Annotations": Value::Null,
+                "Fields": Value::Null, "Objects": Value::Null })).collect::<Vec<_>>(),
+            "Updates": if r.unchanged { json!({ "ignore": count }) } else { json!({ "create": count }) },
+        }],
+    });
+    Ok(json!({
+        "Annotations": { "DesiredTGUpdates": updates, "PreemptedAllocs": Value::Null },
+        "FailedTGAllocs": failed,
+        "CreatedEvals": created,
+        "Diff": diff,
+        "JobModifyIndex": r.previous_modify_index,
+        "NextPeriodicLaunch": ZERO_TIME,
+        "Warnings": r.body["Warnings"].clone(),
+        "Index": r.previous_modify_index,
+    }))
+}
+
+/// `POST /v1/job/:id/dispatch`: a child of a parameterized job, registered now.
+pub fn dispatch(world: &mut World, parent: &str, body: &Value) -> Result<Value, ApiError> {
+    let Some(a) = world.catalog.jobs.get(parent).cloned() else {
+        if world.view().job_by_id(parent).is_some() {
+            return Err(ApiError::bad(format!(
+                "Specified job {parent:?} is not a parameterized job"
+            )));
+        }
+        return Err(ApiError::not_found("job not found"));
+    };
+    if !a.parameterized {
+        return Err(ApiError::bad(format!(
+            "Specified job {parent:?} is not a parameterized job"
+        )));
+    }
+    if a.stopped {
+        return Err(ApiError::bad(format!(
+            "Specified job {parent:?} is stopped"
+        )));
+    }
+    let param = &a.spec["ParameterizedJob"];
+    let list = |k: &str| -> Vec<String> {
+        param[k]
+            .as_array()
+            .map(|v| {
+                v.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (required, optional) = (list("MetaRequired"), list("MetaOptional"));
+    let meta: BTreeMap<String, Value> = match body.get("Meta") {
+        None | Some(Value::Null) => BTreeMap::new(),
+        Some(Value::Object(m)) => m.clone().into_iter().collect(),
+        Some(_) => return Err(ApiError::bad("Meta must be an object of strings")),
+    };
+    let missing: Vec<&String> = required.iter().filter(|k| !meta.contains_key(*k)).collect();
+    if !missing.is_empty() {
+        return Err(ApiError::bad(format!(
+            "Dispatch did not provide required meta keys: {missing:?}"
+        )));
+    }
+    let unknown: Vec<&String> = meta
+        .keys()
+        .filter(|k| !required.contains(k) && !optional.contains(k))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::bad(format!(
+            "Dispatch provided meta keys not allowed: {unknown:?}"
+        )));
+    }
+    let payload = body.get("Payload").and_then(Value::as_str).unwrap_or("");
+    match (
+        param["Payload"].as_str().unwrap_or("optional"),
+        payload.is_empty(),
+    ) {
+        ("required", true) => return Err(ApiError::bad("Payload is not provided but required")),
+        ("forbidden", false) => return Err(ApiError::bad("Payload provided but forbidden")),
+        _ => {}
+    }
+    if !world.submit(a.workload) {
+        return Err(ApiError::bad(
+            "the simulation reached limits.max_allocations: no more allocations can be registered",
+        ));
+    }
+    world.wrote();
+    let Some(job) = newest_job_of(world, a.workload) else {
+        return Err(ApiError {
+            status: 500,
+            text: "the dispatched job was not registered".to_string(),
+        });
+    };
+    let serial = world.sim.job(job).map_or(0, |j| j.serial);
+    let unix_s = (world.start_unix_ms + world.sim.now()) / 1000;
+    let child = format!(
+        "{parent}/dispatch-{unix_s}-{:08x}",
+        splitmix64(serial ^ world.sim.config().seed) as u32
+    );
+    world.catalog.names.insert(
+        serial,
+        ApiName {
+            id: child.clone(),
+            api: parent.to_string(),
+            parent: Some(parent.to_string()),
+        },
+    );
+    let (eval, eval_index) = newest_eval_of(world, job).unwrap_or_default();
+    let index = world.index();
+    Ok(json!({
+        "DispatchedJobID": child, "EvalID": eval, "EvalCreateIndex": eval_index,
+        "JobCreateIndex": index, "Index": index,
+    }))
+}
+
+/// `DELETE /v1/job/:id`: marks the job stopped. The core cannot stop allocations yet, so what
+/// runs keeps running to its end (the response says so in `Warnings`).
+pub fn deregister(world: &mut World, id: &str, purge: bool) -> Result<Value, ApiError> {
+    let found = world.view().job_by_id(id).map(|r| match r {
+        JobRef::Core(job) => Some(job),
+        JobRef::Parent(_) => None,
+    });
+    let Some(core) = found else {
+        return Err(ApiError::not_found("job not found"));
+    };
+    world.wrote();
+    let index = world.index();
+    let mut live = false;
+    if let Some(job) = core {
+        let view: View = world.view();
+        live = view.job_status_str(job) != "dead";
+        if let Some(serial) = world.sim.job(job).map(|j| j.serial) {
+            world.catalog.stopped.insert(serial);
+        }
+    }
+    if let Some(a) = world.catalog.jobs.get_mut(id) {
+        a.stopped = true;
+        a.modify_index = index;
+    }
+    if purge && !live {
+        world.catalog.jobs.remove(id);
+    }
+    let warnings = if live {
+        "the simulator cannot stop allocations yet: the job is marked stopped and its allocations run to their end"
+    } else {
+        ""
+    };
+    Ok(json!({
+        "EvalID": "", "EvalCreateIndex": index, "JobModifyIndex": index,
+        "VolumeEvalID": "", "VolumeEvalIndex": 0,
+        "Warnings": warnings, "Index": index, "LastContact": 0, "KnownLeader": true,
+    }))
+}
