@@ -1,4 +1,5 @@
-//! Engine throughput (events per second on a busy CI day) and scenario loading.
+//! Engine throughput (events per second on a busy CI day), a busy and a saturated cluster,
+//! and scenario loading.
 
 use std::path::Path;
 
@@ -28,6 +29,25 @@ fn engine(c: &mut Criterion) {
             sim.report().perf.events
         })
     });
+    group.finish();
+    // The same 10,000-client cluster for ten simulated minutes at 85 % and at 104 % load: a
+    // saturated cluster should cost a few times a busy one, not a hundred.
+    let mut group = c.benchmark_group("saturation");
+    group.sample_size(10);
+    for name in ["busy-10k", "saturated-10k"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(format!("{name}.yaml"));
+        let mut config = nomad_sim_scenario::load_file(&path).unwrap().config;
+        config.horizon_ms = 10 * 60_000;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut sim = Simulation::new(config.clone());
+                sim.run_until(config.horizon_ms);
+                sim.report().perf.placements
+            })
+        });
+    }
     group.finish();
     let mut group = c.benchmark_group("load");
     group.bench_function("circleci-weekday.yaml", |b| {
