@@ -16,6 +16,8 @@
 //! The crate does no I/O: no files, no printing, no clock. Randomness comes from ChaCha streams
 //! derived from the configuration's seed, so a run is a pure function of its configuration.
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod config;
 pub mod engine;
 pub mod ids;

@@ -8,16 +8,16 @@ pub(crate) mod sources;
 
 /// Stream numbers of the seeded ChaCha streams; each consumer has its own.
 pub(crate) mod stream {
-    pub const PLACEMENT: u64 = 1;
-    pub const FAILURES: u64 = 2;
-    pub const WORKLOAD_BASE: u64 = 1_000;
+    pub(crate) const PLACEMENT: u64 = 1;
+    pub(crate) const FAILURES: u64 = 2;
+    pub(crate) const WORKLOAD_BASE: u64 = 1_000;
 }
 
 /// Kinds of identifiers derived with [`uuid_for`].
 pub(crate) mod uuid_kind {
-    pub const NODE: u8 = 1;
-    pub const ALLOC: u8 = 2;
-    pub const EVAL: u8 = 3;
+    pub(crate) const NODE: u8 = 1;
+    pub(crate) const ALLOC: u8 = 2;
+    pub(crate) const EVAL: u8 = 3;
 }
 
 /// The simulated cluster and everything that happens to it.
