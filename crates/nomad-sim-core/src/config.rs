@@ -148,7 +148,12 @@ impl NomadVersion {
     };
 
     /// Parses `1.11`, `1.10.6` or `v2.0.5`.
-    pub fn parse(text: &str) -> Result<NomadVersion, String> {
+    pub fn parse(text: &str) -> Result<NomadVersion, crate::error::InputError> {
+        Self::parse_text(text)
+            .map_err(|m| crate::error::InputError::new(crate::error::InputErrorKind::Version, m))
+    }
+
+    fn parse_text(text: &str) -> Result<NomadVersion, String> {
         let t = text.trim().trim_start_matches('v');
         let parts: Vec<&str> = t.split('.').collect();
         if parts.is_empty() || parts.len() > 3 {

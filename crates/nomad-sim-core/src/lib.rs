@@ -20,6 +20,7 @@
 
 pub mod config;
 pub mod engine;
+pub mod error;
 pub mod ids;
 pub mod observe;
 pub mod ops;

@@ -14,7 +14,12 @@ pub const HOUR_MS: u64 = 60 * MINUTE_MS;
 ///
 /// Negative durations are rejected; a bare `0` is accepted as in Go.
 /// Sub-millisecond parts (`us`, `µs`, `ns`) are accepted and rounded to the nearest millisecond.
-pub fn parse_duration_ms(text: &str) -> Result<u64, String> {
+pub fn parse_duration_ms(text: &str) -> Result<u64, crate::error::InputError> {
+    parse_duration(text)
+        .map_err(|m| crate::error::InputError::new(crate::error::InputErrorKind::Duration, m))
+}
+
+fn parse_duration(text: &str) -> Result<u64, String> {
     let s = text.trim();
     if s.is_empty() {
         return Err("empty duration".to_string());
@@ -120,11 +125,12 @@ mod tests {
     fn rejects_bad_durations() {
         assert!(parse_duration_ms("").is_err());
         assert!(parse_duration_ms("-5m").is_err());
-        assert!(parse_duration_ms("10")
-            .unwrap_err()
-            .contains("missing unit"));
+        let e = parse_duration_ms("10").unwrap_err();
+        assert_eq!(e.kind, crate::error::InputErrorKind::Duration);
+        assert!(e.message().contains("missing unit"));
         assert!(parse_duration_ms("10d")
             .unwrap_err()
+            .message()
             .contains("unknown unit"));
         assert!(parse_duration_ms("m").is_err());
     }

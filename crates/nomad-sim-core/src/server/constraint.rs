@@ -86,12 +86,18 @@ pub struct Constraint {
 
 impl Constraint {
     /// Builds a constraint, compiling the pattern of a `regexp` constraint.
-    pub fn new(ltarget: &str, operand: Operand, rtarget: &str) -> Result<Constraint, String> {
+    pub fn new(
+        ltarget: &str,
+        operand: Operand,
+        rtarget: &str,
+    ) -> Result<Constraint, crate::error::InputError> {
         let regex = if operand == Operand::Regexp {
-            Some(
-                regex::Regex::new(rtarget)
-                    .map_err(|e| format!("invalid regexp {rtarget:?}: {e}"))?,
-            )
+            Some(regex::Regex::new(rtarget).map_err(|e| {
+                crate::error::InputError::new(
+                    crate::error::InputErrorKind::Constraint,
+                    format!("invalid regexp {rtarget:?}: {e}"),
+                )
+            })?)
         } else {
             None
         };
