@@ -70,7 +70,7 @@ mod prelude {
     pub(crate) use crate::observe::Observer;
     pub(crate) use crate::ops::{OpsState, MIGRATE_MIN_HEALTHY_MS};
     pub(crate) use crate::placement::{
-        fitness, job_anti_affinity, select_limit, AllocMetric, NodeScore, ScoreParts,
+        fitness, select_limit, AllocMetric, NodeScore, ScoreInput, ScoreParts,
         BINPACK_MAX_FIT_SCORE, MAX_SKIP, SKIP_SCORE_THRESHOLD,
     };
     pub(crate) use crate::resources::Resources;

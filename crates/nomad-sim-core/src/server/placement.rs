@@ -86,7 +86,82 @@ pub struct ScoreParts {
     pub node_reschedule_penalty: Option<f64>,
 }
 
+/// What a scorer sees of one feasible node for one allocation.
+#[derive(Clone, Copy, Debug)]
+pub struct ScoreInput {
+    /// The node's capacity minus reserved.
+    pub allocatable: Resources,
+    /// The node's use with the ask added.
+    pub used_after: Resources,
+    /// Allocs of the same task group already on the node.
+    pub collisions: u32,
+    /// The task group's count.
+    pub count: u32,
+    /// True when a replacement's predecessor failed on this node.
+    pub penalized: bool,
+}
+
+/// One of the scheduler's rankers: scores a feasible node, or does not apply to it. Nomad's
+/// final score is the mean of the scores that applied.
+pub trait Scorer {
+    /// Nomad's name for the score in `ScoreMetaData`.
+    fn name(&self) -> &'static str;
+    /// The node's score, or `None` when the scorer does not apply to this node.
+    fn score(&self, input: &ScoreInput) -> Option<f64>;
+}
+
+/// Binpack or spread fitness, normalised to [0, 1]; Nomad names both `binpack`.
+#[derive(Clone, Copy, Debug)]
+pub struct FitnessScorer(pub Algorithm);
+
+impl Scorer for FitnessScorer {
+    fn name(&self) -> &'static str {
+        "binpack"
+    }
+    fn score(&self, input: &ScoreInput) -> Option<f64> {
+        Some(fitness(self.0, input.allocatable, input.used_after) / BINPACK_MAX_FIT_SCORE)
+    }
+}
+
+/// Job anti-affinity: applies when the node already runs allocs of the task group.
+#[derive(Clone, Copy, Debug)]
+pub struct JobAntiAffinityScorer;
+
+impl Scorer for JobAntiAffinityScorer {
+    fn name(&self) -> &'static str {
+        "job-anti-affinity"
+    }
+    fn score(&self, input: &ScoreInput) -> Option<f64> {
+        job_anti_affinity(input.collisions, input.count)
+    }
+}
+
+/// The node reschedule penalty: -1 on the node a replacement's predecessor failed on.
+#[derive(Clone, Copy, Debug)]
+pub struct ReschedulePenaltyScorer;
+
+impl Scorer for ReschedulePenaltyScorer {
+    fn name(&self) -> &'static str {
+        "node-reschedule-penalty"
+    }
+    fn score(&self, input: &ScoreInput) -> Option<f64> {
+        input.penalized.then_some(-1.0)
+    }
+}
+
 impl ScoreParts {
+    /// Runs the generic stack's scorers on one node: fitness, job anti-affinity, the
+    /// reschedule penalty.
+    pub fn rank(algorithm: Algorithm, input: &ScoreInput) -> ScoreParts {
+        ScoreParts {
+            binpack: FitnessScorer(algorithm)
+                .score(input)
+                .expect("fitness applies to every feasible node"),
+            job_anti_affinity: JobAntiAffinityScorer.score(input),
+            node_reschedule_penalty: ReschedulePenaltyScorer.score(input),
+        }
+    }
+
     /// The final score: the mean of the scores that applied.
     pub fn final_score(&self) -> f64 {
         let mut sum = self.binpack;

@@ -133,17 +133,23 @@ impl Simulation {
                 metrics.dimension_exhausted.add(dim);
                 continue;
             }
-            let fit = fitness(algorithm, nd.allocatable, used_after) / BINPACK_MAX_FIT_SCORE;
-            let anti = job_anti_affinity(collisions, count);
-            let pen = (penalty == Some(node)).then_some(-1.0);
-            let parts = ScoreParts {
-                binpack: fit,
-                job_anti_affinity: anti,
-                node_reschedule_penalty: pen,
-            };
+            let parts = ScoreParts::rank(
+                algorithm,
+                &ScoreInput {
+                    allocatable: nd.allocatable,
+                    used_after,
+                    collisions,
+                    count,
+                    penalized: penalty == Some(node),
+                },
+            );
             let opt = RankedOption {
                 node,
-                parts: (fit, anti, pen),
+                parts: (
+                    parts.binpack,
+                    parts.job_anti_affinity,
+                    parts.node_reschedule_penalty,
+                ),
                 score: parts.final_score(),
             };
             if n_skipped < MAX_SKIP && opt.score <= SKIP_SCORE_THRESHOLD {
