@@ -279,6 +279,14 @@ pub fn create_dir(dir: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    /// The cleanup registry is one per process: tests that register files or empty it run one
+    /// at a time, or one test's `remove_all` takes another's temporary file.
+    static REGISTRY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn serial() -> std::sync::MutexGuard<'static, ()> {
+        REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn tmpdir(name: &str) -> PathBuf {
         let d =
             std::env::temp_dir().join(format!("nomad-sim-output-{}-{name}", std::process::id()));
@@ -289,6 +297,7 @@ mod tests {
 
     #[test]
     fn regular_files_are_replaced_atomically() {
+        let _serial = serial();
         let d = tmpdir("atomic");
         let target = d.join("out.json");
         std::fs::write(&target, "old").unwrap();
@@ -313,6 +322,7 @@ mod tests {
 
     #[test]
     fn devices_are_written_in_place() {
+        let _serial = serial();
         let f = OutFile::create(Path::new("/dev/null")).unwrap();
         assert!(f.tmp.is_none());
         f.commit().unwrap();
@@ -327,6 +337,7 @@ mod tests {
 
     #[test]
     fn symbolic_links_are_written_through_not_replaced() {
+        let _serial = serial();
         let d = tmpdir("link");
         let real = d.join("real.txt");
         std::fs::write(&real, "old contents").unwrap();
@@ -342,6 +353,7 @@ mod tests {
 
     #[test]
     fn inputs_are_recognised_under_other_names() {
+        let _serial = serial();
         let d = tmpdir("same");
         let input = d.join("s.yaml");
         std::fs::write(&input, "x").unwrap();
@@ -355,6 +367,7 @@ mod tests {
 
     #[test]
     fn created_directories_are_registered() {
+        let _serial = serial();
         let d = tmpdir("dirs");
         let out = d.join("a/b");
         create_dir(&out).unwrap();
