@@ -7,6 +7,7 @@
 
 pub mod algorithms;
 pub mod baseline;
+pub mod breakdown;
 pub mod capacity;
 pub mod fingerprint;
 pub mod shard;
