@@ -13,6 +13,7 @@ pub mod classes;
 pub mod fingerprint;
 pub mod knob;
 pub mod shard;
+pub mod stats;
 pub mod summary;
 pub mod svg;
 pub mod sweep;

@@ -436,7 +436,7 @@ fn check_outputs(o: &Outputs, inputs: &[PathBuf]) -> Result<(), Failure> {
 }
 
 fn finish(results: Results, print: &Fingerprint, o: &Outputs) -> Result<(), Failure> {
-    let md = summary::markdown(&results.rows);
+    let md = summary::report_markdown(&results);
     // Compare first, then write and save: a baseline that cannot be compared is refused
     // before anything is written, and `--baseline X --save-baseline X` checks the old X.
     let mut verdict = None;
