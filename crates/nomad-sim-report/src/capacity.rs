@@ -58,8 +58,11 @@ pub struct Point {
     pub values: Vec<f64>,
     /// One outcome per target.
     pub outcomes: Vec<Outcome>,
-    /// True when every target was met on every seed.
+    /// True when every target was met on every seed, and no seed left work never placed.
     pub ok: bool,
+    /// Allocations never placed, on the worst seed: work that never ran is not fast work, so
+    /// a setting with any fails whatever its pending times say.
+    pub never_placed: f64,
     /// Means of the whole run's p50, p95, p99 pending.
     pub pending_means: [f64; 3],
     /// Mean node-hours.
@@ -167,9 +170,14 @@ impl Query {
                         }
                     })
                     .collect();
+                let never_placed = mine
+                    .iter()
+                    .map(|r| r.metric("never_placed"))
+                    .fold(0.0f64, f64::max);
                 Point {
                     values: values.clone(),
-                    ok: outcomes.iter().all(|o| o.ok),
+                    ok: outcomes.iter().all(|o| o.ok) && never_placed == 0.0,
+                    never_placed,
                     outcomes,
                     pending_means: [
                         mean("p50_pending_s"),
@@ -394,21 +402,19 @@ pub fn markdown(q: &Query, a: &Answer) -> String {
             .map(|(d, v)| d.show(*v))
             .collect();
         cells.extend(p.pending_means.iter().map(|v| format!("{v:.1}")));
-        for o in &p.outcomes {
-            cells.push(format!("{:.1}", o.worst));
+        for (t, o) in q.targets.iter().zip(&p.outcomes) {
+            cells.push(figure(&t.metric, o.worst));
         }
         if a.priced {
             cells.push(format!("{:.2}", p.cost));
         }
         cells.push(format!("{:.1}", p.node_hours));
-        cells.push(
-            match (p.ok, a.best == Some(i)) {
-                (true, true) => "yes (cheapest)",
-                (true, false) => "yes",
-                _ => "no",
-            }
-            .to_string(),
-        );
+        cells.push(match (p.ok, a.best == Some(i)) {
+            (true, true) => "yes (cheapest)".to_string(),
+            (true, false) => "yes".to_string(),
+            _ if p.never_placed > 0.0 => format!("no ({} never placed)", p.never_placed),
+            _ => "no".to_string(),
+        });
         let _ = writeln!(s, "| {} |", cells.join(" | "));
     }
     if q.dims.len() == 2 {
@@ -455,6 +461,15 @@ fn grid_markdown(q: &Query, a: &Answer) -> String {
         let _ = writeln!(s, "| {} | {} |", q.dims[0].show(*x), cells.join(" | "));
     }
     s
+}
+
+/// A figure with the decimals it needs: shares and utilisation to three places.
+fn figure(metric: &str, v: f64) -> String {
+    if metric.contains("fraction") || metric.contains("utilization") {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 fn axes(a: &Answer) -> (Vec<f64>, Vec<f64>) {

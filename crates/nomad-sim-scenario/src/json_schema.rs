@@ -9,13 +9,12 @@ use std::borrow::Cow;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 
 use crate::schema::{
-    CountDistFile, CountFile, DurationDistFile, DurationFile, Dur, Rate, ScalarText, ScenarioFile,
+    CountDistFile, CountFile, Dur, DurationDistFile, DurationFile, Rate, ScalarText, ScenarioFile,
     VersionText,
 };
 
 /// A Go duration as the loader reads it: `250ms`, `90s`, `5m`, `1h30m`, `1.5h`.
-const DURATION_PATTERN: &str =
-    r"^\s*\+?(0|([0-9]*\.?[0-9]+(ns|us|µs|μs|ms|s|m|h))+)\s*$";
+const DURATION_PATTERN: &str = r"^\s*\+?(0|([0-9]*\.?[0-9]+(ns|us|µs|μs|ms|s|m|h))+)\s*$";
 
 impl JsonSchema for Dur {
     fn schema_name() -> Cow<'static, str> {

@@ -44,7 +44,10 @@ fn every_shipped_scenario_validates() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "yaml") {
             let doc = yaml_as_json(&std::fs::read_to_string(&path).unwrap());
-            let errors: Vec<String> = v.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
+            let errors: Vec<String> = v
+                .iter_errors(&doc)
+                .map(|e| format!("{e} at {}", e.instance_path()))
+                .collect();
             assert!(errors.is_empty(), "{}: {errors:?}", path.display());
             n += 1;
         }
@@ -65,22 +68,36 @@ fn the_schema_refuses_what_the_loader_refuses() {
         ("nomad_version: 1.10\n", "an unquoted version"),
     ] {
         let text = format!("{base}{bad}");
-        assert!(!v.is_valid(&yaml_as_json(&text)), "the schema accepts {what}");
+        assert!(
+            !v.is_valid(&yaml_as_json(&text)),
+            "the schema accepts {what}"
+        );
         assert!(
             nomad_sim_scenario::parse_str(&text, "x.yaml", Path::new(".")).is_err(),
             "the loader accepts {what}"
         );
     }
     for (from, to, what) in [
-        ("horizon: 1h", "horizon: 1 hour", "a duration without a Go unit"),
+        (
+            "horizon: 1h",
+            "horizon: 1 hour",
+            "a duration without a Go unit",
+        ),
         ("rate: 10/h", "rate: 10", "a rate without a unit"),
         ("duration: 5m", "duration: 5", "a run time without a unit"),
         ("count: 1,", "count: -1,", "a negative count"),
-        ("poisson: { rate: 10/h }", "poisson: { rate: 10/h }, at: [1m]", "two arrival processes"),
+        (
+            "poisson: { rate: 10/h }",
+            "poisson: { rate: 10/h }, at: [1m]",
+            "two arrival processes",
+        ),
     ] {
         let text = base.replace(from, to);
         assert_ne!(text, base, "{from}");
-        assert!(!v.is_valid(&yaml_as_json(&text)), "the schema accepts {what}");
+        assert!(
+            !v.is_valid(&yaml_as_json(&text)),
+            "the schema accepts {what}"
+        );
         assert!(
             nomad_sim_scenario::parse_str(&text, "x.yaml", Path::new(".")).is_err(),
             "the loader accepts {what}"
