@@ -457,7 +457,12 @@ pub fn html(results: &Results, title: &str) -> String {
             .runs
             .iter()
             .filter(|r| r.scenario == scenario)
-            .filter_map(|r| r.pending_percentiles.iter().position(|v| *v > 0.0))
+            .filter_map(|r| {
+                r.pending_percentiles
+                    .iter()
+                    .take(100)
+                    .position(|v| *v > 0.0)
+            })
             .min()
             .unwrap_or(50);
         let from = first_waiting.saturating_sub(5).clamp(50, 95);

@@ -299,12 +299,13 @@ pub fn heat_map(
     cells: &[HeatCell],
     note: &str,
 ) -> String {
-    let cw = (560.0 / xs.len().max(1) as f64).clamp(34.0, 90.0);
-    let ch = (360.0 / ys.len().max(1) as f64).clamp(24.0, 60.0);
+    let cw = (560.0 / xs.len().max(1) as f64).clamp(40.0, 140.0);
+    let ch = (360.0 / ys.len().max(1) as f64).clamp(28.0, 80.0);
     let (left, top, bottom, right) = (90.0, 36.0, 70.0, 20.0);
     let pw = cw * xs.len() as f64;
     let ph = ch * ys.len() as f64;
-    let w = left + pw + right;
+    // Wide enough for the title and the note whatever the grid.
+    let w = (left + pw + right).max(660.0);
     let h = top + ph + bottom;
     let mut s = String::new();
     let _ = write!(
@@ -312,7 +313,7 @@ pub fn heat_map(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\" font-family=\"sans-serif\" font-size=\"11\">\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\
          <text x=\"{:.1}\" y=\"20\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">{}</text>",
-        left + pw / 2.0,
+        w / 2.0,
         escape(title)
     );
     let shade = |ok: bool, t: f64| {
@@ -416,6 +417,8 @@ pub fn small_multiples(
         }
     }
     let cap = y_max.or_else(|| interesting_max(&all)).unwrap_or(ymax);
+    // All zero: a 0..1 axis rather than one squeezed to nothing.
+    let cap = if cap > 0.0 { cap } else { 1.0 };
     let mut s = format!(
         "<figure class=\"multiples\"><figcaption>{}</figcaption><div class=\"panels\">\n",
         escape(title)
@@ -433,7 +436,7 @@ pub fn small_multiples(
             y_label,
             series,
             &ChartOptions {
-                y_max: Some(cap.max(1e-9)),
+                y_max: Some(cap),
                 y_fixed: true,
                 size: Some((270.0, 190.0)),
                 no_legend: true,
