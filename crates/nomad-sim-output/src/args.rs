@@ -72,7 +72,7 @@ pub fn nomad_flags(
 /// The error line a binary prints: `<program>: error: <message>`. A message that already
 /// starts with `error: ` (clap's) is not given a second one.
 pub fn error_text(program: &str, message: &str) -> String {
-    let message = message.trim_end();
+    let message = message.trim();
     let message = message.strip_prefix("error: ").unwrap_or(message);
     format!("{program}: error: {message}")
 }
