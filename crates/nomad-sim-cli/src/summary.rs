@@ -150,7 +150,7 @@ fn groups(s: &mut String, sim: &Simulation, seen: &Observed, verbose: bool) {
     let mut shown: Vec<&Group> = workloads.iter().collect();
     let hidden = if !verbose && shown.len() > 2 * SHORT_LIST {
         // The busiest ones; the rest are counted.
-        shown.sort_by(|a, b| b.placements.cmp(&a.placements));
+        shown.sort_by_key(|g| std::cmp::Reverse(g.placements));
         let rest = shown.split_off(2 * SHORT_LIST);
         Some(rest.len())
     } else {

@@ -127,14 +127,14 @@ impl Tally {
             };
             prefixes.push((w.name.clone(), index, w.job_type == JobType::System));
         }
-        prefixes.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        prefixes.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
         let mut pool_prefixes: Vec<(String, usize)> = c
             .pools
             .iter()
             .enumerate()
             .map(|(i, p)| (p.name.clone(), i))
             .collect();
-        pool_prefixes.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        pool_prefixes.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
         Tally {
             pools: c.pools.iter().map(|p| Group::named(&p.name)).collect(),
             workloads,
@@ -402,7 +402,7 @@ mod tests {
             .enumerate()
             .map(|(i, w)| (w.to_string(), i, false))
             .collect();
-        prefixes.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        prefixes.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
         Tally {
             workloads: workloads.iter().map(|w| Group::named(w)).collect(),
             pools: vec![Group::named("linux"), Group::named("linux-big")],

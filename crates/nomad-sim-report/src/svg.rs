@@ -384,7 +384,7 @@ pub fn heat_map(
         s,
         "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\
          <text transform=\"translate(14,{:.1}) rotate(-90)\" text-anchor=\"middle\">{}</text>\
-         <text x=\"{left}\" y=\"{:.1}\" fill=\"#444\">{}</text></svg>\n",
+         <text x=\"{left}\" y=\"{:.1}\" fill=\"#444\">{}</text></svg>",
         left + pw / 2.0,
         top + ph + 34.0,
         escape(x_label),
@@ -393,6 +393,7 @@ pub fn heat_map(
         top + ph + 56.0,
         escape(note)
     );
+    s.push('\n');
     s
 }
 

@@ -266,11 +266,7 @@ pub fn eta_text(seconds: f64) -> String {
 /// The progress line: a bar, the count, what runs now and the time left.
 pub fn progress_line(done: usize, total: usize, current: &str, elapsed_s: f64) -> String {
     let width = 24;
-    let filled = if total == 0 {
-        width
-    } else {
-        done * width / total
-    };
+    let filled = (done * width).checked_div(total).unwrap_or(width);
     let eta = if done == 0 {
         "ETA --".to_string()
     } else {

@@ -447,7 +447,7 @@ fn every_command_in_the_docs_runs_and_prints_what_the_docs_show() {
         }
         if !rewrites.is_empty() {
             // Back to front, so earlier positions stay valid.
-            rewrites.sort_by(|a, b| b.0.cmp(&a.0));
+            rewrites.sort_by_key(|r| std::cmp::Reverse(r.0));
             for (first, len, new) in rewrites {
                 lines.splice(first..first + len, new);
             }
