@@ -149,6 +149,7 @@ fn runnable(command: &str) -> bool {
         .split(['|', ';', '&'])
         .map(str::trim)
         .filter(|p| !p.is_empty())
+        .map(|p| p.strip_prefix("do ").unwrap_or(p))
         .filter_map(|p| p.split_whitespace().next())
         .collect();
     !words.is_empty()
