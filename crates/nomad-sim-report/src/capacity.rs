@@ -19,6 +19,22 @@ pub const GRID_POINTS: usize = 9;
 /// The most settings a search may try.
 pub const MAX_CELLS: usize = 400;
 
+/// The most runs (settings × seeds) a search may make.
+pub const MAX_RUNS: u64 = 100_000;
+
+/// The most settings a search over `dims` can try: a list or stepped range as given, a range
+/// at nine points (plus its two ends and about 34 bisection steps for one whole-number knob).
+pub fn max_settings(dims: &[Vary]) -> u64 {
+    let per = |d: &Vary| -> u64 {
+        match &d.values {
+            Values::List(v) => v.len() as u64,
+            Values::Range(..) if dims.len() == 1 && d.is_count() => GRID_POINTS as u64 + 36,
+            Values::Range(..) => GRID_POINTS as u64,
+        }
+    };
+    dims.iter().map(per).product()
+}
+
 /// What to search for.
 #[derive(Clone, Debug)]
 pub struct Query {

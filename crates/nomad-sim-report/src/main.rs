@@ -594,6 +594,14 @@ fn capacity_cmd(args: CapacityArgs) -> Result<(), Failure> {
             fingerprint::MAX_SEEDS
         )));
     }
+    let runs = capacity::max_settings(&dims).saturating_mul(u64::from(args.seeds));
+    if runs > capacity::MAX_RUNS {
+        return Err(input(format!(
+            "up to {runs} runs (settings × --seeds {}): at most {}; use fewer values or seeds",
+            args.seeds,
+            capacity::MAX_RUNS
+        )));
+    }
     if let Some(dir) = &args.out {
         for name in ["capacity.md", "capacity.html", "capacity.svg"] {
             check_not_input("--out", &dir.join(name), &loaded.inputs).map_err(input)?;
