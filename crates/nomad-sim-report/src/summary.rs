@@ -280,7 +280,7 @@ pub fn statements(scenario_rows: &[Ranked], seeds: usize) -> Vec<String> {
         for ((_, title, digits), (_, test)) in COMPARED.iter().zip(&r.figures) {
             if let Some(t) = test.filter(|t| t.significant(ALPHA)) {
                 out.push(format!(
-                    "**{}**: {} {:.digits$} {} than {REFERENCE}'s (p = {}).",
+                    "**{}**: {} {:.digits$} {} than {REFERENCE}'s (p {}).",
                     r.algorithm,
                     title,
                     t.difference.abs(),
@@ -292,7 +292,7 @@ pub fn statements(scenario_rows: &[Ranked], seeds: usize) -> Vec<String> {
                     if t.p < 0.001 {
                         "< 0.001".to_string()
                     } else {
-                        format!("{:.3}", t.p)
+                        format!("= {:.3}", t.p)
                     }
                 ));
             }
@@ -311,7 +311,8 @@ pub fn statements(scenario_rows: &[Ranked], seeds: usize) -> Vec<String> {
 fn method(seeds: usize) -> String {
     format!(
         "Mean ± 95 % interval (Student's t) over {seeds} seeds; Δ is the difference from {REFERENCE}, \
-         `*` where Welch's t-test (two-sided, unequal variances) finds it significant at p < {ALPHA}."
+         `*` where Welch's t-test (two-sided, unequal variances) finds it significant at p < {ALPHA} \
+         (with many comparisons, about one in twenty differences that are not real is starred by chance)."
     )
 }
 

@@ -239,7 +239,14 @@ fn knobs_the_scenario_overrides_are_refused_with_the_reason() {
     );
     refused(&["capacity", &s], "give --pool NAME or --vary");
     refused(
-        &["capacity", &s, "--vary", "pool.big.count=1..200:1", "--seeds", "1000"],
+        &[
+            "capacity",
+            &s,
+            "--vary",
+            "pool.big.count=1..200:1",
+            "--seeds",
+            "1000",
+        ],
         "at most 100000",
     );
     refused(
