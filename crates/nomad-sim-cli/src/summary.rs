@@ -103,10 +103,30 @@ pub fn render(
 
 /// A table of pools and one of workloads (only when there is more than one of either).
 fn groups(s: &mut String, sim: &Simulation, seen: &Observed, verbose: bool) {
-    let Some((pools, workloads)) = &seen.groups else {
-        return;
-    };
     let c = sim.config();
+    // One pool and one workload: their figures are the run's, so they come from the report
+    // instead of a tally of every placement.
+    let single;
+    let (pools, workloads) = match &seen.groups {
+        Some((p, w)) => (p, w),
+        None if c.pools.len() == 1 && c.workloads.len() == 1 => {
+            let r = sim.report();
+            let whole = |name: &str| Group {
+                name: name.to_string(),
+                placements: r.allocations.placed,
+                pending: sim.pending_histogram().clone(),
+                stopped: r.allocations.stopped,
+                lost: r.allocations.lost,
+                failed: r.allocations.failed,
+            };
+            single = (
+                vec![whole(&c.pools[0].name)],
+                vec![whole(&c.workloads[0].name)],
+            );
+            (&single.0, &single.1)
+        }
+        None => return,
+    };
     let _ = writeln!(s);
     let _ = writeln!(
         s,
@@ -203,7 +223,11 @@ pub fn sparkline(values: &[u64]) -> String {
         .collect()
 }
 
-/// The queue hour by hour, one line per simulated day.
+/// The most hours shown one by one (a week); longer runs are shown in buckets of hours.
+const MAX_HOURS_SHOWN: usize = 168;
+
+/// The queue hour by hour, one line per simulated day; a run longer than a week is shown in
+/// buckets of several hours, so the summary stays short whatever the run's length.
 fn queue_by_hour(s: &mut String, seen: &Observed, verbose: bool) {
     let peaks: Vec<u64> = seen.hours.iter().map(|h| h.peak_queue).collect();
     let Some((peak_hour, peak)) = peaks
@@ -222,26 +246,49 @@ fn queue_by_hour(s: &mut String, seen: &Observed, verbose: bool) {
         );
         return;
     }
+    let bucket = peaks.len().div_ceil(MAX_HOURS_SHOWN).max(1);
     let _ = writeln!(
         s,
-        "  queue by hour     peak allocations waiting, per hour (sampled each minute): highest {peak} at {}",
+        "  queue by hour     peak allocations waiting per {} (sampled each minute): highest {peak} at {}",
+        if bucket == 1 {
+            "hour".to_string()
+        } else {
+            format!("{bucket} hours")
+        },
         format_duration_ms(peak_hour as u64 * HOUR_MS)
     );
-    let _ = writeln!(s, "            0h    6h    12h   18h");
-    let line = sparkline(&peaks);
-    let chars: Vec<char> = line.chars().collect();
-    for (day, chunk) in chars.chunks(24).enumerate() {
-        let text: String = chunk.iter().collect();
-        let _ = writeln!(s, "    day {:<3} {text}", day + 1);
-    }
-    if verbose {
-        let _ = writeln!(s, "    hour  peak queue  nodes");
-        for (h, hour) in seen.hours.iter().enumerate() {
+    let binned: Vec<u64> = peaks
+        .chunks(bucket)
+        .map(|c| c.iter().copied().max().unwrap_or(0))
+        .collect();
+    let line: Vec<char> = sparkline(&binned).chars().collect();
+    if bucket == 1 {
+        let _ = writeln!(s, "            0h    6h    12h   18h");
+        for (day, chunk) in line.chunks(24).enumerate() {
+            let text: String = chunk.iter().collect();
+            let _ = writeln!(s, "    day {:<3} {text}", day + 1);
+        }
+    } else {
+        for (row, chunk) in line.chunks(24).enumerate() {
+            let text: String = chunk.iter().collect();
             let _ = writeln!(
                 s,
-                "    {:>4}  {:>10}  {}-{}",
-                h, hour.peak_queue, hour.nodes.0, hour.nodes.1
+                "    from {:<9} {text}",
+                format!("{}h", row * 24 * bucket)
             );
+        }
+    }
+    if verbose {
+        let _ = writeln!(
+            s,
+            "    {:>9}  peak queue  nodes",
+            if bucket == 1 { "hour" } else { "from hour" }
+        );
+        for (i, c) in seen.hours.chunks(bucket).enumerate() {
+            let q = c.iter().map(|h| h.peak_queue).max().unwrap_or(0);
+            let lo = c.iter().map(|h| h.nodes.0).min().unwrap_or(0);
+            let hi = c.iter().map(|h| h.nodes.1).max().unwrap_or(0);
+            let _ = writeln!(s, "    {:>9}  {q:>10}  {lo}-{hi}", i * bucket);
         }
     }
 }
