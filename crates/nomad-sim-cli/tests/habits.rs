@@ -211,3 +211,35 @@ fn per_pool_and_per_workload_figures_add_up() {
     assert!(s.contains("placed 6079"), "{s}");
     assert_eq!(total, 6079);
 }
+
+#[test]
+fn every_quick_scenario_and_a_long_run_print_short_summaries() {
+    for name in [
+        "circleci-weekday.yaml",
+        "circleci-scale-down.yaml",
+        "drain-deadline-tradeoff.yaml",
+        "autoscaler-weekday.yaml",
+        "trace-replay.yaml",
+    ] {
+        let o = run(&["run", &scenario(name)]);
+        assert!(o.status.success(), "{name}: {}", err(&o));
+        let n = text(&o).lines().count();
+        assert!(n < 50, "{name}: {n} lines");
+    }
+    // Ninety days on one busy node: the queue is shown in buckets, not 90 rows.
+    let dir = std::env::temp_dir().join(format!("nomad-sim-habits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("long.yaml");
+    std::fs::write(
+        &path,
+        "name: long\nhorizon: 2160h\nnode_pools:\n  - { name: n, count: 1, resources: { cpu: 1000, memory: 1000 } }\n\
+         workloads:\n  - { name: w, arrivals: { poisson: { rate: 5/h } }, resources: { cpu: 1000, memory: 1000 }, duration: { exponential: { mean: 10m } } }\n",
+    )
+    .unwrap();
+    let o = run(&["run", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", err(&o));
+    let s = text(&o);
+    assert!(s.lines().count() < 40, "{s}");
+    assert!(s.contains("per 13 hours"), "{s}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
