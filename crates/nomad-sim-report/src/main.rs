@@ -131,7 +131,8 @@ struct CapacityArgs {
     #[arg(long, value_name = "KNOB=VALUES")]
     vary: Vec<String>,
     /// A target every seed must meet: `[pool=NAME:|workload=NAME:]METRIC<=VALUE` (also <, >=, >),
-    /// e.g. `p95_pending_s<=60`, `workload=pr-medium:p99_pending_s<=300`. Repeat for several.
+    /// e.g. `p95_pending_s<=60`, `workload=pr-medium:p99_pending_s<=300`. Repeat for several
+    /// (default: `p95_pending_s<=60`).
     #[arg(long, value_name = "EXPR")]
     target: Vec<String>,
     /// Seeds per setting; every seed must meet every target.
