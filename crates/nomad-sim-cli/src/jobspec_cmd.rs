@@ -1,7 +1,6 @@
 //! `nomad-sim jobspec FILE [--var k=v ...] [--json]`: how the simulator reads a Nomad job file.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -26,22 +25,6 @@ pub struct JobspecArgs {
 struct Output<'a> {
     #[serde(rename = "Job")]
     job: &'a Job,
-}
-
-/// Accepts Nomad's single-dash spellings (`-json`, `-var k=v`, `-var=k=v`) for `jobspec`.
-pub fn nomad_flags(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
-    let args: Vec<OsString> = args.into_iter().collect();
-    if args.get(1).and_then(|a| a.to_str()) != Some("jobspec") {
-        return args;
-    }
-    args.into_iter()
-        .map(|a| match a.to_str() {
-            Some("-json") => OsString::from("--json"),
-            Some("-var") => OsString::from("--var"),
-            Some(s) if s.starts_with("-var=") => OsString::from(format!("-{s}")),
-            _ => a,
-        })
-        .collect()
 }
 
 /// Runs the command: the job on stdout, warnings and errors on stderr; `Err` for bad input.

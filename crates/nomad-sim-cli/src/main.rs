@@ -1,5 +1,7 @@
 //! The `nomad-sim` command: run a scenario, validate it, and inspect the simulated cluster.
 
+mod at;
+mod examples;
 mod format;
 mod import;
 mod jobspec_cmd;
@@ -13,14 +15,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use nomad_sim_core::{Algorithm, Simulation};
+use nomad_sim_report::breakdown;
 use nomad_sim_scenario::Scenario;
 
 /// A Nomad-compatible scheduler simulator, in virtual time.
 #[derive(Debug, Parser)]
-#[command(name = "nomad-sim", version, about, long_about = None)]
+#[command(name = "nomad-sim", version, about, long_about = None, after_help = examples::MAIN)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -29,21 +32,28 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a scenario and summarise it (or print the JSON report with --json).
+    #[command(after_help = examples::RUN)]
     Run(RunArgs),
     /// Check a scenario file and report every problem with its line and column.
+    #[command(after_help = examples::VALIDATE)]
     Validate {
         /// The scenario file.
         scenario: PathBuf,
     },
     /// Jobs at a moment, like `nomad status` (or `nomad job status <job>` for one job).
+    #[command(after_help = examples::STATUS)]
     Status(ViewArgs),
     /// Nodes at a moment, like `nomad node status` (or `nomad node status <node>`).
+    #[command(after_help = examples::NODE_STATUS)]
     NodeStatus(ViewArgs),
     /// An allocation's task events and placement metrics at a moment (a job picks one of its allocs).
+    #[command(after_help = examples::LOGS)]
     Logs(LogsArgs),
     /// Write a scenario from a real cluster's API JSON: nodes grouped into pools, jobs as workloads.
+    #[command(after_help = examples::IMPORT)]
     Import(ImportArgs),
     /// How the simulator reads a Nomad job file (HCL2 or JSON): the job, or its JSON with --json.
+    #[command(after_help = examples::JOBSPEC)]
     Jobspec(jobspec_cmd::JobspecArgs),
     /// Evaluations at a moment, like `nomad eval list` (or `nomad eval status <id>`).
     Eval(ViewArgs),
@@ -80,8 +90,9 @@ struct ImportArgs {
 struct ViewArgs {
     /// The scenario file (YAML).
     scenario: PathBuf,
-    /// The moment to look at, as a duration from the start (`90m`, `14h30m`).
-    #[arg(long, value_name = "DURATION")]
+    /// The moment to look at: a duration from the start (`90m`, `1d2h`) or a time as the
+    /// views print it (`2026-01-05T14:30:00Z`, relative to the scenario's `start`).
+    #[arg(long, value_name = "TIME")]
     at: String,
     /// One job (ID or prefix), node (name or ID prefix) or eval (ID prefix; `list` lists) to show.
     id: Option<String>,
@@ -100,8 +111,8 @@ struct ViewArgs {
 struct LogsArgs {
     /// The scenario file (YAML).
     scenario: PathBuf,
-    /// The moment to look at, as a duration from the start.
-    #[arg(long, value_name = "DURATION")]
+    /// The moment to look at: a duration from the start (`90m`, `1d2h`) or an RFC 3339 time.
+    #[arg(long, value_name = "TIME")]
     at: String,
     /// An allocation (ID prefix or name) or a job (then one of its allocations, running first).
     alloc_or_job: String,
@@ -144,6 +155,9 @@ struct RunArgs {
     /// Measure wall-clock time into perf.wall_s (the one figure that differs between runs).
     #[arg(long)]
     timing: bool,
+    /// List every drain, scaling action, workload and hour in the summary.
+    #[arg(long, short = 'v')]
+    verbose: bool,
 }
 
 /// A failure to report: bad input exits 2.
@@ -176,12 +190,10 @@ fn print_out(text: &str) -> Result<(), Failure> {
 
 fn main() -> ExitCode {
     nomad_sim_output::cleanup::install("nomad-sim");
-    let cli = match Cli::try_parse_from(jobspec_cmd::nomad_flags(std::env::args_os())) {
+    let args = nomad_sim_output::args::nomad_flags(&Cli::command(), std::env::args_os());
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-        }
+        Err(e) => return ExitCode::from(nomad_sim_output::args::clap_exit("nomad-sim", &e)),
     };
     let result = match cli.command {
         Command::Run(args) => run(args),
@@ -201,7 +213,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             nomad_sim_output::cleanup::remove_all();
-            nomad_sim_output::warn(&format!("error: {}", f.message));
+            nomad_sim_output::warn(&nomad_sim_output::args::error_text("nomad-sim", &f.message));
             ExitCode::from(f.code)
         }
     }
@@ -241,19 +253,14 @@ fn load_with(path: &Path, seed: Option<u64>, algorithm: Option<&str>) -> Result<
     Ok(scenario)
 }
 
-fn parse_at(text: &str) -> Result<u64, Failure> {
-    nomad_sim_core::time::parse_duration_ms(text)
-        .map_err(|e| Failure::input(format!("--at {text:?}: {e}")))
-}
-
 fn moment(
     path: &Path,
     at: &str,
     seed: Option<u64>,
     algorithm: Option<&str>,
 ) -> Result<views::Moment, Failure> {
-    let at_ms = parse_at(at)?;
     let scenario = load_with(path, seed, algorithm)?;
+    let at_ms = at::parse_at(at, scenario.start_unix_ms).map_err(Failure::input)?;
     let sim = Simulation::new(scenario.config);
     Ok(views::Moment::run(sim, at_ms, scenario.start_unix_ms))
 }
@@ -403,10 +410,14 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         ),
         None => None,
     };
-    if let Some(t) = &trace {
-        sim.set_trace_sink(Box::new(t.sink()));
-    }
-    sim.run();
+    let options = breakdown::Options {
+        breakdown: breakdown::worth_breaking_down(sim.config()),
+        trace: trace
+            .as_ref()
+            .map(|t| Box::new(t.sink()) as Box<dyn nomad_sim_core::TraceSink>),
+        ..breakdown::Options::default()
+    };
+    let seen = breakdown::observe(&mut sim, options, |_| {});
     let mut report = sim.report();
     if args.timing {
         report.perf.wall_s = Some((started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0);
@@ -429,7 +440,13 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     }
     let json = serde_json::to_string_pretty(&report)
         .map_err(|e| Failure::output(format!("the report does not serialise: {e}")))?;
-    let text = summary::render(&sim, &report, scenario.description.as_deref());
+    let text = summary::render(
+        &sim,
+        &report,
+        scenario.description.as_deref(),
+        &seen,
+        args.verbose,
+    );
     if let Some(dir) = &args.out {
         output::write(&dir.join("report.json"), &(json.clone() + "\n")).map_err(Failure::output)?;
         output::write(&dir.join("summary.txt"), &text).map_err(Failure::output)?;

@@ -184,7 +184,7 @@ fn bad_files_exit_2_with_file_line_and_column() {
         assert_eq!(out.status.code(), Some(2), "{file}");
         let err = text(&out.stderr);
         assert!(
-            err.starts_with("error: ") && err.contains(want),
+            err.starts_with("nomad-sim: error: ") && err.contains(want),
             "{file}: {err}"
         );
         assert!(out.stdout.is_empty(), "{file}");

@@ -9,7 +9,9 @@
 //!   output quietly instead of a panic.
 //! - [`cleanup`] removes temporary files and directories a command created when it stops
 //!   early: on SIGINT or SIGTERM (exit 130 or 143), or on an error.
+//! - [`args`] gives both binaries Nomad's single-dash flags and one error prefix.
 
+pub mod args;
 pub mod cleanup;
 
 use std::fs::{File, OpenOptions};

@@ -7,9 +7,14 @@
 
 pub mod algorithms;
 pub mod baseline;
+pub mod breakdown;
 pub mod capacity;
+pub mod classes;
 pub mod fingerprint;
+pub mod knob;
 pub mod shard;
+pub mod stats;
 pub mod summary;
 pub mod svg;
 pub mod sweep;
+pub mod target;

@@ -1,9 +1,11 @@
 //! The `nomad-sim-report` command: compare placement algorithms, search capacity, guard CI.
 
+mod examples;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use nomad_sim_core::config::SimConfig;
 use nomad_sim_output::{check_not_input, cleanup};
@@ -11,9 +13,11 @@ use nomad_sim_report::algorithms::{by_name, NAMES};
 use nomad_sim_report::baseline::{self, Thresholds};
 use nomad_sim_report::capacity::{self, Query};
 use nomad_sim_report::fingerprint::{self, Fingerprint, ScenarioPrint};
+use nomad_sim_report::knob::{Values, Vary};
 use nomad_sim_report::shard::{self, Partial};
 use nomad_sim_report::summary::{self, Results};
-use nomad_sim_report::sweep::{run_all, RunSpec, METRICS};
+use nomad_sim_report::sweep::{run_all, RunSpec};
+use nomad_sim_report::target::Target;
 
 /// The scenarios a plain `nomad-sim-report` compares (the quick ones; pass --scenarios for others).
 const DEFAULT_SCENARIOS: [&str; 5] = [
@@ -30,7 +34,8 @@ const DEFAULT_SCENARIOS: [&str; 5] = [
     name = "nomad-sim-report",
     version,
     about,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    after_help = examples::SWEEP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -42,8 +47,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Merge shard results (from --shard i/n runs) into the report one unsharded run writes.
+    #[command(after_help = examples::MERGE)]
     Merge(MergeArgs),
-    /// Find the smallest node count of a pool that keeps a target across seeds.
+    /// Find the cheapest setting of one or two knobs (a pool's size, a scale-down's count, a
+    /// drain deadline, the autoscaler's bounds, a class mix) that keeps every target.
+    #[command(after_help = examples::CAPACITY)]
     Capacity(CapacityArgs),
 }
 
@@ -113,19 +121,27 @@ struct MergeArgs {
 struct CapacityArgs {
     /// The scenario.
     scenario: PathBuf,
-    /// The pool to size.
-    #[arg(long)]
-    pool: String,
-    /// The target, as `<metric><=<value>`, e.g. `p95_pending_s<=60`.
-    #[arg(long, default_value = "p95_pending_s<=60")]
-    target: String,
-    /// Seeds per node count; every seed must meet the target.
+    /// The pool to size: short for `--vary pool.NAME.count=MIN..MAX`.
+    #[arg(long, conflicts_with = "vary")]
+    pool: Option<String>,
+    /// A knob and its values, `KNOB=VALUES` (see docs/capacity-planning.md): e.g.
+    /// `pool.linux.count=4..30`, `scale_down@20h.count=4..12`,
+    /// `scale_down.0.drain_deadline=5m,15m,30m`, `autoscaler.max=10..40:5`,
+    /// `workload.pr-medium.share.large=0..0.5:0.1`. Twice for a two-dimensional grid.
+    #[arg(long, value_name = "KNOB=VALUES")]
+    vary: Vec<String>,
+    /// A target every seed must meet: `[pool=NAME:|workload=NAME:]METRIC<=VALUE` (also <, >=, >),
+    /// e.g. `p95_pending_s<=60`, `workload=pr-medium:p99_pending_s<=300`. Repeat for several
+    /// (default: `p95_pending_s<=60`).
+    #[arg(long, value_name = "EXPR")]
+    target: Vec<String>,
+    /// Seeds per setting; every seed must meet every target.
     #[arg(long, default_value_t = 3)]
     seeds: u32,
-    /// Smallest node count to try.
+    /// Smallest node count to try (with --pool).
     #[arg(long, default_value_t = 1)]
     min: u32,
-    /// Largest node count to try.
+    /// Largest node count to try (with --pool).
     #[arg(long, default_value_t = 100)]
     max: u32,
     /// Placement algorithm.
@@ -134,10 +150,13 @@ struct CapacityArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
-    /// Write capacity.md and capacity.html into this directory.
+    /// Write capacity.md, capacity.html and capacity.svg (the chart or heat map) into this directory.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 }
+
+/// The name errors are prefixed with.
+const PROGRAM: &str = "nomad-sim-report";
 
 /// A failure: 2 for bad input, 1 for a regression or a failed write.
 struct Failure(String, u8);
@@ -158,17 +177,18 @@ fn print_out(text: &str) -> Result<(), Failure> {
 /// A loaded scenario with what the fingerprint needs.
 struct Loaded {
     config: SimConfig,
+    classes: Vec<(String, nomad_sim_core::Resources)>,
     print: ScenarioPrint,
     inputs: Vec<PathBuf>,
 }
 
 fn main() -> ExitCode {
     cleanup::install("nomad-sim-report");
-    let cli = match Cli::try_parse() {
+    let args = nomad_sim_output::args::nomad_flags(&Cli::command(), std::env::args_os());
+    let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::from(nomad_sim_output::args::clap_exit(PROGRAM, &e));
         }
     };
     let result = match cli.command {
@@ -180,7 +200,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(message, code)) => {
             cleanup::remove_all();
-            nomad_sim_output::warn(&message);
+            nomad_sim_output::warn(&nomad_sim_output::args::error_text(PROGRAM, &message));
             ExitCode::from(code)
         }
     }
@@ -227,13 +247,15 @@ fn scenario_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
 }
 
 fn load(path: &Path) -> Result<Loaded, Failure> {
-    let scenario = nomad_sim_scenario::load_file(path).map_err(|e| input(format!("error: {e}")))?;
+    let scenario = nomad_sim_scenario::load_file(path).map_err(|e| input(e.to_string()))?;
     let mut contents = Vec::new();
     for f in &scenario.inputs {
-        contents.push(std::fs::read(f).map_err(|e| input(format!("error: {}: {e}", f.display())))?);
+        contents.push(std::fs::read(f).map_err(|e| input(format!("{}: {e}", f.display())))?);
     }
     let parts: Vec<&[u8]> = contents.iter().map(Vec::as_slice).collect();
+    let classes = nomad_sim_report::classes::of_scenario(contents.first().map_or(&[][..], |c| c));
     Ok(Loaded {
+        classes,
         print: ScenarioPrint {
             name: scenario.config.name.clone(),
             seed: scenario.config.seed,
@@ -415,7 +437,7 @@ fn check_outputs(o: &Outputs, inputs: &[PathBuf]) -> Result<(), Failure> {
 }
 
 fn finish(results: Results, print: &Fingerprint, o: &Outputs) -> Result<(), Failure> {
-    let md = summary::markdown(&results.rows);
+    let md = summary::report_markdown(&results);
     // Compare first, then write and save: a baseline that cannot be compared is refused
     // before anything is written, and `--baseline X --save-baseline X` checks the old X.
     let mut verdict = None;
@@ -492,60 +514,97 @@ fn finish(results: Results, print: &Fingerprint, o: &Outputs) -> Result<(), Fail
 fn capacity_cmd(args: CapacityArgs) -> Result<(), Failure> {
     let loaded = load(&args.scenario)?;
     let config = loaded.config;
-    let (metric, value) = args.target.split_once("<=").ok_or_else(|| {
-        input(format!(
-            "--target {:?}: expected <metric><=<value>, e.g. p95_pending_s<=60",
-            args.target
-        ))
-    })?;
-    let metric = metric.trim().to_string();
-    if !METRICS.iter().any(|(k, _, _)| *k == metric) {
+    let mut dims: Vec<Vary> = Vec::new();
+    if let Some(pool) = &args.pool {
+        if args.min == 0 || args.min > args.max {
+            return Err(input("need 1 <= --min <= --max"));
+        }
+        if args.max > MAX_NODES {
+            return Err(input(format!(
+                "--max {}: the simulator takes at most {MAX_NODES} nodes",
+                args.max
+            )));
+        }
+        dims.push(
+            Vary::parse(&format!("pool.{pool}.count={}..{}", args.min, args.max))
+                .map_err(|e| input(format!("--pool {pool:?}: {e}")))?,
+        );
+    } else {
+        if args.vary.is_empty() {
+            return Err(input(
+                "give --pool NAME or --vary KNOB=VALUES (e.g. --vary pool.linux.count=4..30)",
+            ));
+        }
+        if args.vary.len() > 2 {
+            return Err(input(format!(
+                "{} --vary given: a search takes one or two",
+                args.vary.len()
+            )));
+        }
+        for v in &args.vary {
+            dims.push(Vary::parse(v).map_err(input)?);
+        }
+    }
+    for d in &dims {
+        for k in &d.knobs {
+            let flag = match &args.pool {
+                Some(pool) => format!("--pool {pool}"),
+                None => format!("--vary {}", d.text),
+            };
+            k.check(&config, &loaded.classes)
+                .map_err(|e| input(format!("{flag}: {e}")))?;
+        }
+    }
+    if dims.len() == 2 && dims[0].knobs.iter().any(|k| dims[1].knobs.contains(k)) {
+        return Err(input("the two --vary name the same knob"));
+    }
+    // Node counts: the largest value of every count knob, plus every pool's own count, must
+    // stay within what the simulator takes.
+    let most: f64 = dims
+        .iter()
+        .filter(|d| d.is_count())
+        .map(|d| match &d.values {
+            Values::Range(_, hi) => *hi,
+            Values::List(v) => v.last().copied().unwrap_or(0.0),
+        })
+        .sum();
+    let pools: f64 = config.pools.iter().map(|p| f64::from(p.count)).sum();
+    if most + pools > f64::from(MAX_NODES) {
         return Err(input(format!(
-            "--target: unknown metric {metric:?} (known: {})",
-            METRICS.iter().map(|m| m.0).collect::<Vec<_>>().join(", ")
+            "with these values a run could have {} nodes, more than the {MAX_NODES} nodes the simulator takes",
+            most + pools
         )));
     }
-    let max_value: f64 = value
-        .trim()
-        .parse()
-        .map_err(|_| input(format!("--target: {value:?} is not a number")))?;
-    if !config.pools.iter().any(|p| p.name == args.pool) {
-        return Err(input(format!(
-            "--pool {:?}: no such pool in {}",
-            args.pool,
-            args.scenario.display()
-        )));
+    let texts = if args.target.is_empty() {
+        vec!["p95_pending_s<=60".to_string()]
+    } else {
+        args.target.clone()
+    };
+    let targets: Vec<Target> = texts
+        .iter()
+        .map(|t| Target::parse(t))
+        .collect::<Result<_, _>>()
+        .map_err(input)?;
+    for t in &targets {
+        t.check(&config).map_err(input)?;
     }
-    if args.min == 0 || args.min > args.max || args.seeds == 0 {
-        return Err(input("need 1 <= --min <= --max and --seeds >= 1"));
-    }
-    if args.max > MAX_NODES {
+    if args.seeds == 0 || args.seeds > fingerprint::MAX_SEEDS {
         return Err(input(format!(
-            "--max {}: the simulator takes at most {MAX_NODES} nodes",
-            args.max
-        )));
-    }
-    if args.seeds > fingerprint::MAX_SEEDS {
-        return Err(input(format!(
-            "--seeds {}: at most {}",
+            "--seeds {}: must be between 1 and {}",
             args.seeds,
             fingerprint::MAX_SEEDS
         )));
     }
-    let others: u64 = config
-        .pools
-        .iter()
-        .filter(|p| p.name != args.pool)
-        .map(|p| u64::from(p.count))
-        .sum();
-    if others + u64::from(args.max) > u64::from(MAX_NODES) {
+    let runs = capacity::max_settings(&dims).saturating_mul(u64::from(args.seeds));
+    if runs > capacity::MAX_RUNS {
         return Err(input(format!(
-            "--max {}: with the other pools' {others} nodes, more than the {MAX_NODES} nodes the simulator takes",
-            args.max
+            "up to {runs} runs (settings × --seeds {}): at most {}; use fewer values or seeds",
+            args.seeds,
+            capacity::MAX_RUNS
         )));
     }
     if let Some(dir) = &args.out {
-        for name in ["capacity.md", "capacity.html"] {
+        for name in ["capacity.md", "capacity.html", "capacity.svg"] {
             check_not_input("--out", &dir.join(name), &loaded.inputs).map_err(input)?;
         }
     }
@@ -554,14 +613,13 @@ fn capacity_cmd(args: CapacityArgs) -> Result<(), Failure> {
     }
     let q = Query {
         config,
-        pool: args.pool,
-        metric,
-        max_value,
+        classes: loaded.classes,
+        dims,
+        targets,
         seeds: args.seeds,
-        min: args.min,
-        max: args.max,
         algorithm: args.algorithm,
         threads: threads(args.threads),
+        pool: args.pool,
     };
     if let Some(dir) = &args.out {
         create_dir(dir, "--out")?;
@@ -571,6 +629,11 @@ fn capacity_cmd(args: CapacityArgs) -> Result<(), Failure> {
     if let Some(dir) = &args.out {
         write(&dir.join("capacity.md"), &md)?;
         write(&dir.join("capacity.html"), &capacity::html(&q, &answer))?;
+        let charts = capacity::charts(&q, &answer);
+        write(
+            &dir.join("capacity.svg"),
+            charts.first().map_or("", String::as_str),
+        )?;
         cleanup::keep_dirs();
     }
     print_out(&md)

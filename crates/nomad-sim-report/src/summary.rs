@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use nomad_sim_core::metrics::round_to;
 
-use crate::svg::{line_chart, Series};
+use crate::svg::Series;
 use crate::sweep::{RunResult, METRICS};
 
 /// Mean and the half-width of a 95 % confidence interval (Student's t) across seeds.
@@ -162,6 +162,223 @@ pub fn markdown(rows: &[Row]) -> String {
     out
 }
 
+/// Figures compared with Nomad's binpack in the ranked table: (key, title, decimals).
+const COMPARED: [(&str, &str, usize); 5] = [
+    ("p95_pending_s", "p95 pending s", 1),
+    ("p99_pending_s", "p99 pending s", 1),
+    ("waited_fraction", "waited", 3),
+    ("cpu_utilization", "CPU util", 3),
+    ("node_hours", "node-hours", 1),
+];
+
+/// The algorithm everything is compared with.
+pub const REFERENCE: &str = "binpack";
+
+/// The significance level of the comparisons.
+pub const ALPHA: f64 = 0.05;
+
+/// One algorithm of a scenario, ranked and compared with the reference.
+#[derive(Clone, Debug)]
+pub struct Ranked {
+    /// Algorithm.
+    pub algorithm: String,
+    /// Per compared figure: the estimate, and the test against the reference (none for the
+    /// reference itself or when the reference is not in the sweep).
+    pub figures: Vec<(Estimate, Option<crate::stats::Welch>)>,
+}
+
+/// The per-seed values of a figure for one scenario and algorithm.
+fn values(results: &Results, scenario: &str, algorithm: &str, key: &str) -> Vec<f64> {
+    results
+        .runs
+        .iter()
+        .filter(|r| r.scenario == scenario && r.spec.algorithm == algorithm)
+        .map(|r| r.metric(key))
+        .collect()
+}
+
+/// The scenarios of the results, in sweep order.
+fn scenarios(results: &Results) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in &results.rows {
+        if !out.contains(&r.scenario) {
+            out.push(r.scenario.clone());
+        }
+    }
+    out
+}
+
+/// A scenario's algorithms ranked by p95, then p99 pending, then the share that waited, then
+/// node-hours (lower is better for each), with Welch's t-test against binpack.
+pub fn ranked(results: &Results, scenario: &str) -> Vec<Ranked> {
+    let rows: Vec<&Row> = results
+        .rows
+        .iter()
+        .filter(|r| r.scenario == scenario)
+        .collect();
+    let has_reference = rows.iter().any(|r| r.algorithm == REFERENCE);
+    let mut out: Vec<Ranked> = rows
+        .iter()
+        .map(|row| Ranked {
+            algorithm: row.algorithm.clone(),
+            figures: COMPARED
+                .iter()
+                .map(|(k, _, _)| {
+                    let mine = values(results, scenario, &row.algorithm, k);
+                    let test = (has_reference && row.algorithm != REFERENCE).then(|| {
+                        crate::stats::welch(&mine, &values(results, scenario, REFERENCE, k))
+                    });
+                    (estimate(&mine), test)
+                })
+                .collect(),
+        })
+        .collect();
+    let order = [0usize, 1, 2, 4];
+    out.sort_by(|a, b| {
+        order
+            .iter()
+            .map(|&i| a.figures[i].0.mean.total_cmp(&b.figures[i].0.mean))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    out
+}
+
+fn delta_text(test: &crate::stats::Welch, digits: usize) -> String {
+    let d = test.difference;
+    let shown = format!("{:.digits$}", d.abs());
+    let zero = shown.chars().all(|c| c == '0' || c == '.');
+    let sign = if zero {
+        "±"
+    } else if d > 0.0 {
+        "+"
+    } else {
+        "−"
+    };
+    format!(
+        "{sign}{shown}{}",
+        if test.significant(ALPHA) { "*" } else { "" }
+    )
+}
+
+/// Plain sentences about the differences from binpack that are significant.
+pub fn statements(scenario_rows: &[Ranked], seeds: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    if !scenario_rows.iter().any(|r| r.algorithm == REFERENCE) {
+        out.push(format!(
+            "{REFERENCE} is not in this sweep, so nothing is compared with it."
+        ));
+        return out;
+    }
+    if seeds < 2 {
+        out.push(
+            "One seed per algorithm: no difference can be tested; run more seeds.".to_string(),
+        );
+        return out;
+    }
+    for r in scenario_rows {
+        for ((_, title, digits), (_, test)) in COMPARED.iter().zip(&r.figures) {
+            if let Some(t) = test.filter(|t| t.significant(ALPHA)) {
+                out.push(format!(
+                    "**{}**: {} {:.digits$} {} than {REFERENCE}'s (p {}).",
+                    r.algorithm,
+                    title,
+                    t.difference.abs(),
+                    if t.difference > 0.0 {
+                        "higher"
+                    } else {
+                        "lower"
+                    },
+                    if t.p < 0.001 {
+                        "< 0.001".to_string()
+                    } else {
+                        format!("= {:.3}", t.p)
+                    }
+                ));
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push(format!(
+            "No difference from {REFERENCE} is significant: every one is within what the seeds' scatter explains."
+        ));
+    } else {
+        out.push("Every other difference is within what the seeds' scatter explains.".to_string());
+    }
+    out
+}
+
+fn method(seeds: usize) -> String {
+    format!(
+        "Mean ± 95 % interval (Student's t) over {seeds} seeds; Δ is the difference from {REFERENCE}, \
+         `*` where Welch's t-test (two-sided, unequal variances) finds it significant at p < {ALPHA} \
+         (with many comparisons, about one in twenty differences that are not real is starred by chance)."
+    )
+}
+
+/// The ranked comparison of one scenario, in Markdown.
+pub fn comparison_markdown(results: &Results, scenario: &str) -> String {
+    let ranked = ranked(results, scenario);
+    let seeds = results
+        .rows
+        .iter()
+        .find(|r| r.scenario == scenario)
+        .map_or(0, |r| r.seeds);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n### {scenario}: ranked against Nomad's {REFERENCE}\n\n{}\n",
+        method(seeds)
+    );
+    let _ = writeln!(
+        out,
+        "| rank | algorithm | {} |",
+        COMPARED.iter().map(|c| c.1).collect::<Vec<_>>().join(" | ")
+    );
+    let _ = writeln!(out, "|---:|---|{}", "---:|".repeat(COMPARED.len()));
+    for (i, r) in ranked.iter().enumerate() {
+        let cells: Vec<String> = COMPARED
+            .iter()
+            .zip(&r.figures)
+            .map(|((_, _, d), (e, test))| {
+                let base = cell(Some(e), *d);
+                match test {
+                    Some(t) => format!("{base} (Δ {})", delta_text(t, *d)),
+                    None => base,
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            i + 1,
+            r.algorithm,
+            cells.join(" | ")
+        );
+    }
+    let _ = writeln!(out);
+    for line in statements(&ranked, seeds) {
+        let _ = writeln!(out, "- {line}");
+    }
+    out
+}
+
+/// The whole sweep in Markdown: per scenario, the ranked comparison, then every figure.
+pub fn report_markdown(results: &Results) -> String {
+    let mut out = String::new();
+    for scenario in scenarios(results) {
+        out.push_str(&comparison_markdown(results, &scenario));
+        let rows: Vec<Row> = results
+            .rows
+            .iter()
+            .filter(|r| r.scenario == scenario)
+            .cloned()
+            .collect();
+        out.push_str(&markdown(&rows).replacen("\n### ", "\n#### All figures: ", 1));
+    }
+    out
+}
+
 /// The machine-readable result: every run and every row.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Results {
@@ -191,106 +408,140 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// A self-contained HTML report: tables and SVG charts, no scripts, no network.
+/// A self-contained HTML report: the ranked comparison, every figure, and small multiples
+/// (one small chart per algorithm, on shared axes, with binpack in grey behind), no scripts,
+/// no network.
 pub fn html(results: &Results, title: &str) -> String {
+    use crate::capacity::{inline_html, table_html};
     let mut out = String::new();
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>\n\
-         body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}\n\
+         body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1150px; color: #222; }}\n\
          table {{ border-collapse: collapse; margin: 1em 0; font-size: 13px; }}\n\
          th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: right; }}\n\
-         th:first-child, td:first-child {{ text-align: left; }}\n\
-         .charts {{ display: flex; flex-wrap: wrap; gap: 12px; }}\n</style></head><body>\n<h1>{}</h1>\n",
+         th:nth-child(2), td:nth-child(2) {{ text-align: left; }}\n\
+         code {{ background: #f3f3f3; padding: 0 3px; }}\n\
+         .panels {{ display: flex; flex-wrap: wrap; gap: 6px; }}\n\
+         figure {{ margin: 1em 0; }} figcaption {{ font-weight: bold; margin-bottom: 4px; }}\n\
+         </style></head><body>\n<h1>{}</h1>\n",
         escape(title),
         escape(title)
     );
-    let timed = results
-        .rows
-        .iter()
-        .all(|r| r.metrics.contains_key("wall_s"));
-    let mut scenarios: Vec<&str> = Vec::new();
-    for r in &results.rows {
-        if !scenarios.contains(&r.scenario.as_str()) {
-            scenarios.push(&r.scenario);
-        }
-    }
-    for scenario in scenarios {
+    for scenario in scenarios(results) {
         let rows: Vec<&Row> = results
             .rows
             .iter()
             .filter(|r| r.scenario == scenario)
             .collect();
-        let _ = writeln!(out, "<h2>{}</h2>\n<p>{} seeds per algorithm; mean ± 95 % interval.</p>\n<table><tr><th>algorithm</th>", escape(scenario), rows[0].seeds);
-        for (_, title, _) in columns(timed) {
-            let _ = write!(out, "<th>{}</th>", escape(title));
+        let seeds = rows.first().map_or(0, |r| r.seeds);
+        let ranked = ranked(results, &scenario);
+        let _ = writeln!(
+            out,
+            "<h2>{}</h2>\n<p>{}</p>\n<ul>",
+            escape(&scenario),
+            inline_html(&method(seeds))
+        );
+        for line in statements(&ranked, seeds) {
+            let _ = writeln!(out, "<li>{}</li>", inline_html(&line));
         }
-        let _ = writeln!(out, "</tr>");
-        for r in &rows {
-            let _ = write!(out, "<tr><td>{}</td>", escape(&r.algorithm));
-            for (k, _, d) in columns(timed) {
-                let _ = write!(out, "<td>{}</td>", escape(&cell(r.metrics.get(k), d)));
-            }
-            let _ = writeln!(out, "</tr>");
-        }
-        let _ = writeln!(out, "</table>\n<div class=\"charts\">");
-        // First seed of each algorithm, for the distribution and the time series.
-        let firsts: Vec<&RunResult> = rows
+        let _ = writeln!(out, "</ul>");
+        let comparison = comparison_markdown(results, &scenario);
+        out.push_str(&table_html(&comparison));
+        let _ = writeln!(out, "<details><summary>All figures</summary>");
+        let all: Vec<Row> = rows.iter().map(|r| (*r).clone()).collect();
+        out.push_str(&table_html(&markdown(&all)));
+        let _ = writeln!(out, "</details>");
+        // The distribution: the mean over seeds of each percentile, from a little before the
+        // first one at which any run waited (at least the 50th) to the 99th.
+        let first_waiting = results
+            .runs
             .iter()
-            .filter_map(|row| {
-                results
-                    .runs
+            .filter(|r| r.scenario == scenario)
+            .filter_map(|r| {
+                r.pending_percentiles
                     .iter()
-                    .find(|r| r.scenario == scenario && r.spec.algorithm == row.algorithm)
+                    .take(100)
+                    .position(|v| *v > 0.0)
             })
-            .collect();
-        let dist: Vec<Series> = firsts
-            .iter()
-            .map(|r| Series {
-                name: r.spec.algorithm.clone(),
-                // The upper half, where algorithms differ.
-                points: r
-                    .pending_percentiles
-                    .iter()
-                    .enumerate()
-                    .skip(50)
-                    .map(|(p, v)| (p as f64, *v))
+            .min()
+            .unwrap_or(50);
+        let from = first_waiting.saturating_sub(5).clamp(50, 95);
+        let dist = |algorithm: &str| -> Series {
+            let runs: Vec<&RunResult> = results
+                .runs
+                .iter()
+                .filter(|r| r.scenario == scenario && r.spec.algorithm == algorithm)
+                .collect();
+            Series {
+                name: algorithm.to_string(),
+                points: (from..=99)
+                    .map(|p| {
+                        let v: f64 = runs
+                            .iter()
+                            .map(|r| r.pending_percentiles.get(p).copied().unwrap_or(0.0))
+                            .sum::<f64>()
+                            / runs.len().max(1) as f64;
+                        (p as f64, v)
+                    })
                     .collect(),
-            })
-            .collect();
-        out.push_str(&line_chart(
-            "Pending time, 50th to 100th percentile (first seed)",
-            "percentile of allocations",
+            }
+        };
+        let first = |algorithm: &str| {
+            results
+                .runs
+                .iter()
+                .find(|r| r.scenario == scenario && r.spec.algorithm == algorithm)
+        };
+        let order: Vec<&str> = ranked.iter().map(|r| r.algorithm.as_str()).collect();
+        let has_reference = order.contains(&REFERENCE);
+        let panels = |make: &dyn Fn(&str) -> Option<Series>| -> Vec<(String, Vec<Series>)> {
+            order
+                .iter()
+                .filter_map(|a| {
+                    let mine = make(a)?;
+                    let mut series = Vec::new();
+                    if has_reference && *a != REFERENCE {
+                        series.extend(make(REFERENCE));
+                    }
+                    series.push(mine);
+                    Some((a.to_string(), series))
+                })
+                .collect()
+        };
+        out.push_str(&crate::svg::small_multiples(
+            &format!(
+                "Pending time by percentile, {from}th to 99th (mean over seeds; binpack in grey)"
+            ),
+            "percentile",
             "pending (s)",
-            &dist,
+            &panels(&|a| Some(dist(a))),
+            None,
         ));
-        let queue: Vec<Series> = firsts
-            .iter()
-            .map(|r| Series {
-                name: r.spec.algorithm.clone(),
-                points: r.series.iter().map(|s| (s.0, s.1)).collect(),
-            })
-            .collect();
-        out.push_str(&line_chart(
-            "Pending allocations over time (first seed)",
+        out.push_str(&crate::svg::small_multiples(
+            "Allocations waiting for placement over time (first seed; binpack in grey)",
             "hours",
-            "queued allocations",
-            &queue,
+            "queued",
+            &panels(&|a| {
+                first(a).map(|r| Series {
+                    name: a.to_string(),
+                    points: r.series.iter().map(|s| (s.0, s.1)).collect(),
+                })
+            }),
+            None,
         ));
-        let util: Vec<Series> = firsts
-            .iter()
-            .map(|r| Series {
-                name: r.spec.algorithm.clone(),
-                points: r.series.iter().map(|s| (s.0, s.2 * 100.0)).collect(),
-            })
-            .collect();
-        out.push_str(&line_chart(
-            "CPU allocated over time (first seed)",
+        out.push_str(&crate::svg::small_multiples(
+            "CPU allocated over time (first seed; binpack in grey)",
             "hours",
             "CPU allocated (%)",
-            &util,
+            &panels(&|a| {
+                first(a).map(|r| Series {
+                    name: a.to_string(),
+                    points: r.series.iter().map(|s| (s.0, s.2 * 100.0)).collect(),
+                })
+            }),
+            Some(100.0),
         ));
-        let _ = writeln!(out, "</div>");
     }
     out.push_str("</body></html>\n");
     out

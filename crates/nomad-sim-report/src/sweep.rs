@@ -13,6 +13,7 @@ use nomad_sim_core::time::SimTime;
 use nomad_sim_core::Resources;
 
 use crate::algorithms::simulation;
+use crate::breakdown;
 
 /// One run to make.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,8 +112,37 @@ pub fn typical_ask(config: &SimConfig) -> Resources {
 /// How many samples of the time series a run takes.
 const SAMPLES: u64 = 240;
 
+/// How runs are made and shown.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Measure wall-clock time.
+    pub timing: bool,
+    /// Add per-pool and per-workload figures (`pool=NAME:METRIC`, `workload=NAME:METRIC`).
+    pub breakdown: bool,
+    /// Workload names reported under another name (see `breakdown::Tally::new`).
+    pub aliases: Vec<(String, String)>,
+    /// What the progress bar calls each configuration (default: the scenario's name).
+    pub labels: Vec<String>,
+}
+
 /// Makes one run.
 pub fn run_one(spec: &RunSpec, config: &SimConfig, timing: bool) -> Result<RunResult, String> {
+    run_one_with(
+        spec,
+        config,
+        &RunOptions {
+            timing,
+            ..RunOptions::default()
+        },
+    )
+}
+
+/// Makes one run with options.
+pub fn run_one_with(
+    spec: &RunSpec,
+    config: &SimConfig,
+    options: &RunOptions,
+) -> Result<RunResult, String> {
     let mut config = config.clone();
     config.seed = spec.seed;
     let started = Instant::now();
@@ -122,21 +152,24 @@ pub fn run_one(spec: &RunSpec, config: &SimConfig, timing: bool) -> Result<RunRe
     let step: SimTime = (config.horizon_ms / SAMPLES).max(60_000);
     let mut series = Vec::new();
     let mut stranded = Vec::new();
-    let mut t = 0;
-    loop {
-        let done = sim.run_until(t);
-        let (cpu, _) = sim.utilization_now();
-        series.push((
-            round_to(t as f64 / 3_600_000.0, 4),
-            sim.queued_allocs_total() as f64,
-            round_to(cpu, 4),
-        ));
-        stranded.push(sim.stranded_fraction(ask));
-        if done {
-            break;
-        }
-        t += step;
-    }
+    let seen = breakdown::observe(
+        &mut sim,
+        breakdown::Options {
+            breakdown: options.breakdown,
+            aliases: options.aliases.clone(),
+            trace: None,
+            sample_every_ms: step,
+        },
+        |sim| {
+            let (cpu, _) = sim.utilization_now();
+            series.push((
+                round_to(sim.now() as f64 / 3_600_000.0, 4),
+                sim.queued_allocs_total() as f64,
+                round_to(cpu, 4),
+            ));
+            stranded.push(sim.stranded_fraction(ask));
+        },
+    );
     let wall = started.elapsed().as_secs_f64();
     let r = sim.report();
     let pending = sim.pending_histogram();
@@ -151,7 +184,7 @@ pub fn run_one(spec: &RunSpec, config: &SimConfig, timing: bool) -> Result<RunRe
         stranded.iter().sum::<f64>() / stranded.len() as f64
     };
     let a = r.allocations;
-    let metrics = vec![
+    let mut metrics = vec![
         ("p50_pending_s".to_string(), r.pending_s.p50),
         ("p95_pending_s".to_string(), r.pending_s.p95),
         ("p99_pending_s".to_string(), r.pending_s.p99),
@@ -163,8 +196,20 @@ pub fn run_one(spec: &RunSpec, config: &SimConfig, timing: bool) -> Result<RunRe
         ("stopped_or_lost".to_string(), (a.stopped + a.lost) as f64),
         ("never_placed".to_string(), a.never_placed as f64),
         ("placements".to_string(), a.placed as f64),
+        ("cost".to_string(), r.cost),
     ];
-    let timing = timing.then(|| {
+    if let Some((pools, workloads)) = &seen.groups {
+        for (kind, groups) in [("pool", pools), ("workload", workloads)] {
+            for g in groups {
+                for m in breakdown::GROUP_METRICS {
+                    if let Some(v) = g.metric(m) {
+                        metrics.push((crate::target::group_key(kind, &g.name, m), v));
+                    }
+                }
+            }
+        }
+    }
+    let timing = options.timing.then(|| {
         let per_s = if wall > 0.0 {
             a.placed as f64 / wall
         } else {
@@ -190,11 +235,73 @@ pub fn run_all(
     threads: usize,
     timing: bool,
 ) -> Result<Vec<RunResult>, String> {
+    run_all_with(
+        specs,
+        configs,
+        threads,
+        &RunOptions {
+            timing,
+            ..RunOptions::default()
+        },
+    )
+}
+
+/// Formats seconds as `1h02m`, `3m05s` or `42s` for the progress bar.
+pub fn eta_text(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// The progress line: a bar, the count, what runs now and the time left.
+pub fn progress_line(done: usize, total: usize, current: &str, elapsed_s: f64) -> String {
+    let width = 24;
+    let filled = (done * width).checked_div(total).unwrap_or(width);
+    let eta = if done == 0 {
+        "ETA --".to_string()
+    } else {
+        format!(
+            "ETA {}",
+            eta_text(elapsed_s / done as f64 * (total - done) as f64)
+        )
+    };
+    let mut current: String = current.chars().take(40).collect();
+    if done == total {
+        current = "done".to_string();
+    }
+    format!(
+        "\r[{}{}] {done}/{total} runs  {eta}  {current:<40}",
+        "#".repeat(filled),
+        " ".repeat(width - filled)
+    )
+}
+
+/// [`run_all`] with options: per-pool and per-workload figures, labels for the progress bar.
+pub fn run_all_with(
+    specs: &[RunSpec],
+    configs: &[SimConfig],
+    threads: usize,
+    options: &RunOptions,
+) -> Result<Vec<RunResult>, String> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<RunResult, String>>>> =
         Mutex::new(vec![None; specs.len()]);
-    let progress = std::io::stderr().is_terminal();
+    let progress = std::io::stderr().is_terminal() && !specs.is_empty();
+    let started = Instant::now();
+    let label = |s: &RunSpec| {
+        let name = options
+            .labels
+            .get(s.scenario)
+            .cloned()
+            .unwrap_or_else(|| configs[s.scenario].name.clone());
+        format!("{name} {} seed {}", s.algorithm, s.seed)
+    };
     std::thread::scope(|scope| {
         for _ in 0..threads.max(1) {
             scope.spawn(|| loop {
@@ -202,32 +309,57 @@ pub fn run_all(
                 if i >= specs.len() {
                     break;
                 }
-                let r = run_one(&specs[i], &configs[specs[i].scenario], timing);
-                results.lock().expect("no thread panicked")[i] = Some(r);
-                let n = done.fetch_add(1, Ordering::SeqCst) + 1;
                 if progress {
-                    let width = 30;
-                    let filled = n * width / specs.len();
-                    let mut err = std::io::stderr();
-                    let _ = write!(
-                        err,
-                        "\r[{}{}] {n}/{} runs",
-                        "#".repeat(filled),
-                        " ".repeat(width - filled),
-                        specs.len()
+                    let line = progress_line(
+                        done.load(Ordering::SeqCst),
+                        specs.len(),
+                        &label(&specs[i]),
+                        started.elapsed().as_secs_f64(),
                     );
+                    let mut err = std::io::stderr();
+                    let _ = write!(err, "{line}");
                     let _ = err.flush();
                 }
+                let r = run_one_with(&specs[i], &configs[specs[i].scenario], options);
+                if let Ok(mut all) = results.lock() {
+                    all[i] = Some(r);
+                }
+                done.fetch_add(1, Ordering::SeqCst);
             });
         }
     });
     if progress {
-        let _ = writeln!(std::io::stderr());
+        let mut err = std::io::stderr();
+        let _ = writeln!(
+            err,
+            "{}",
+            progress_line(
+                specs.len(),
+                specs.len(),
+                "",
+                started.elapsed().as_secs_f64()
+            )
+        );
     }
     results
         .into_inner()
-        .expect("no thread panicked")
+        .map_err(|_| "a run panicked".to_string())?
         .into_iter()
-        .map(|r| r.expect("every run ran"))
+        .map(|r| r.unwrap_or_else(|| Err("a run did not finish".to_string())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_shows_the_run_and_the_time_left() {
+        let line = progress_line(3, 12, "circleci-weekday binpack seed 43", 6.0);
+        assert!(line.contains("3/12 runs"), "{line}");
+        assert!(line.contains("ETA 18s"), "{line}");
+        assert!(line.contains("circleci-weekday binpack seed 43"), "{line}");
+        assert_eq!(eta_text(3725.0), "1h02m");
+        assert!(progress_line(0, 5, "x", 0.0).contains("ETA --"));
+    }
 }

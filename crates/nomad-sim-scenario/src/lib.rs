@@ -7,6 +7,7 @@
 //! value, found through a [`locate::PathIndex`] of the same text.
 
 pub mod budget;
+pub mod json_schema;
 pub mod locate;
 pub mod schema;
 pub mod trace_csv;

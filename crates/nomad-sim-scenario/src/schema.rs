@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
@@ -191,7 +192,7 @@ impl<'de> Deserialize<'de> for VersionText {
 }
 
 /// The whole scenario file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     pub name: String,
@@ -221,7 +222,7 @@ pub struct ScenarioFile {
 }
 
 /// `server:`: settings of the Nomad server agent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerFile {
     #[serde(default)]
@@ -229,7 +230,7 @@ pub struct ServerFile {
 }
 
 /// `server.gc:`: Nomad's garbage-collection thresholds (names as in the agent's `server` block).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GcFile {
     #[serde(default)]
@@ -245,7 +246,7 @@ pub struct GcFile {
 }
 
 /// `scheduler:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SchedulerFile {
     #[serde(default)]
@@ -253,7 +254,7 @@ pub struct SchedulerFile {
 }
 
 /// `limits:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsFile {
     #[serde(default)]
@@ -261,7 +262,7 @@ pub struct LimitsFile {
 }
 
 /// `{ cpu, memory, disk }` in MHz, MB, MB.
-#[derive(Clone, Copy, Debug, Deserialize)]
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourcesFile {
     #[serde(default)]
@@ -273,7 +274,7 @@ pub struct ResourcesFile {
 }
 
 /// One entry of `node_pools:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PoolFile {
     pub name: String,
@@ -296,7 +297,7 @@ pub struct PoolFile {
 }
 
 /// One entry of `workloads:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadFile {
     pub name: String,
@@ -305,6 +306,7 @@ pub struct WorkloadFile {
     #[serde(default)]
     pub priority: Option<i64>,
     #[serde(with = "serde_yaml::with::singleton_map")]
+    #[schemars(with = "ArrivalsFile")]
     pub arrivals: ArrivalsFile,
     #[serde(default)]
     pub parallelism: Option<CountFile>,
@@ -331,7 +333,7 @@ pub struct WorkloadFile {
 }
 
 /// `arrivals:`: exactly one of the processes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum ArrivalsFile {
     /// `poisson: { rate: 300/h }`.
@@ -347,14 +349,14 @@ pub enum ArrivalsFile {
 }
 
 /// `poisson:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PoissonFile {
     pub rate: Rate,
 }
 
 /// `every:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum EveryFile {
     /// `every: 30s`.
@@ -364,7 +366,7 @@ pub enum EveryFile {
 }
 
 /// `every: { interval, start }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EveryFull {
     pub interval: Dur,
@@ -373,7 +375,7 @@ pub struct EveryFull {
 }
 
 /// `diurnal:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiurnalFile {
     /// One rate per hour of the day (24 entries), e.g. `[5/h, 5/h, ..., 300/h, ...]`.
@@ -381,7 +383,7 @@ pub struct DiurnalFile {
 }
 
 /// `trace:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TraceFile {
     /// A CSV file, relative to the scenario file.
@@ -427,7 +429,7 @@ impl<'de> Deserialize<'de> for CountFile {
 }
 
 /// A count distribution.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum CountDistFile {
     /// Uniform on `min..=max`.
@@ -437,7 +439,7 @@ pub enum CountDistFile {
 }
 
 /// `{ value, weight }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WeightedFile {
     pub value: u32,
@@ -491,7 +493,7 @@ impl<'de> Deserialize<'de> for DurationFile {
 }
 
 /// A run-time distribution.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum DurationDistFile {
     /// `constant: 5m`.
@@ -507,7 +509,7 @@ pub enum DurationDistFile {
 }
 
 /// One constraint, with Nomad's keys.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConstraintFile {
     #[serde(default)]
@@ -519,7 +521,7 @@ pub struct ConstraintFile {
 }
 
 /// One entry of `operations:`: `at` plus exactly one action.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OperationFile {
     pub at: Dur,
@@ -538,7 +540,7 @@ pub struct OperationFile {
 }
 
 /// `node_drain:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeDrainFile {
     #[serde(default)]
@@ -562,7 +564,7 @@ pub struct NodeDrainFile {
 }
 
 /// `node_drain_disable:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeDrainDisableFile {
     pub nodes: Vec<String>,
@@ -571,7 +573,7 @@ pub struct NodeDrainDisableFile {
 }
 
 /// `node_eligibility:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeEligibilityFile {
     pub nodes: Vec<String>,
@@ -582,7 +584,7 @@ pub struct NodeEligibilityFile {
 }
 
 /// `scale_up:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScaleUpFile {
     pub pool: String,
@@ -590,7 +592,7 @@ pub struct ScaleUpFile {
 }
 
 /// `scale_down:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScaleDownFile {
     pub pool: String,
@@ -604,7 +606,7 @@ pub struct ScaleDownFile {
 }
 
 /// `lifecycle_hook:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LifecycleHookFile {
     #[serde(default)]
@@ -612,14 +614,14 @@ pub struct LifecycleHookFile {
 }
 
 /// `node_fail:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeFailFile {
     pub nodes: Vec<String>,
 }
 
 /// `autoscaler:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AutoscalerFile {
     pub pool: String,
@@ -637,7 +639,7 @@ pub struct AutoscalerFile {
 }
 
 /// `check:` with the target-value strategy.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckFile {
     pub metric: String,

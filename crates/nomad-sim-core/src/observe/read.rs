@@ -285,6 +285,28 @@ impl Simulation {
         &self.observe.collector.drains
     }
 
+    /// Node-hours so far per pool, in the configuration's pool order (the report's
+    /// `node_hours` is their sum, before rounding).
+    pub fn node_hours_by_pool(&self) -> Vec<f64> {
+        self.observe
+            .collector
+            .node_ms_area
+            .iter()
+            .map(|ms| ms / HOUR_MS as f64)
+            .collect()
+    }
+
+    /// When the next event is due, if any is left: lets a caller that samples the run step up
+    /// to the last event without moving the clock past it.
+    pub fn next_event_ms(&mut self) -> Option<SimTime> {
+        self.queue.peek_time()
+    }
+
+    /// Nodes that cost money now (created and not yet terminated), per pool.
+    pub fn live_nodes_by_pool(&self) -> &[u32] {
+        &self.state.live_nodes
+    }
+
     /// True while allocations are queued or running.
     pub fn has_outstanding_work(&self) -> bool {
         self.state.queued_allocs > 0 || self.state.running_allocs > 0
