@@ -72,6 +72,7 @@ impl Simulation {
             ops: OpsState {
                 autoscaler_cooldown_until_ms: 0,
                 failure_rng: stream_rng(stream::FAILURES),
+                timers: crate::ops::Timers::default(),
             },
             sources: Sources {
                 workloads: Vec::new(),
@@ -245,7 +246,8 @@ impl Simulation {
             EventKind::Operation { index } => self.on_operation(index as usize),
             EventKind::DrainDeadline { node, record } => self.on_drain_deadline(node, record),
             EventKind::LifecycleTimeout { node } => self.on_lifecycle_timeout(node),
-            EventKind::MigrateCheck { node } => self.migrate_next_batch(node),
+            // The wake-up of the ops timers (drainer, clients, scheduler workers).
+            EventKind::MigrateCheck { .. } => self.on_timer_wake(),
             EventKind::AutoscalerTick => self.on_autoscaler_tick(),
         }
     }

@@ -6,6 +6,9 @@ use crate::prelude::*;
 mod autoscaler;
 mod drainer;
 mod lifecycle;
+mod timers;
+
+pub(crate) use timers::{Timer, Timers};
 
 /// Nomad's default `min_healthy_time` for migrations (the migrate block).
 pub const MIGRATE_MIN_HEALTHY_MS: SimTime = 10_000;
@@ -16,6 +19,8 @@ pub(crate) struct OpsState {
     pub(crate) autoscaler_cooldown_until_ms: SimTime,
     /// Client-side task failures.
     pub(crate) failure_rng: ChaCha8Rng,
+    /// Timers of the drainer and the clients, due in time order.
+    pub(crate) timers: Timers,
 }
 
 impl Simulation {

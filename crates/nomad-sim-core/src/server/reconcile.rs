@@ -113,9 +113,9 @@ impl Simulation {
             let prev = &self.state.allocs[p];
             if prev.end_reason == Some(EndReason::Migrate) {
                 let old_node = prev.node;
-                self.queue.push(
+                self.set_timer(
                     now + MIGRATE_MIN_HEALTHY_MS,
-                    EventKind::MigrateCheck { node: old_node },
+                    crate::ops::Timer::MigrateCheck { node: old_node },
                 );
             }
         }

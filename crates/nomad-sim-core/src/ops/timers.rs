@@ -1,0 +1,54 @@
+//! Timers of the drainer, the clients and the server's workers, run in time order.
+//!
+//! Each timer is kept here with its time and a sequence number, and one wake-up event per timer
+//! goes on the engine's queue (the `MigrateCheck` event kind, in the node-lifecycle class). A
+//! wake-up runs the earliest timer due, so timers that fall at the same instant run in the
+//! order they were set, among the other node-lifecycle events by insertion. Timers are never
+//! cancelled: each one checks on arrival that what it was set for still holds.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+/// What a timer does when it fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Timer {
+    /// A migrated alloc's replacement may be healthy by now: drain the node's next batch.
+    MigrateCheck {
+        /// The draining node.
+        node: NodeId,
+    },
+}
+
+/// The pending timers, earliest first, ties in the order they were set.
+#[derive(Debug, Default)]
+pub(crate) struct Timers {
+    heap: BinaryHeap<Reverse<(SimTime, u64, Timer)>>,
+    seq: u64,
+}
+
+impl Simulation {
+    /// Sets `timer` to fire at `at` (or now, if `at` has passed).
+    pub(crate) fn set_timer(&mut self, at: SimTime, timer: Timer) {
+        let at = at.max(self.now);
+        let t = &mut self.ops.timers;
+        t.heap.push(Reverse((at, t.seq, timer)));
+        t.seq += 1;
+        self.queue
+            .push(at, EventKind::MigrateCheck { node: NodeId(0) });
+    }
+
+    /// A wake-up event: runs the earliest timer due.
+    pub(crate) fn on_timer_wake(&mut self) {
+        let Some(&Reverse((at, _, timer))) = self.ops.timers.heap.peek() else {
+            return;
+        };
+        debug_assert!(at <= self.now, "a wake-up comes at or after its timer");
+        if at > self.now {
+            return;
+        }
+        self.ops.timers.heap.pop();
+        match timer {
+            Timer::MigrateCheck { node } => self.migrate_next_batch(node),
+        }
+    }
+}
