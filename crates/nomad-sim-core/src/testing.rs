@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 
 use crate::config::{
-    Action, Arrivals, CountDist, DrainDeadline, DrainSpec, DurationDist, GcConfig, JobType, Limits,
-    NodeSelector, NodeTarget, NomadVersion, Operation, PoolConfig, SimConfig, WorkloadConfig,
+    Action, Arrivals, ClientConfig, CountDist, DrainDeadline, DrainSpec, DurationDist, GcConfig,
+    HeartbeatConfig, JobType, Limits, NodeSelector, NodeTarget, NomadVersion, Operation,
+    PoolConfig, SchedulerConfig, SimConfig, WorkloadConfig,
 };
 use crate::resources::Resources;
 use crate::time::{SimTime, HOUR_MS, MINUTE_MS};
@@ -61,6 +62,11 @@ pub fn batch_workload(
         distinct_hosts: false,
         failure_rate: 0.0,
         max_parallel: 1,
+        min_healthy_time_ms: 10_000,
+        healthy_deadline_ms: crate::ops::MIGRATE_HEALTHY_DEADLINE_MS,
+        restart: None,
+        reschedule: None,
+        disconnect: None,
     }
 }
 
@@ -83,6 +89,9 @@ pub fn config(
         autoscaler: None,
         limits: Limits::default(),
         gc: GcConfig::default(),
+        scheduler: SchedulerConfig::default(),
+        client: ClientConfig::default(),
+        heartbeat: HeartbeatConfig::default(),
     }
 }
 

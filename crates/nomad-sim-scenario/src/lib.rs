@@ -394,7 +394,10 @@ impl Builder {
             }
             Some(n) => n,
         };
-        let limits = Limits { max_allocations };
+        let limits = Limits {
+            max_allocations,
+            ..Limits::default()
+        };
         let nodes: u64 = pools.iter().map(|p| u64::from(p.count)).sum::<u64>()
             + operations
                 .iter()
@@ -430,6 +433,9 @@ impl Builder {
             autoscaler,
             limits,
             gc,
+            scheduler: Default::default(),
+            client: Default::default(),
+            heartbeat: Default::default(),
         };
         self.check_budget(
             &config,
@@ -837,6 +843,11 @@ impl Builder {
                 distinct_hosts,
                 failure_rate,
                 max_parallel,
+                min_healthy_time_ms: nomad_sim_core::ops::MIGRATE_MIN_HEALTHY_MS,
+                healthy_deadline_ms: nomad_sim_core::ops::MIGRATE_HEALTHY_DEADLINE_MS,
+                restart: None,
+                reschedule: None,
+                disconnect: None,
             });
         }
         out

@@ -13,6 +13,9 @@ pub(crate) use timers::{Timer, Timers};
 /// Nomad's default `min_healthy_time` for migrations (the migrate block).
 pub const MIGRATE_MIN_HEALTHY_MS: SimTime = 10_000;
 
+/// Nomad's default `healthy_deadline` for migrations (the migrate block).
+pub const MIGRATE_HEALTHY_DEADLINE_MS: SimTime = 5 * 60_000;
+
 /// What the operator side keeps between events.
 #[derive(Debug)]
 pub(crate) struct OpsState {
