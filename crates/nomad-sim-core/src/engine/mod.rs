@@ -10,6 +10,7 @@ pub(crate) mod sources;
 pub(crate) mod stream {
     pub const PLACEMENT: u64 = 1;
     pub const FAILURES: u64 = 2;
+    pub const TASK_START: u64 = 3;
     pub const WORKLOAD_BASE: u64 = 1_000;
 }
 
@@ -73,6 +74,7 @@ impl Simulation {
                 autoscaler_cooldown_until_ms: 0,
                 failure_rng: stream_rng(stream::FAILURES),
                 timers: crate::ops::Timers::default(),
+                client: crate::ops::client::ClientState::new(stream_rng(stream::TASK_START)),
             },
             sources: Sources {
                 workloads: Vec::new(),

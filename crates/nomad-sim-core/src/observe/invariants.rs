@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use crate::config::JobType;
 use crate::engine::Simulation;
 use crate::model::NodeStatus;
-use crate::ops::MIGRATE_MIN_HEALTHY_MS;
 use crate::resources::Resources;
 use crate::time::SimTime;
 use crate::trace::TraceEvent;
@@ -134,18 +133,25 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
     let mut allocs: BTreeMap<String, AllocView> = BTreeMap::new();
     let mut last_t = 0;
     let mut ended = [0u64; 4];
-    let job_types: BTreeMap<&str, (JobType, u32, u32)> = sim
+    // A replacement has a health value no sooner than the shorter of `min_healthy_time` (it
+    // must have run that long) and `healthy_deadline` (then it is unhealthy), after placement.
+    let job_types: BTreeMap<&str, (JobType, u32, u32, SimTime)> = sim
         .config()
         .workloads
         .iter()
         .map(|w| {
             (
                 w.name.as_str(),
-                (w.job_type, w.count, w.max_parallel.max(1)),
+                (
+                    w.job_type,
+                    w.count,
+                    w.max_parallel.max(1),
+                    w.min_healthy_time_ms.min(w.healthy_deadline_ms),
+                ),
             )
         })
         .collect();
-    let workload_of = |job: &str| -> Option<(JobType, u32, u32)> {
+    let workload_of = |job: &str| -> Option<(JobType, u32, u32, SimTime)> {
         job_types
             .iter()
             .filter(|(name, _)| job.starts_with(&format!("{name}-")))
@@ -273,14 +279,14 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
                             }
                             if reason == "migrate" {
                                 match wl {
-                                    Some((JobType::Service, count, max_parallel)) => {
+                                    Some((JobType::Service, count, max_parallel, health_ms)) => {
                                         // Healthy allocs of the job before this stop.
                                         let healthy = allocs
                                             .values()
                                             .filter(|b| {
                                                 !b.ended
                                                     && b.job == a.job
-                                                    && b.placed_ms + MIGRATE_MIN_HEALTHY_MS <= *t
+                                                    && b.placed_ms + health_ms <= *t
                                             })
                                             .count()
                                             as i64;
@@ -292,7 +298,7 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
                                             ));
                                         }
                                     }
-                                    Some((JobType::System, _, _)) => {
+                                    Some((JobType::System, ..)) => {
                                         // System allocs go last: nothing else may remain on the node.
                                         let others = allocs
                                             .iter()

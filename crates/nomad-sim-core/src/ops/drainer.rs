@@ -49,7 +49,7 @@ impl Simulation {
             }
             DrainDeadline::None => {}
         }
-        self.migrate_next_batch(node);
+        self.drainer_watch_node(node);
         self.check_drain_done(node);
     }
 
@@ -136,52 +136,71 @@ impl Simulation {
         }
     }
 
-    /// Service migration: drain `max_parallel` allocs at a time, gated on replacements' health.
-    pub(crate) fn migrate_next_batch(&mut self, node: NodeId) {
-        let Some(_) = self.state.nodes[node.index()].drain else {
+    /// The drainer's job watcher: an alloc of `job` changed (placed, turned healthy or
+    /// unhealthy, ended), or one of its nodes started draining. For a service job with allocs
+    /// on draining nodes, Nomad marks as many of them for migration as keeps the job's allocs
+    /// with a health value at `count - max_parallel` or more, counted across the whole cluster
+    /// and all draining nodes (`watch_jobs.go`, `handleTaskGroup`).
+    pub(crate) fn drainer_job_update(&mut self, job: JobId) {
+        let Some(list) = self.ops.client.service_allocs.get(&job) else {
             return;
         };
-        let mut jobs: Vec<_> = self.state.nodes[node.index()]
+        let mut healthy = 0i64;
+        let mut drainable: Vec<(NodeId, AllocId)> = Vec::new();
+        for &a in list {
+            let node = self.state.allocs[a].node;
+            if self.state.nodes[node.index()].drain.is_some() {
+                drainable.push((node, a));
+            }
+            if self
+                .ops
+                .client
+                .allocs
+                .get(&a)
+                .is_some_and(|c| c.healthy.is_some())
+            {
+                healthy += 1;
+            }
+        }
+        if drainable.is_empty() {
+            return;
+        }
+        let j = &self.state.jobs[job];
+        let max_parallel = self.config.workloads[j.workload as usize]
+            .max_parallel
+            .max(1);
+        let allowed = healthy - (i64::from(j.count) - i64::from(max_parallel));
+        let k = allowed.clamp(0, drainable.len() as i64) as usize;
+        if k == 0 {
+            return;
+        }
+        let mut touched: Vec<NodeId> = Vec::new();
+        for &(node, alloc) in drainable.iter().take(k) {
+            self.stop_for_drain(node, alloc, EndReason::Migrate);
+            if !touched.contains(&node) {
+                touched.push(node);
+            }
+        }
+        for node in touched {
+            self.check_drain_done(node);
+        }
+    }
+
+    /// A node starts draining (or its drain changes): the job watcher looks at every service
+    /// job with allocs on it, in submission order.
+    fn drainer_watch_node(&mut self, node: NodeId) {
+        let mut jobs: Vec<(u64, JobId)> = self.state.nodes[node.index()]
             .allocs
             .iter()
             .map(|a| self.state.allocs[*a].job)
-            .filter(|j| {
-                self.config.workloads[self.state.jobs[*j].workload as usize].job_type
-                    == JobType::Service
-            })
+            .filter(|j| self.ops.client.service_allocs.contains_key(j))
+            .map(|j| (self.state.jobs[j].serial, j))
             .collect();
         jobs.sort();
         jobs.dedup();
-        for job in jobs {
-            let j = &self.state.jobs[job];
-            let workload = &self.config.workloads[j.workload as usize];
-            let max_parallel = workload.max_parallel.max(1);
-            let count = j.count;
-            // Healthy: live allocs of the job, on any node, running for at least min_healthy_time.
-            let mut healthy = 0u32;
-            let mut drainable = Vec::new();
-            for n in &self.state.nodes {
-                for &a in &n.allocs {
-                    let alloc = &self.state.allocs[a];
-                    if alloc.job != job {
-                        continue;
-                    }
-                    if n.drain.is_some() {
-                        drainable.push(a);
-                    }
-                    if alloc.placed_ms + MIGRATE_MIN_HEALTHY_MS <= self.now {
-                        healthy += 1;
-                    }
-                }
-            }
-            drainable.retain(|a| self.state.allocs[*a].node == node);
-            let allowed = i64::from(healthy) - (i64::from(count) - i64::from(max_parallel));
-            let k = allowed.clamp(0, drainable.len() as i64) as usize;
-            for &alloc in drainable.iter().take(k) {
-                self.stop_for_drain(node, alloc, EndReason::Migrate);
-            }
+        for (_, job) in jobs {
+            self.drainer_job_update(job);
         }
-        self.check_drain_done(node);
     }
 
     /// Called whenever an alloc leaves a node: a draining node may now be done.

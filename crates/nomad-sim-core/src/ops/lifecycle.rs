@@ -164,6 +164,7 @@ impl Simulation {
             if !self.is_system(job) {
                 self.queue_replacement(alloc, Trigger::NodeUpdate, self.now);
             }
+            self.drainer_job_update(job);
         }
     }
 }

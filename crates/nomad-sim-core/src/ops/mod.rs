@@ -4,6 +4,7 @@
 use crate::prelude::*;
 
 mod autoscaler;
+pub(crate) mod client;
 mod drainer;
 mod lifecycle;
 mod timers;
@@ -24,6 +25,8 @@ pub(crate) struct OpsState {
     pub(crate) failure_rng: ChaCha8Rng,
     /// Timers of the drainer and the clients, due in time order.
     pub(crate) timers: Timers,
+    /// The clients' view of their allocs.
+    pub(crate) client: client::ClientState,
 }
 
 impl Simulation {

@@ -12,10 +12,24 @@ use crate::prelude::*;
 /// What a timer does when it fires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Timer {
-    /// A migrated alloc's replacement may be healthy by now: drain the node's next batch.
-    MigrateCheck {
-        /// The draining node.
-        node: NodeId,
+    /// An alloc's task starts running (after its image pull, or a restart's delay).
+    TaskStart {
+        /// The alloc.
+        alloc: AllocId,
+        /// The run it was set for.
+        run: u32,
+    },
+    /// An alloc's task has run `min_healthy_time`: it is healthy if it is still that run.
+    Healthy {
+        /// The alloc.
+        alloc: AllocId,
+        /// The run it was set for.
+        run: u32,
+    },
+    /// An alloc's `healthy_deadline` passed: unhealthy unless already healthy.
+    HealthDeadline {
+        /// The alloc.
+        alloc: AllocId,
     },
 }
 
@@ -48,7 +62,9 @@ impl Simulation {
         }
         self.ops.timers.heap.pop();
         match timer {
-            Timer::MigrateCheck { node } => self.migrate_next_batch(node),
+            Timer::TaskStart { alloc, run } => self.on_task_start_timer(alloc, run),
+            Timer::Healthy { alloc, run } => self.on_healthy_timer(alloc, run),
+            Timer::HealthDeadline { alloc } => self.on_health_deadline_timer(alloc),
         }
     }
 }

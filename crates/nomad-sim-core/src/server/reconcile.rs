@@ -54,7 +54,7 @@ impl Simulation {
     ) {
         let now = self.now;
         let system = self.is_system(job);
-        let (ask, duration, submit_ms, ci_job, workload) = {
+        let (ask, duration, submit_ms, ci_job) = {
             let j = &self.state.jobs[job];
             let w = j.workload as usize;
             let duration = if system {
@@ -64,7 +64,7 @@ impl Simulation {
             } else {
                 j.durations[index as usize]
             };
-            (j.ask, duration, j.submit_ms, j.ci_job, j.workload)
+            (j.ask, duration, j.submit_ms, j.ci_job)
         };
         let reschedules = previous.map_or(0, |p| {
             let a = &self.state.allocs[p];
@@ -109,26 +109,7 @@ impl Simulation {
                 self.observe.collector.start_all.record(start_all);
             }
         }
-        if let Some(p) = previous {
-            let prev = &self.state.allocs[p];
-            if prev.end_reason == Some(EndReason::Migrate) {
-                let old_node = prev.node;
-                self.set_timer(
-                    now + MIGRATE_MIN_HEALTHY_MS,
-                    crate::ops::Timer::MigrateCheck { node: old_node },
-                );
-            }
-        }
-        let failure_rate = self.config.workloads[workload as usize].failure_rate;
-        let (end, failed) =
-            if failure_rate > 0.0 && self.ops.failure_rng.gen::<f64>() < failure_rate {
-                let part = self.ops.failure_rng.gen::<f64>();
-                (now + (duration as f64 * part) as SimTime, true)
-            } else {
-                (now + duration, false)
-            };
-        self.queue
-            .push(end, EventKind::AllocEnd { alloc: id, failed });
+        self.client_receive(id, duration);
         if let Some(kept) = self.observe.alloc_metrics.as_mut() {
             kept.insert(serial, metrics.clone());
         }
@@ -140,6 +121,8 @@ impl Simulation {
             pending_ms: now - submit_ms,
             metrics,
         });
+        // A placement is an alloc update the drainer's job watcher looks at.
+        self.drainer_job_update(job);
     }
 
     /// Queues a replacement for an alloc slot and creates an eval for it.
@@ -195,6 +178,7 @@ impl Simulation {
             self.finish_slot(job);
         }
         self.after_alloc_left(node);
+        self.drainer_job_update(job);
         self.capacity_freed(node);
     }
 

@@ -195,6 +195,7 @@ impl Simulation {
         let batch = self.config.workloads[j.workload as usize].job_type == JobType::Batch;
         let due = self.now.saturating_add(self.gc_threshold(batch));
         self.state.gc.allocs(batch).push_back((due, alloc));
+        self.client_alloc_ended(alloc, job);
         self.note_if_dead(job);
         true
     }
