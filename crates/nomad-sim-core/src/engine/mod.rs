@@ -75,6 +75,7 @@ impl Simulation {
                 failure_rng: stream_rng(stream::FAILURES),
                 timers: crate::ops::Timers::default(),
                 client: crate::ops::client::ClientState::new(stream_rng(stream::TASK_START)),
+                deadlines: Default::default(),
             },
             sources: Sources {
                 workloads: Vec::new(),
@@ -246,7 +247,8 @@ impl Simulation {
             EventKind::Arrival { workload } => self.on_arrival(workload as usize),
             EventKind::DelayedEval { eval } => self.enqueue_eval(eval, false),
             EventKind::Operation { index } => self.on_operation(index as usize),
-            EventKind::DrainDeadline { node, record } => self.on_drain_deadline(node, record),
+            // Drain deadlines go through the drainer's deadline heap (an ops timer) now.
+            EventKind::DrainDeadline { .. } => {}
             EventKind::LifecycleTimeout { node } => self.on_lifecycle_timeout(node),
             // The wake-up of the ops timers (drainer, clients, scheduler workers).
             EventKind::MigrateCheck { .. } => self.on_timer_wake(),

@@ -3,6 +3,37 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use crate::ops::Timer;
+
+/// Nomad's `NodeDeadlineCoalesceWindow`: deadlines this close are forced together.
+pub const DEADLINE_COALESCE_WINDOW_MS: SimTime = 5_000;
+
+/// The drainer's deadline heap (Nomad's `deadlineHeap`): one timer for all drain deadlines.
+///
+/// The timer is set to the latest deadline that falls less than the coalescing window after
+/// the earliest one; when it fires, every node whose deadline is at most one window after it
+/// is forced at once. So deadlines a few seconds apart are forced together, at the later one.
+#[derive(Debug, Default)]
+pub(crate) struct DeadlineHeap {
+    /// Draining nodes with a deadline not yet forced.
+    deadlines: BTreeMap<NodeId, SimTime>,
+    /// When the timer is set to fire.
+    armed: Option<SimTime>,
+}
+
+impl DeadlineHeap {
+    /// The time the timer should fire: the latest deadline less than one window after the
+    /// earliest.
+    fn next(&self) -> Option<SimTime> {
+        let earliest = self.deadlines.values().copied().min()?;
+        self.deadlines
+            .values()
+            .copied()
+            .filter(|&d| d < earliest.saturating_add(DEADLINE_COALESCE_WINDOW_MS))
+            .max()
+    }
+}
+
 impl Simulation {
     /// `nomad node drain -enable`: the node turns ineligible at once and its work winds down.
     pub(crate) fn start_drain(&mut self, node: NodeId, spec: DrainSpec, terminate_when_done: bool) {
@@ -42,15 +73,61 @@ impl Simulation {
                 self.drain_deadline_reached(node, EndReason::ForceDrain);
                 return;
             }
-            DrainDeadline::After(_) => {
-                let at = deadline_ms.expect("deadline set");
-                self.queue
-                    .push(at, EventKind::DrainDeadline { node, record });
-            }
+            DrainDeadline::After(d) => self.watch_deadline(node, self.now + d),
             DrainDeadline::None => {}
         }
         self.drainer_watch_node(node);
         self.check_drain_done(node);
+    }
+
+    /// Puts a node's deadline in the heap (replacing its earlier one).
+    fn watch_deadline(&mut self, node: NodeId, at: SimTime) {
+        self.ops.deadlines.deadlines.insert(node, at);
+        self.rearm_deadlines();
+    }
+
+    /// Takes a node out of the deadline heap (its drain ended).
+    pub(crate) fn unwatch_deadline(&mut self, node: NodeId) {
+        if self.ops.deadlines.deadlines.remove(&node).is_some() {
+            self.rearm_deadlines();
+        }
+    }
+
+    fn rearm_deadlines(&mut self) {
+        let next = self.ops.deadlines.next();
+        if next != self.ops.deadlines.armed {
+            self.ops.deadlines.armed = next;
+            if let Some(at) = next {
+                self.set_timer(at, Timer::DrainDeadlines);
+            }
+        }
+    }
+
+    /// The deadline timer fired: every node whose deadline is within one coalescing window of
+    /// now is forced, in node order.
+    pub(crate) fn on_deadlines_timer(&mut self) {
+        if self.ops.deadlines.armed != Some(self.now) {
+            return;
+        }
+        self.ops.deadlines.armed = None;
+        let until = self.now.saturating_add(DEADLINE_COALESCE_WINDOW_MS);
+        let due: Vec<NodeId> = self
+            .ops
+            .deadlines
+            .deadlines
+            .iter()
+            .filter(|(_, &d)| d <= until)
+            .map(|(&n, _)| n)
+            .collect();
+        for &node in &due {
+            self.ops.deadlines.deadlines.remove(&node);
+        }
+        for node in due {
+            if self.state.nodes[node.index()].drain.is_some() {
+                self.drain_deadline_reached(node, EndReason::DrainDeadline);
+            }
+        }
+        self.rearm_deadlines();
     }
 
     pub(crate) fn disable_drain(&mut self, node: NodeId, keep_ineligible: bool) {
@@ -59,6 +136,7 @@ impl Simulation {
             return;
         }
         if let Some(drain) = n.drain.take() {
+            self.unwatch_deadline(node);
             let record = &mut self.observe.collector.drains[drain.record as usize];
             if record.completed_s.is_none() {
                 record.completed_s = Some(self.now as f64 / 1000.0);
@@ -73,15 +151,6 @@ impl Simulation {
             eligible,
         });
         self.refresh_candidacy(node);
-    }
-
-    pub(crate) fn on_drain_deadline(&mut self, node: NodeId, record: u32) {
-        let still = self.state.nodes[node.index()]
-            .drain
-            .is_some_and(|d| d.record == record);
-        if still {
-            self.drain_deadline_reached(node, EndReason::DrainDeadline);
-        }
     }
 
     /// At the deadline every remaining alloc is stopped and the drain completes at once.
@@ -235,6 +304,7 @@ impl Simulation {
         let Some(drain) = self.state.nodes[node.index()].drain.take() else {
             return;
         };
+        self.unwatch_deadline(node);
         let record = &mut self.observe.collector.drains[drain.record as usize];
         record.completed_s = Some(self.now as f64 / 1000.0);
         record.deadline_reached = deadline_reached;

@@ -112,6 +112,7 @@ impl Simulation {
             return;
         }
         if let Some(drain) = self.state.nodes[node.index()].drain.take() {
+            self.unwatch_deadline(node);
             self.observe.collector.drains[drain.record as usize].completed_s = None;
         }
         self.terminate_node(node, EndReason::NodeTerminated);
@@ -143,6 +144,7 @@ impl Simulation {
         n.status = status;
         n.drain = None;
         n.terminated_ms = Some(self.now);
+        self.unwatch_deadline(node);
         self.state.live_nodes[pool as usize] -= 1;
         self.refresh_candidacy(node);
         let allocs: Vec<AllocId> = self.state.nodes[node.index()].allocs.clone();

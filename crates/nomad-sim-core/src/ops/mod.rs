@@ -5,10 +5,11 @@ use crate::prelude::*;
 
 mod autoscaler;
 pub(crate) mod client;
-mod drainer;
+pub(crate) mod drainer;
 mod lifecycle;
 mod timers;
 
+pub use drainer::DEADLINE_COALESCE_WINDOW_MS;
 pub(crate) use timers::{Timer, Timers};
 
 /// Nomad's default `min_healthy_time` for migrations (the migrate block).
@@ -27,6 +28,8 @@ pub(crate) struct OpsState {
     pub(crate) timers: Timers,
     /// The clients' view of their allocs.
     pub(crate) client: client::ClientState,
+    /// The drainer's deadline heap.
+    pub(crate) deadlines: drainer::DeadlineHeap,
 }
 
 impl Simulation {

@@ -26,6 +26,8 @@ pub(crate) enum Timer {
         /// The run it was set for.
         run: u32,
     },
+    /// The drainer's deadline heap fires.
+    DrainDeadlines,
     /// An alloc's `healthy_deadline` passed: unhealthy unless already healthy.
     HealthDeadline {
         /// The alloc.
@@ -62,6 +64,7 @@ impl Simulation {
         }
         self.ops.timers.heap.pop();
         match timer {
+            Timer::DrainDeadlines => self.on_deadlines_timer(),
             Timer::TaskStart { alloc, run } => self.on_task_start_timer(alloc, run),
             Timer::Healthy { alloc, run } => self.on_healthy_timer(alloc, run),
             Timer::HealthDeadline { alloc } => self.on_health_deadline_timer(alloc),
