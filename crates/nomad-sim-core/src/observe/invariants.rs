@@ -183,6 +183,11 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
                 v.deadline_ms = *deadline_ms;
                 v.no_deadline = deadline_ms.is_none();
             }
+            TraceEvent::NodeDrainUpdated { node, deadline_ms } => {
+                let v = nodes.entry(node.clone()).or_default();
+                v.deadline_ms = *deadline_ms;
+                v.no_deadline = deadline_ms.is_none();
+            }
             TraceEvent::NodeDrainComplete {
                 node,
                 deadline_reached,

@@ -25,6 +25,7 @@ pub(crate) fn node_event_text(event: &TraceEvent) -> Option<(&'static str, Strin
     let text = match event {
         TraceEvent::NodeReady { .. } => ("Cluster", "Node registered".to_string()),
         TraceEvent::NodeDrainStarted { .. } => ("Drain", "Node drain strategy set".to_string()),
+        TraceEvent::NodeDrainUpdated { .. } => ("Drain", "Node drain strategy updated".to_string()),
         TraceEvent::NodeDrainComplete {
             deadline_reached, ..
         } => (

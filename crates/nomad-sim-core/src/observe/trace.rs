@@ -147,6 +147,13 @@ pub enum TraceEvent {
         /// The deadline, if any.
         deadline_ms: Option<SimTime>,
     },
+    /// A draining node's drain strategy was replaced (`nomad node drain -enable` again).
+    NodeDrainUpdated {
+        /// Node name.
+        node: String,
+        /// The new deadline, if any.
+        deadline_ms: Option<SimTime>,
+    },
     /// A drain completed.
     NodeDrainComplete {
         /// Node name.

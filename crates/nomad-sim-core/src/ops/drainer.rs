@@ -36,9 +36,14 @@ impl DeadlineHeap {
 
 impl Simulation {
     /// `nomad node drain -enable`: the node turns ineligible at once and its work winds down.
+    /// On a node already draining, the new strategy replaces the old one.
     pub(crate) fn start_drain(&mut self, node: NodeId, spec: DrainSpec, terminate_when_done: bool) {
         let n = &self.state.nodes[node.index()];
-        if n.status != NodeStatus::Ready || n.drain.is_some() {
+        if n.status != NodeStatus::Ready {
+            return;
+        }
+        if n.drain.is_some() {
+            self.update_drain(node, spec, terminate_when_done);
             return;
         }
         let record = self.observe.collector.drains.len() as u32;
@@ -75,6 +80,38 @@ impl Simulation {
             }
             DrainDeadline::After(d) => self.watch_deadline(node, self.now + d),
             DrainDeadline::None => {}
+        }
+        self.drainer_watch_node(node);
+        self.check_drain_done(node);
+    }
+
+    /// A new drain strategy for a draining node (Nomad's `UpdateDrain` keeps `StartedAt` and
+    /// sets the new deadline from now): force stops everything at once, a deadline replaces
+    /// the old one, no deadline removes it; `ignore_system` is the new one's.
+    fn update_drain(&mut self, node: NodeId, spec: DrainSpec, terminate_when_done: bool) {
+        let deadline_ms = match spec.deadline {
+            DrainDeadline::After(d) => Some(self.now + d),
+            DrainDeadline::Force => Some(self.now),
+            DrainDeadline::None => None,
+        };
+        let Some(drain) = self.state.nodes[node.index()].drain.as_mut() else {
+            return;
+        };
+        drain.deadline_ms = deadline_ms;
+        drain.ignore_system = spec.ignore_system;
+        drain.terminate_when_done |= terminate_when_done;
+        self.emit_node(node, |s| TraceEvent::NodeDrainUpdated {
+            node: s.node_name(node).to_string(),
+            deadline_ms,
+        });
+        match spec.deadline {
+            DrainDeadline::Force => {
+                self.unwatch_deadline(node);
+                self.drain_deadline_reached(node, EndReason::ForceDrain);
+                return;
+            }
+            DrainDeadline::After(d) => self.watch_deadline(node, self.now + d),
+            DrainDeadline::None => self.unwatch_deadline(node),
         }
         self.drainer_watch_node(node);
         self.check_drain_done(node);
