@@ -115,9 +115,15 @@ fn a_higher_priority_system_job_wins_the_node_over_a_batch_job() {
         placed_on(&events, "agent-0")[0],
         (5 * MINUTE_MS, "b-0".to_string())
     );
+    // When fill ends at 2h the agent (90) takes a-0 before urgent (70) again; urgent waits
+    // for the agent on b-0 to end at 3h05m.
+    assert_eq!(
+        placed_on(&events, "agent-0")[1],
+        (120 * MINUTE_MS, "a-0".to_string())
+    );
     assert_eq!(
         placed_on(&events, "urgent-0"),
-        vec![(120 * MINUTE_MS, "a-0".to_string())]
+        vec![(185 * MINUTE_MS, "b-0".to_string())]
     );
 }
 
