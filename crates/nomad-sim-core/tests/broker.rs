@@ -129,7 +129,12 @@ fn a_higher_priority_system_job_wins_the_node_over_a_batch_job() {
 
 #[test]
 fn a_system_job_is_placed_again_on_a_node_made_eligible_after_its_drain() {
-    let mut c = config(1, HOUR_MS, vec![pool("a", 1, 4000, 4000)], vec![agent(500, 50)]);
+    let mut c = config(
+        1,
+        HOUR_MS,
+        vec![pool("a", 1, 4000, 4000)],
+        vec![agent(500, 50)],
+    );
     c.operations = vec![
         Operation {
             at_ms: 10 * MINUTE_MS,

@@ -69,6 +69,8 @@ impl Simulation {
                 placer: None,
                 system_jobs: Vec::new(),
                 system_waiting: BTreeMap::new(),
+                system_eval_node: BTreeMap::new(),
+                system_pending: BTreeSet::new(),
             },
             ops: OpsState {
                 autoscaler_cooldown_until_ms: 0,

@@ -27,14 +27,7 @@ impl Simulation {
     pub(crate) fn process_eval(&mut self, eval: EvalId, from_bucket: bool) {
         let job = self.state.evals[eval].job;
         if self.is_system(job) {
-            let nodes = self.server.candidate_sets[self.sources.workloads
-                [self.state.jobs[job].workload as usize]
-                .candidate_set as usize]
-                .sorted_members();
-            for node in nodes {
-                self.place_system_on(job, node, eval);
-            }
-            self.complete_eval(eval);
+            self.process_system_eval(job, eval);
             return;
         }
         let bucket = self.bucket_of(job);

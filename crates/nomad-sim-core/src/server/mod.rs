@@ -31,4 +31,8 @@ pub(crate) struct Server {
     pub(crate) system_jobs: Vec<JobId>,
     /// Nodes where a system job's alloc waits for room, by job.
     pub(crate) system_waiting: BTreeMap<JobId, Vec<NodeId>>,
+    /// Node-update evals of system jobs in the broker, with their node.
+    pub(crate) system_eval_node: BTreeMap<EvalId, NodeId>,
+    /// The (job, node) pairs of those evals, so a node gets one eval per job at a time.
+    pub(crate) system_pending: BTreeSet<(JobId, NodeId)>,
 }
