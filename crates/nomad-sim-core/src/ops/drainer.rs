@@ -220,6 +220,9 @@ impl Simulation {
             self.observe.collector.drains[d.record as usize].allocs_stopped += 1;
         }
         let job = self.state.allocs[alloc].job;
+        if self.is_system(job) {
+            self.state.forget_system_node(job, node);
+        }
         self.emit(|s| TraceEvent::AllocStopped {
             job: s.job_name(job),
             alloc: s.alloc_uuid(alloc),
