@@ -71,6 +71,9 @@ impl Simulation {
                 system_waiting: BTreeMap::new(),
                 system_eval_node: BTreeMap::new(),
                 system_pending: BTreeSet::new(),
+                trackers: Default::default(),
+                reschedule_at: Default::default(),
+                penalty_nodes: Vec::new(),
             },
             ops: OpsState {
                 autoscaler_cooldown_until_ms: 0,

@@ -10,6 +10,7 @@ pub mod constraint;
 pub mod placement;
 mod placer;
 mod reconcile;
+pub mod reschedule;
 pub(crate) mod stack;
 mod system;
 
@@ -35,4 +36,12 @@ pub(crate) struct Server {
     pub(crate) system_eval_node: BTreeMap<EvalId, NodeId>,
     /// The (job, node) pairs of those evals, so a node gets one eval per job at a time.
     pub(crate) system_pending: BTreeSet<(JobId, NodeId)>,
+    /// Reschedule trackers of replacements of failed allocs (looked up, never iterated).
+    pub(crate) trackers: std::collections::HashMap<AllocId, Vec<reschedule::RescheduleEvent>>,
+    /// Failed allocs whose replacement waits for its reschedule delay, with the time it may
+    /// be placed: other evals of the job leave it alone until then.
+    pub(crate) reschedule_at: std::collections::HashMap<AllocId, SimTime>,
+    /// The nodes the Select in progress penalises beyond its predecessor's node (the
+    /// predecessor's reschedule tracker); read by the stack.
+    pub(crate) penalty_nodes: Vec<NodeId>,
 }

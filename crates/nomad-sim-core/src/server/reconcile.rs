@@ -3,34 +3,58 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use crate::server::reschedule::{self, RescheduleEvent};
+
 impl Simulation {
     /// Places the job's queued allocs; returns the failure metrics if some could not be placed.
+    /// A replacement still waiting for its reschedule delay is left for its own eval.
     pub(crate) fn place_job(&mut self, job: JobId, eval: EvalId) -> Option<AllocMetric> {
         let mut scan = Scan::default();
+        let mut next = 0usize;
         while self.state.jobs[job].queued > 0 {
-            let (index, previous) = {
-                let j = &mut self.state.jobs[job];
-                match j.pending_indexes.first().copied() {
+            let (index, previous, pending) = {
+                let j = &self.state.jobs[job];
+                let mut found = None;
+                while let Some(&(index, previous)) = j.pending_indexes.get(next) {
+                    let deferred = previous
+                        .and_then(|p| self.server.reschedule_at.get(&p))
+                        .is_some_and(|&at| at > self.now);
+                    if !deferred {
+                        found = Some((index, previous, true));
+                        break;
+                    }
+                    next += 1;
+                }
+                match found {
                     Some(entry) => entry,
-                    None => (j.next_index, None),
+                    // Only deferred replacements are left in the list: a fresh index, if any.
+                    None if (j.queued as usize) > j.pending_indexes.len() => {
+                        (j.next_index, None, false)
+                    }
+                    None => return None,
                 }
             };
-            let penalty = previous.and_then(|p| {
-                let a = &self.state.allocs[p];
-                (a.client == ClientStatus::Failed).then_some(a.node)
-            });
+            let (penalty, extra) = match previous {
+                Some(p) => self.reschedule_penalty(p),
+                None => (None, Vec::new()),
+            };
+            self.server.penalty_nodes = extra;
             let selected = if self.server.placer.is_some() {
                 self.select_with_placer(job)
             } else {
                 self.select_inner(job, &mut scan, penalty, true)
             };
+            self.server.penalty_nodes.clear();
             match selected {
                 Ok((node, metrics)) => {
                     let j = &mut self.state.jobs[job];
-                    if j.pending_indexes.is_empty() {
-                        j.next_index += 1;
+                    if pending {
+                        j.pending_indexes.remove(next);
                     } else {
-                        j.pending_indexes.remove(0);
+                        j.next_index += 1;
+                    }
+                    if let Some(p) = previous {
+                        self.server.reschedule_at.remove(&p);
                     }
                     self.place_alloc(job, index, node, previous, eval, metrics);
                 }
@@ -41,6 +65,22 @@ impl Simulation {
             }
         }
         None
+    }
+
+    /// The nodes a replacement of `previous` is penalised on: its node if it failed, and
+    /// every node in its reschedule tracker (Nomad's `getSelectOptions`).
+    fn reschedule_penalty(&self, previous: AllocId) -> (Option<NodeId>, Vec<NodeId>) {
+        let a = &self.state.allocs[previous];
+        let own = (a.client == ClientStatus::Failed).then_some(a.node);
+        let mut extra: Vec<NodeId> = Vec::new();
+        if let Some(events) = self.server.trackers.get(&previous) {
+            for e in events {
+                if Some(e.prev_node) != own && !extra.contains(&e.prev_node) {
+                    extra.push(e.prev_node);
+                }
+            }
+        }
+        (own, extra)
     }
 
     pub(crate) fn place_alloc(
@@ -66,10 +106,29 @@ impl Simulation {
             };
             (j.ask, duration, j.submit_ms, j.ci_job)
         };
-        let reschedules = previous.map_or(0, |p| {
+        // A replacement of a failed alloc is a reschedule: it carries the tracker. Replacements
+        // of lost or migrated allocs start without one.
+        let tracker = previous.and_then(|p| {
             let a = &self.state.allocs[p];
-            a.reschedules + u16::from(a.client == ClientStatus::Failed)
+            if a.client != ClientStatus::Failed {
+                return None;
+            }
+            let policy =
+                self.config.workloads[self.state.jobs[job].workload as usize].reschedule_policy();
+            let events: &[RescheduleEvent] =
+                self.server.trackers.get(&p).map_or(&[], Vec::as_slice);
+            let fail_ms = a.ended_ms.unwrap_or(now);
+            let mut kept = reschedule::carried(&policy, events, now);
+            kept.push(RescheduleEvent {
+                time_ms: now,
+                prev_node: a.node,
+                delay_ms: reschedule::next_delay(&policy, events, fail_ms),
+            });
+            Some(kept)
         });
+        let reschedules = tracker
+            .as_ref()
+            .map_or(0, |t| t.len().min(u16::MAX as usize) as u16);
         let serial = self.state.next_alloc_serial;
         self.state.next_alloc_serial += 1;
         let id = self.state.allocs.insert(Alloc {
@@ -87,6 +146,9 @@ impl Simulation {
             eval: self.state.evals[eval].seq,
             serial,
         });
+        if let Some(t) = tracker {
+            self.server.trackers.insert(id, t);
+        }
         let slot = self.state.attach_alloc(node, id, ask);
         self.state.allocs[id].slot = slot;
         self.state.take_queued();
@@ -182,28 +244,24 @@ impl Simulation {
         self.capacity_freed(node);
     }
 
-    /// Applies the job type's reschedule policy to a failed alloc; true if a replacement is queued.
+    /// Applies the group's reschedule policy to a failed alloc: if its tracker allows another
+    /// attempt, a replacement is queued for the failure time plus the policy's next delay.
+    /// True if a replacement is queued.
     pub(crate) fn reschedule_failed(&mut self, alloc: AllocId) -> bool {
         let a = &self.state.allocs[alloc];
-        let job_type = self.config.workloads[self.state.jobs[a.job].workload as usize].job_type;
-        match job_type {
-            // Batch: one attempt within 24h, after 5s.
-            JobType::Batch => {
-                if a.reschedules >= 1 {
-                    return false;
-                }
-                let at = self.now + 5_000;
-                self.queue_replacement(alloc, Trigger::AllocFailure, at);
-                true
-            }
-            // Service: unlimited, exponential from 30s, capped at 1h.
-            JobType::Service => {
-                let delay = (30_000u64 << a.reschedules.min(7)).min(HOUR_MS);
-                let at = self.now + delay;
-                self.queue_replacement(alloc, Trigger::AllocFailure, at);
-                true
-            }
-            JobType::System => false,
+        let policy =
+            self.config.workloads[self.state.jobs[a.job].workload as usize].reschedule_policy();
+        let fail_ms = a.ended_ms.unwrap_or(self.now);
+        let events: &[RescheduleEvent] =
+            self.server.trackers.get(&alloc).map_or(&[], Vec::as_slice);
+        if !reschedule::eligible(&policy, events, fail_ms) {
+            return false;
         }
+        let at = fail_ms + reschedule::next_delay(&policy, events, fail_ms);
+        if at > self.now {
+            self.server.reschedule_at.insert(alloc, at);
+        }
+        self.queue_replacement(alloc, Trigger::AllocFailure, at);
+        true
     }
 }

@@ -124,7 +124,9 @@ impl Simulation {
             }
             let fit = fitness(algorithm, nd.allocatable, used_after) / BINPACK_MAX_FIT_SCORE;
             let anti = job_anti_affinity(collisions, count);
-            let pen = (penalty == Some(node)).then_some(-1.0);
+            // The reschedule penalty: the failed predecessor's node and its tracker's nodes.
+            let pen = (penalty == Some(node) || self.server.penalty_nodes.contains(&node))
+                .then_some(-1.0);
             let parts = ScoreParts {
                 binpack: fit,
                 job_anti_affinity: anti,
