@@ -11,6 +11,7 @@ pub(crate) mod stream {
     pub const PLACEMENT: u64 = 1;
     pub const FAILURES: u64 = 2;
     pub const TASK_START: u64 = 3;
+    pub const RESTARTS: u64 = 4;
     pub const WORKLOAD_BASE: u64 = 1_000;
 }
 
@@ -79,7 +80,10 @@ impl Simulation {
                 autoscaler_cooldown_until_ms: 0,
                 failure_rng: stream_rng(stream::FAILURES),
                 timers: crate::ops::Timers::default(),
-                client: crate::ops::client::ClientState::new(stream_rng(stream::TASK_START)),
+                client: crate::ops::client::ClientState::new(
+                    stream_rng(stream::TASK_START),
+                    stream_rng(stream::RESTARTS),
+                ),
                 deadlines: Default::default(),
             },
             sources: Sources {
@@ -173,6 +177,12 @@ impl Simulation {
     /// Runs every event at or before `until`, then stops with the clock at `until`
     /// (or at the last event, when the run ends sooner). Returns true when the run has ended.
     pub fn run_until(&mut self, until: SimTime) -> bool {
+        self.run_events(until, until != SimTime::MAX)
+    }
+
+    /// Runs every event at or before `until`; when events remain past it, stops with the clock
+    /// at `until`. When none remain, the clock stays at the last event unless `to_until`.
+    fn run_events(&mut self, until: SimTime, to_until: bool) -> bool {
         while let Some(t) = self.queue.peek_time() {
             if t > until {
                 self.advance_to(until);
@@ -190,7 +200,7 @@ impl Simulation {
             self.drain_broker();
             self.check_after_event();
         }
-        if until != SimTime::MAX {
+        if to_until {
             self.advance_to(until.max(self.now));
             self.collect_garbage_until(until);
         }

@@ -113,6 +113,20 @@ pub enum TraceEvent {
         /// Node name.
         node: String,
     },
+    /// An allocation's task failed and its client restarts it in place (the restart policy),
+    /// keeping the alloc's resources.
+    AllocRestarting {
+        /// Job ID.
+        job: String,
+        /// Alloc ID.
+        alloc: String,
+        /// Node name.
+        node: String,
+        /// Restarts of the alloc so far, this one included.
+        restarts: u32,
+        /// How long the task waits before it runs again.
+        delay_ms: SimTime,
+    },
     /// An allocation was stopped by the server.
     AllocStopped {
         /// Job ID.

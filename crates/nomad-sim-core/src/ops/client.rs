@@ -22,6 +22,10 @@ pub(crate) struct ClientAlloc {
     pub(crate) duration_ms: SimTime,
     /// Task restarts so far (`Total Restarts`).
     pub(crate) restarts: u32,
+    /// The restart tracker: when its interval began (the first start, or a failure after the
+    /// interval ended) and the failures counted in it.
+    pub(crate) window_start_ms: SimTime,
+    pub(crate) window_failures: u32,
     /// The migrate health: unset until the task has run `min_healthy_time`, or
     /// `healthy_deadline` passed (then unhealthy). Set once.
     pub(crate) healthy: Option<bool>,
@@ -38,14 +42,17 @@ pub(crate) struct ClientState {
     pub(crate) service_allocs: BTreeMap<JobId, Vec<AllocId>>,
     /// Task start times (image pulls).
     pub(crate) start_rng: ChaCha8Rng,
+    /// Restart delay jitter.
+    pub(crate) restart_rng: ChaCha8Rng,
 }
 
 impl ClientState {
-    pub(crate) fn new(start_rng: ChaCha8Rng) -> ClientState {
+    pub(crate) fn new(start_rng: ChaCha8Rng, restart_rng: ChaCha8Rng) -> ClientState {
         ClientState {
             allocs: HashMap::new(),
             service_allocs: BTreeMap::new(),
             start_rng,
+            restart_rng,
         }
     }
 }
@@ -93,6 +100,8 @@ impl Simulation {
         if start_after == 0 {
             self.start_task(alloc);
         } else {
+            // Pulling the image: the alloc is pending and holds its resources.
+            self.state.allocs[alloc].client = ClientStatus::Pending;
             self.set_timer(self.now + start_after, Timer::TaskStart { alloc, run: 0 });
         }
     }
@@ -117,8 +126,13 @@ impl Simulation {
         let Some(c) = self.ops.client.allocs.get_mut(&alloc) else {
             return;
         };
+        if c.run == 0 {
+            // The restart tracker's first interval begins when the task first starts.
+            c.window_start_ms = now;
+        }
         c.running_since = Some(now);
         c.run += 1;
+        self.state.allocs[alloc].client = ClientStatus::Running;
         let (run, duration, health_unset) = (c.run, c.duration_ms, c.healthy.is_none());
         let (end, failed) =
             if failure_rate > 0.0 && self.ops.failure_rng.gen::<f64>() < failure_rate {
@@ -131,6 +145,50 @@ impl Simulation {
         if service && health_unset {
             self.set_timer(now + min_healthy, Timer::Healthy { alloc, run });
         }
+    }
+
+    /// A tracked alloc's task failed: the restart policy decides (Nomad's restart tracker). A
+    /// failure after the current interval ended begins a new one; within `attempts` failures
+    /// of an interval the task restarts after `delay` plus up to a quarter of it; past them,
+    /// mode `fail` fails the alloc and mode `delay` waits for the interval to end. Returns
+    /// true when the task restarts (the alloc stays, pending, holding its resources).
+    pub(crate) fn client_task_failed(&mut self, alloc: AllocId) -> bool {
+        let job = self.state.allocs[alloc].job;
+        let policy = self.config.workloads[self.state.jobs[job].workload as usize].restart_policy();
+        let now = self.now;
+        let Some(c) = self.ops.client.allocs.get_mut(&alloc) else {
+            return false;
+        };
+        if policy.attempts == 0 {
+            return false;
+        }
+        if now > c.window_start_ms.saturating_add(policy.interval_ms) {
+            c.window_start_ms = now;
+            c.window_failures = 0;
+        }
+        c.window_failures += 1;
+        let delay = if c.window_failures <= policy.attempts {
+            let d = policy.delay_ms.max(1);
+            d + (self.ops.client.restart_rng.gen_range(0..d) as f64 * 0.25) as SimTime
+        } else if policy.mode == crate::config::RestartMode::Fail {
+            return false;
+        } else {
+            (c.window_start_ms + policy.interval_ms).saturating_sub(now)
+        };
+        c.restarts += 1;
+        c.running_since = None;
+        let (restarts, run) = (c.restarts, c.run);
+        self.state.allocs[alloc].client = ClientStatus::Pending;
+        self.set_timer(now + delay, Timer::TaskStart { alloc, run });
+        let node = self.state.allocs[alloc].node;
+        self.emit(|s| TraceEvent::AllocRestarting {
+            job: s.job_name(job),
+            alloc: s.alloc_uuid(alloc),
+            node: s.node_name(node).to_string(),
+            restarts,
+            delay_ms: delay,
+        });
+        true
     }
 
     /// A timer of a task's start fired.

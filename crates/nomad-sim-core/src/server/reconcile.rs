@@ -205,6 +205,13 @@ impl Simulation {
     }
 
     pub(crate) fn on_alloc_end(&mut self, alloc: AllocId, failed: bool) {
+        if !self.alloc_is_live(alloc) {
+            return;
+        }
+        // A failed run is first the client's: its restart policy may run the task again.
+        if failed && self.client_task_failed(alloc) {
+            return;
+        }
         let client = if failed {
             ClientStatus::Failed
         } else {
