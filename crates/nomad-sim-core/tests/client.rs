@@ -180,6 +180,30 @@ fn mode_delay_waits_for_the_interval_to_end_instead_of_failing() {
 }
 
 #[test]
+fn a_service_that_fails_every_run_ends_at_the_time_bound() {
+    // Service: 2 restarts in 30m, then rescheduled without limit (30s doubling up to 1h). The
+    // run stops limits.max_time_past_horizon after the horizon.
+    let mut web = job("web", 0, 1000, 30);
+    web.job_type = JobType::Service;
+    web.failure_rate = 1.0;
+    web.count = 2;
+    let mut c = config(1, HOUR_MS, vec![pool("a", 3, 4000, 4000)], vec![web]);
+    c.limits.max_time_past_horizon_ms = 12 * HOUR_MS;
+    let (sim, _) = run(c);
+    assert_eq!(sim.now(), 13 * HOUR_MS);
+    assert!(sim.stopped_at_time_limit);
+    let r = sim.report();
+    assert!(r.allocations.failed > 4, "{:?}", r.allocations);
+    // And with the default bound (30 days past the horizon) it ends too.
+    let mut web = job("web", 0, 1000, 30);
+    web.job_type = JobType::Service;
+    web.failure_rate = 1.0;
+    let c = config(1, HOUR_MS, vec![pool("a", 3, 4000, 4000)], vec![web]);
+    let (sim, _) = run(c);
+    assert_eq!(sim.now(), HOUR_MS + 30 * 24 * HOUR_MS);
+}
+
+#[test]
 fn a_task_start_time_delays_the_run_and_holds_the_resources() {
     let mut c = config(
         1,

@@ -39,6 +39,8 @@ pub struct Simulation {
     pub(crate) observe: Observer,
     /// True when arrivals stopped early because `limits.max_allocations` was reached.
     pub truncated: bool,
+    /// True when [`Simulation::run`] stopped at `limits.max_time_past_horizon` with work left.
+    pub stopped_at_time_limit: bool,
     /// Check the state's invariants after every event (tests).
     check_every_event: bool,
 }
@@ -100,6 +102,7 @@ impl Simulation {
                 alloc_metrics: None,
             },
             truncated: false,
+            stopped_at_time_limit: false,
             check_every_event: false,
             config,
         };
@@ -169,9 +172,22 @@ impl Simulation {
         self.now
     }
 
-    /// Runs until nothing is left to happen.
+    /// Runs until nothing is left to happen, or until `limits.max_time_past_horizon` after the
+    /// horizon (a service that fails forever is rescheduled forever, as in Nomad); then
+    /// [`Simulation::stopped_at_time_limit`] is set.
     pub fn run(&mut self) {
-        self.run_until(SimTime::MAX);
+        let bound = self.time_limit();
+        if !self.run_events(bound, false) {
+            self.stopped_at_time_limit = true;
+        }
+    }
+
+    /// When [`Simulation::run`] stops at the latest.
+    pub fn time_limit(&self) -> SimTime {
+        self.config
+            .horizon_ms
+            .saturating_add(self.config.limits.max_time_past_horizon_ms)
+            .min(crate::queue::MAX_EVENT_TIME)
     }
 
     /// Runs every event at or before `until`, then stops with the clock at `until`
