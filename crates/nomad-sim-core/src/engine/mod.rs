@@ -12,6 +12,7 @@ pub(crate) mod stream {
     pub const FAILURES: u64 = 2;
     pub const TASK_START: u64 = 3;
     pub const RESTARTS: u64 = 4;
+    pub const HEARTBEATS: u64 = 5;
     pub const WORKLOAD_BASE: u64 = 1_000;
 }
 
@@ -87,6 +88,9 @@ impl Simulation {
                     stream_rng(stream::RESTARTS),
                 ),
                 deadlines: Default::default(),
+                heartbeat: crate::ops::heartbeat::HeartbeatState::new(stream_rng(
+                    stream::HEARTBEATS,
+                )),
             },
             sources: Sources {
                 workloads: Vec::new(),

@@ -64,7 +64,10 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
                 live_count[i]
             ));
         }
-        if matches!(n.status, NodeStatus::Down | NodeStatus::Terminated) && live_count[i] > 0 {
+        if matches!(n.status, NodeStatus::Down | NodeStatus::Terminated)
+            && live_count[i] > 0
+            && !sim.node_is_disconnected(crate::ids::NodeId(i as u32))
+        {
             out.push(format!(
                 "node {} is {:?} but holds {} live allocs",
                 n.name, n.status, live_count[i]
@@ -211,6 +214,12 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
                 if v.eligible {
                     out.push(format!("t={t}: {node} eligible after its drain"));
                 }
+            }
+            TraceEvent::NodeDisconnected { node } => {
+                // Out of the ready nodes; its unknown allocs stay until they are lost.
+                let v = nodes.entry(node.clone()).or_default();
+                v.ready = false;
+                v.draining = false;
             }
             TraceEvent::NodeDown { node } | TraceEvent::NodeTerminated { node } => {
                 let v = nodes.entry(node.clone()).or_default();

@@ -48,6 +48,7 @@ pub(crate) fn node_event_text(event: &TraceEvent) -> Option<(&'static str, Strin
             ),
         ),
         TraceEvent::NodeDown { .. } => ("Cluster", "Node heartbeat missed".to_string()),
+        TraceEvent::NodeDisconnected { .. } => ("Cluster", "Node heartbeat missed".to_string()),
         TraceEvent::NodeTerminated { .. } => ("Cluster", "Node instance terminated".to_string()),
         _ => return None,
     };

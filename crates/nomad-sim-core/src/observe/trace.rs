@@ -138,6 +138,15 @@ pub enum TraceEvent {
         /// Why: `drain_deadline`, `force_drain`, `migrate`.
         reason: String,
     },
+    /// An allocation's node is disconnected: its status is unknown.
+    AllocUnknown {
+        /// Job ID.
+        job: String,
+        /// Alloc ID.
+        alloc: String,
+        /// Node name.
+        node: String,
+    },
     /// An allocation was lost with its node.
     AllocLost {
         /// Job ID.
@@ -181,6 +190,12 @@ pub enum TraceEvent {
         node: String,
         /// Eligible after the change.
         eligible: bool,
+    },
+    /// A node missed its heartbeats and some of its allocs have a `disconnect` block: it is
+    /// disconnected and those allocs are unknown until their `lost_after` passes.
+    NodeDisconnected {
+        /// Node name.
+        node: String,
     },
     /// A node went down.
     NodeDown {

@@ -112,7 +112,7 @@ impl Simulation {
         let Some(a) = self.state.allocs.get(alloc) else {
             return;
         };
-        if a.ended_ms.is_some() {
+        if a.ended_ms.is_some() || self.client_is_silent(a.node) {
             return;
         }
         let job = a.job;
@@ -201,7 +201,7 @@ impl Simulation {
 
     /// The task has run `min_healthy_time` without a restart: the alloc is healthy.
     pub(crate) fn on_healthy_timer(&mut self, alloc: AllocId, run: u32) {
-        if !self.alloc_is_live(alloc) {
+        if !self.alloc_is_live(alloc) || self.client_is_silent(self.state.allocs[alloc].node) {
             return;
         }
         let Some(c) = self.ops.client.allocs.get_mut(&alloc) else {
@@ -217,7 +217,7 @@ impl Simulation {
 
     /// `healthy_deadline` passed: an alloc not yet healthy is marked unhealthy.
     pub(crate) fn on_health_deadline_timer(&mut self, alloc: AllocId) {
-        if !self.alloc_is_live(alloc) {
+        if !self.alloc_is_live(alloc) || self.client_is_silent(self.state.allocs[alloc].node) {
             return;
         }
         let Some(c) = self.ops.client.allocs.get_mut(&alloc) else {

@@ -147,26 +147,10 @@ impl Simulation {
         self.unwatch_deadline(node);
         self.state.live_nodes[pool as usize] -= 1;
         self.refresh_candidacy(node);
+        self.ops.heartbeat.silent.remove(&node);
         let allocs: Vec<AllocId> = self.state.nodes[node.index()].allocs.clone();
         for alloc in allocs {
-            let placed_ms = self.state.allocs[alloc].placed_ms;
-            if !self.end_alloc(alloc, ClientStatus::Lost, reason) {
-                continue;
-            }
-            self.observe.collector.counts.lost += 1;
-            self.observe.collector.wasted_ms += (self.now - placed_ms) as f64;
-            let job = self.state.allocs[alloc].job;
-            self.emit(|s| TraceEvent::AllocLost {
-                job: s.job_name(job),
-                alloc: s.alloc_uuid(alloc),
-                node: s.node_name(node).to_string(),
-                reason: reason.as_str().to_string(),
-            });
-            // A system alloc belongs to its node: it is not replaced elsewhere.
-            if !self.is_system(job) {
-                self.queue_replacement(alloc, Trigger::NodeUpdate, self.now);
-            }
-            self.drainer_job_update(job);
+            self.lose_alloc(node, alloc, reason);
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::prelude::*;
 mod autoscaler;
 pub(crate) mod client;
 pub(crate) mod drainer;
+pub(crate) mod heartbeat;
 mod lifecycle;
 mod timers;
 
@@ -30,6 +31,8 @@ pub(crate) struct OpsState {
     pub(crate) client: client::ClientState,
     /// The drainer's deadline heap.
     pub(crate) deadlines: drainer::DeadlineHeap,
+    /// The server's failure detector.
+    pub(crate) heartbeat: heartbeat::HeartbeatState,
 }
 
 impl Simulation {
@@ -101,7 +104,7 @@ impl Simulation {
             }
             Action::NodeFail { nodes } => {
                 for node in self.nodes_named(&nodes) {
-                    self.fail_node(node);
+                    self.stop_heartbeating(node);
                 }
             }
         }

@@ -28,6 +28,16 @@ pub(crate) enum Timer {
     },
     /// The drainer's deadline heap fires.
     DrainDeadlines,
+    /// The server's heartbeat timer for a silent client expires.
+    HeartbeatExpired {
+        /// The node.
+        node: NodeId,
+    },
+    /// An unknown alloc's `lost_after` passed.
+    LostAfter {
+        /// The alloc.
+        alloc: AllocId,
+    },
     /// An alloc's `healthy_deadline` passed: unhealthy unless already healthy.
     HealthDeadline {
         /// The alloc.
@@ -65,6 +75,8 @@ impl Simulation {
         self.ops.timers.heap.pop();
         match timer {
             Timer::DrainDeadlines => self.on_deadlines_timer(),
+            Timer::HeartbeatExpired { node } => self.on_heartbeat_expired(node),
+            Timer::LostAfter { alloc } => self.on_lost_after(alloc),
             Timer::TaskStart { alloc, run } => self.on_task_start_timer(alloc, run),
             Timer::Healthy { alloc, run } => self.on_healthy_timer(alloc, run),
             Timer::HealthDeadline { alloc } => self.on_health_deadline_timer(alloc),

@@ -208,6 +208,10 @@ impl Simulation {
         if !self.alloc_is_live(alloc) {
             return;
         }
+        // A client that stopped heartbeating cannot report: the alloc is lost with its node.
+        if self.client_is_silent(self.state.allocs[alloc].node) {
+            return;
+        }
         // A failed run is first the client's: its restart policy may run the task again.
         if failed && self.client_task_failed(alloc) {
             return;
