@@ -13,6 +13,7 @@ pub(crate) mod stream {
     pub const TASK_START: u64 = 3;
     pub const RESTARTS: u64 = 4;
     pub const HEARTBEATS: u64 = 5;
+    pub const SCHEDULER: u64 = 6;
     pub const WORKLOAD_BASE: u64 = 1_000;
 }
 
@@ -78,6 +79,7 @@ impl Simulation {
                 trackers: Default::default(),
                 reschedule_at: Default::default(),
                 penalty_nodes: Vec::new(),
+                workers: crate::server::broker::Workers::new(stream_rng(stream::SCHEDULER)),
             },
             ops: OpsState {
                 autoscaler_cooldown_until_ms: 0,

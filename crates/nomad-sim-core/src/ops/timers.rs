@@ -38,6 +38,13 @@ pub(crate) enum Timer {
         /// The alloc.
         alloc: AllocId,
     },
+    /// A scheduler worker's plan was applied.
+    EvalDone {
+        /// The eval.
+        eval: EvalId,
+        /// True when it was woken from the blocked evals.
+        from_bucket: bool,
+    },
     /// An alloc's `healthy_deadline` passed: unhealthy unless already healthy.
     HealthDeadline {
         /// The alloc.
@@ -77,6 +84,7 @@ impl Simulation {
             Timer::DrainDeadlines => self.on_deadlines_timer(),
             Timer::HeartbeatExpired { node } => self.on_heartbeat_expired(node),
             Timer::LostAfter { alloc } => self.on_lost_after(alloc),
+            Timer::EvalDone { eval, from_bucket } => self.on_eval_done(eval, from_bucket),
             Timer::TaskStart { alloc, run } => self.on_task_start_timer(alloc, run),
             Timer::Healthy { alloc, run } => self.on_healthy_timer(alloc, run),
             Timer::HealthDeadline { alloc } => self.on_health_deadline_timer(alloc),

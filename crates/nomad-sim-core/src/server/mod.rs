@@ -4,7 +4,7 @@
 use crate::prelude::*;
 
 mod blocked;
-mod broker;
+pub(crate) mod broker;
 pub mod cluster;
 pub mod constraint;
 pub mod placement;
@@ -41,6 +41,8 @@ pub(crate) struct Server {
     /// Failed allocs whose replacement waits for its reschedule delay, with the time it may
     /// be placed: other evals of the job leave it alone until then.
     pub(crate) reschedule_at: std::collections::HashMap<AllocId, SimTime>,
+    /// The scheduler workers and the plan queue.
+    pub(crate) workers: broker::Workers,
     /// The nodes the Select in progress penalises beyond its predecessor's node (the
     /// predecessor's reschedule tracker); read by the stack.
     pub(crate) penalty_nodes: Vec<NodeId>,
