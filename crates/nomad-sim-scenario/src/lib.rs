@@ -8,6 +8,7 @@
 
 pub mod budget;
 pub mod locate;
+mod policies;
 pub mod schema;
 pub mod trace_csv;
 
@@ -272,6 +273,7 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
         base_dir: base_dir.to_path_buf(),
         start_unix_ms: DEFAULT_START_UNIX_MS,
         inputs: Vec::new(),
+        nomad_version: NomadVersion::NEWEST,
     };
     let config = ctx.build(&parsed);
     if ctx.problems.is_empty() {
@@ -307,6 +309,8 @@ struct Builder {
     base_dir: PathBuf,
     start_unix_ms: u64,
     inputs: Vec<PathBuf>,
+    /// The scenario's Nomad version, for keys that depend on it.
+    nomad_version: NomadVersion,
 }
 
 impl Builder {
@@ -361,6 +365,7 @@ impl Builder {
                 Algorithm::Binpack
             }),
         };
+        self.nomad_version = nomad_version;
         let pools = self.pools(&f.node_pools);
         let classes = self.resource_classes(&f.resource_classes);
         let workloads = self.workloads(&f.workloads, &pools, &classes);
@@ -396,7 +401,8 @@ impl Builder {
         };
         let limits = Limits {
             max_allocations,
-            ..Limits::default()
+            max_time_past_horizon_ms: self
+                .max_time_past_horizon(f.limits.as_ref().and_then(|l| l.max_time_past_horizon)),
         };
         let nodes: u64 = pools.iter().map(|p| u64::from(p.count)).sum::<u64>()
             + operations
@@ -418,6 +424,9 @@ impl Builder {
             }
         }
         let gc = gc_config(f.server.as_ref().and_then(|s| s.gc.as_ref()));
+        let scheduler = self.scheduler_config(f.scheduler.as_ref());
+        let client = self.client_config(f.client.as_ref());
+        let heartbeat = self.heartbeat_config(f.server.as_ref());
         if !self.problems.is_empty() {
             return None;
         }
@@ -433,9 +442,9 @@ impl Builder {
             autoscaler,
             limits,
             gc,
-            scheduler: Default::default(),
-            client: Default::default(),
-            heartbeat: Default::default(),
+            scheduler,
+            client,
+            heartbeat,
         };
         self.check_budget(
             &config,
@@ -824,10 +833,18 @@ impl Builder {
             if !(0.0..=1.0).contains(&failure_rate) {
                 self.problem(&format!("{path}.failure_rate"), "must be between 0 and 1");
             }
-            let max_parallel = w.max_parallel.unwrap_or(1);
-            if max_parallel == 0 {
+            if w.max_parallel == Some(0) {
                 self.problem(&format!("{path}.max_parallel"), "must be at least 1");
             }
+            let migrate = self.migrate(&path, w, job_type, w.migrate.as_ref());
+            let restart = self.restart_policy(&path, job_type, w.restart.as_ref());
+            let reschedule = self.reschedule_policy(&path, job_type, w.reschedule.as_ref());
+            let disconnect = self.disconnect_policy(
+                &path,
+                self.nomad_version,
+                w.disconnect.as_ref(),
+                w.max_client_disconnect,
+            );
             out.push(WorkloadConfig {
                 name: w.name.clone(),
                 job_type,
@@ -842,12 +859,12 @@ impl Builder {
                 constraints,
                 distinct_hosts,
                 failure_rate,
-                max_parallel,
-                min_healthy_time_ms: nomad_sim_core::ops::MIGRATE_MIN_HEALTHY_MS,
-                healthy_deadline_ms: nomad_sim_core::ops::MIGRATE_HEALTHY_DEADLINE_MS,
-                restart: None,
-                reschedule: None,
-                disconnect: None,
+                max_parallel: migrate.max_parallel.max(1),
+                min_healthy_time_ms: migrate.min_healthy_time_ms,
+                healthy_deadline_ms: migrate.healthy_deadline_ms,
+                restart,
+                reschedule,
+                disconnect,
             });
         }
         out
