@@ -816,7 +816,11 @@ impl Builder {
                     continue;
                 };
                 if operand == Operand::DistinctHosts {
-                    distinct_hosts = true;
+                    // `distinct_hosts` with the value false (Go's boolean spellings) is off.
+                    let off = c.value.as_ref().is_some_and(|v| {
+                        matches!(v.0.as_str(), "false" | "False" | "FALSE" | "f" | "F" | "0")
+                    });
+                    distinct_hosts |= !off;
                     continue;
                 }
                 let Some(attribute) = c.attribute.as_deref() else {
@@ -824,7 +828,7 @@ impl Builder {
                     continue;
                 };
                 let value = c.value.as_ref().map_or("", |v| v.0.as_str());
-                match Constraint::new(attribute, operand, value) {
+                match Constraint::spelled(attribute, operator, value) {
                     Ok(c) => constraints.push(c),
                     Err(e) => self.problem(&format!("{cpath}.value"), e),
                 }

@@ -246,3 +246,32 @@ workloads:
     assert!(e.contains("num_schedulers: must be at least 1"), "{e}");
     assert!(e.contains("migrate block applies to service jobs"), "{e}");
 }
+
+#[test]
+fn constraints_keep_their_operator_text_and_distinct_hosts_false_is_off() {
+    let c = load(
+        r#"
+workloads:
+  - name: w
+    arrivals: { at: [0] }
+    resources: { cpu: 500, memory: 500 }
+    duration: 5m
+    constraints:
+      - { attribute: "${node.class}", operator: is, value: x }
+      - { attribute: "${node.datacenter}", operator: "==", value: dc1 }
+      - { operator: distinct_hosts, value: "false" }
+  - name: v
+    arrivals: { at: [0] }
+    resources: { cpu: 500, memory: 500 }
+    duration: 5m
+    constraints:
+      - { operator: distinct_hosts, value: "true" }
+"#,
+    )
+    .unwrap();
+    let w = &c.workloads[0];
+    assert_eq!(w.constraints[0].describe(), "${node.class} is x");
+    assert_eq!(w.constraints[1].describe(), "${node.datacenter} == dc1");
+    assert!(!w.distinct_hosts);
+    assert!(c.workloads[1].distinct_hosts);
+}
