@@ -79,6 +79,8 @@ impl Simulation {
                 trackers: Default::default(),
                 reschedule_at: Default::default(),
                 penalty_nodes: Vec::new(),
+                candidacy_version: 0,
+                nodes_by_dc: Vec::new(),
                 workers: crate::server::broker::Workers::new(stream_rng(stream::SCHEDULER)),
             },
             ops: OpsState {

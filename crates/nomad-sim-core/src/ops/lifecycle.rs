@@ -52,6 +52,8 @@ impl Simulation {
     pub(crate) fn refresh_candidacy(&mut self, node: NodeId) {
         let schedulable = is_schedulable(&self.state.nodes[node.index()]);
         let mut joined = false;
+        // The per-datacenter counts of the candidate sets (for metrics) are recomputed.
+        self.server.candidacy_version += 1;
         for set in &mut self.server.candidate_sets {
             let n = &self.state.nodes[node.index()];
             let dc = &self.config.pools[n.pool as usize].datacenter;

@@ -120,7 +120,8 @@ impl Simulation {
                 .is_empty()
         {
             // The bucket is clean: nothing fits anywhere, so this eval blocks without a scan.
-            let metrics = self.blocked_metrics(job);
+            let mut metrics = self.blocked_metrics(job);
+            self.finish_metrics(job, &mut metrics);
             self.block_eval(eval, bucket, false, metrics);
             return;
         }

@@ -41,6 +41,10 @@ pub(crate) struct Server {
     /// Failed allocs whose replacement waits for its reschedule delay, with the time it may
     /// be placed: other evals of the job leave it alone until then.
     pub(crate) reschedule_at: std::collections::HashMap<AllocId, SimTime>,
+    /// Bumped whenever a node may have joined or left candidate sets.
+    pub(crate) candidacy_version: u64,
+    /// Per candidate set: its ready nodes per datacenter, and the version they were counted at.
+    pub(crate) nodes_by_dc: Vec<Option<(u64, BTreeMap<String, u32>)>>,
     /// The scheduler workers and the plan queue.
     pub(crate) workers: broker::Workers,
     /// The nodes the Select in progress penalises beyond its predecessor's node (the

@@ -1,5 +1,7 @@
 //! Nomad's ranking: binpack and spread fitness, job anti-affinity, the reschedule penalty, the limit.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::config::{Algorithm, JobType};
@@ -110,18 +112,69 @@ pub struct AllocMetric {
     pub nodes_evaluated: u32,
     /// Nodes rejected by constraints or `distinct_hosts`.
     pub nodes_filtered: u32,
-    /// Nodes without room for the ask.
-    pub nodes_exhausted: u32,
-    /// Exhausted nodes by the first dimension that did not fit.
-    pub dimension_exhausted: DimensionCounts,
-    /// Nodes filtered, by the constraint that rejected them.
+    /// Ready nodes in the job's node pool and datacenters (Nomad's `NodesInPool`).
+    pub nodes_in_pool: u32,
+    /// Those nodes per datacenter (Nomad's `NodesAvailable`).
+    pub nodes_available: BTreeMap<String, u32>,
+    /// Filtered nodes by node class (nodes without a class are not counted here).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub class_filtered: BTreeMap<String, u32>,
+    /// Nodes filtered, by the constraint that rejected them (as the job wrote it), or
+    /// `computed class ineligible` for a node whose class already failed in this eval.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub constraint_filtered: Vec<(String, u32)>,
+    /// Nodes without room for the ask.
+    pub nodes_exhausted: u32,
+    /// Exhausted nodes by node class.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub class_exhausted: BTreeMap<String, u32>,
+    /// Exhausted nodes by the first dimension that did not fit.
+    pub dimension_exhausted: DimensionCounts,
     /// The ranked nodes, in the order the limit iterator returned them.
     pub scores: Vec<NodeScore>,
     /// Placements of the same task group not attempted after this failure.
     #[serde(skip_serializing_if = "is_zero")]
     pub coalesced_failures: u32,
+    /// Filtered and exhausted nodes per node pool index, turned into class counts by
+    /// [`AllocMetric::count_classes`] (the scan stays free of string work and allocation).
+    #[serde(skip)]
+    pub(crate) by_pool: PoolCounts,
+}
+
+/// (pool, filtered, exhausted) counts: a few inline, more on the heap.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct PoolCounts {
+    inline: [(u32, u32, u32); 4],
+    len: usize,
+    more: Vec<(u32, u32, u32)>,
+}
+
+impl PoolCounts {
+    fn entry(&mut self, pool: u32) -> &mut (u32, u32, u32) {
+        if let Some(i) = self.inline[..self.len].iter().position(|e| e.0 == pool) {
+            return &mut self.inline[i];
+        }
+        if self.len < self.inline.len() {
+            self.inline[self.len] = (pool, 0, 0);
+            self.len += 1;
+            return &mut self.inline[self.len - 1];
+        }
+        let i = match self.more.iter().position(|e| e.0 == pool) {
+            Some(i) => i,
+            None => {
+                self.more.push((pool, 0, 0));
+                self.more.len() - 1
+            }
+        };
+        &mut self.more[i]
+    }
+
+    fn take(&mut self) -> Vec<(u32, u32, u32)> {
+        let mut all: Vec<(u32, u32, u32)> = self.inline[..self.len].to_vec();
+        all.append(&mut self.more);
+        self.len = 0;
+        all
+    }
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -166,6 +219,41 @@ impl DimensionCounts {
 }
 
 impl AllocMetric {
+    /// Counts a node of pool `pool` filtered for `reason`.
+    pub(crate) fn filter_node(&mut self, pool: u32, reason: &str) {
+        self.pool_entry(pool).1 += 1;
+        self.filter(reason);
+    }
+
+    /// Counts a node of pool `pool` without room, short of `dimension` first.
+    pub(crate) fn exhaust_node(&mut self, pool: u32, dimension: Dimension) {
+        self.pool_entry(pool).2 += 1;
+        self.nodes_exhausted += 1;
+        self.dimension_exhausted.add(dimension);
+    }
+
+    fn pool_entry(&mut self, pool: u32) -> &mut (u32, u32, u32) {
+        self.by_pool.entry(pool)
+    }
+
+    /// Fills `class_filtered` and `class_exhausted` from the per-pool counts, given each
+    /// pool's node class (pools without a class are left out, as Nomad leaves out nodes
+    /// without one).
+    pub(crate) fn count_classes(&mut self, class_of_pool: impl Fn(u32) -> String) {
+        for (pool, filtered, exhausted) in self.by_pool.take() {
+            let class = class_of_pool(pool);
+            if class.is_empty() {
+                continue;
+            }
+            if filtered > 0 {
+                *self.class_filtered.entry(class.clone()).or_insert(0) += filtered;
+            }
+            if exhausted > 0 {
+                *self.class_exhausted.entry(class).or_insert(0) += exhausted;
+            }
+        }
+    }
+
     /// Counts a node filtered by the constraint described by `reason`.
     pub fn filter(&mut self, reason: &str) {
         self.nodes_filtered += 1;

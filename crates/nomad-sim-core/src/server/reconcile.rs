@@ -46,7 +46,10 @@ impl Simulation {
             };
             self.server.penalty_nodes.clear();
             match selected {
-                Ok((node, metrics)) => {
+                Ok((node, mut metrics)) => {
+                    if self.observe.collect_scores {
+                        self.finish_metrics(job, &mut metrics);
+                    }
                     let j = &mut self.state.jobs[job];
                     if pending {
                         j.pending_indexes.remove(next);
@@ -59,12 +62,43 @@ impl Simulation {
                     self.place_alloc(job, index, node, previous, eval, metrics);
                 }
                 Err(mut metrics) => {
+                    self.finish_metrics(job, &mut metrics);
                     metrics.coalesced_failures = self.state.jobs[job].queued - 1;
                     return Some(metrics);
                 }
             }
         }
         None
+    }
+
+    /// Fills what a Select leaves to the end, as Nomad does after each Select: the job's ready
+    /// nodes in its pool and datacenters, in total and per datacenter, and the filtered and
+    /// exhausted nodes by node class.
+    pub(crate) fn finish_metrics(&mut self, job: JobId, metrics: &mut AllocMetric) {
+        let set =
+            self.sources.workloads[self.state.jobs[job].workload as usize].candidate_set as usize;
+        if self.server.nodes_by_dc.len() <= set {
+            self.server.nodes_by_dc.resize(set + 1, None);
+        }
+        let version = self.server.candidacy_version;
+        if self.server.nodes_by_dc[set]
+            .as_ref()
+            .is_none_or(|(v, _)| *v != version)
+        {
+            let mut by_dc: BTreeMap<String, u32> = BTreeMap::new();
+            for node in &self.server.candidate_sets[set].members {
+                let dc =
+                    &self.config.pools[self.state.nodes[node.index()].pool as usize].datacenter;
+                *by_dc.entry(dc.clone()).or_insert(0) += 1;
+            }
+            self.server.nodes_by_dc[set] = Some((version, by_dc));
+        }
+        if let Some((_, by_dc)) = &self.server.nodes_by_dc[set] {
+            metrics.nodes_available = by_dc.clone();
+        }
+        metrics.nodes_in_pool = self.server.candidate_sets[set].members.len() as u32;
+        let pools = &self.config.pools;
+        metrics.count_classes(|p| pools[p as usize].node_class.clone());
     }
 
     /// The nodes a replacement of `previous` is penalised on: its node if it failed, and

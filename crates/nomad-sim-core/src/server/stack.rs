@@ -4,10 +4,12 @@
 use crate::prelude::*;
 
 /// Where the lazy shuffle of one evaluation stands (Nomad's `StaticIterator` offset).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Scan {
     pub(crate) offset: usize,
     pub(crate) shuffled: usize,
+    /// Computed classes found ineligible in this eval (Nomad's `EvalEligibility`).
+    pub(crate) ineligible_classes: Vec<u32>,
 }
 
 /// A ranked option during a Select.
@@ -103,8 +105,20 @@ impl Simulation {
             seen += 1;
             metrics.nodes_evaluated += 1;
             if let Some(i) = self.constraint_check(cs_id, node) {
-                let reason = self.server.constraint_sets[cs_id as usize].constraints[i].describe();
-                metrics.filter(&reason);
+                // issue 12: a node whose computed class already failed in this eval is
+                // filtered as `computed class ineligible` (unless a constraint escapes the
+                // class cache), and filtered nodes are counted by class too.
+                let cs = &self.server.constraint_sets[cs_id as usize];
+                let nd = &self.state.nodes[node.index()];
+                let reason = if cs.escaped {
+                    cs.constraints[i].describe()
+                } else if scan.ineligible_classes.contains(&nd.class_id) {
+                    "computed class ineligible".to_string()
+                } else {
+                    scan.ineligible_classes.push(nd.class_id);
+                    cs.constraints[i].describe()
+                };
+                metrics.filter_node(nd.pool, &reason);
                 continue;
             }
             let collisions = self.state.jobs[job]
@@ -112,14 +126,13 @@ impl Simulation {
                 .as_ref()
                 .map_or(0, |c| c.get(&node.0).copied().unwrap_or(0));
             if distinct && collisions > 0 {
-                metrics.filter("distinct_hosts");
+                metrics.filter_node(self.state.nodes[node.index()].pool, "distinct_hosts");
                 continue;
             }
             let nd = &self.state.nodes[node.index()];
             let used_after = nd.used.plus(ask);
             if let Some(dim) = nd.allocatable.first_short(used_after) {
-                metrics.nodes_exhausted += 1;
-                metrics.dimension_exhausted.add(dim);
+                metrics.exhaust_node(nd.pool, dim);
                 continue;
             }
             let fit = fitness(algorithm, nd.allocatable, used_after) / BINPACK_MAX_FIT_SCORE;

@@ -45,10 +45,13 @@ impl Simulation {
         j.queued += 1;
         j.next_index = j.count;
         self.state.queued_allocs += 1;
-        let metrics = AllocMetric {
+        let mut metrics = AllocMetric {
             nodes_evaluated: 1,
             ..AllocMetric::default()
         };
+        if self.observe.collect_scores {
+            self.finish_metrics(job, &mut metrics);
+        }
         self.place_alloc(job, index, node, None, eval, metrics);
     }
 
