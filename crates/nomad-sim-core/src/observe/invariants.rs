@@ -14,7 +14,8 @@ use crate::time::SimTime;
 use crate::trace::TraceEvent;
 
 /// Checks the cluster state now: no node over-committed, resource accounting consistent,
-/// live allocs only on nodes that are up, nothing on a terminated node.
+/// live allocs only on nodes that are up, nothing on a terminated node, and no drain waiting
+/// for nothing (see [`drain_violations`]).
 pub fn state_violations(sim: &Simulation) -> Vec<String> {
     let mut out = Vec::new();
     let mut live_per_node: Vec<Resources> = vec![Resources::default(); sim.nodes().len()];
@@ -104,6 +105,64 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
             sim.alloc_counters(),
             (queued, running)
         ));
+    }
+    out.extend(drain_violations(sim));
+    out
+}
+
+/// Checks that no drain waits on a condition that already holds: a draining node still holds
+/// work other than system allocs (else its drain is complete), and no service job with allocs
+/// on draining nodes could migrate more of them now (the job watcher reacts to every alloc
+/// update at once, so `healthy - (count - max_parallel)` is never left positive).
+pub fn drain_violations(sim: &Simulation) -> Vec<String> {
+    let mut out = Vec::new();
+    let system = |job: crate::ids::JobId| {
+        sim.job(job).is_some_and(|j| {
+            sim.config().workloads[j.workload as usize].job_type == JobType::System
+        })
+    };
+    for n in sim.nodes() {
+        if n.drain.is_some()
+            && n.allocs
+                .iter()
+                .all(|&a| sim.alloc(a).is_none_or(|a| system(a.job)))
+        {
+            out.push(format!(
+                "{} is draining but holds only system allocs: its drain is done",
+                n.name
+            ));
+        }
+    }
+    // Live allocs are the ones listed on nodes.
+    let mut by_job: BTreeMap<crate::ids::JobId, (i64, usize)> = BTreeMap::new();
+    for n in sim.nodes() {
+        for &id in &n.allocs {
+            let Some(a) = sim.alloc(id) else { continue };
+            let Some(j) = sim.job(a.job) else { continue };
+            if sim.config().workloads[j.workload as usize].job_type != JobType::Service {
+                continue;
+            }
+            let e = by_job.entry(a.job).or_insert((0, 0));
+            if sim.alloc_healthy(id).is_some() {
+                e.0 += 1;
+            }
+            if n.drain.is_some() {
+                e.1 += 1;
+            }
+        }
+    }
+    for (job, (healthy, drainable)) in by_job {
+        let Some(j) = sim.job(job) else { continue };
+        let max_parallel = sim.config().workloads[j.workload as usize]
+            .max_parallel
+            .max(1);
+        let allowed = healthy - (i64::from(j.count) - i64::from(max_parallel));
+        if drainable > 0 && allowed > 0 {
+            out.push(format!(
+                "job {}: {drainable} allocs on draining nodes and {allowed} may migrate now, but none does",
+                sim.job_name_of(j)
+            ));
+        }
     }
     out
 }
