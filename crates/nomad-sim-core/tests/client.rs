@@ -118,11 +118,8 @@ fn restarts_outside_the_interval_do_not_count() {
     let mut tracker = std::collections::BTreeMap::new();
     let (mut restarted_in_new_interval, mut failed) = (0, 0);
     for (t, e) in &events {
-        match e {
-            TraceEvent::AllocPlaced { alloc, .. } => {
-                placed.insert(alloc.clone(), *t);
-            }
-            _ => {}
+        if let TraceEvent::AllocPlaced { alloc, .. } = e {
+            placed.insert(alloc.clone(), *t);
         }
         let (alloc, restarts) = match e {
             TraceEvent::AllocRestarting {

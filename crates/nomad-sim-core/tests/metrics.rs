@@ -41,15 +41,16 @@ fn exhausted_nodes_are_counted_by_class_and_ready_nodes_by_datacenter() {
             _ => None,
         })
         .unwrap();
-    assert_eq!(blocked.nodes_in_pool, 5);
+    let pm = blocked.pool.clone().unwrap();
+    assert_eq!(pm.nodes_in_pool, 5);
     assert_eq!(
-        blocked.nodes_available.into_iter().collect::<Vec<_>>(),
+        pm.nodes_available.into_iter().collect::<Vec<_>>(),
         vec![("dc-east".to_string(), 2), ("dc-west".to_string(), 3)]
     );
     assert_eq!(blocked.nodes_exhausted, 5);
     // Nodes without a class are not counted by class, as in Nomad.
     assert_eq!(
-        blocked.class_exhausted.into_iter().collect::<Vec<_>>(),
+        pm.class_exhausted.into_iter().collect::<Vec<_>>(),
         vec![("small".to_string(), 2)]
     );
     let placed = sink
@@ -60,5 +61,9 @@ fn exhausted_nodes_are_counted_by_class_and_ready_nodes_by_datacenter() {
             _ => None,
         })
         .unwrap();
-    assert_eq!(placed.nodes_in_pool, 5);
+    assert_eq!(placed.nodes_in_pool(), Some(5));
+    // The JSON is flat, with Nomad's names.
+    let json = serde_json::to_value(&placed).unwrap();
+    assert_eq!(json["nodes_in_pool"], 5);
+    assert_eq!(json["nodes_available"]["dc-east"], 2);
 }

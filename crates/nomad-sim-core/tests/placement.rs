@@ -182,12 +182,13 @@ fn constraints_filter_nodes_and_are_counted() {
             .map_or(0, |x| x.1);
         assert_eq!(by_constraint, u32::from(m.nodes_filtered > 0));
         assert_eq!(by_constraint + by_class, m.nodes_filtered);
+        let pm = m.pool.as_ref().unwrap();
         assert_eq!(
-            m.class_filtered.get("linux-64bit").copied().unwrap_or(0),
+            pm.class_filtered.get("linux-64bit").copied().unwrap_or(0),
             m.nodes_filtered
         );
-        assert_eq!(m.nodes_in_pool, 8);
-        assert_eq!(m.nodes_available.get("dc1"), Some(&8));
+        assert_eq!(pm.nodes_in_pool, 8);
+        assert_eq!(pm.nodes_available.get("dc1"), Some(&8));
     }
     assert!(placed.iter().any(|p| p
         .3

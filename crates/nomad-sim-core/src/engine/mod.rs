@@ -80,6 +80,7 @@ impl Simulation {
                 reschedule_at: Default::default(),
                 penalty_nodes: Vec::new(),
                 candidacy_version: 0,
+                tally: Default::default(),
                 nodes_by_dc: Vec::new(),
                 workers: crate::server::broker::Workers::new(stream_rng(stream::SCHEDULER)),
             },

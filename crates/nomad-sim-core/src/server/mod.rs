@@ -41,6 +41,8 @@ pub(crate) struct Server {
     /// Failed allocs whose replacement waits for its reschedule delay, with the time it may
     /// be placed: other evals of the job leave it alone until then.
     pub(crate) reschedule_at: std::collections::HashMap<AllocId, SimTime>,
+    /// Filtered and exhausted nodes of the last Select, by pool (for class counts).
+    pub(crate) tally: placement::PoolTally,
     /// Bumped whenever a node may have joined or left candidate sets.
     pub(crate) candidacy_version: u64,
     /// Per candidate set: its ready nodes per datacenter, and the version they were counted at.

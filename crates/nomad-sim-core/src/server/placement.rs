@@ -112,22 +112,17 @@ pub struct AllocMetric {
     pub nodes_evaluated: u32,
     /// Nodes rejected by constraints or `distinct_hosts`.
     pub nodes_filtered: u32,
-    /// Ready nodes in the job's node pool and datacenters (Nomad's `NodesInPool`).
-    pub nodes_in_pool: u32,
-    /// Those nodes per datacenter (Nomad's `NodesAvailable`).
-    pub nodes_available: BTreeMap<String, u32>,
-    /// Filtered nodes by node class (nodes without a class are not counted here).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub class_filtered: BTreeMap<String, u32>,
+    /// The job's ready nodes and the filtered and exhausted nodes by class; filled after the
+    /// Select when the metrics are kept (traced, viewed, or of a failed placement). Boxed so
+    /// the metrics a scan carries stay small.
+    #[serde(flatten)]
+    pub pool: Option<Box<PoolMetrics>>,
     /// Nodes filtered, by the constraint that rejected them (as the job wrote it), or
     /// `computed class ineligible` for a node whose class already failed in this eval.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub constraint_filtered: Vec<(String, u32)>,
     /// Nodes without room for the ask.
     pub nodes_exhausted: u32,
-    /// Exhausted nodes by node class.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub class_exhausted: BTreeMap<String, u32>,
     /// Exhausted nodes by the first dimension that did not fit.
     pub dimension_exhausted: DimensionCounts,
     /// The ranked nodes, in the order the limit iterator returned them.
@@ -135,45 +130,73 @@ pub struct AllocMetric {
     /// Placements of the same task group not attempted after this failure.
     #[serde(skip_serializing_if = "is_zero")]
     pub coalesced_failures: u32,
-    /// Filtered and exhausted nodes per node pool index, turned into class counts by
-    /// [`AllocMetric::count_classes`] (the scan stays free of string work and allocation).
-    #[serde(skip)]
-    pub(crate) by_pool: PoolCounts,
 }
 
-/// (pool, filtered, exhausted) counts: a few inline, more on the heap.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct PoolCounts {
-    inline: [(u32, u32, u32); 4],
-    len: usize,
-    more: Vec<(u32, u32, u32)>,
+/// The parts of `AllocMetric` about the job's nodes as a whole.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct PoolMetrics {
+    /// Ready nodes in the job's node pool and datacenters (Nomad's `NodesInPool`).
+    pub nodes_in_pool: u32,
+    /// Those nodes per datacenter (Nomad's `NodesAvailable`).
+    pub nodes_available: BTreeMap<String, u32>,
+    /// Filtered nodes by node class (nodes without a class are not counted).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub class_filtered: BTreeMap<String, u32>,
+    /// Exhausted nodes by node class.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub class_exhausted: BTreeMap<String, u32>,
 }
 
-impl PoolCounts {
-    fn entry(&mut self, pool: u32) -> &mut (u32, u32, u32) {
-        if let Some(i) = self.inline[..self.len].iter().position(|e| e.0 == pool) {
-            return &mut self.inline[i];
-        }
-        if self.len < self.inline.len() {
-            self.inline[self.len] = (pool, 0, 0);
-            self.len += 1;
-            return &mut self.inline[self.len - 1];
-        }
-        let i = match self.more.iter().position(|e| e.0 == pool) {
-            Some(i) => i,
-            None => {
-                self.more.push((pool, 0, 0));
-                self.more.len() - 1
-            }
-        };
-        &mut self.more[i]
+/// Filtered and exhausted nodes of one Select per node pool index, kept by the scheduler
+/// while it scans (no strings, no allocation per node) and turned into class counts after.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PoolTally {
+    /// (pool, filtered, exhausted).
+    counts: Vec<(u32, u32, u32)>,
+}
+
+impl PoolTally {
+    /// Starts a new Select.
+    pub(crate) fn clear(&mut self) {
+        self.counts.clear();
     }
 
-    fn take(&mut self) -> Vec<(u32, u32, u32)> {
-        let mut all: Vec<(u32, u32, u32)> = self.inline[..self.len].to_vec();
-        all.append(&mut self.more);
-        self.len = 0;
-        all
+    fn entry(&mut self, pool: u32) -> &mut (u32, u32, u32) {
+        let i = match self.counts.iter().position(|e| e.0 == pool) {
+            Some(i) => i,
+            None => {
+                self.counts.push((pool, 0, 0));
+                self.counts.len() - 1
+            }
+        };
+        &mut self.counts[i]
+    }
+
+    /// Counts a filtered node of `pool`.
+    pub(crate) fn filtered(&mut self, pool: u32) {
+        self.entry(pool).1 += 1;
+    }
+
+    /// Counts an exhausted node of `pool`.
+    pub(crate) fn exhausted(&mut self, pool: u32) {
+        self.entry(pool).2 += 1;
+    }
+
+    /// Adds the counts to `m` by class, given each pool's node class (empty classes are left
+    /// out, as Nomad leaves out nodes without one).
+    pub(crate) fn count_classes(&self, m: &mut PoolMetrics, class_of_pool: impl Fn(u32) -> String) {
+        for &(pool, filtered, exhausted) in &self.counts {
+            let class = class_of_pool(pool);
+            if class.is_empty() {
+                continue;
+            }
+            if filtered > 0 {
+                *m.class_filtered.entry(class.clone()).or_insert(0) += filtered;
+            }
+            if exhausted > 0 {
+                *m.class_exhausted.entry(class).or_insert(0) += exhausted;
+            }
+        }
     }
 }
 
@@ -219,39 +242,9 @@ impl DimensionCounts {
 }
 
 impl AllocMetric {
-    /// Counts a node of pool `pool` filtered for `reason`.
-    pub(crate) fn filter_node(&mut self, pool: u32, reason: &str) {
-        self.pool_entry(pool).1 += 1;
-        self.filter(reason);
-    }
-
-    /// Counts a node of pool `pool` without room, short of `dimension` first.
-    pub(crate) fn exhaust_node(&mut self, pool: u32, dimension: Dimension) {
-        self.pool_entry(pool).2 += 1;
-        self.nodes_exhausted += 1;
-        self.dimension_exhausted.add(dimension);
-    }
-
-    fn pool_entry(&mut self, pool: u32) -> &mut (u32, u32, u32) {
-        self.by_pool.entry(pool)
-    }
-
-    /// Fills `class_filtered` and `class_exhausted` from the per-pool counts, given each
-    /// pool's node class (pools without a class are left out, as Nomad leaves out nodes
-    /// without one).
-    pub(crate) fn count_classes(&mut self, class_of_pool: impl Fn(u32) -> String) {
-        for (pool, filtered, exhausted) in self.by_pool.take() {
-            let class = class_of_pool(pool);
-            if class.is_empty() {
-                continue;
-            }
-            if filtered > 0 {
-                *self.class_filtered.entry(class.clone()).or_insert(0) += filtered;
-            }
-            if exhausted > 0 {
-                *self.class_exhausted.entry(class).or_insert(0) += exhausted;
-            }
-        }
+    /// Ready nodes of the job's pool and datacenters, when filled.
+    pub fn nodes_in_pool(&self) -> Option<u32> {
+        self.pool.as_ref().map(|p| p.nodes_in_pool)
     }
 
     /// Counts a node filtered by the constraint described by `reason`.

@@ -3,6 +3,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use crate::server::placement::PoolMetrics;
 use crate::server::reschedule::{self, RescheduleEvent};
 
 impl Simulation {
@@ -39,6 +40,7 @@ impl Simulation {
                 None => (None, Vec::new()),
             };
             self.server.penalty_nodes = extra;
+            self.server.tally.clear();
             let selected = if self.server.placer.is_some() {
                 self.select_with_placer(job)
             } else {
@@ -93,12 +95,18 @@ impl Simulation {
             }
             self.server.nodes_by_dc[set] = Some((version, by_dc));
         }
+        let mut pm = PoolMetrics {
+            nodes_in_pool: self.server.candidate_sets[set].members.len() as u32,
+            ..PoolMetrics::default()
+        };
         if let Some((_, by_dc)) = &self.server.nodes_by_dc[set] {
-            metrics.nodes_available = by_dc.clone();
+            pm.nodes_available = by_dc.clone();
         }
-        metrics.nodes_in_pool = self.server.candidate_sets[set].members.len() as u32;
         let pools = &self.config.pools;
-        metrics.count_classes(|p| pools[p as usize].node_class.clone());
+        self.server
+            .tally
+            .count_classes(&mut pm, |p| pools[p as usize].node_class.clone());
+        metrics.pool = Some(Box::new(pm));
     }
 
     /// The nodes a replacement of `previous` is penalised on: its node if it failed, and

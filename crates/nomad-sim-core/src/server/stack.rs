@@ -76,6 +76,7 @@ impl Simulation {
         let limit = select_limit(job_type, n);
         let collect = record_scores && self.observe.collect_scores;
         let mut metrics = AllocMetric::default();
+        self.server.tally.clear();
         let mut skipped: [Option<RankedOption>; MAX_SKIP] = [None; MAX_SKIP];
         let mut n_skipped = 0usize;
         let mut returned = 0usize;
@@ -118,7 +119,8 @@ impl Simulation {
                     scan.ineligible_classes.push(nd.class_id);
                     cs.constraints[i].describe()
                 };
-                metrics.filter_node(nd.pool, &reason);
+                self.server.tally.filtered(nd.pool);
+                metrics.filter(&reason);
                 continue;
             }
             let collisions = self.state.jobs[job]
@@ -126,13 +128,18 @@ impl Simulation {
                 .as_ref()
                 .map_or(0, |c| c.get(&node.0).copied().unwrap_or(0));
             if distinct && collisions > 0 {
-                metrics.filter_node(self.state.nodes[node.index()].pool, "distinct_hosts");
+                self.server
+                    .tally
+                    .filtered(self.state.nodes[node.index()].pool);
+                metrics.filter("distinct_hosts");
                 continue;
             }
             let nd = &self.state.nodes[node.index()];
             let used_after = nd.used.plus(ask);
             if let Some(dim) = nd.allocatable.first_short(used_after) {
-                metrics.exhaust_node(nd.pool, dim);
+                self.server.tally.exhausted(nd.pool);
+                metrics.nodes_exhausted += 1;
+                metrics.dimension_exhausted.add(dim);
                 continue;
             }
             let fit = fitness(algorithm, nd.allocatable, used_after) / BINPACK_MAX_FIT_SCORE;

@@ -50,6 +50,7 @@ impl Simulation {
             ..AllocMetric::default()
         };
         if self.observe.collect_scores {
+            self.server.tally.clear();
             self.finish_metrics(job, &mut metrics);
         }
         self.place_alloc(job, index, node, None, eval, metrics);
