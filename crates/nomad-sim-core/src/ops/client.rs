@@ -59,17 +59,21 @@ impl ClientState {
 
 impl Simulation {
     /// A placed alloc reaches its client: the task starts now, or after `client.task_start`.
-    pub(crate) fn client_receive(&mut self, alloc: AllocId, duration_ms: SimTime) {
-        let job = self.state.allocs[alloc].job;
-        let w = &self.config.workloads[self.state.jobs[job].workload as usize];
+    pub(crate) fn client_receive(
+        &mut self,
+        alloc: AllocId,
+        job: JobId,
+        workload: usize,
+        duration_ms: SimTime,
+    ) {
+        let w = &self.config.workloads[workload];
         let service = w.job_type == JobType::Service;
         let failing = w.failure_rate > 0.0;
         let healthy_deadline = w.healthy_deadline_ms;
-        let start_after = self
-            .config
-            .client
-            .task_start
-            .sample_ms(&mut self.ops.client.start_rng);
+        let start_after = match &self.config.client.task_start {
+            crate::config::DurationDist::Constant(ms) => *ms,
+            d => d.sample_ms(&mut self.ops.client.start_rng),
+        };
         if !service && !failing && start_after == 0 {
             // Untracked: runs from now to its end.
             self.queue.push(
@@ -242,6 +246,10 @@ impl Simulation {
     /// An alloc ended (called by `end_alloc`): the client forgets it, unless it restarted
     /// (its restarts stay readable until it is collected).
     pub(crate) fn client_alloc_ended(&mut self, alloc: AllocId, job: JobId) {
+        // Most runs track nothing: skip the hashing.
+        if self.ops.client.allocs.is_empty() {
+            return;
+        }
         let Some(c) = self.ops.client.allocs.get(&alloc) else {
             return;
         };
@@ -258,7 +266,12 @@ impl Simulation {
 
     /// An alloc is being collected: nothing of it is kept.
     pub(crate) fn client_alloc_collected(&mut self, alloc: AllocId) {
-        self.ops.client.allocs.remove(&alloc);
+        if !self.ops.client.allocs.is_empty() {
+            self.ops.client.allocs.remove(&alloc);
+        }
+        if !self.server.trackers.is_empty() {
+            self.server.trackers.remove(&alloc);
+        }
     }
 
     /// How many times the alloc's task was restarted (`Total Restarts`).

@@ -250,7 +250,15 @@ impl Simulation {
     /// on draining nodes, Nomad marks as many of them for migration as keeps the job's allocs
     /// with a health value at `count - max_parallel` or more, counted across the whole cluster
     /// and all draining nodes (`watch_jobs.go`, `handleTaskGroup`).
+    #[inline]
     pub(crate) fn drainer_job_update(&mut self, job: JobId) {
+        // Only service jobs are watched; most runs have none.
+        if !self.ops.client.service_allocs.is_empty() {
+            self.drainer_watch_job(job);
+        }
+    }
+
+    fn drainer_watch_job(&mut self, job: JobId) {
         let Some(list) = self.ops.client.service_allocs.get(&job) else {
             return;
         };

@@ -76,9 +76,11 @@ impl Simulation {
 
     /// True when the node's client has stopped heartbeating (whether or not the server knows):
     /// nothing it runs can report.
+    #[inline]
     pub(crate) fn client_is_silent(&self, node: NodeId) -> bool {
-        self.ops.heartbeat.silent.contains_key(&node)
-            || self.ops.heartbeat.disconnected.contains_key(&node)
+        let hb = &self.ops.heartbeat;
+        (!hb.silent.is_empty() && hb.silent.contains_key(&node))
+            || (!hb.disconnected.is_empty() && hb.disconnected.contains_key(&node))
     }
 
     /// The server's heartbeat timer for a silent client expired.

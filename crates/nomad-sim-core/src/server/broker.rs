@@ -121,7 +121,9 @@ impl Simulation {
         {
             // The bucket is clean: nothing fits anywhere, so this eval blocks without a scan.
             let mut metrics = self.blocked_metrics(job);
-            self.finish_metrics(job, &mut metrics);
+            if self.observe.collect_scores {
+                self.finish_metrics(job, &mut metrics);
+            }
             self.block_eval(eval, bucket, false, metrics);
             return;
         }

@@ -17,9 +17,10 @@ impl Simulation {
                 let j = &self.state.jobs[job];
                 let mut found = None;
                 while let Some(&(index, previous)) = j.pending_indexes.get(next) {
-                    let deferred = previous
-                        .and_then(|p| self.server.reschedule_at.get(&p))
-                        .is_some_and(|&at| at > self.now);
+                    let deferred = !self.server.reschedule_at.is_empty()
+                        && previous
+                            .and_then(|p| self.server.reschedule_at.get(&p))
+                            .is_some_and(|&at| at > self.now);
                     if !deferred {
                         found = Some((index, previous, true));
                         break;
@@ -35,18 +36,23 @@ impl Simulation {
                     None => return None,
                 }
             };
-            let (penalty, extra) = match previous {
-                Some(p) => self.reschedule_penalty(p),
-                None => (None, Vec::new()),
+            let penalty = match previous {
+                Some(p) => {
+                    let (own, extra) = self.reschedule_penalty(p);
+                    self.server.penalty_nodes = extra;
+                    own
+                }
+                None => None,
             };
-            self.server.penalty_nodes = extra;
             self.server.tally.clear();
             let selected = if self.server.placer.is_some() {
                 self.select_with_placer(job)
             } else {
                 self.select_inner(job, &mut scan, penalty, true)
             };
-            self.server.penalty_nodes.clear();
+            if !self.server.penalty_nodes.is_empty() {
+                self.server.penalty_nodes.clear();
+            }
             match selected {
                 Ok((node, mut metrics)) => {
                     if self.observe.collect_scores {
@@ -58,13 +64,15 @@ impl Simulation {
                     } else {
                         j.next_index += 1;
                     }
-                    if let Some(p) = previous {
+                    if let Some(p) = previous.filter(|_| !self.server.reschedule_at.is_empty()) {
                         self.server.reschedule_at.remove(&p);
                     }
                     self.place_alloc(job, index, node, previous, eval, metrics);
                 }
                 Err(mut metrics) => {
-                    self.finish_metrics(job, &mut metrics);
+                    if self.observe.collect_scores {
+                        self.finish_metrics(job, &mut metrics);
+                    }
                     metrics.coalesced_failures = self.state.jobs[job].queued - 1;
                     return Some(metrics);
                 }
@@ -75,7 +83,8 @@ impl Simulation {
 
     /// Fills what a Select leaves to the end, as Nomad does after each Select: the job's ready
     /// nodes in its pool and datacenters, in total and per datacenter, and the filtered and
-    /// exhausted nodes by node class.
+    /// exhausted nodes by node class. Called only when metrics are kept (a trace, or views
+    /// that keep alloc metrics): they cost strings and maps.
     pub(crate) fn finish_metrics(&mut self, job: JobId, metrics: &mut AllocMetric) {
         let set =
             self.sources.workloads[self.state.jobs[job].workload as usize].candidate_set as usize;
@@ -115,7 +124,10 @@ impl Simulation {
         let a = &self.state.allocs[previous];
         let own = (a.client == ClientStatus::Failed).then_some(a.node);
         let mut extra: Vec<NodeId> = Vec::new();
-        if let Some(events) = self.server.trackers.get(&previous) {
+        if let Some(events) = Some(&self.server.trackers)
+            .filter(|t| !t.is_empty())
+            .and_then(|t| t.get(&previous))
+        {
             for e in events {
                 if Some(e.prev_node) != own && !extra.contains(&e.prev_node) {
                     extra.push(e.prev_node);
@@ -136,7 +148,7 @@ impl Simulation {
     ) {
         let now = self.now;
         let system = self.is_system(job);
-        let (ask, duration, submit_ms, ci_job) = {
+        let (ask, duration, submit_ms, ci_job, workload) = {
             let j = &self.state.jobs[job];
             let w = j.workload as usize;
             let duration = if system {
@@ -146,7 +158,7 @@ impl Simulation {
             } else {
                 j.durations[index as usize]
             };
-            (j.ask, duration, j.submit_ms, j.ci_job)
+            (j.ask, duration, j.submit_ms, j.ci_job, w)
         };
         // A replacement of a failed alloc is a reschedule: it carries the tracker. Replacements
         // of lost or migrated allocs start without one.
@@ -213,7 +225,7 @@ impl Simulation {
                 self.observe.collector.start_all.record(start_all);
             }
         }
-        self.client_receive(id, duration);
+        self.client_receive(id, job, workload, duration);
         if let Some(kept) = self.observe.alloc_metrics.as_mut() {
             kept.insert(serial, metrics.clone());
         }
@@ -247,11 +259,16 @@ impl Simulation {
     }
 
     pub(crate) fn on_alloc_end(&mut self, alloc: AllocId, failed: bool) {
-        if !self.alloc_is_live(alloc) {
+        let Some(a) = self
+            .state
+            .allocs
+            .get(alloc)
+            .filter(|a| a.ended_ms.is_none())
+        else {
             return;
-        }
+        };
         // A client that stopped heartbeating cannot report: the alloc is lost with its node.
-        if self.client_is_silent(self.state.allocs[alloc].node) {
+        if self.client_is_silent(a.node) {
             return;
         }
         // A failed run is first the client's: its restart policy may run the task again.

@@ -108,7 +108,6 @@ impl Simulation {
                     continue;
                 }
                 self.client_alloc_collected(alloc);
-                self.server.trackers.remove(&alloc);
                 let serial = self.state.allocs.remove(alloc).serial;
                 if let Some(kept) = self.observe.alloc_metrics.as_mut() {
                     kept.remove(&serial);
