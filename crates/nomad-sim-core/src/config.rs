@@ -31,6 +31,92 @@ pub struct SimConfig {
     pub limits: Limits,
     /// The server's garbage collection of terminal objects.
     pub gc: GcConfig,
+    /// The server's scheduler workers and plan queue (latency and throughput).
+    pub scheduler: SchedulerConfig,
+    /// The clients: how long a task takes to start.
+    pub client: ClientConfig,
+    /// The server's heartbeat timers for clients.
+    pub heartbeat: HeartbeatConfig,
+}
+
+/// The server's scheduling throughput: Nomad's `num_schedulers` workers take evals from the
+/// broker, each spends `eval_time` on one, submits its plan to the leader's plan queue, which
+/// applies plans one at a time (`plan_apply_time` each), and waits for the result. With both
+/// times zero (the default) an eval is processed at the instant it is created.
+#[derive(Clone, Debug)]
+pub struct SchedulerConfig {
+    /// Scheduler workers on the leader (`server.num_schedulers`, Nomad's default: one per CPU
+    /// core; the simulator's default is 4).
+    pub num_schedulers: u32,
+    /// How long a worker spends on one eval before it submits the plan.
+    pub eval_time: DurationDist,
+    /// How long the plan applier takes for one plan (plans are applied one at a time).
+    pub plan_apply_time: DurationDist,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            num_schedulers: 4,
+            eval_time: DurationDist::Constant(0),
+            plan_apply_time: DurationDist::Constant(0),
+        }
+    }
+}
+
+impl SchedulerConfig {
+    /// True when evals take no time, so the broker is drained at each instant.
+    pub fn is_instant(&self) -> bool {
+        matches!(self.eval_time, DurationDist::Constant(0))
+            && matches!(self.plan_apply_time, DurationDist::Constant(0))
+    }
+}
+
+/// The clients' side of starting work.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// From placement to the task running: the image pull and task setup (default zero). The
+    /// alloc holds its resources from placement; its run time counts from the start.
+    pub task_start: DurationDist,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            task_start: DurationDist::Constant(0),
+        }
+    }
+}
+
+/// The server's failure detector (Nomad's `server` settings of the same names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeartbeatConfig {
+    /// The shortest heartbeat TTL given to a client (`min_heartbeat_ttl`, default 10s).
+    pub min_heartbeat_ttl_ms: SimTime,
+    /// The TTL grows so that all clients together heartbeat at most this often per second
+    /// (`max_heartbeats_per_second`, default 50).
+    pub max_heartbeats_per_second: u32,
+    /// Added to the TTL before a client is considered gone (`heartbeat_grace`, default 10s).
+    pub heartbeat_grace_ms: SimTime,
+}
+
+impl Default for HeartbeatConfig {
+    fn default() -> Self {
+        HeartbeatConfig {
+            min_heartbeat_ttl_ms: 10_000,
+            max_heartbeats_per_second: 50,
+            heartbeat_grace_ms: 10_000,
+        }
+    }
+}
+
+impl HeartbeatConfig {
+    /// The base TTL for a cluster of `nodes` clients: `max(min_heartbeat_ttl, nodes / rate)`.
+    /// Nomad adds a random stagger of up to one more TTL to each heartbeat.
+    pub fn base_ttl_ms(&self, nodes: u64) -> SimTime {
+        let rate = u64::from(self.max_heartbeats_per_second.max(1));
+        self.min_heartbeat_ttl_ms.max(nodes * 1000 / rate)
+    }
 }
 
 /// Nomad's garbage collection of terminal objects (server `*_gc_threshold` settings), so
@@ -118,15 +204,22 @@ impl AutoscalerMetric {
 pub struct Limits {
     /// The most allocations a run may create (placed or queued).
     pub max_allocations: u64,
+    /// The run stops this long after the horizon even if work remains (a service that fails
+    /// forever is rescheduled forever, as in Nomad). Default 30 days.
+    pub max_time_past_horizon_ms: SimTime,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_allocations: 20_000_000,
+            max_time_past_horizon_ms: DEFAULT_MAX_TIME_PAST_HORIZON_MS,
         }
     }
 }
+
+/// The default of [`Limits::max_time_past_horizon_ms`]: 30 days.
+pub const DEFAULT_MAX_TIME_PAST_HORIZON_MS: SimTime = 30 * 24 * HOUR_MS;
 
 /// The Nomad release whose behaviour the run reproduces, where behaviour changed between releases.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -184,6 +277,16 @@ impl NomadVersion {
             ));
         }
         Ok(v)
+    }
+
+    /// True from 1.8 on, where a group's `disconnect` block replaced `max_client_disconnect`.
+    pub fn has_disconnect_block(self) -> bool {
+        (self.major, self.minor) >= (1, 8)
+    }
+
+    /// True from 1.3 on, where a group's `max_client_disconnect` appeared.
+    pub fn has_max_client_disconnect(self) -> bool {
+        (self.major, self.minor) >= (1, 3)
     }
 
     /// Whether batch allocs stopped at a drain deadline are replaced (before 1.10.6, and 1.11.0 onward not).
@@ -311,10 +414,173 @@ pub struct WorkloadConfig {
     pub constraints: Vec<Constraint>,
     /// `distinct_hosts`: no two allocs of one job on the same node.
     pub distinct_hosts: bool,
-    /// Share of allocations that fail part-way (0..1).
+    /// The chance that one run of the task fails part-way (0..1); each start and each restart
+    /// draws again. A failed run is restarted in place by the restart policy, and once that is
+    /// exhausted the alloc fails and the reschedule policy applies.
     pub failure_rate: f64,
     /// The service migrate block's `max_parallel`.
     pub max_parallel: u32,
+    /// The migrate block's `min_healthy_time`: a replacement is healthy once its task has run
+    /// this long (default 10s).
+    pub min_healthy_time_ms: SimTime,
+    /// The migrate block's `healthy_deadline`: a replacement not healthy by then is marked
+    /// unhealthy, which also lets the drain go on (default 5m).
+    pub healthy_deadline_ms: SimTime,
+    /// The group's restart policy (client side); `None`: Nomad's default for the job type.
+    pub restart: Option<RestartPolicy>,
+    /// The group's reschedule policy (server side); `None`: Nomad's default for the job type.
+    pub reschedule: Option<ReschedulePolicy>,
+    /// The group's `disconnect` block (or `max_client_disconnect`), if any.
+    pub disconnect: Option<DisconnectPolicy>,
+}
+
+impl WorkloadConfig {
+    /// The restart policy in force: the workload's, or Nomad's default for its type.
+    pub fn restart_policy(&self) -> RestartPolicy {
+        self.restart
+            .unwrap_or_else(|| RestartPolicy::default_for(self.job_type))
+    }
+
+    /// The reschedule policy in force: the workload's, or Nomad's default for its type. System
+    /// jobs are never rescheduled.
+    pub fn reschedule_policy(&self) -> ReschedulePolicy {
+        match self.job_type {
+            JobType::System => ReschedulePolicy::default_for(JobType::System),
+            t => self
+                .reschedule
+                .unwrap_or_else(|| ReschedulePolicy::default_for(t)),
+        }
+    }
+}
+
+/// The restart block: how a client restarts a failed task in place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestartPolicy {
+    /// Restarts allowed within `interval`.
+    pub attempts: u32,
+    /// The window in which `attempts` restarts may happen; it begins when the task first starts.
+    pub interval_ms: SimTime,
+    /// The wait before a restart; Nomad adds a random jitter of up to a quarter of it.
+    pub delay_ms: SimTime,
+    /// What happens once the attempts are used up.
+    pub mode: RestartMode,
+}
+
+/// The restart block's `mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestartMode {
+    /// The task fails, so the alloc fails and may be rescheduled.
+    Fail,
+    /// The task waits for the interval to end and is restarted.
+    Delay,
+}
+
+impl RestartPolicy {
+    /// Nomad's defaults: batch 3 attempts in 24h, service and system 2 in 30m; delay 15s, mode fail.
+    pub fn default_for(job_type: JobType) -> RestartPolicy {
+        match job_type {
+            JobType::Batch => RestartPolicy {
+                attempts: 3,
+                interval_ms: 24 * HOUR_MS,
+                delay_ms: 15_000,
+                mode: RestartMode::Fail,
+            },
+            JobType::Service | JobType::System => RestartPolicy {
+                attempts: 2,
+                interval_ms: 30 * MINUTE_MS,
+                delay_ms: 15_000,
+                mode: RestartMode::Fail,
+            },
+        }
+    }
+}
+
+/// The reschedule block: how the server replaces a failed alloc elsewhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReschedulePolicy {
+    /// Reschedules allowed within `interval` (ignored when `unlimited`).
+    pub attempts: u32,
+    /// The sliding window the attempts are counted in.
+    pub interval_ms: SimTime,
+    /// The base delay before a replacement.
+    pub delay_ms: SimTime,
+    /// How the delay grows from one reschedule to the next.
+    pub delay_function: DelayFunction,
+    /// The ceiling of the delay (0: none).
+    pub max_delay_ms: SimTime,
+    /// Reschedule without limit.
+    pub unlimited: bool,
+}
+
+/// The reschedule block's `delay_function`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DelayFunction {
+    /// Always `delay`.
+    Constant,
+    /// Twice the previous delay.
+    Exponential,
+    /// The sum of the previous two delays.
+    Fibonacci,
+}
+
+impl DelayFunction {
+    /// Parses Nomad's name.
+    pub fn parse(text: &str) -> Option<DelayFunction> {
+        Some(match text {
+            "constant" => DelayFunction::Constant,
+            "exponential" => DelayFunction::Exponential,
+            "fibonacci" => DelayFunction::Fibonacci,
+            _ => return None,
+        })
+    }
+}
+
+impl ReschedulePolicy {
+    /// Nomad's defaults: batch one attempt in 24h after 5s (constant); service unlimited,
+    /// exponential from 30s up to 1h; system jobs are never rescheduled.
+    pub fn default_for(job_type: JobType) -> ReschedulePolicy {
+        match job_type {
+            JobType::Batch => ReschedulePolicy {
+                attempts: 1,
+                interval_ms: 24 * HOUR_MS,
+                delay_ms: 5_000,
+                delay_function: DelayFunction::Constant,
+                max_delay_ms: 0,
+                unlimited: false,
+            },
+            JobType::Service => ReschedulePolicy {
+                attempts: 0,
+                interval_ms: 0,
+                delay_ms: 30_000,
+                delay_function: DelayFunction::Exponential,
+                max_delay_ms: HOUR_MS,
+                unlimited: true,
+            },
+            JobType::System => ReschedulePolicy {
+                attempts: 0,
+                interval_ms: 0,
+                delay_ms: 0,
+                delay_function: DelayFunction::Constant,
+                max_delay_ms: 0,
+                unlimited: false,
+            },
+        }
+    }
+
+    /// True when the policy allows any reschedule at all.
+    pub fn enabled(&self) -> bool {
+        self.unlimited || self.attempts > 0
+    }
+}
+
+/// The group's `disconnect` block: what the server does when a client stops heartbeating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DisconnectPolicy {
+    /// How long the allocs stay `unknown` before they are `lost` (`lost_after`, or the older
+    /// `max_client_disconnect`).
+    pub lost_after_ms: SimTime,
+    /// Place a replacement while the original is `unknown` (`replace`, default true).
+    pub replace: bool,
 }
 
 /// When a workload's arrivals happen.

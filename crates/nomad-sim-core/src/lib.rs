@@ -68,7 +68,7 @@ mod prelude {
         EvalStatus, Job, JobStatus, Node, NodeCounts, NodeStatus, Trigger,
     };
     pub(crate) use crate::observe::Observer;
-    pub(crate) use crate::ops::{OpsState, MIGRATE_MIN_HEALTHY_MS};
+    pub(crate) use crate::ops::OpsState;
     pub(crate) use crate::placement::{
         fitness, select_limit, AllocMetric, NodeScore, ScoreInput, ScoreParts,
         BINPACK_MAX_FIT_SCORE, MAX_SKIP, SKIP_SCORE_THRESHOLD,

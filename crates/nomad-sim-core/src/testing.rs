@@ -8,8 +8,10 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 
 use crate::config::{
-    Action, Arrivals, CountDist, DrainDeadline, DrainSpec, DurationDist, GcConfig, JobType, Limits,
-    NodeSelector, NodeTarget, NomadVersion, Operation, PoolConfig, SimConfig, WorkloadConfig,
+    Action, Arrivals, ClientConfig, CountDist, DisconnectPolicy, DrainDeadline, DrainSpec,
+    DurationDist, GcConfig, HeartbeatConfig, JobType, Limits, NodeSelector, NodeTarget,
+    NomadVersion, Operation, PoolConfig, RestartMode, RestartPolicy, SchedulerConfig, SimConfig,
+    WorkloadConfig,
 };
 use crate::resources::Resources;
 use crate::time::{SimTime, HOUR_MS, MINUTE_MS};
@@ -61,6 +63,11 @@ pub fn batch_workload(
         distinct_hosts: false,
         failure_rate: 0.0,
         max_parallel: 1,
+        min_healthy_time_ms: 10_000,
+        healthy_deadline_ms: crate::ops::MIGRATE_HEALTHY_DEADLINE_MS,
+        restart: None,
+        reschedule: None,
+        disconnect: None,
     }
 }
 
@@ -83,6 +90,9 @@ pub fn config(
         autoscaler: None,
         limits: Limits::default(),
         gc: GcConfig::default(),
+        scheduler: SchedulerConfig::default(),
+        client: ClientConfig::default(),
+        heartbeat: HeartbeatConfig::default(),
     }
 }
 
@@ -100,6 +110,30 @@ pub fn arb_pools() -> impl Strategy<Value = Vec<PoolConfig>> {
             })
             .collect()
     })
+}
+
+/// A restart policy: Nomad's default for the job type, or a short one of either mode.
+pub fn arb_restart() -> impl Strategy<Value = Option<RestartPolicy>> {
+    prop_oneof![
+        3 => Just(None),
+        1 => (0u32..=2, 1u64..=20, any::<bool>()).prop_map(|(attempts, minutes, delay)| {
+            Some(RestartPolicy {
+                attempts,
+                interval_ms: (minutes.max(u64::from(attempts)) + 1) * MINUTE_MS,
+                delay_ms: 15_000,
+                mode: if delay && attempts > 0 { RestartMode::Delay } else { RestartMode::Fail },
+            })
+        }),
+    ]
+}
+
+/// The migrate block's health times: Nomad's defaults, or a longer `min_healthy_time` and a
+/// short `healthy_deadline`.
+pub fn arb_health() -> impl Strategy<Value = (SimTime, SimTime)> {
+    prop_oneof![
+        3 => Just((10_000, crate::ops::MIGRATE_HEALTHY_DEADLINE_MS)),
+        1 => (1u64..=120, 1u64..=10).prop_map(|(s, m)| (s * 1000, s * 1000 + m * MINUTE_MS)),
+    ]
 }
 
 /// One to three workloads: batch, service and system, fan-out, counts, failures, distinct hosts.
@@ -120,7 +154,12 @@ pub fn arb_workloads() -> impl Strategy<Value = Vec<WorkloadConfig>> {
         1u32..=2,
         prop_oneof![Just(50u8), Just(70u8)],
     );
-    prop::collection::vec(one, 1..=3).prop_map(|specs| {
+    let extra = (
+        arb_restart(),
+        arb_health(),
+        prop::option::weighted(0.2, (1u64..=30, any::<bool>())),
+    );
+    prop::collection::vec((one, extra), 1..=3).prop_map(|specs| {
         specs
             .into_iter()
             .enumerate()
@@ -128,16 +167,19 @@ pub fn arb_workloads() -> impl Strategy<Value = Vec<WorkloadConfig>> {
                 |(
                     i,
                     (
-                        job_type,
-                        rate,
-                        count,
-                        parallelism,
-                        (vcpu, gb),
-                        mean_min,
-                        failure_rate,
-                        distinct,
-                        max_parallel,
-                        priority,
+                        (
+                            job_type,
+                            rate,
+                            count,
+                            parallelism,
+                            (vcpu, gb),
+                            mean_min,
+                            failure_rate,
+                            distinct,
+                            max_parallel,
+                            priority,
+                        ),
+                        (restart, (min_healthy, healthy_deadline), disconnect),
                     ),
                 )| {
                     let arrivals = match job_type {
@@ -177,6 +219,13 @@ pub fn arb_workloads() -> impl Strategy<Value = Vec<WorkloadConfig>> {
                     w.distinct_hosts = distinct;
                     w.max_parallel = max_parallel;
                     w.priority = priority;
+                    w.restart = restart;
+                    w.min_healthy_time_ms = min_healthy;
+                    w.healthy_deadline_ms = healthy_deadline;
+                    w.disconnect = disconnect.map(|(minutes, replace)| DisconnectPolicy {
+                        lost_after_ms: minutes * MINUTE_MS,
+                        replace,
+                    });
                     w
                 },
             )
@@ -253,6 +302,26 @@ pub fn arb_operations(
     })
 }
 
+/// Client and scheduler latencies: none (the default), or a task start time, and workers
+/// that take time per eval and plan.
+pub fn arb_latency() -> impl Strategy<Value = (ClientConfig, SchedulerConfig)> {
+    prop_oneof![
+        3 => Just((ClientConfig::default(), SchedulerConfig::default())),
+        1 => (0u64..=120, 1u32..=4, 0u64..=2000, 0u64..=200).prop_map(|(pull_s, workers, eval_ms, plan_ms)| {
+            (
+                ClientConfig {
+                    task_start: DurationDist::Uniform { min_ms: 0, max_ms: pull_s * 1000 },
+                },
+                SchedulerConfig {
+                    num_schedulers: workers,
+                    eval_time: DurationDist::Constant(eval_ms),
+                    plan_apply_time: DurationDist::Constant(plan_ms),
+                },
+            )
+        }),
+    ]
+}
+
 /// A whole configuration: cluster, workloads, timeline, seed, algorithm and version.
 pub fn arb_config() -> impl Strategy<Value = SimConfig> {
     (
@@ -281,14 +350,16 @@ pub fn arb_config() -> impl Strategy<Value = SimConfig> {
                 Just(algorithm),
                 Just(version),
                 ops,
+                arb_latency(),
             )
         })
         .prop_map(
-            |(pools, workloads, seed, horizon, algorithm, version, operations)| {
+            |(pools, workloads, seed, horizon, algorithm, version, operations, latency)| {
                 let mut c = config(seed, horizon, pools, workloads);
                 c.algorithm = algorithm;
                 c.nomad_version = version;
                 c.operations = operations;
+                (c.client, c.scheduler) = latency;
                 c
             },
         )

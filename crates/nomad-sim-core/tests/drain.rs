@@ -389,6 +389,9 @@ fn empty_selector_takes_only_idle_nodes() {
 
 #[test]
 fn a_failed_node_loses_its_allocs_and_they_are_replaced() {
+    // a-0's client stops heartbeating at 20m; the server notices when its heartbeat timer
+    // expires (TTL 10s plus up to 10s stagger, plus 10s grace), then the alloc is lost and
+    // replaced on b-0.
     let mut c = two_pools(vec![job_at("long", 0, 90)], vec![]);
     c.operations.push(Operation {
         at_ms: 20 * MINUTE_MS,
@@ -397,16 +400,18 @@ fn a_failed_node_loses_its_allocs_and_they_are_replaced() {
         },
     });
     let (sim, events) = run(c);
+    let down = events
+        .iter()
+        .find_map(|(t, e)| matches!(e, TraceEvent::NodeDown { .. }).then_some(*t))
+        .unwrap();
+    assert!((20 * MINUTE_MS + 10 * SECOND_MS..=20 * MINUTE_MS + 30 * SECOND_MS).contains(&down));
     assert_eq!(
         placed_on(&events, "long-0"),
-        vec![(0, "a-0".to_string()), (20 * MINUTE_MS, "b-0".to_string())]
+        vec![(0, "a-0".to_string()), (down, "b-0".to_string())]
     );
-    assert!(events
-        .iter()
-        .any(|(t, e)| *t == 20 * MINUTE_MS && matches!(e, TraceEvent::NodeDown { .. })));
     let r = sim.report();
     assert_eq!((r.allocations.lost, r.allocations.completed), (1, 1));
-    assert_eq!(r.wasted_alloc_s, 1200.0);
+    assert_eq!(r.wasted_alloc_s, down as f64 / 1000.0);
 }
 
 #[test]
@@ -604,4 +609,261 @@ fn empty_ignore_system_counts_nodes_running_only_system_jobs_as_empty() {
             .count();
         assert_eq!(drained, expected, "{selector:?}");
     }
+}
+
+// --- The drainer watches jobs (issue 12) ------------------------------------------------------
+
+fn service(name: &str, count: u32, max_parallel: u32) -> WorkloadConfig {
+    let mut w = job_at(name, 0, 600);
+    w.job_type = JobType::Service;
+    w.count = count;
+    w.max_parallel = max_parallel;
+    w
+}
+
+fn scale_up(pool: &str, at_ms: u64, count: u32) -> Operation {
+    Operation {
+        at_ms,
+        action: Action::ScaleUp {
+            pool: pool.to_string(),
+            count,
+        },
+    }
+}
+
+fn drain_of(r: &nomad_sim_core::Report, node: &str) -> Option<f64> {
+    r.drains
+        .iter()
+        .find(|d| d.node == node)
+        .and_then(|d| d.completed_s)
+}
+
+#[test]
+fn a_drain_before_the_allocs_are_healthy_migrates_at_10s_and_20s_not_at_the_deadline() {
+    // web (count 2, max_parallel 1) starts on a-0 at 0; b-0 joins at 1s; a-0 is drained at 5s
+    // with a 1h deadline. Nothing is healthy at 5s; at 10s both originals are (min_healthy_time),
+    // so one migrates; its replacement is healthy at 20s, so the second migrates then.
+    let mut c = config(
+        1,
+        HOUR_MS,
+        vec![pool("a", 1, 4000, 4000), pool("b", 0, 4000, 4000)],
+        vec![service("web", 2, 1)],
+    );
+    c.operations = vec![
+        scale_up("b", SECOND_MS, 1),
+        drain("a-0", 5 * SECOND_MS, DrainDeadline::After(HOUR_MS)),
+    ];
+    let (sim, events) = run(c);
+    let s = stops(&events);
+    assert_eq!(
+        s,
+        vec![
+            (10 * SECOND_MS, "web-0".to_string(), "migrate".to_string()),
+            (20 * SECOND_MS, "web-0".to_string(), "migrate".to_string()),
+        ]
+    );
+    assert_eq!(
+        placed_on(&events, "web-0"),
+        vec![
+            (0, "a-0".to_string()),
+            (0, "a-0".to_string()),
+            (10 * SECOND_MS, "b-0".to_string()),
+            (20 * SECOND_MS, "b-0".to_string()),
+        ]
+    );
+    let d = &sim.report().drains[0];
+    assert_eq!((d.completed_s, d.deadline_reached), (Some(20.0), false));
+}
+
+#[test]
+fn two_nodes_of_one_service_job_drained_together_both_finish_promptly() {
+    // web (count 4) runs two allocs on each of a-0 and a-1 (job anti-affinity spreads them);
+    // c-0 joins at 1m. Both a nodes are drained at 10m without deadline: the job watcher
+    // migrates one alloc at a time across both nodes, each once the previous replacement is
+    // healthy, so the four go at 10m, 10m10s, 10m20s and 10m30s.
+    let mut c = config(
+        3,
+        HOUR_MS,
+        vec![pool("a", 2, 4000, 4000), pool("c", 0, 16000, 16000)],
+        vec![service("web", 4, 1)],
+    );
+    c.operations = vec![scale_up("c", MINUTE_MS, 1), {
+        let mut d = drain("a-0", 10 * MINUTE_MS, DrainDeadline::None);
+        d.action = Action::NodeDrain {
+            target: NodeTarget::Names(vec!["a-0".to_string(), "a-1".to_string()]),
+            spec: DrainSpec {
+                deadline: DrainDeadline::None,
+                ignore_system: false,
+            },
+        };
+        d
+    }];
+    let (sim, events) = run(c);
+    let on_a: Vec<String> = placed_on(&events, "web-0")
+        .into_iter()
+        .filter(|p| p.0 == 0)
+        .map(|p| p.1)
+        .collect();
+    assert_eq!(on_a.iter().filter(|n| *n == "a-0").count(), 2, "{on_a:?}");
+    let times: Vec<u64> = stops(&events).iter().map(|s| s.0).collect();
+    let m = 10 * MINUTE_MS;
+    assert_eq!(
+        times,
+        vec![
+            m,
+            m + 10 * SECOND_MS,
+            m + 20 * SECOND_MS,
+            m + 30 * SECOND_MS
+        ]
+    );
+    let r = sim.report();
+    let (a0, a1) = (drain_of(&r, "a-0").unwrap(), drain_of(&r, "a-1").unwrap());
+    assert!(a0.max(a1) == 630.0 && a0.min(a1) == 620.0, "{a0} {a1}");
+}
+
+#[test]
+fn a_force_update_stops_everything_at_once() {
+    // a-0 is draining with a 1h deadline from 10m; at 20m the operator forces the drain.
+    let c = two_pools(
+        vec![job_at("long", 0, 90)],
+        vec![
+            drain("a-0", 10 * MINUTE_MS, DrainDeadline::After(HOUR_MS)),
+            drain("a-0", 20 * MINUTE_MS, DrainDeadline::Force),
+        ],
+    );
+    let (sim, events) = run(c);
+    assert_eq!(
+        stops(&events),
+        vec![(
+            20 * MINUTE_MS,
+            "long-0".to_string(),
+            "force_drain".to_string()
+        )]
+    );
+    let r = sim.report();
+    assert_eq!(r.drains.len(), 1, "an update is the same drain");
+    let d = &r.drains[0];
+    assert_eq!(
+        (d.started_s, d.completed_s, d.deadline_reached),
+        (600.0, Some(1200.0), true)
+    );
+}
+
+#[test]
+fn a_new_deadline_replaces_the_old_one() {
+    // Shorter: a 1h deadline from 10m, replaced at 20m by 5m: forced at 25m, not 70m.
+    let c = two_pools(
+        vec![job_at("long", 0, 90)],
+        vec![
+            drain("a-0", 10 * MINUTE_MS, DrainDeadline::After(HOUR_MS)),
+            drain("a-0", 20 * MINUTE_MS, DrainDeadline::After(5 * MINUTE_MS)),
+        ],
+    );
+    let (_, events) = run(c);
+    assert_eq!(
+        stops(&events),
+        vec![(
+            25 * MINUTE_MS,
+            "long-0".to_string(),
+            "drain_deadline".to_string()
+        )]
+    );
+    // Longer: 5m from 10m, replaced at 12m by 1h: forced at 72m, not 15m.
+    let c = two_pools(
+        vec![job_at("long", 0, 90)],
+        vec![
+            drain("a-0", 10 * MINUTE_MS, DrainDeadline::After(5 * MINUTE_MS)),
+            drain("a-0", 12 * MINUTE_MS, DrainDeadline::After(HOUR_MS)),
+        ],
+    );
+    let (_, events) = run(c);
+    assert_eq!(stops(&events)[0].0, 72 * MINUTE_MS);
+    // No deadline any more: the alloc runs to completion at 90m.
+    let c = two_pools(
+        vec![job_at("long", 0, 90)],
+        vec![
+            drain("a-0", 10 * MINUTE_MS, DrainDeadline::After(5 * MINUTE_MS)),
+            drain("a-0", 12 * MINUTE_MS, DrainDeadline::None),
+        ],
+    );
+    let (sim, events) = run(c);
+    assert!(stops(&events).is_empty());
+    assert_eq!(sim.report().drains[0].completed_s, Some(5400.0));
+}
+
+#[test]
+fn two_deadlines_3s_apart_are_both_forced_at_the_later_one() {
+    // a-0 and a-1 each run a 90m batch job; a-0's drain deadline is 40m, a-1's 40m3s.
+    let mut c = config(
+        1,
+        HOUR_MS,
+        vec![pool("a", 2, 1000, 1000)],
+        vec![job_at("x", 0, 90), job_at("y", 0, 90)],
+    );
+    c.operations = vec![
+        drain("a-0", 10 * MINUTE_MS, DrainDeadline::After(30 * MINUTE_MS)),
+        drain(
+            "a-1",
+            10 * MINUTE_MS + 3 * SECOND_MS,
+            DrainDeadline::After(30 * MINUTE_MS),
+        ),
+    ];
+    let (sim, events) = run(c);
+    let later = 40 * MINUTE_MS + 3 * SECOND_MS;
+    let s = stops(&events);
+    assert_eq!(s.len(), 2);
+    assert!(
+        s.iter().all(|x| x.0 == later && x.2 == "drain_deadline"),
+        "{s:?}"
+    );
+    let r = sim.report();
+    assert!(r
+        .drains
+        .iter()
+        .all(|d| d.completed_s == Some(2403.0) && d.deadline_reached));
+}
+
+#[test]
+fn deadlines_more_than_5s_apart_are_forced_each_at_its_own() {
+    let mut c = config(
+        1,
+        HOUR_MS,
+        vec![pool("a", 2, 1000, 1000)],
+        vec![job_at("x", 0, 90), job_at("y", 0, 90)],
+    );
+    c.operations = vec![
+        drain("a-0", 10 * MINUTE_MS, DrainDeadline::After(30 * MINUTE_MS)),
+        drain(
+            "a-1",
+            10 * MINUTE_MS + 6 * SECOND_MS,
+            DrainDeadline::After(30 * MINUTE_MS),
+        ),
+    ];
+    let (_, events) = run(c);
+    let times: Vec<u64> = stops(&events).iter().map(|s| s.0).collect();
+    assert_eq!(times, vec![40 * MINUTE_MS, 40 * MINUTE_MS + 6 * SECOND_MS]);
+}
+
+#[test]
+fn a_replacement_that_never_turns_healthy_lets_the_drain_go_on_at_its_healthy_deadline() {
+    // The replacement's task takes 6m to start (image pull) while the migrate block's
+    // healthy_deadline is 5m: it is marked unhealthy at 5m after placement, which counts as a
+    // health value, so the second alloc migrates then rather than waiting for the deadline.
+    let mut web = service("web", 2, 1);
+    web.healthy_deadline_ms = 5 * MINUTE_MS;
+    let mut c = config(
+        1,
+        HOUR_MS * 3,
+        vec![pool("a", 1, 4000, 4000), pool("b", 0, 4000, 4000)],
+        vec![web],
+    );
+    c.operations = vec![
+        scale_up("b", 30 * MINUTE_MS, 1),
+        drain("a-0", 40 * MINUTE_MS, DrainDeadline::After(2 * HOUR_MS)),
+    ];
+    // Every task start (the originals' too) takes 6m.
+    c.client.task_start = DurationDist::Constant(6 * MINUTE_MS);
+    let (_, events) = run(c);
+    let times: Vec<u64> = stops(&events).iter().map(|s| s.0).collect();
+    assert_eq!(times, vec![40 * MINUTE_MS, 45 * MINUTE_MS]);
 }

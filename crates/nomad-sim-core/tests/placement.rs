@@ -165,10 +165,36 @@ fn constraints_filter_nodes_and_are_counted() {
     let filtered: u32 = placed.iter().map(|p| p.3.nodes_filtered).sum();
     let evaluated: u32 = placed.iter().map(|p| p.3.nodes_evaluated).sum();
     assert!(filtered > 0 && evaluated > filtered);
-    assert!(placed
+    // In each eval the first node of the cpu class is filtered by the constraint; the class
+    // is then known ineligible, and its other nodes are filtered as such (Nomad's computed
+    // class cache). Filtered nodes are also counted by class.
+    for p in &placed {
+        let m = &p.3;
+        let by_constraint = m
+            .constraint_filtered
+            .iter()
+            .find(|(r, _)| r == "${node.class} = gpu")
+            .map_or(0, |x| x.1);
+        let by_class = m
+            .constraint_filtered
+            .iter()
+            .find(|(r, _)| r == "computed class ineligible")
+            .map_or(0, |x| x.1);
+        assert_eq!(by_constraint, u32::from(m.nodes_filtered > 0));
+        assert_eq!(by_constraint + by_class, m.nodes_filtered);
+        let pm = m.pool.as_ref().unwrap();
+        assert_eq!(
+            pm.class_filtered.get("linux-64bit").copied().unwrap_or(0),
+            m.nodes_filtered
+        );
+        assert_eq!(pm.nodes_in_pool, 8);
+        assert_eq!(pm.nodes_available.get("dc1"), Some(&8));
+    }
+    assert!(placed.iter().any(|p| p
+        .3
+        .constraint_filtered
         .iter()
-        .flat_map(|p| p.3.constraint_filtered.iter())
-        .all(|(reason, _)| reason == "${node.class} = gpu"));
+        .any(|(r, _)| r == "computed class ineligible")));
 }
 
 #[test]

@@ -3,9 +3,12 @@
 
 use proptest::prelude::*;
 
+use std::collections::BTreeMap;
+
 use nomad_sim_core::config::{Action, DrainDeadline, NodeSelector};
 use nomad_sim_core::invariants::{state_violations, trace_violations};
 use nomad_sim_core::model::NodeStatus;
+use nomad_sim_core::ops::DEADLINE_COALESCE_WINDOW_MS;
 use nomad_sim_core::testing::{arb_config, cases};
 use nomad_sim_core::time::{HOUR_MS, MINUTE_MS};
 use nomad_sim_core::trace::{SharedSink, TraceEvent};
@@ -53,6 +56,9 @@ proptest! {
             if n.status == NodeStatus::Terminated {
                 prop_assert!(n.allocs.is_empty());
             }
+            // No drain waits on a condition that cannot change: when the run is over,
+            // every drain has completed (or was disabled, or its node went away).
+            prop_assert!(n.drain.is_none(), "{} still draining at the end", n.name);
         }
         // Scale-down with `empty` never loses work to a terminated node.
         let empty_only = config.operations.iter().all(|o| match &o.action {
@@ -83,5 +89,74 @@ proptest! {
                 prop_assert_eq!(reason.as_str(), "migrate", "t={}: {} stopped", t, alloc);
             }
         }
+    }
+}
+
+/// Drains with a deadline, from the trace: (node, deadline) pairs still open at each event.
+fn deadline_overruns(events: &[(u64, TraceEvent)]) -> Vec<String> {
+    let mut open: BTreeMap<String, u64> = BTreeMap::new();
+    let mut out = Vec::new();
+    let check = |t: u64, open: &BTreeMap<String, u64>, out: &mut Vec<String>| {
+        for (node, d) in open {
+            if t >= d + DEADLINE_COALESCE_WINDOW_MS {
+                out.push(format!(
+                    "t={t}: the drain of {node} is still open past its deadline {d}"
+                ));
+            }
+        }
+    };
+    for (t, e) in events {
+        check(*t, &open, &mut out);
+        match e {
+            TraceEvent::NodeDrainStarted { node, deadline_ms }
+            | TraceEvent::NodeDrainUpdated { node, deadline_ms } => match deadline_ms {
+                Some(d) => {
+                    open.insert(node.clone(), *d);
+                }
+                None => {
+                    open.remove(node);
+                }
+            },
+            TraceEvent::NodeDrainComplete { node, .. }
+            | TraceEvent::NodeDown { node }
+            | TraceEvent::NodeDisconnected { node }
+            | TraceEvent::NodeTerminated { node }
+            | TraceEvent::NodeEligibility { node, .. } => {
+                open.remove(node);
+            }
+            _ => {}
+        }
+    }
+    if !open.is_empty() {
+        out.push(format!("drains with deadlines never completed: {open:?}"));
+    }
+    out.dedup();
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(32), max_shrink_iters: 200, ..ProptestConfig::default() })]
+
+    /// A drain with a deadline completes by it (give or take the drainer's 5 s coalescing
+    /// window), whatever else happens: updates, force, failures, latency.
+    #[test]
+    fn a_drain_with_a_deadline_always_completes_by_it(config in arb_config()) {
+        let (_, events) = run_checked(config)?;
+        let v = deadline_overruns(&events);
+        prop_assert!(v.is_empty(), "{v:#?}");
+    }
+
+    /// Without a deadline, a drain completes as soon as its allocs are healthy elsewhere: the
+    /// state check after every event (`drain_violations`) finds no service job that could
+    /// migrate more allocs off draining nodes and does not, and no draining node left with
+    /// nothing but system allocs.
+    #[test]
+    fn a_drain_without_deadline_moves_on_as_soon_as_replacements_are_healthy(mut config in arb_config()) {
+        for op in &mut config.operations {
+            if let Action::NodeDrain { spec, .. } = &mut op.action {
+                spec.deadline = DrainDeadline::None;
+            }
+        }
+        run_checked(config)?;
     }
 }

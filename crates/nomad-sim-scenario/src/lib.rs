@@ -9,6 +9,7 @@
 pub mod budget;
 pub mod json_schema;
 pub mod locate;
+mod policies;
 pub mod schema;
 pub mod trace_csv;
 
@@ -273,6 +274,7 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
         base_dir: base_dir.to_path_buf(),
         start_unix_ms: DEFAULT_START_UNIX_MS,
         inputs: Vec::new(),
+        nomad_version: NomadVersion::NEWEST,
     };
     let config = ctx.build(&parsed);
     if ctx.problems.is_empty() {
@@ -308,6 +310,8 @@ struct Builder {
     base_dir: PathBuf,
     start_unix_ms: u64,
     inputs: Vec<PathBuf>,
+    /// The scenario's Nomad version, for keys that depend on it.
+    nomad_version: NomadVersion,
 }
 
 impl Builder {
@@ -362,6 +366,7 @@ impl Builder {
                 Algorithm::Binpack
             }),
         };
+        self.nomad_version = nomad_version;
         let pools = self.pools(&f.node_pools);
         let classes = self.resource_classes(&f.resource_classes);
         let workloads = self.workloads(&f.workloads, &pools, &classes);
@@ -394,7 +399,11 @@ impl Builder {
             }
             Some(n) => n,
         };
-        let limits = Limits { max_allocations };
+        let limits = Limits {
+            max_allocations,
+            max_time_past_horizon_ms: self
+                .max_time_past_horizon(f.limits.as_ref().and_then(|l| l.max_time_past_horizon)),
+        };
         let nodes: u64 = pools.iter().map(|p| u64::from(p.count)).sum::<u64>()
             + operations
                 .iter()
@@ -415,6 +424,9 @@ impl Builder {
             }
         }
         let gc = gc_config(f.server.as_ref().and_then(|s| s.gc.as_ref()));
+        let scheduler = self.scheduler_config(f.scheduler.as_ref());
+        let client = self.client_config(f.client.as_ref());
+        let heartbeat = self.heartbeat_config(f.server.as_ref());
         if !self.problems.is_empty() {
             return None;
         }
@@ -430,6 +442,9 @@ impl Builder {
             autoscaler,
             limits,
             gc,
+            scheduler,
+            client,
+            heartbeat,
         };
         self.check_budget(
             &config,
@@ -783,7 +798,11 @@ impl Builder {
                     continue;
                 };
                 if operand == Operand::DistinctHosts {
-                    distinct_hosts = true;
+                    // `distinct_hosts` with the value false (Go's boolean spellings) is off.
+                    let off = c.value.as_ref().is_some_and(|v| {
+                        matches!(v.0.as_str(), "false" | "False" | "FALSE" | "f" | "F" | "0")
+                    });
+                    distinct_hosts |= !off;
                     continue;
                 }
                 let Some(attribute) = c.attribute.as_deref() else {
@@ -791,7 +810,7 @@ impl Builder {
                     continue;
                 };
                 let value = c.value.as_ref().map_or("", |v| v.0.as_str());
-                match Constraint::new(attribute, operand, value) {
+                match Constraint::spelled(attribute, operator, value) {
                     Ok(c) => constraints.push(c),
                     Err(e) => self.problem(&format!("{cpath}.value"), e),
                 }
@@ -800,10 +819,18 @@ impl Builder {
             if !(0.0..=1.0).contains(&failure_rate) {
                 self.problem(&format!("{path}.failure_rate"), "must be between 0 and 1");
             }
-            let max_parallel = w.max_parallel.unwrap_or(1);
-            if max_parallel == 0 {
+            if w.max_parallel == Some(0) {
                 self.problem(&format!("{path}.max_parallel"), "must be at least 1");
             }
+            let migrate = self.migrate(&path, w, job_type, w.migrate.as_ref());
+            let restart = self.restart_policy(&path, job_type, w.restart.as_ref());
+            let reschedule = self.reschedule_policy(&path, job_type, w.reschedule.as_ref());
+            let disconnect = self.disconnect_policy(
+                &path,
+                self.nomad_version,
+                w.disconnect.as_ref(),
+                w.max_client_disconnect,
+            );
             out.push(WorkloadConfig {
                 name: w.name.clone(),
                 job_type,
@@ -818,7 +845,12 @@ impl Builder {
                 constraints,
                 distinct_hosts,
                 failure_rate,
-                max_parallel,
+                max_parallel: migrate.max_parallel.max(1),
+                min_healthy_time_ms: migrate.min_healthy_time_ms,
+                healthy_deadline_ms: migrate.healthy_deadline_ms,
+                restart,
+                reschedule,
+                disconnect,
             });
         }
         out

@@ -219,6 +219,17 @@ pub struct ScenarioFile {
     pub limits: Option<LimitsFile>,
     #[serde(default)]
     pub server: Option<ServerFile>,
+    #[serde(default)]
+    pub client: Option<ClientFile>,
+}
+
+/// `client:`: settings of the Nomad clients.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientFile {
+    /// From placement to the task running (image pull): a duration or a distribution.
+    #[serde(default)]
+    pub task_start: Option<DurationFile>,
 }
 
 /// `server:`: settings of the Nomad server agent.
@@ -227,6 +238,12 @@ pub struct ScenarioFile {
 pub struct ServerFile {
     #[serde(default)]
     pub gc: Option<GcFile>,
+    #[serde(default)]
+    pub heartbeat_grace: Option<Dur>,
+    #[serde(default)]
+    pub min_heartbeat_ttl: Option<Dur>,
+    #[serde(default)]
+    pub max_heartbeats_per_second: Option<u32>,
 }
 
 /// `server.gc:`: Nomad's garbage-collection thresholds (names as in the agent's `server` block).
@@ -251,6 +268,15 @@ pub struct GcFile {
 pub struct SchedulerFile {
     #[serde(default)]
     pub algorithm: Option<String>,
+    /// Scheduler workers on the leader (Nomad's `server.num_schedulers`).
+    #[serde(default)]
+    pub num_schedulers: Option<u32>,
+    /// Time a worker spends on one eval: a duration or a distribution.
+    #[serde(default)]
+    pub eval_time: Option<DurationFile>,
+    /// Time the plan applier spends on one plan: a duration or a distribution.
+    #[serde(default)]
+    pub plan_apply_time: Option<DurationFile>,
 }
 
 /// `limits:`.
@@ -259,6 +285,8 @@ pub struct SchedulerFile {
 pub struct LimitsFile {
     #[serde(default)]
     pub max_allocations: Option<u64>,
+    #[serde(default)]
+    pub max_time_past_horizon: Option<Dur>,
 }
 
 /// `{ cpu, memory, disk }` in MHz, MB, MB.
@@ -330,6 +358,69 @@ pub struct WorkloadFile {
     pub failure_rate: Option<f64>,
     #[serde(default)]
     pub max_parallel: Option<u32>,
+    #[serde(default)]
+    pub migrate: Option<MigrateFile>,
+    #[serde(default)]
+    pub restart: Option<RestartFile>,
+    #[serde(default)]
+    pub reschedule: Option<RescheduleFile>,
+    #[serde(default)]
+    pub disconnect: Option<DisconnectFile>,
+    #[serde(default)]
+    pub max_client_disconnect: Option<Dur>,
+}
+
+/// A workload's `migrate:` block (Nomad's, for service jobs).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MigrateFile {
+    #[serde(default)]
+    pub max_parallel: Option<u32>,
+    #[serde(default)]
+    pub min_healthy_time: Option<Dur>,
+    #[serde(default)]
+    pub healthy_deadline: Option<Dur>,
+}
+
+/// A workload's `restart:` block; keys not given keep Nomad's defaults for the job type.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestartFile {
+    #[serde(default)]
+    pub attempts: Option<u32>,
+    #[serde(default)]
+    pub interval: Option<Dur>,
+    #[serde(default)]
+    pub delay: Option<Dur>,
+    #[serde(default)]
+    pub mode: Option<String>,
+}
+
+/// A workload's `reschedule:` block; keys not given keep Nomad's defaults for the job type.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleFile {
+    #[serde(default)]
+    pub attempts: Option<u32>,
+    #[serde(default)]
+    pub interval: Option<Dur>,
+    #[serde(default)]
+    pub delay: Option<Dur>,
+    #[serde(default)]
+    pub delay_function: Option<String>,
+    #[serde(default)]
+    pub max_delay: Option<Dur>,
+    #[serde(default)]
+    pub unlimited: Option<bool>,
+}
+
+/// A workload's `disconnect:` block (Nomad 1.8 on).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisconnectFile {
+    pub lost_after: Dur,
+    #[serde(default)]
+    pub replace: Option<bool>,
 }
 
 /// `arrivals:`: exactly one of the processes.

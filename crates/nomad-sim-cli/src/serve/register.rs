@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use nomad_sim_core::config::{Arrivals, CountDist, DurationDist, WorkloadConfig};
+use nomad_sim_core::config::{
+    Arrivals, CountDist, DelayFunction, DisconnectPolicy, DurationDist, ReschedulePolicy,
+    RestartMode, RestartPolicy, WorkloadConfig,
+};
 use nomad_sim_core::constraint::{Constraint, Operand};
 use nomad_sim_core::ids::{splitmix64, JobId};
 use nomad_sim_core::time::{parse_duration_ms, SimTime};
@@ -249,6 +252,17 @@ pub fn prepare(
         distinct_hosts,
         failure_rate: 0.0,
         max_parallel: g.migrate.as_ref().map_or(1, |m| m.max_parallel.max(1)),
+        min_healthy_time_ms: g
+            .migrate
+            .as_ref()
+            .map_or(10_000, |m| m.min_healthy_time / NS_PER_MS),
+        healthy_deadline_ms: g
+            .migrate
+            .as_ref()
+            .map_or(300_000, |m| m.healthy_deadline / NS_PER_MS),
+        restart: Some(restart_policy(&g.restart_policy)),
+        reschedule: g.reschedule_policy.as_ref().map(reschedule_policy),
+        disconnect: disconnect_policy(g),
     };
     Ok(Prepared {
         id: j.id.clone(),
@@ -259,6 +273,50 @@ pub fn prepare(
         parameterized: j.parameterized_job.clone(),
         warnings,
     })
+}
+
+/// Nanoseconds (the API's unit) per simulated millisecond.
+const NS_PER_MS: u64 = 1_000_000;
+
+/// The group's restart block in the core's terms.
+fn restart_policy(r: &spec::RestartPolicy) -> RestartPolicy {
+    RestartPolicy {
+        attempts: r.attempts,
+        interval_ms: r.interval / NS_PER_MS,
+        delay_ms: r.delay / NS_PER_MS,
+        mode: if r.mode == "delay" {
+            RestartMode::Delay
+        } else {
+            RestartMode::Fail
+        },
+    }
+}
+
+/// The group's reschedule block in the core's terms.
+fn reschedule_policy(r: &spec::ReschedulePolicy) -> ReschedulePolicy {
+    ReschedulePolicy {
+        attempts: r.attempts,
+        interval_ms: r.interval / NS_PER_MS,
+        delay_ms: r.delay / NS_PER_MS,
+        delay_function: DelayFunction::parse(&r.delay_function).unwrap_or(DelayFunction::Constant),
+        max_delay_ms: r.max_delay / NS_PER_MS,
+        unlimited: r.unlimited,
+    }
+}
+
+/// The group's `disconnect` block, or its older `max_client_disconnect`.
+fn disconnect_policy(g: &spec::TaskGroup) -> Option<DisconnectPolicy> {
+    match (&g.disconnect, g.max_client_disconnect) {
+        (Some(d), _) => Some(DisconnectPolicy {
+            lost_after_ms: d.lost_after / NS_PER_MS,
+            replace: d.replace,
+        }),
+        (None, Some(ns)) => Some(DisconnectPolicy {
+            lost_after_ms: ns / NS_PER_MS,
+            replace: true,
+        }),
+        (None, None) => None,
+    }
 }
 
 /// The newest core job of workload `w`.

@@ -404,6 +404,11 @@ mod tests {
             distinct_hosts: false,
             failure_rate: 0.0,
             max_parallel: 1,
+            min_healthy_time_ms: 10_000,
+            healthy_deadline_ms: 300_000,
+            restart: None,
+            reschedule: None,
+            disconnect: None,
         }
     }
 

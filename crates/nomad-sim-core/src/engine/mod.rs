@@ -10,6 +10,10 @@ pub(crate) mod sources;
 pub(crate) mod stream {
     pub(crate) const PLACEMENT: u64 = 1;
     pub(crate) const FAILURES: u64 = 2;
+    pub(crate) const TASK_START: u64 = 3;
+    pub(crate) const RESTARTS: u64 = 4;
+    pub(crate) const HEARTBEATS: u64 = 5;
+    pub(crate) const SCHEDULER: u64 = 6;
     pub(crate) const WORKLOAD_BASE: u64 = 1_000;
 }
 
@@ -37,6 +41,8 @@ pub struct Simulation {
     pub(crate) observe: Observer,
     /// True when arrivals stopped early because `limits.max_allocations` was reached.
     pub truncated: bool,
+    /// True when [`Simulation::run`] stopped at `limits.max_time_past_horizon` with work left.
+    pub stopped_at_time_limit: bool,
     /// Check the state's invariants after every event (tests).
     check_every_event: bool,
 }
@@ -69,10 +75,28 @@ impl Simulation {
                 system_jobs: Vec::new(),
                 system_waiting: BTreeMap::new(),
                 restrict: None,
+                system_eval_node: BTreeMap::new(),
+                system_pending: BTreeSet::new(),
+                trackers: Default::default(),
+                reschedule_at: Default::default(),
+                penalty_nodes: Vec::new(),
+                candidacy_version: 0,
+                tally: Default::default(),
+                nodes_by_dc: Vec::new(),
+                workers: crate::server::broker::Workers::new(stream_rng(stream::SCHEDULER)),
             },
             ops: OpsState {
                 autoscaler_cooldown_until_ms: 0,
                 failure_rng: stream_rng(stream::FAILURES),
+                timers: crate::ops::Timers::default(),
+                client: crate::ops::client::ClientState::new(
+                    stream_rng(stream::TASK_START),
+                    stream_rng(stream::RESTARTS),
+                ),
+                deadlines: Default::default(),
+                heartbeat: crate::ops::heartbeat::HeartbeatState::new(stream_rng(
+                    stream::HEARTBEATS,
+                )),
             },
             sources: Sources {
                 workloads: Vec::new(),
@@ -88,6 +112,7 @@ impl Simulation {
                 alloc_metrics: None,
             },
             truncated: false,
+            stopped_at_time_limit: false,
             check_every_event: false,
             config,
         };
@@ -157,14 +182,33 @@ impl Simulation {
         self.now
     }
 
-    /// Runs until nothing is left to happen.
+    /// Runs until nothing is left to happen, or until `limits.max_time_past_horizon` after the
+    /// horizon (a service that fails forever is rescheduled forever, as in Nomad); then
+    /// [`Simulation::stopped_at_time_limit`] is set.
     pub fn run(&mut self) {
-        self.run_until(SimTime::MAX);
+        let bound = self.time_limit();
+        if !self.run_events(bound, false) {
+            self.stopped_at_time_limit = true;
+        }
+    }
+
+    /// When [`Simulation::run`] stops at the latest.
+    pub fn time_limit(&self) -> SimTime {
+        self.config
+            .horizon_ms
+            .saturating_add(self.config.limits.max_time_past_horizon_ms)
+            .min(crate::queue::MAX_EVENT_TIME)
     }
 
     /// Runs every event at or before `until`, then stops with the clock at `until`
     /// (or at the last event, when the run ends sooner). Returns true when the run has ended.
     pub fn run_until(&mut self, until: SimTime) -> bool {
+        self.run_events(until, until != SimTime::MAX)
+    }
+
+    /// Runs every event at or before `until`; when events remain past it, stops with the clock
+    /// at `until`. When none remain, the clock stays at the last event unless `to_until`.
+    fn run_events(&mut self, until: SimTime, to_until: bool) -> bool {
         while let Some(t) = self.queue.peek_time() {
             if t > until {
                 self.advance_to(until);
@@ -182,7 +226,7 @@ impl Simulation {
             self.drain_broker();
             self.check_after_event();
         }
-        if until != SimTime::MAX {
+        if to_until {
             self.advance_to(until.max(self.now));
             self.collect_garbage_until(until);
         }
@@ -244,9 +288,11 @@ impl Simulation {
             EventKind::Arrival { workload } => self.on_arrival(workload as usize),
             EventKind::DelayedEval { eval } => self.enqueue_eval(eval, false),
             EventKind::Operation { index } => self.on_operation(index as usize),
-            EventKind::DrainDeadline { node, record } => self.on_drain_deadline(node, record),
+            // Drain deadlines go through the drainer's deadline heap (an ops timer) now.
+            EventKind::DrainDeadline { .. } => {}
             EventKind::LifecycleTimeout { node } => self.on_lifecycle_timeout(node),
-            EventKind::MigrateCheck { node } => self.migrate_next_batch(node),
+            // The wake-up of the ops timers (drainer, clients, scheduler workers).
+            EventKind::MigrateCheck { .. } => self.on_timer_wake(),
             EventKind::AutoscalerTick => self.on_autoscaler_tick(),
         }
     }

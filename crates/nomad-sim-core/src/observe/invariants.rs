@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 use crate::config::JobType;
 use crate::engine::Simulation;
 use crate::model::NodeStatus;
-use crate::ops::MIGRATE_MIN_HEALTHY_MS;
+use crate::ops::DEADLINE_COALESCE_WINDOW_MS as WINDOW;
 use crate::resources::Resources;
 use crate::time::SimTime;
 use crate::trace::TraceEvent;
 
 /// Checks the cluster state now: no node over-committed, resource accounting consistent,
-/// live allocs only on nodes that are up, nothing on a terminated node.
+/// live allocs only on nodes that are up, nothing on a terminated node, and no drain waiting
+/// for nothing (see [`drain_violations`]).
 pub fn state_violations(sim: &Simulation) -> Vec<String> {
     let mut out = Vec::new();
     let mut live_per_node: Vec<Resources> = vec![Resources::default(); sim.nodes().len()];
@@ -64,7 +65,10 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
                 live_count[i]
             ));
         }
-        if matches!(n.status, NodeStatus::Down | NodeStatus::Terminated) && live_count[i] > 0 {
+        if matches!(n.status, NodeStatus::Down | NodeStatus::Terminated)
+            && live_count[i] > 0
+            && !sim.node_is_disconnected(crate::ids::NodeId(i as u32))
+        {
             out.push(format!(
                 "node {} is {:?} but holds {} live allocs",
                 n.name, n.status, live_count[i]
@@ -102,6 +106,64 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
             (queued, running)
         ));
     }
+    out.extend(drain_violations(sim));
+    out
+}
+
+/// Checks that no drain waits on a condition that already holds: a draining node still holds
+/// work other than system allocs (else its drain is complete), and no service job with allocs
+/// on draining nodes could migrate more of them now (the job watcher reacts to every alloc
+/// update at once, so `healthy - (count - max_parallel)` is never left positive).
+pub fn drain_violations(sim: &Simulation) -> Vec<String> {
+    let mut out = Vec::new();
+    let system = |job: crate::ids::JobId| {
+        sim.job(job).is_some_and(|j| {
+            sim.config().workloads[j.workload as usize].job_type == JobType::System
+        })
+    };
+    for n in sim.nodes() {
+        if n.drain.is_some()
+            && n.allocs
+                .iter()
+                .all(|&a| sim.alloc(a).is_none_or(|a| system(a.job)))
+        {
+            out.push(format!(
+                "{} is draining but holds only system allocs: its drain is done",
+                n.name
+            ));
+        }
+    }
+    // Live allocs are the ones listed on nodes.
+    let mut by_job: BTreeMap<crate::ids::JobId, (i64, usize)> = BTreeMap::new();
+    for n in sim.nodes() {
+        for &id in &n.allocs {
+            let Some(a) = sim.alloc(id) else { continue };
+            let Some(j) = sim.job(a.job) else { continue };
+            if sim.config().workloads[j.workload as usize].job_type != JobType::Service {
+                continue;
+            }
+            let e = by_job.entry(a.job).or_insert((0, 0));
+            if sim.alloc_healthy(id).is_some() {
+                e.0 += 1;
+            }
+            if n.drain.is_some() {
+                e.1 += 1;
+            }
+        }
+    }
+    for (job, (healthy, drainable)) in by_job {
+        let Some(j) = sim.job(job) else { continue };
+        let max_parallel = sim.config().workloads[j.workload as usize]
+            .max_parallel
+            .max(1);
+        let allowed = healthy - (i64::from(j.count) - i64::from(max_parallel));
+        if drainable > 0 && allowed > 0 {
+            out.push(format!(
+                "job {}: {drainable} allocs on draining nodes and {allowed} may migrate now, but none does",
+                sim.job_name_of(j)
+            ));
+        }
+    }
     out
 }
 
@@ -125,7 +187,8 @@ struct AllocView {
 
 /// Replays a trace and checks Nomad's drain and placement rules against it:
 /// placements only on ready, eligible, non-draining nodes; batch allocs on a draining node
-/// stopped only at (or after) the deadline; drains complete no later than their deadline;
+/// stopped only at (or after) the deadline and drains complete no later than it, both give or
+/// take the drainer's 5 s coalescing window;
 /// a drain without deadline stops nothing; service migrations respect `max_parallel`;
 /// every alloc is placed once and ends at most once; the report's counts match the trace.
 pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> Vec<String> {
@@ -134,18 +197,25 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
     let mut allocs: BTreeMap<String, AllocView> = BTreeMap::new();
     let mut last_t = 0;
     let mut ended = [0u64; 4];
-    let job_types: BTreeMap<&str, (JobType, u32, u32)> = sim
+    // A replacement has a health value no sooner than the shorter of `min_healthy_time` (it
+    // must have run that long) and `healthy_deadline` (then it is unhealthy), after placement.
+    let job_types: BTreeMap<&str, (JobType, u32, u32, SimTime)> = sim
         .config()
         .workloads
         .iter()
         .map(|w| {
             (
                 w.name.as_str(),
-                (w.job_type, w.count, w.max_parallel.max(1)),
+                (
+                    w.job_type,
+                    w.count,
+                    w.max_parallel.max(1),
+                    w.min_healthy_time_ms.min(w.healthy_deadline_ms),
+                ),
             )
         })
         .collect();
-    let workload_of = |job: &str| -> Option<(JobType, u32, u32)> {
+    let workload_of = |job: &str| -> Option<(JobType, u32, u32, SimTime)> {
         job_types
             .iter()
             .filter(|(name, _)| job.starts_with(&format!("{name}-")))
@@ -175,18 +245,25 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
                 v.deadline_ms = *deadline_ms;
                 v.no_deadline = deadline_ms.is_none();
             }
+            TraceEvent::NodeDrainUpdated { node, deadline_ms } => {
+                let v = nodes.entry(node.clone()).or_default();
+                v.deadline_ms = *deadline_ms;
+                v.no_deadline = deadline_ms.is_none();
+            }
             TraceEvent::NodeDrainComplete {
                 node,
                 deadline_reached,
             } => {
                 let v = nodes.entry(node.clone()).or_default();
+                // The drainer forces deadlines less than one coalescing window apart
+                // together, so a drain may be forced up to a window before or after its own.
                 if let Some(d) = v.deadline_ms {
-                    if *t > d {
+                    if *t >= d + WINDOW {
                         out.push(format!(
                             "t={t}: drain of {node} completed after its deadline {d}"
                         ));
                     }
-                    if *deadline_reached && *t < d {
+                    if *deadline_reached && *t + WINDOW < d {
                         out.push(format!(
                             "t={t}: drain of {node} says deadline reached before {d}"
                         ));
@@ -196,6 +273,12 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
                 if v.eligible {
                     out.push(format!("t={t}: {node} eligible after its drain"));
                 }
+            }
+            TraceEvent::NodeDisconnected { node } => {
+                // Out of the ready nodes; its unknown allocs stay until they are lost.
+                let v = nodes.entry(node.clone()).or_default();
+                v.ready = false;
+                v.draining = false;
             }
             TraceEvent::NodeDown { node } | TraceEvent::NodeTerminated { node } => {
                 let v = nodes.entry(node.clone()).or_default();
@@ -264,7 +347,7 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
                             }
                             if reason == "drain_deadline" {
                                 if let Some(d) = v.deadline_ms {
-                                    if *t < d {
+                                    if *t + WINDOW < d {
                                         out.push(format!(
                                             "t={t}: {alloc} stopped before the drain deadline {d}"
                                         ));
@@ -273,14 +356,14 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
                             }
                             if reason == "migrate" {
                                 match wl {
-                                    Some((JobType::Service, count, max_parallel)) => {
+                                    Some((JobType::Service, count, max_parallel, health_ms)) => {
                                         // Healthy allocs of the job before this stop.
                                         let healthy = allocs
                                             .values()
                                             .filter(|b| {
                                                 !b.ended
                                                     && b.job == a.job
-                                                    && b.placed_ms + MIGRATE_MIN_HEALTHY_MS <= *t
+                                                    && b.placed_ms + health_ms <= *t
                                             })
                                             .count()
                                             as i64;
@@ -292,7 +375,7 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
                                             ));
                                         }
                                     }
-                                    Some((JobType::System, _, _)) => {
+                                    Some((JobType::System, ..)) => {
                                         // System allocs go last: nothing else may remain on the node.
                                         let others = allocs
                                             .iter()

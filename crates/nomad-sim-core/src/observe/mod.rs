@@ -25,6 +25,7 @@ pub(crate) fn node_event_text(event: &TraceEvent) -> Option<(&'static str, Strin
     let text = match event {
         TraceEvent::NodeReady { .. } => ("Cluster", "Node registered".to_string()),
         TraceEvent::NodeDrainStarted { .. } => ("Drain", "Node drain strategy set".to_string()),
+        TraceEvent::NodeDrainUpdated { .. } => ("Drain", "Node drain strategy updated".to_string()),
         TraceEvent::NodeDrainComplete {
             deadline_reached, ..
         } => (
@@ -47,6 +48,7 @@ pub(crate) fn node_event_text(event: &TraceEvent) -> Option<(&'static str, Strin
             ),
         ),
         TraceEvent::NodeDown { .. } => ("Cluster", "Node heartbeat missed".to_string()),
+        TraceEvent::NodeDisconnected { .. } => ("Cluster", "Node heartbeat missed".to_string()),
         TraceEvent::NodeTerminated { .. } => ("Cluster", "Node instance terminated".to_string()),
         _ => return None,
     };

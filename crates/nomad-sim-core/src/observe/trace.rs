@@ -113,6 +113,20 @@ pub enum TraceEvent {
         /// Node name.
         node: String,
     },
+    /// An allocation's task failed and its client restarts it in place (the restart policy),
+    /// keeping the alloc's resources.
+    AllocRestarting {
+        /// Job ID.
+        job: String,
+        /// Alloc ID.
+        alloc: String,
+        /// Node name.
+        node: String,
+        /// Restarts of the alloc so far, this one included.
+        restarts: u32,
+        /// How long the task waits before it runs again.
+        delay_ms: SimTime,
+    },
     /// An allocation was stopped by the server.
     AllocStopped {
         /// Job ID.
@@ -123,6 +137,15 @@ pub enum TraceEvent {
         node: String,
         /// Why: `drain_deadline`, `force_drain`, `migrate`.
         reason: String,
+    },
+    /// An allocation's node is disconnected: its status is unknown.
+    AllocUnknown {
+        /// Job ID.
+        job: String,
+        /// Alloc ID.
+        alloc: String,
+        /// Node name.
+        node: String,
     },
     /// An allocation was lost with its node.
     AllocLost {
@@ -147,6 +170,13 @@ pub enum TraceEvent {
         /// The deadline, if any.
         deadline_ms: Option<SimTime>,
     },
+    /// A draining node's drain strategy was replaced (`nomad node drain -enable` again).
+    NodeDrainUpdated {
+        /// Node name.
+        node: String,
+        /// The new deadline, if any.
+        deadline_ms: Option<SimTime>,
+    },
     /// A drain completed.
     NodeDrainComplete {
         /// Node name.
@@ -160,6 +190,12 @@ pub enum TraceEvent {
         node: String,
         /// Eligible after the change.
         eligible: bool,
+    },
+    /// A node missed its heartbeats and some of its allocs have a `disconnect` block: it is
+    /// disconnected and those allocs are unknown until their `lost_after` passes.
+    NodeDisconnected {
+        /// Node name.
+        node: String,
     },
     /// A node went down.
     NodeDown {

@@ -52,6 +52,8 @@ impl Simulation {
     pub(crate) fn refresh_candidacy(&mut self, node: NodeId) {
         let schedulable = is_schedulable(&self.state.nodes[node.index()]);
         let mut joined = false;
+        // The per-datacenter counts of the candidate sets (for metrics) are recomputed.
+        self.server.candidacy_version += 1;
         for set in &mut self.server.candidate_sets {
             let n = &self.state.nodes[node.index()];
             let dc = &self.config.pools[n.pool as usize].datacenter;
@@ -112,6 +114,7 @@ impl Simulation {
             return;
         }
         if let Some(drain) = self.state.nodes[node.index()].drain.take() {
+            self.unwatch_deadline(node);
             self.observe.collector.drains[drain.record as usize].completed_s = None;
         }
         self.terminate_node(node, EndReason::NodeTerminated);
@@ -143,27 +146,13 @@ impl Simulation {
         n.status = status;
         n.drain = None;
         n.terminated_ms = Some(self.now);
+        self.unwatch_deadline(node);
         self.state.live_nodes[pool as usize] -= 1;
         self.refresh_candidacy(node);
+        self.ops.heartbeat.silent.remove(&node);
         let allocs: Vec<AllocId> = self.state.nodes[node.index()].allocs.clone();
         for alloc in allocs {
-            let placed_ms = self.state.allocs[alloc].placed_ms;
-            if !self.end_alloc(alloc, ClientStatus::Lost, reason) {
-                continue;
-            }
-            self.observe.collector.counts.lost += 1;
-            self.observe.collector.wasted_ms += (self.now - placed_ms) as f64;
-            let job = self.state.allocs[alloc].job;
-            self.emit(|s| TraceEvent::AllocLost {
-                job: s.job_name(job),
-                alloc: s.alloc_uuid(alloc),
-                node: s.node_name(node).to_string(),
-                reason: reason.as_str().to_string(),
-            });
-            // A system alloc belongs to its node: it is not replaced elsewhere.
-            if !self.is_system(job) {
-                self.queue_replacement(alloc, Trigger::NodeUpdate, self.now);
-            }
+            self.lose_alloc(node, alloc, reason);
         }
     }
 }

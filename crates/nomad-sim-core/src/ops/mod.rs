@@ -4,11 +4,20 @@
 use crate::prelude::*;
 
 mod autoscaler;
-mod drainer;
+pub(crate) mod client;
+pub(crate) mod drainer;
+pub(crate) mod heartbeat;
 mod lifecycle;
+mod timers;
+
+pub use drainer::DEADLINE_COALESCE_WINDOW_MS;
+pub(crate) use timers::{Timer, Timers};
 
 /// Nomad's default `min_healthy_time` for migrations (the migrate block).
 pub const MIGRATE_MIN_HEALTHY_MS: SimTime = 10_000;
+
+/// Nomad's default `healthy_deadline` for migrations (the migrate block).
+pub const MIGRATE_HEALTHY_DEADLINE_MS: SimTime = 5 * 60_000;
 
 /// What the operator side keeps between events.
 #[derive(Debug)]
@@ -16,6 +25,14 @@ pub(crate) struct OpsState {
     pub(crate) autoscaler_cooldown_until_ms: SimTime,
     /// Client-side task failures.
     pub(crate) failure_rng: ChaCha8Rng,
+    /// Timers of the drainer and the clients, due in time order.
+    pub(crate) timers: Timers,
+    /// The clients' view of their allocs.
+    pub(crate) client: client::ClientState,
+    /// The drainer's deadline heap.
+    pub(crate) deadlines: drainer::DeadlineHeap,
+    /// The server's failure detector.
+    pub(crate) heartbeat: heartbeat::HeartbeatState,
 }
 
 impl Simulation {
@@ -87,7 +104,7 @@ impl Simulation {
             }
             Action::NodeFail { nodes } => {
                 for node in self.nodes_named(&nodes) {
-                    self.fail_node(node);
+                    self.stop_heartbeating(node);
                 }
             }
         }

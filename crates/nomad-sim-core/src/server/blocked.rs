@@ -120,7 +120,13 @@ impl Simulation {
         let queued = self.state.jobs[job].queued;
         let mut metrics = match &self.server.blocked.buckets[bucket as usize].failure {
             Some(stored) => (**stored).clone(),
-            None => self.blocked_metrics(job),
+            None => {
+                let mut m = self.blocked_metrics(job);
+                if self.observe.collect_scores {
+                    self.finish_metrics(job, &mut m);
+                }
+                m
+            }
         };
         metrics.coalesced_failures = queued.saturating_sub(1);
         metrics

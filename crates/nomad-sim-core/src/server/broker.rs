@@ -1,7 +1,28 @@
-//! The eval broker: evals by priority, then creation order.
+//! The eval broker: evals by priority, then creation order; the scheduler workers and the plan queue.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
+
+/// The leader's scheduler workers and plan queue, when evals take time.
+#[derive(Debug)]
+pub(crate) struct Workers {
+    /// Workers holding an eval.
+    pub(crate) busy: u32,
+    /// When the plan queue has applied every plan submitted so far.
+    pub(crate) plan_queue_free_ms: SimTime,
+    /// Eval and plan times.
+    pub(crate) rng: ChaCha8Rng,
+}
+
+impl Workers {
+    pub(crate) fn new(rng: ChaCha8Rng) -> Workers {
+        Workers {
+            busy: 0,
+            plan_queue_free_ms: 0,
+            rng,
+        }
+    }
+}
 
 impl Simulation {
     /// Puts an eval in the broker, or schedules it for its `wait_until` time.
@@ -18,23 +39,47 @@ impl Simulation {
             .push(Reverse((u8::MAX - priority, e.seq, eval, from_bucket)));
     }
 
+    /// Hands the broker's evals to the scheduler workers. With no eval or plan time (the
+    /// default) every eval is processed now, highest priority first. Otherwise each free
+    /// worker takes the next eval, spends `eval_time` on it, submits its plan to the plan
+    /// queue, which applies one plan at a time (`plan_apply_time`), and is free again once its
+    /// plan is applied; the eval's placements happen then.
     pub(crate) fn drain_broker(&mut self) {
-        while let Some(Reverse((_, _, eval, from_bucket))) = self.server.broker.pop() {
-            self.process_eval(eval, from_bucket);
+        if self.config.scheduler.is_instant() {
+            while let Some(Reverse((_, _, eval, from_bucket))) = self.server.broker.pop() {
+                self.process_eval(eval, from_bucket);
+            }
+            return;
         }
+        while self.server.workers.busy < self.config.scheduler.num_schedulers.max(1) {
+            let Some(Reverse((_, _, eval, from_bucket))) = self.server.broker.pop() else {
+                break;
+            };
+            let w = &mut self.server.workers;
+            w.busy += 1;
+            let eval_time = self.config.scheduler.eval_time.sample_ms(&mut w.rng);
+            let apply_time = self.config.scheduler.plan_apply_time.sample_ms(&mut w.rng);
+            let submitted = self.now + eval_time;
+            let applied = submitted.max(w.plan_queue_free_ms) + apply_time;
+            w.plan_queue_free_ms = applied;
+            self.set_timer(applied, crate::ops::Timer::EvalDone { eval, from_bucket });
+        }
+    }
+
+    /// A worker's plan was applied: the eval's placements happen now and the worker is free.
+    pub(crate) fn on_eval_done(&mut self, eval: EvalId, from_bucket: bool) {
+        let w = &mut self.server.workers;
+        w.busy = w
+            .busy
+            .checked_sub(1)
+            .expect("a finishing eval had a worker");
+        self.process_eval(eval, from_bucket);
     }
 
     pub(crate) fn process_eval(&mut self, eval: EvalId, from_bucket: bool) {
         let job = self.state.evals[eval].job;
         if self.is_system(job) {
-            let nodes = self.server.candidate_sets[self.sources.workloads
-                [self.state.jobs[job].workload as usize]
-                .candidate_set as usize]
-                .sorted_members();
-            for node in nodes {
-                self.place_system_on(job, node, eval);
-            }
-            self.complete_eval(eval);
+            self.process_system_eval(job, eval);
             return;
         }
         let bucket = self.bucket_of(job);

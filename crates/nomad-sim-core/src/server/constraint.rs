@@ -82,6 +82,8 @@ pub struct Constraint {
     pub rtarget: String,
     /// The compiled pattern when the operator is `regexp`.
     pub regex: Option<regex::Regex>,
+    /// The operator as the job spelled it (`is`, `==`), which Nomad's metrics keep.
+    operand_text: String,
 }
 
 impl Constraint {
@@ -106,17 +108,24 @@ impl Constraint {
             operand,
             rtarget: rtarget.to_string(),
             regex,
+            operand_text: operand.as_str().to_string(),
         })
     }
 
-    /// The string Nomad uses for the constraint in filter metrics: `"<LTarget> <Operand> <RTarget>"`.
+    /// Builds a constraint from the operator as written (`is`, `==`, `set_contains_all`), which
+    /// [`Constraint::describe`] keeps, as Nomad's metrics do.
+    pub fn spelled(ltarget: &str, operator: &str, rtarget: &str) -> Result<Constraint, String> {
+        let operand = Operand::parse(operator)
+            .ok_or_else(|| format!("unknown constraint operator {operator:?}"))?;
+        let mut c = Constraint::new(ltarget, operand, rtarget)?;
+        c.operand_text = operator.to_string();
+        Ok(c)
+    }
+
+    /// The string Nomad uses for the constraint in filter metrics: `"<LTarget> <Operand>
+    /// <RTarget>"`, with the operator as the job wrote it.
     pub fn describe(&self) -> String {
-        format!(
-            "{} {} {}",
-            self.ltarget,
-            self.operand.as_str(),
-            self.rtarget
-        )
+        format!("{} {} {}", self.ltarget, self.operand_text, self.rtarget)
     }
 
     /// True when the constraint escapes the computed-class cache (it names a `unique.` target).
@@ -253,7 +262,7 @@ mod tests {
     }
 
     fn c(l: &str, op: &str, r: &str) -> Constraint {
-        Constraint::new(l, Operand::parse(op).unwrap(), r).unwrap()
+        Constraint::spelled(l, op, r).unwrap()
     }
 
     #[test]
@@ -297,8 +306,16 @@ mod tests {
         assert!(Constraint::new("${attr.x}", Operand::Regexp, "(").is_err());
         assert!(c("${node.unique.name}", "=", "linux-1").escapes_class());
         assert!(!c("${node.class}", "=", "x").escapes_class());
+        // The operator keeps its spelling, as in Nomad's constraint metrics.
         assert_eq!(
             c("${node.class}", "==", "x").describe(),
+            "${node.class} == x"
+        );
+        assert_eq!(c("${node.pool}", "is", "a").describe(), "${node.pool} is a");
+        assert_eq!(
+            Constraint::new("${node.class}", Operand::Eq, "x")
+                .unwrap()
+                .describe(),
             "${node.class} = x"
         );
     }

@@ -4,12 +4,13 @@
 use crate::prelude::*;
 
 mod blocked;
-mod broker;
+pub(crate) mod broker;
 pub mod cluster;
 pub mod constraint;
 pub mod placement;
 mod placer;
 mod reconcile;
+pub mod reschedule;
 pub(crate) mod stack;
 mod system;
 
@@ -33,4 +34,24 @@ pub(crate) struct Server {
     pub(crate) system_waiting: BTreeMap<JobId, Vec<NodeId>>,
     /// While a woken eval places: the only nodes its scan visits (see `place_in_bucket`).
     pub(crate) restrict: Option<Vec<NodeId>>,
+    /// Node-update evals of system jobs in the broker, with their node.
+    pub(crate) system_eval_node: BTreeMap<EvalId, NodeId>,
+    /// The (job, node) pairs of those evals, so a node gets one eval per job at a time.
+    pub(crate) system_pending: BTreeSet<(JobId, NodeId)>,
+    /// Reschedule trackers of replacements of failed allocs (looked up, never iterated).
+    pub(crate) trackers: std::collections::HashMap<AllocId, Vec<reschedule::RescheduleEvent>>,
+    /// Failed allocs whose replacement waits for its reschedule delay, with the time it may
+    /// be placed: other evals of the job leave it alone until then.
+    pub(crate) reschedule_at: std::collections::HashMap<AllocId, SimTime>,
+    /// Filtered and exhausted nodes of the last Select, by pool (for class counts).
+    pub(crate) tally: placement::PoolTally,
+    /// Bumped whenever a node may have joined or left candidate sets.
+    pub(crate) candidacy_version: u64,
+    /// Per candidate set: its ready nodes per datacenter, and the version they were counted at.
+    pub(crate) nodes_by_dc: Vec<Option<(u64, BTreeMap<String, u32>)>>,
+    /// The scheduler workers and the plan queue.
+    pub(crate) workers: broker::Workers,
+    /// The nodes the Select in progress penalises beyond its predecessor's node (the
+    /// predecessor's reschedule tracker); read by the stack.
+    pub(crate) penalty_nodes: Vec<NodeId>,
 }

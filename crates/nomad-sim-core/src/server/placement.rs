@@ -1,5 +1,7 @@
 //! Nomad's ranking: binpack and spread fitness, job anti-affinity, the reschedule penalty, the limit.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::config::{Algorithm, JobType};
@@ -185,18 +187,92 @@ pub struct AllocMetric {
     pub nodes_evaluated: u32,
     /// Nodes rejected by constraints or `distinct_hosts`.
     pub nodes_filtered: u32,
+    /// The job's ready nodes and the filtered and exhausted nodes by class; filled after the
+    /// Select when the metrics are kept (traced, viewed, or of a failed placement). Boxed so
+    /// the metrics a scan carries stay small.
+    #[serde(flatten)]
+    pub pool: Option<Box<PoolMetrics>>,
+    /// Nodes filtered, by the constraint that rejected them (as the job wrote it), or
+    /// `computed class ineligible` for a node whose class already failed in this eval.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub constraint_filtered: Vec<(String, u32)>,
     /// Nodes without room for the ask.
     pub nodes_exhausted: u32,
     /// Exhausted nodes by the first dimension that did not fit.
     pub dimension_exhausted: DimensionCounts,
-    /// Nodes filtered, by the constraint that rejected them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub constraint_filtered: Vec<(String, u32)>,
     /// The ranked nodes, in the order the limit iterator returned them.
     pub scores: Vec<NodeScore>,
     /// Placements of the same task group not attempted after this failure.
     #[serde(skip_serializing_if = "is_zero")]
     pub coalesced_failures: u32,
+}
+
+/// The parts of `AllocMetric` about the job's nodes as a whole.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct PoolMetrics {
+    /// Ready nodes in the job's node pool and datacenters (Nomad's `NodesInPool`).
+    pub nodes_in_pool: u32,
+    /// Those nodes per datacenter (Nomad's `NodesAvailable`).
+    pub nodes_available: BTreeMap<String, u32>,
+    /// Filtered nodes by node class (nodes without a class are not counted).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub class_filtered: BTreeMap<String, u32>,
+    /// Exhausted nodes by node class.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub class_exhausted: BTreeMap<String, u32>,
+}
+
+/// Filtered and exhausted nodes of one Select per node pool index, kept by the scheduler
+/// while it scans (no strings, no allocation per node) and turned into class counts after.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PoolTally {
+    /// (pool, filtered, exhausted).
+    counts: Vec<(u32, u32, u32)>,
+}
+
+impl PoolTally {
+    /// Starts a new Select.
+    pub(crate) fn clear(&mut self) {
+        self.counts.clear();
+    }
+
+    fn entry(&mut self, pool: u32) -> &mut (u32, u32, u32) {
+        let i = match self.counts.iter().position(|e| e.0 == pool) {
+            Some(i) => i,
+            None => {
+                self.counts.push((pool, 0, 0));
+                self.counts.len() - 1
+            }
+        };
+        &mut self.counts[i]
+    }
+
+    /// Counts a filtered node of `pool`.
+    pub(crate) fn filtered(&mut self, pool: u32) {
+        self.entry(pool).1 += 1;
+    }
+
+    /// Counts an exhausted node of `pool`.
+    pub(crate) fn exhausted(&mut self, pool: u32) {
+        self.entry(pool).2 += 1;
+    }
+
+    /// Adds the counts to `m` by class, given each pool's node class (empty classes are left
+    /// out, as Nomad leaves out nodes without one).
+    pub(crate) fn count_classes(&self, m: &mut PoolMetrics, class_of_pool: impl Fn(u32) -> String) {
+        for &(pool, filtered, exhausted) in &self.counts {
+            let class = class_of_pool(pool);
+            if class.is_empty() {
+                continue;
+            }
+            if filtered > 0 {
+                *m.class_filtered.entry(class.clone()).or_insert(0) += filtered;
+            }
+            if exhausted > 0 {
+                *m.class_exhausted.entry(class).or_insert(0) += exhausted;
+            }
+        }
+    }
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -241,6 +317,11 @@ impl DimensionCounts {
 }
 
 impl AllocMetric {
+    /// Ready nodes of the job's pool and datacenters, when filled.
+    pub fn nodes_in_pool(&self) -> Option<u32> {
+        self.pool.as_ref().map(|p| p.nodes_in_pool)
+    }
+
     /// Counts a node filtered by the constraint described by `reason`.
     pub fn filter(&mut self, reason: &str) {
         self.nodes_filtered += 1;

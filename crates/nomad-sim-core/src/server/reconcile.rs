@@ -3,44 +3,138 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use crate::server::placement::PoolMetrics;
+use crate::server::reschedule::{self, RescheduleEvent};
+
 impl Simulation {
     /// Places the job's queued allocs; returns the failure metrics if some could not be placed.
+    /// A replacement still waiting for its reschedule delay is left for its own eval.
     pub(crate) fn place_job(&mut self, job: JobId, eval: EvalId) -> Option<AllocMetric> {
         let mut scan = Scan::default();
+        let mut next = 0usize;
         while self.state.jobs[job].queued > 0 {
-            let (index, previous) = {
-                let j = &mut self.state.jobs[job];
-                match j.pending_indexes.first().copied() {
+            let (index, previous, pending) = {
+                let j = &self.state.jobs[job];
+                let mut found = None;
+                while let Some(&(index, previous)) = j.pending_indexes.get(next) {
+                    let deferred = !self.server.reschedule_at.is_empty()
+                        && previous
+                            .and_then(|p| self.server.reschedule_at.get(&p))
+                            .is_some_and(|&at| at > self.now);
+                    if !deferred {
+                        found = Some((index, previous, true));
+                        break;
+                    }
+                    next += 1;
+                }
+                match found {
                     Some(entry) => entry,
-                    None => (j.next_index, None),
+                    // Only deferred replacements are left in the list: a fresh index, if any.
+                    None if (j.queued as usize) > j.pending_indexes.len() => {
+                        (j.next_index, None, false)
+                    }
+                    None => return None,
                 }
             };
-            let penalty = previous.and_then(|p| {
-                let a = &self.state.allocs[p];
-                (a.client == ClientStatus::Failed).then_some(a.node)
-            });
+            let penalty = match previous {
+                Some(p) => {
+                    let (own, extra) = self.reschedule_penalty(p);
+                    self.server.penalty_nodes = extra;
+                    own
+                }
+                None => None,
+            };
+            self.server.tally.clear();
             let selected = if self.server.placer.is_some() {
                 self.select_with_placer(job)
             } else {
                 self.select_inner(job, &mut scan, penalty, true)
             };
+            if !self.server.penalty_nodes.is_empty() {
+                self.server.penalty_nodes.clear();
+            }
             match selected {
-                Ok((node, metrics)) => {
+                Ok((node, mut metrics)) => {
+                    if self.observe.collect_scores {
+                        self.finish_metrics(job, &mut metrics);
+                    }
                     let j = &mut self.state.jobs[job];
-                    if j.pending_indexes.is_empty() {
-                        j.next_index += 1;
+                    if pending {
+                        j.pending_indexes.remove(next);
                     } else {
-                        j.pending_indexes.remove(0);
+                        j.next_index += 1;
+                    }
+                    if let Some(p) = previous.filter(|_| !self.server.reschedule_at.is_empty()) {
+                        self.server.reschedule_at.remove(&p);
                     }
                     self.place_alloc(job, index, node, previous, eval, metrics);
                 }
                 Err(mut metrics) => {
+                    if self.observe.collect_scores {
+                        self.finish_metrics(job, &mut metrics);
+                    }
                     metrics.coalesced_failures = self.state.jobs[job].queued - 1;
                     return Some(metrics);
                 }
             }
         }
         None
+    }
+
+    /// Fills what a Select leaves to the end, as Nomad does after each Select: the job's ready
+    /// nodes in its pool and datacenters, in total and per datacenter, and the filtered and
+    /// exhausted nodes by node class. Called only when metrics are kept (a trace, or views
+    /// that keep alloc metrics): they cost strings and maps.
+    pub(crate) fn finish_metrics(&mut self, job: JobId, metrics: &mut AllocMetric) {
+        let set =
+            self.sources.workloads[self.state.jobs[job].workload as usize].candidate_set as usize;
+        if self.server.nodes_by_dc.len() <= set {
+            self.server.nodes_by_dc.resize(set + 1, None);
+        }
+        let version = self.server.candidacy_version;
+        if self.server.nodes_by_dc[set]
+            .as_ref()
+            .is_none_or(|(v, _)| *v != version)
+        {
+            let mut by_dc: BTreeMap<String, u32> = BTreeMap::new();
+            for node in &self.server.candidate_sets[set].members {
+                let dc =
+                    &self.config.pools[self.state.nodes[node.index()].pool as usize].datacenter;
+                *by_dc.entry(dc.clone()).or_insert(0) += 1;
+            }
+            self.server.nodes_by_dc[set] = Some((version, by_dc));
+        }
+        let mut pm = PoolMetrics {
+            nodes_in_pool: self.server.candidate_sets[set].members.len() as u32,
+            ..PoolMetrics::default()
+        };
+        if let Some((_, by_dc)) = &self.server.nodes_by_dc[set] {
+            pm.nodes_available = by_dc.clone();
+        }
+        let pools = &self.config.pools;
+        self.server
+            .tally
+            .count_classes(&mut pm, |p| pools[p as usize].node_class.clone());
+        metrics.pool = Some(Box::new(pm));
+    }
+
+    /// The nodes a replacement of `previous` is penalised on: its node if it failed, and
+    /// every node in its reschedule tracker (Nomad's `getSelectOptions`).
+    fn reschedule_penalty(&self, previous: AllocId) -> (Option<NodeId>, Vec<NodeId>) {
+        let a = &self.state.allocs[previous];
+        let own = (a.client == ClientStatus::Failed).then_some(a.node);
+        let mut extra: Vec<NodeId> = Vec::new();
+        if let Some(events) = Some(&self.server.trackers)
+            .filter(|t| !t.is_empty())
+            .and_then(|t| t.get(&previous))
+        {
+            for e in events {
+                if Some(e.prev_node) != own && !extra.contains(&e.prev_node) {
+                    extra.push(e.prev_node);
+                }
+            }
+        }
+        (own, extra)
     }
 
     pub(crate) fn place_alloc(
@@ -64,12 +158,31 @@ impl Simulation {
             } else {
                 j.durations[index as usize]
             };
-            (j.ask, duration, j.submit_ms, j.ci_job, j.workload)
+            (j.ask, duration, j.submit_ms, j.ci_job, w)
         };
-        let reschedules = previous.map_or(0, |p| {
+        // A replacement of a failed alloc is a reschedule: it carries the tracker. Replacements
+        // of lost or migrated allocs start without one.
+        let tracker = previous.and_then(|p| {
             let a = &self.state.allocs[p];
-            a.reschedules + u16::from(a.client == ClientStatus::Failed)
+            if a.client != ClientStatus::Failed {
+                return None;
+            }
+            let policy =
+                self.config.workloads[self.state.jobs[job].workload as usize].reschedule_policy();
+            let events: &[RescheduleEvent] =
+                self.server.trackers.get(&p).map_or(&[], Vec::as_slice);
+            let fail_ms = a.ended_ms.unwrap_or(now);
+            let mut kept = reschedule::carried(&policy, events, now);
+            kept.push(RescheduleEvent {
+                time_ms: now,
+                prev_node: a.node,
+                delay_ms: reschedule::next_delay(&policy, events, fail_ms),
+            });
+            Some(kept)
         });
+        let reschedules = tracker
+            .as_ref()
+            .map_or(0, |t| t.len().min(u16::MAX as usize) as u16);
         let serial = self.state.next_alloc_serial;
         self.state.next_alloc_serial += 1;
         let id = self.state.allocs.insert(Alloc {
@@ -87,6 +200,9 @@ impl Simulation {
             eval: self.state.evals[eval].seq,
             serial,
         });
+        if let Some(t) = tracker {
+            self.server.trackers.insert(id, t);
+        }
         let slot = self.state.attach_alloc(node, id, ask);
         self.state.allocs[id].slot = slot;
         self.state.take_queued();
@@ -109,26 +225,7 @@ impl Simulation {
                 self.observe.collector.start_all.record(start_all);
             }
         }
-        if let Some(p) = previous {
-            let prev = &self.state.allocs[p];
-            if prev.end_reason == Some(EndReason::Migrate) {
-                let old_node = prev.node;
-                self.queue.push(
-                    now + MIGRATE_MIN_HEALTHY_MS,
-                    EventKind::MigrateCheck { node: old_node },
-                );
-            }
-        }
-        let failure_rate = self.config.workloads[workload as usize].failure_rate;
-        let (end, failed) =
-            if failure_rate > 0.0 && self.ops.failure_rng.gen::<f64>() < failure_rate {
-                let part = self.ops.failure_rng.gen::<f64>();
-                (now + (duration as f64 * part) as SimTime, true)
-            } else {
-                (now + duration, false)
-            };
-        self.queue
-            .push(end, EventKind::AllocEnd { alloc: id, failed });
+        self.client_receive(id, job, workload, duration);
         if let Some(kept) = self.observe.alloc_metrics.as_mut() {
             kept.insert(serial, metrics.clone());
         }
@@ -140,6 +237,8 @@ impl Simulation {
             pending_ms: now - submit_ms,
             metrics,
         });
+        // A placement is an alloc update the drainer's job watcher looks at.
+        self.drainer_job_update(job);
     }
 
     /// Queues a replacement for an alloc slot and creates an eval for it.
@@ -160,6 +259,22 @@ impl Simulation {
     }
 
     pub(crate) fn on_alloc_end(&mut self, alloc: AllocId, failed: bool) {
+        let Some(a) = self
+            .state
+            .allocs
+            .get(alloc)
+            .filter(|a| a.ended_ms.is_none())
+        else {
+            return;
+        };
+        // A client that stopped heartbeating cannot report: the alloc is lost with its node.
+        if self.client_is_silent(a.node) {
+            return;
+        }
+        // A failed run is first the client's: its restart policy may run the task again.
+        if failed && self.client_task_failed(alloc) {
+            return;
+        }
         let client = if failed {
             ClientStatus::Failed
         } else {
@@ -195,31 +310,28 @@ impl Simulation {
             self.finish_slot(job);
         }
         self.after_alloc_left(node);
+        self.drainer_job_update(job);
         self.capacity_freed(node);
     }
 
-    /// Applies the job type's reschedule policy to a failed alloc; true if a replacement is queued.
+    /// Applies the group's reschedule policy to a failed alloc: if its tracker allows another
+    /// attempt, a replacement is queued for the failure time plus the policy's next delay.
+    /// True if a replacement is queued.
     pub(crate) fn reschedule_failed(&mut self, alloc: AllocId) -> bool {
         let a = &self.state.allocs[alloc];
-        let job_type = self.config.workloads[self.state.jobs[a.job].workload as usize].job_type;
-        match job_type {
-            // Batch: one attempt within 24h, after 5s.
-            JobType::Batch => {
-                if a.reschedules >= 1 {
-                    return false;
-                }
-                let at = self.now + 5_000;
-                self.queue_replacement(alloc, Trigger::AllocFailure, at);
-                true
-            }
-            // Service: unlimited, exponential from 30s, capped at 1h.
-            JobType::Service => {
-                let delay = (30_000u64 << a.reschedules.min(7)).min(HOUR_MS);
-                let at = self.now + delay;
-                self.queue_replacement(alloc, Trigger::AllocFailure, at);
-                true
-            }
-            JobType::System => false,
+        let policy =
+            self.config.workloads[self.state.jobs[a.job].workload as usize].reschedule_policy();
+        let fail_ms = a.ended_ms.unwrap_or(self.now);
+        let events: &[RescheduleEvent] =
+            self.server.trackers.get(&alloc).map_or(&[], Vec::as_slice);
+        if !reschedule::eligible(&policy, events, fail_ms) {
+            return false;
         }
+        let at = fail_ms + reschedule::next_delay(&policy, events, fail_ms);
+        if at > self.now {
+            self.server.reschedule_at.insert(alloc, at);
+        }
+        self.queue_replacement(alloc, Trigger::AllocFailure, at);
+        true
     }
 }

@@ -4,10 +4,12 @@
 use crate::prelude::*;
 
 /// Where the lazy shuffle of one evaluation stands (Nomad's `StaticIterator` offset).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Scan {
     pub(crate) offset: usize,
     pub(crate) shuffled: usize,
+    /// Computed classes found ineligible in this eval (Nomad's `EvalEligibility`).
+    pub(crate) ineligible_classes: Vec<u32>,
 }
 
 /// A ranked option during a Select.
@@ -79,6 +81,7 @@ impl Simulation {
         };
         let collect = record_scores && self.observe.collect_scores;
         let mut metrics = AllocMetric::default();
+        self.server.tally.clear();
         let mut skipped: [Option<RankedOption>; MAX_SKIP] = [None; MAX_SKIP];
         let mut n_skipped = 0usize;
         let mut returned = 0usize;
@@ -114,7 +117,20 @@ impl Simulation {
             seen += 1;
             metrics.nodes_evaluated += 1;
             if let Some(i) = self.constraint_check(cs_id, node) {
-                let reason = self.server.constraint_sets[cs_id as usize].constraints[i].describe();
+                // issue 12: a node whose computed class already failed in this eval is
+                // filtered as `computed class ineligible` (unless a constraint escapes the
+                // class cache), and filtered nodes are counted by class too.
+                let cs = &self.server.constraint_sets[cs_id as usize];
+                let nd = &self.state.nodes[node.index()];
+                let reason = if cs.escaped {
+                    cs.constraints[i].describe()
+                } else if scan.ineligible_classes.contains(&nd.class_id) {
+                    "computed class ineligible".to_string()
+                } else {
+                    scan.ineligible_classes.push(nd.class_id);
+                    cs.constraints[i].describe()
+                };
+                self.server.tally.filtered(nd.pool);
                 metrics.filter(&reason);
                 continue;
             }
@@ -123,12 +139,16 @@ impl Simulation {
                 .as_ref()
                 .map_or(0, |c| c.get(&node.0).copied().unwrap_or(0));
             if distinct && collisions > 0 {
+                self.server
+                    .tally
+                    .filtered(self.state.nodes[node.index()].pool);
                 metrics.filter("distinct_hosts");
                 continue;
             }
             let nd = &self.state.nodes[node.index()];
             let used_after = nd.used.plus(ask);
             if let Some(dim) = nd.allocatable.first_short(used_after) {
+                self.server.tally.exhausted(nd.pool);
                 metrics.nodes_exhausted += 1;
                 metrics.dimension_exhausted.add(dim);
                 continue;
@@ -140,7 +160,7 @@ impl Simulation {
                     used_after,
                     collisions,
                     count,
-                    penalized: penalty == Some(node),
+                    penalized: penalty == Some(node) || self.server.penalty_nodes.contains(&node),
                 },
             );
             let opt = RankedOption {

@@ -45,15 +45,21 @@ impl Simulation {
         j.queued += 1;
         j.next_index = j.count;
         self.state.queued_allocs += 1;
-        let metrics = AllocMetric {
+        let mut metrics = AllocMetric {
             nodes_evaluated: 1,
             ..AllocMetric::default()
         };
+        if self.observe.collect_scores {
+            self.server.tally.clear();
+            self.finish_metrics(job, &mut metrics);
+        }
         self.place_alloc(job, index, node, None, eval, metrics);
     }
 
-    /// A node gained room or became schedulable: system jobs that wait there, or have never
-    /// run there, place their alloc (with an eval of their own, as Nomad's node update does).
+    /// A node gained room or became schedulable: each system job that waits there, or has
+    /// never run there, gets an eval for that node (Nomad's node-update eval), which goes
+    /// through the broker by priority like every other eval. So capacity is offered to the
+    /// waiting evals in priority order, system jobs' included.
     pub(crate) fn system_capacity(&mut self, node: NodeId) {
         for i in 0..self.server.system_jobs.len() {
             let job = self.server.system_jobs[i];
@@ -70,9 +76,28 @@ impl Simulation {
                 }
                 continue;
             }
+            if !self.server.system_pending.insert((job, node)) {
+                // An eval for this job and node is already in the broker.
+                continue;
+            }
             let eval = self.create_eval(job, Trigger::NodeUpdate, self.now);
-            self.place_system_on(job, node, eval);
-            self.complete_eval(eval);
+            self.server.system_eval_node.insert(eval, node);
+            self.enqueue_eval(eval, false);
         }
+    }
+
+    /// Runs a system job's eval: on its node for a node-update eval, else on every node.
+    pub(crate) fn process_system_eval(&mut self, job: JobId, eval: EvalId) {
+        if let Some(node) = self.server.system_eval_node.remove(&eval) {
+            self.server.system_pending.remove(&(job, node));
+            self.place_system_on(job, node, eval);
+        } else {
+            let set = self.sources.workloads[self.state.jobs[job].workload as usize].candidate_set;
+            let nodes = self.server.candidate_sets[set as usize].sorted_members();
+            for node in nodes {
+                self.place_system_on(job, node, eval);
+            }
+        }
+        self.complete_eval(eval);
     }
 }

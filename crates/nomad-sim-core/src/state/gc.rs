@@ -107,6 +107,7 @@ impl Simulation {
                     self.state.gc.allocs(batch).push_back((retry, alloc));
                     continue;
                 }
+                self.client_alloc_collected(alloc);
                 let serial = self.state.allocs.remove(alloc).serial;
                 if let Some(kept) = self.observe.alloc_metrics.as_mut() {
                     kept.remove(&serial);

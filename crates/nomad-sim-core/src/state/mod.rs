@@ -132,6 +132,15 @@ impl ClusterState {
         })
     }
 
+    /// A system job's alloc on `node` was stopped by the server (a drain): the job forgets it
+    /// ran there, so it is placed there again once the node is eligible (Nomad's system
+    /// scheduler places on every eligible node without a live alloc of the job).
+    pub(crate) fn forget_system_node(&mut self, job: JobId, node: NodeId) {
+        if let Some(counts) = self.jobs[job].node_counts.as_mut() {
+            counts.remove(&node.0);
+        }
+    }
+
     /// True when the job has nothing live, queued or open: Nomad's `dead`.
     pub(crate) fn is_dead(&self, job: JobId) -> bool {
         let j = &self.jobs[job];
@@ -195,6 +204,7 @@ impl Simulation {
         let batch = self.config.workloads[j.workload as usize].job_type == JobType::Batch;
         let due = self.now.saturating_add(self.gc_threshold(batch));
         self.state.gc.allocs(batch).push_back((due, alloc));
+        self.client_alloc_ended(alloc, job);
         self.note_if_dead(job);
         true
     }

@@ -1,0 +1,201 @@
+//! Node failure detected by missed heartbeats, and the disconnect block (issue 12).
+
+use nomad_sim_core::config::{
+    Action, Arrivals, DisconnectPolicy, DurationDist, JobType, Operation, SimConfig, WorkloadConfig,
+};
+use nomad_sim_core::invariants::{state_violations, trace_violations};
+use nomad_sim_core::model::NodeStatus;
+use nomad_sim_core::testing::{batch_workload, config, pool};
+use nomad_sim_core::time::{HOUR_MS, MINUTE_MS, SECOND_MS};
+use nomad_sim_core::trace::{SharedSink, TraceEvent};
+use nomad_sim_core::{Resources, Simulation};
+
+fn job(name: &str, at_ms: u64, duration_ms: u64) -> WorkloadConfig {
+    batch_workload(
+        name,
+        Arrivals::At(vec![at_ms]),
+        Resources::new(1000, 1000, 0),
+        DurationDist::Constant(duration_ms),
+    )
+}
+
+fn cluster(workloads: Vec<WorkloadConfig>, seed: u64) -> SimConfig {
+    let mut c = config(
+        seed,
+        HOUR_MS,
+        vec![pool("a", 1, 4000, 4000), pool("b", 0, 4000, 4000)],
+        workloads,
+    );
+    c.operations = vec![
+        Operation {
+            at_ms: 5 * MINUTE_MS,
+            action: Action::ScaleUp {
+                pool: "b".to_string(),
+                count: 1,
+            },
+        },
+        Operation {
+            at_ms: 10 * MINUTE_MS,
+            action: Action::NodeFail {
+                nodes: vec!["a-0".to_string()],
+            },
+        },
+    ];
+    c
+}
+
+fn run(c: SimConfig) -> (Simulation, Vec<(u64, TraceEvent)>) {
+    let sink = SharedSink::new();
+    let mut sim = Simulation::new(c);
+    sim.set_trace_sink(Box::new(sink.clone()));
+    sim.check_every_event(true);
+    sim.run();
+    let events = sink.events();
+    assert_eq!(state_violations(&sim), Vec::<String>::new());
+    assert_eq!(trace_violations(&sim, &events), Vec::<String>::new());
+    (sim, events)
+}
+
+fn when(events: &[(u64, TraceEvent)], f: impl Fn(&TraceEvent) -> bool) -> Vec<u64> {
+    events
+        .iter()
+        .filter(|(_, e)| f(e))
+        .map(|(t, _)| *t)
+        .collect()
+}
+
+#[test]
+fn a_client_that_stops_heartbeating_is_down_after_its_ttl_and_grace() {
+    // a-0 stops heartbeating at 10m. The server gives a 2-node cluster the minimum TTL (10s)
+    // plus a stagger of up to one TTL, and waits a 10s grace: the node goes down between
+    // 10m10s and 10m30s. Until then the server thinks it is ready: `late`, submitted at
+    // 10m1s, is placed there (binpack prefers the busier node) and lost with it; `long`
+    // would have completed at 10m5s, but its client cannot say so: it is lost too.
+    for seed in 1..20 {
+        let c = cluster(
+            vec![
+                job("long", 0, 10 * MINUTE_MS + 5 * SECOND_MS),
+                job("late", 10 * MINUTE_MS + SECOND_MS, 10 * MINUTE_MS),
+            ],
+            seed,
+        );
+        let (sim, events) = run(c);
+        let down = when(&events, |e| matches!(e, TraceEvent::NodeDown { .. }));
+        assert_eq!(down.len(), 1);
+        let t = down[0];
+        assert!(
+            (10 * MINUTE_MS + 10 * SECOND_MS..=10 * MINUTE_MS + 30 * SECOND_MS).contains(&t),
+            "{t}"
+        );
+        let lost = when(&events, |e| matches!(e, TraceEvent::AllocLost { .. }));
+        assert_eq!(lost, vec![t, t]);
+        let placed: Vec<(u64, String, String)> = events
+            .iter()
+            .filter_map(|(t, e)| match e {
+                TraceEvent::AllocPlaced { job, node, .. } => Some((*t, job.clone(), node.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            placed,
+            vec![
+                (0, "long-0".to_string(), "a-0".to_string()),
+                (
+                    10 * MINUTE_MS + SECOND_MS,
+                    "late-0".to_string(),
+                    "a-0".to_string()
+                ),
+                (t, "long-0".to_string(), "b-0".to_string()),
+                (t, "late-0".to_string(), "b-0".to_string()),
+            ]
+        );
+        let r = sim.report();
+        assert_eq!((r.allocations.lost, r.allocations.completed), (2, 2));
+    }
+}
+
+fn web(disconnect: Option<DisconnectPolicy>) -> WorkloadConfig {
+    let mut w = job("web", 0, 2 * HOUR_MS);
+    w.job_type = JobType::Service;
+    w.disconnect = disconnect;
+    w
+}
+
+#[test]
+fn with_lost_after_the_allocs_are_unknown_then_lost() {
+    // lost_after 5m, replace: the node is disconnected when its heartbeat expires, web's
+    // alloc is unknown and replaced at once; 5m later it is lost and the node down.
+    let c = cluster(
+        vec![web(Some(DisconnectPolicy {
+            lost_after_ms: 5 * MINUTE_MS,
+            replace: true,
+        }))],
+        3,
+    );
+    let (sim, events) = run(c);
+    let disconnected = when(&events, |e| {
+        matches!(e, TraceEvent::NodeDisconnected { .. })
+    });
+    assert_eq!(disconnected.len(), 1);
+    let t = disconnected[0];
+    assert_eq!(
+        when(&events, |e| matches!(e, TraceEvent::AllocUnknown { .. })),
+        vec![t]
+    );
+    let placed = when(&events, |e| matches!(e, TraceEvent::AllocPlaced { .. }));
+    assert_eq!(placed, vec![0, t]);
+    assert_eq!(
+        when(&events, |e| matches!(e, TraceEvent::AllocLost { .. })),
+        vec![t + 5 * MINUTE_MS]
+    );
+    assert_eq!(
+        when(&events, |e| matches!(e, TraceEvent::NodeDown { .. })),
+        vec![t + 5 * MINUTE_MS]
+    );
+    assert_eq!(sim.nodes()[0].status, NodeStatus::Down);
+    // Only the replacement ran to the end.
+    assert_eq!(sim.report().allocations.completed, 1);
+}
+
+#[test]
+fn without_replace_the_replacement_waits_until_the_alloc_is_lost() {
+    let c = cluster(
+        vec![web(Some(DisconnectPolicy {
+            lost_after_ms: 5 * MINUTE_MS,
+            replace: false,
+        }))],
+        3,
+    );
+    let (_, events) = run(c);
+    let t = when(&events, |e| {
+        matches!(e, TraceEvent::NodeDisconnected { .. })
+    })[0];
+    let placed = when(&events, |e| matches!(e, TraceEvent::AllocPlaced { .. }));
+    assert_eq!(placed, vec![0, t + 5 * MINUTE_MS]);
+}
+
+#[test]
+fn detection_follows_the_cluster_size() {
+    // 1000 clients: the TTL is 1000 / 50 per second = 20s (plus up to 20s stagger), grace 10s.
+    let mut c = config(
+        9,
+        HOUR_MS,
+        vec![pool("a", 1000, 4000, 4000)],
+        vec![job("x", 0, 2 * HOUR_MS)],
+    );
+    c.operations = vec![Operation {
+        at_ms: 10 * MINUTE_MS,
+        action: Action::NodeFail {
+            nodes: (0..1000).map(|i| format!("a-{i}")).take(3).collect(),
+        },
+    }];
+    let (_, events) = run(c);
+    let down = when(&events, |e| matches!(e, TraceEvent::NodeDown { .. }));
+    assert_eq!(down.len(), 3);
+    for t in down {
+        assert!(
+            (10 * MINUTE_MS + 10 * SECOND_MS..=10 * MINUTE_MS + 50 * SECOND_MS).contains(&t),
+            "{t}"
+        );
+    }
+}
