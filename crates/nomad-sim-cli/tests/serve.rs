@@ -310,8 +310,22 @@ fn reads_have_nomads_shapes_and_an_index() {
     let summary = s.get("/v1/job/waits-0/summary");
     assert_eq!(summary["Summary"]["waits"]["Queued"], 1);
     let evals = s.get("/v1/job/waits-0/evaluations");
-    let blocked = &evals[0];
-    assert_eq!(blocked["Status"], "blocked");
+    // The register eval completed and created the blocked eval, which names it.
+    let blocked = evals
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["Status"] == "blocked")
+        .expect("a blocked eval");
+    assert_eq!(blocked["TriggeredBy"], "queued-allocs");
+    let previous = evals
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["ID"] == blocked["PreviousEval"])
+        .expect("the blocked eval's predecessor is listed");
+    assert_eq!(previous["Status"], "complete");
+    assert_eq!(previous["BlockedEval"], blocked["ID"]);
     assert!(blocked["FailedTGAllocs"]["waits"]["DimensionExhausted"]["cpu"].is_u64());
     let e = s.get(&format!(
         "/v1/evaluation/{}",
@@ -758,7 +772,7 @@ fn eval_lists_and_shows_evaluations() {
     let v = v.to_str().unwrap();
     let list = run(&["eval", v, "--at", "5m"]);
     assert!(
-        list.starts_with("ID        Priority  Triggered By  Job ID"),
+        list.starts_with("ID        Priority  Triggered By   Job ID"),
         "{list}"
     );
     assert!(list.contains("blocked   N/A - In Progress"), "{list}");
@@ -777,5 +791,6 @@ fn eval_lists_and_shows_evaluations() {
     assert_eq!(json["Status"], "blocked");
     assert_eq!(json["JobID"], "waits-0");
     let all: Value = serde_json::from_str(&run(&["eval", v, "--at", "5m", "--json"])).unwrap();
-    assert_eq!(all.as_array().unwrap().len(), 3);
+    // Three register evals and the blocked eval waits-0's register eval created.
+    assert_eq!(all.as_array().unwrap().len(), 4);
 }

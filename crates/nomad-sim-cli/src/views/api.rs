@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use nomad_sim_core::ids::{AllocId, EvalId, JobId, NodeId};
-use nomad_sim_core::model::{ClientStatus, EndReason, EvalStatus, Node, NodeStatus, Trigger};
+use nomad_sim_core::model::{ClientStatus, EndReason, EvalStatus, Node, NodeStatus};
 use nomad_sim_core::placement::AllocMetric;
 use nomad_sim_core::time::SimTime;
 use nomad_sim_core::JobType;
@@ -619,18 +619,18 @@ impl View<'_> {
     /// When an eval was created, as far as the core tells: a registration's is the job's
     /// submission; a delayed eval's is when it may run.
     pub fn eval_created_ms(&self, eval: EvalId) -> SimTime {
-        let Some(e) = self.eval(eval) else { return 0 };
-        match e.trigger {
-            Trigger::JobRegister => self.job(e.job).map_or(e.wait_until_ms, |j| j.submit_ms),
-            _ => e.wait_until_ms,
-        }
+        self.eval(eval).map_or(0, |e| e.created_ms)
     }
 
     /// The placement failures of an eval: a blocked eval carries its job's last failed Select.
     pub fn eval_failures(&self, eval: EvalId) -> Option<&AllocMetric> {
         let e = self.eval(eval)?;
         let j = self.job(e.job)?;
-        if j.blocked_eval == Some(eval) {
+        // The job's blocked eval, and the eval whose failure created it, carry its last
+        // failed Select.
+        let blocked = j.blocked_eval?;
+        let blocked_seq = self.eval(blocked)?.seq;
+        if blocked == eval || e.blocked == Some(blocked_seq) {
             j.failure.as_deref()
         } else {
             None
@@ -642,6 +642,7 @@ impl View<'_> {
         match self.eval(eval).map(|e| e.status) {
             Some(EvalStatus::Blocked) => "created to place remaining allocations".to_string(),
             Some(EvalStatus::Complete) => "complete".to_string(),
+            Some(EvalStatus::Canceled) => "canceled because of a newer blocked eval".to_string(),
             _ => String::new(),
         }
     }
@@ -672,7 +673,9 @@ impl View<'_> {
             "StatusDescription": self.eval_description(eval),
             "Wait": 0,
             "WaitUntil": if e.wait_until_ms > created { json!(self.date(e.wait_until_ms)) } else { Value::Null },
-            "NextEval": "", "PreviousEval": "", "BlockedEval": "",
+            "NextEval": "",
+            "PreviousEval": e.previous.map_or(String::new(), |s| self.sim.eval_uuid_of_serial(s)),
+            "BlockedEval": e.blocked.map_or(String::new(), |s| self.sim.eval_uuid_of_serial(s)),
             "RelatedEvals": Value::Null,
             "FailedTGAllocs": failed,
             "ClassEligibility": Value::Null,

@@ -547,6 +547,7 @@ pub fn eval_status_str(s: EvalStatus) -> &'static str {
         EvalStatus::Pending => "pending",
         EvalStatus::Blocked => "blocked",
         EvalStatus::Complete => "complete",
+        EvalStatus::Canceled => "canceled",
     }
 }
 

@@ -170,19 +170,50 @@ impl Simulation {
         }
     }
 
+    /// Blocks the job's remaining placements. A blocked eval that failed again (`reblock`)
+    /// is re-blocked in place, at the front of its bucket; any other eval completes and
+    /// creates a new blocked eval (trigger `queued-allocs`), which waits behind the bucket's
+    /// older evals and cancels the job's older blocked eval, if any, as Nomad's leader
+    /// cancels duplicate blocked evals.
     pub(crate) fn block_eval(
         &mut self,
-        eval: EvalId,
+        failed: EvalId,
         bucket: u32,
-        front: bool,
+        reblock: bool,
         metrics: AllocMetric,
     ) {
-        let job = self.state.evals[eval].job;
+        let job = self.state.evals[failed].job;
+        let eval = if reblock {
+            let evals = &self.state.evals;
+            if self.state.jobs[job]
+                .blocked_eval
+                .is_some_and(|e| e != failed && evals[e].status == EvalStatus::Blocked)
+            {
+                // A newer blocked eval of the job came while this one was woken: it stays,
+                // with the newest failure, and this one is the duplicate.
+                self.state.jobs[job].failure = Some(Box::new(metrics));
+                self.complete_eval(failed);
+                self.state.evals[failed].status = EvalStatus::Canceled;
+                return;
+            }
+            failed
+        } else {
+            let blocked = self.create_eval(job, Trigger::QueuedAllocs, self.now);
+            let (failed_seq, blocked_seq) =
+                (self.state.evals[failed].seq, self.state.evals[blocked].seq);
+            self.state.evals[blocked].previous = Some(failed_seq);
+            self.state.evals[failed].blocked = Some(blocked_seq);
+            if let Some(older) = self.state.jobs[job].blocked_eval {
+                self.cancel_blocked_eval(older, bucket);
+            }
+            self.complete_eval(failed);
+            blocked
+        };
         self.state.evals[eval].status = EvalStatus::Blocked;
         self.state.jobs[job].blocked_eval = Some(eval);
         self.state.jobs[job].failure = Some(Box::new(metrics));
         let b = &mut self.server.blocked.buckets[bucket as usize];
-        if front {
+        if reblock {
             b.queue.push_front(eval);
         } else {
             b.queue.push_back(eval);
@@ -199,6 +230,28 @@ impl Simulation {
                 .cloned()
                 .unwrap_or_default(),
         });
+    }
+
+    /// Cancels a job's older blocked eval, superseded by a newer one. An eval already woken
+    /// (in the broker) is left to run: it finds the work done or blocks again.
+    fn cancel_blocked_eval(&mut self, older: EvalId, bucket: u32) {
+        if self.state.evals[older].status != EvalStatus::Blocked {
+            return;
+        }
+        let b = &mut self.server.blocked.buckets[bucket as usize];
+        let at = b
+            .queue
+            .iter()
+            .position(|&e| e == older)
+            .expect("a blocked eval waits in its job's bucket");
+        b.queue.remove(at);
+        if b.queue.is_empty() {
+            self.server.blocked.waiting_buckets.remove(&bucket);
+        }
+        let job = self.state.evals[older].job;
+        self.state.jobs[job].blocked_eval = None;
+        self.complete_eval(older);
+        self.state.evals[older].status = EvalStatus::Canceled;
     }
 
     /// After a woken eval placed everything, wakes the next one while dirty nodes remain; it

@@ -117,6 +117,7 @@ impl ClusterState {
         job: JobId,
         trigger: Trigger,
         wait_until_ms: SimTime,
+        now_ms: SimTime,
     ) -> EvalId {
         let seq = self.next_eval_seq;
         self.next_eval_seq += 1;
@@ -129,6 +130,9 @@ impl ClusterState {
             status: EvalStatus::Pending,
             trigger,
             wait_until_ms,
+            created_ms: now_ms,
+            previous: None,
+            blocked: None,
         })
     }
 
@@ -156,7 +160,7 @@ impl Simulation {
         wait_until_ms: SimTime,
     ) -> EvalId {
         self.state.jobs[job].dead_since_ms = None;
-        self.state.add_eval(job, trigger, wait_until_ms)
+        self.state.add_eval(job, trigger, wait_until_ms, self.now)
     }
 
     /// Ends a live alloc: frees its resources and updates the counters. Returns false if it

@@ -318,6 +318,9 @@ pub enum EvalStatus {
     Blocked,
     /// Done.
     Complete,
+    /// Superseded: a job's older blocked eval when a newer one blocks (Nomad's duplicate
+    /// blocked evals are cancelled by the leader).
+    Canceled,
 }
 
 /// Why an evaluation was created, with Nomad's trigger names.
@@ -366,6 +369,14 @@ pub struct Eval {
     pub trigger: Trigger,
     /// Not before this time (reschedule delay).
     pub wait_until_ms: SimTime,
+    /// When the eval was created.
+    pub created_ms: SimTime,
+    /// For a blocked eval: the serial (`seq`) of the eval whose failure created it
+    /// (Nomad's `PreviousEval`).
+    pub previous: Option<u64>,
+    /// For an eval that failed to place everything: the serial of the blocked eval it
+    /// created (Nomad's `BlockedEval`).
+    pub blocked: Option<u64>,
 }
 
 /// A job's status, as `nomad status` shows it.
