@@ -41,7 +41,7 @@ Examples:
 /// `nomad-sim logs --help`.
 pub const LOGS: &str = "\
 Examples:
-  nomad-sim logs scenarios/drain-deadline-tradeoff.yaml --at 15h linux-0
+  nomad-sim logs scenarios/drain-deadline-tradeoff.yaml --at 15h integration-large-559   # stopped by its drain
   nomad-sim logs scenarios/circleci-weekday.yaml --at 10h pr-medium-100 -json";
 
 /// `nomad-sim import --help`.
@@ -57,3 +57,20 @@ pub const JOBSPEC: &str = "\
 Examples:
   nomad-sim jobspec docs/jobs/nomad-sim-sweep.nomad.hcl
   nomad-sim jobspec docs/jobs/nomad-sim-sweep.nomad.hcl -var shards=4 -json";
+
+/// `nomad-sim eval --help`.
+pub const EVAL: &str = "\
+Examples:
+  nomad-sim eval scenarios/circleci-weekday.yaml --at 9h30m                 # like nomad eval list
+  nomad-sim eval scenarios/circleci-weekday.yaml --at 9h30m list -json
+  nomad-sim eval scenarios/circleci-weekday.yaml --at 9h30m pr-medium-100   # one job's evals";
+
+/// `nomad-sim serve --help`.
+pub const SERVE: &str = "\
+Examples:
+  nomad-sim serve scenarios/circleci-weekday.yaml --speed 60     # a simulated hour per minute
+  NOMAD_ADDR=http://127.0.0.1:4646 nomad node status             # in another terminal
+  nomad-sim serve scenarios/drain-deadline-tradeoff.yaml --paused --addr 127.0.0.1:4747
+  curl -s -XPOST 127.0.0.1:4747/v1/sim/advance -d '{\"By\":\"14h\"}'   # move the clock by hand
+
+It runs until stopped (Ctrl-C); docs/api.md lists the endpoints.";

@@ -56,8 +56,10 @@ enum Command {
     #[command(after_help = examples::JOBSPEC)]
     Jobspec(jobspec_cmd::JobspecArgs),
     /// Evaluations at a moment, like `nomad eval list` (or `nomad eval status <id>`).
+    #[command(after_help = examples::EVAL)]
     Eval(ViewArgs),
     /// Serve Nomad's HTTP API over the simulated cluster, in simulated time.
+    #[command(after_help = examples::SERVE)]
     Serve(serve::ServeArgs),
 }
 
@@ -94,7 +96,7 @@ struct ViewArgs {
     /// views print it (`2026-01-05T14:30:00Z`, relative to the scenario's `start`).
     #[arg(long, value_name = "TIME")]
     at: String,
-    /// One job (ID or prefix), node (name or ID prefix) or eval (ID prefix; `list` lists) to show.
+    /// One job (ID or prefix), node (name or ID prefix) or eval (ID prefix; `list` lists all, a job ID its evals) to show.
     id: Option<String>,
     /// Print JSON shaped like Nomad's HTTP API instead of the CLI's text.
     #[arg(long)]
@@ -308,7 +310,20 @@ fn node_status(args: ViewArgs) -> Result<(), Failure> {
 
 fn eval_cmd(args: ViewArgs) -> Result<(), Failure> {
     view(&args, |v, id, json| {
-        Ok(match (id.filter(|&i| i != "list"), json) {
+        let id = id.filter(|&i| i != "list");
+        // A job's ID (or a prefix of it) that is not an eval's lists the job's evals, as
+        // `nomad eval list -job <id>` does.
+        if let Some(job) = id
+            .filter(|i| v.find_eval(i).is_err())
+            .and_then(|i| v.find_job(i).ok())
+        {
+            return Ok(match (job, json) {
+                (job, true) => pretty(&v.job_evals_json(job)),
+                (views::JobRef::Core(j), false) => v.eval_list_of(Some(j)),
+                (views::JobRef::Parent(_), false) => "No evals found".to_string(),
+            });
+        }
+        Ok(match (id, json) {
             (None, true) => pretty(&v.evals_json("")),
             (None, false) => v.eval_list(),
             (Some(id), true) => pretty(&v.eval_json(v.find_eval(id)?)),

@@ -793,4 +793,11 @@ fn eval_lists_and_shows_evaluations() {
     let all: Value = serde_json::from_str(&run(&["eval", v, "--at", "5m", "--json"])).unwrap();
     // Three register evals and the blocked eval waits-0's register eval created.
     assert_eq!(all.as_array().unwrap().len(), 4);
+    // A job's ID lists only its evals (`nomad eval list -job waits-0`).
+    let of_job = run(&["eval", v, "--at", "5m", "waits-0"]);
+    assert_eq!(of_job.lines().count(), 3, "{of_job}");
+    assert!(
+        of_job.lines().skip(1).all(|l| l.contains(" waits-0 ")),
+        "{of_job}"
+    );
 }

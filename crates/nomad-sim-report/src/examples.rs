@@ -3,10 +3,13 @@
 /// `nomad-sim-report --help`.
 pub const SWEEP: &str = "\
 Examples:
-  nomad-sim-report --out out/report
+  nomad-sim-report --scenarios scenarios/circleci-weekday.yaml --out out/report
   nomad-sim-report --scenarios scenarios/circleci-weekday.yaml --algorithms binpack,spread,best-fit --seeds 10
-  nomad-sim-report --scenarios scenarios/circleci-weekday.yaml --seeds 5 --no-timing --baseline ci/placement-baseline.json
-  nomad-sim-report --scenarios scenarios/circleci-weekday.yaml --seeds 5 --shard 0/4 --out shards
+  nomad-sim-report --scenarios scenarios/circleci-weekday.yaml --seeds 5 --no-timing --save-baseline out/baseline.json
+  nomad-sim-report --scenarios scenarios/circleci-weekday.yaml --seeds 5 --no-timing --baseline out/baseline.json
+  for i in 0 1 2 3; do nomad-sim-report --scenarios scenarios/circleci-weekday.yaml --seeds 5 --shard $i/4 --out shards; done
+
+Without --scenarios it runs every shipped scenario with every algorithm: tens of minutes.
 
 Nomad's single-dash spellings work too: -seeds 5, -out=DIR.
 Exit codes: 0 success, 1 a regression against the baseline or a failed write, 2 bad input.";

@@ -482,3 +482,76 @@ fn the_rules_read_blocks_as_documented() {
     .is_ok());
     assert!(abbreviated_matches(&["c".into(), "a".into()], &["a".into(), "c".into()]).is_err());
 }
+
+/// The examples of a `--help` page: the lines after `Examples:` up to the first blank line,
+/// as commands (`\` continues a line, `# ...` is a comment).
+fn help_examples(page: &str) -> Vec<String> {
+    let Some(start) = page.find("Examples:\n") else {
+        return Vec::new();
+    };
+    let body: Vec<String> = page[start + "Examples:\n".len()..]
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    sh_commands(&body)
+}
+
+/// The subcommands a `--help` page lists (without `help`).
+fn subcommands(page: &str) -> Vec<String> {
+    page.lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every `--help` page of both binaries has examples, and every example runs and exits 0.
+/// Lines for a real cluster (`curl`, `nomad`) are stand-ins: the scratch directory gets the
+/// files they would write (`nodes.json` from a published node payload, `build.json` from
+/// `nomad-sim jobspec -json`). `serve` runs until stopped; its examples are checked by
+/// tests/serve.rs and the python-nomad script instead.
+#[test]
+fn every_help_example_runs() {
+    let w = workdir("help-examples");
+    std::fs::copy(
+        root().join("crates/nomad-sim-cli/tests/fixtures/node-detail.comma-fixed.json"),
+        w.dir.join("nodes.json"),
+    )
+    .unwrap();
+    let (code, text) = execute(
+        &w,
+        "nomad-sim jobspec docs/jobs/nomad-sim-sweep.nomad.hcl -json > build.json",
+    );
+    assert_eq!(code, 0, "{text}");
+    let mut ran = 0;
+    for bin in ["nomad-sim", "nomad-sim-report"] {
+        let (code, main_page) = execute(&w, &format!("{bin} --help"));
+        assert_eq!(code, 0, "{main_page}");
+        let mut pages = vec![(bin.to_string(), main_page.clone())];
+        for sub in subcommands(&main_page) {
+            let (code, page) = execute(&w, &format!("{bin} {sub} --help"));
+            assert_eq!(code, 0, "{page}");
+            pages.push((format!("{bin} {sub}"), page));
+        }
+        for (name, page) in pages {
+            let examples = help_examples(&page);
+            assert!(!examples.is_empty(), "`{name} --help` has no examples");
+            if name == "nomad-sim serve" {
+                continue;
+            }
+            for example in examples.iter().filter(|e| runnable(e)) {
+                let (code, text) = execute(&w, example);
+                assert_eq!(
+                    code, 0,
+                    "`{name} --help` example `{example}` failed:\n{text}"
+                );
+                ran += 1;
+            }
+        }
+    }
+    assert!(ran >= 25, "only {ran} examples ran");
+}

@@ -461,7 +461,12 @@ impl View<'_> {
 
     /// `nomad eval list`: the evals Nomad still holds, newest first.
     pub fn eval_list(&self) -> String {
-        let evals = self.evals_where(None);
+        self.eval_list_of(None)
+    }
+
+    /// `nomad eval list [-job <id>]`: the evals Nomad still holds (of one job), newest first.
+    pub fn eval_list_of(&self, job: Option<JobId>) -> String {
+        let evals = self.evals_where(job);
         if evals.is_empty() {
             return "No evals found".to_string();
         }
