@@ -10,7 +10,10 @@
 //!   `<!-- abbreviated -->` on an output block (every shown line must appear, in order; `...`
 //!   lines stand for the rest), `<!-- output not compared: why -->` (figures that differ from
 //!   run to run or machine to machine, such as wall-clock times), `<!-- exit: N -->` (the
-//!   command's expected exit status; default 0).
+//!   command's expected exit status; default 0), `<!-- session: serve ARGS -->` on a block of
+//!   `$` commands (the test starts `nomad-sim serve ARGS` on a free port, runs the block's
+//!   commands in one shell, so variables carry over, with `127.0.0.1:4646` and
+//!   `localhost:4646` pointing at that server, and compares each command's output).
 //! - Plain blocks with no `$` (synopses, YAML, diagrams) are not commands.
 //!
 //! Commands run with `bash` in a scratch directory that links the checkout's `scenarios`,
@@ -275,6 +278,8 @@ struct Case {
     /// The shown output: its lines, where they sit in the file (first line index), and marks.
     shown: Option<(Vec<String>, usize, bool, bool)>,
     exit: i32,
+    /// For a block run against a server: the `serve` arguments and the block's line.
+    session: Option<(String, usize)>,
 }
 
 fn cases(text: &str) -> (Vec<Case>, Vec<String>) {
@@ -322,6 +327,7 @@ fn cases(text: &str) -> (Vec<Case>, Vec<String>) {
                     line: b.line,
                     shown,
                     exit,
+                    session: None,
                 });
             }
             i += 1 + usize::from(next.is_some());
@@ -330,6 +336,9 @@ fn cases(text: &str) -> (Vec<Case>, Vec<String>) {
         if b.body.iter().any(|l| l.starts_with("$ ")) && !not_run {
             let abbreviated = marker(b, "abbreviated").is_some();
             let uncompared = marker(b, "output not compared").is_some();
+            let session = marker(b, "session")
+                .and_then(|m| m.strip_prefix("serve "))
+                .map(|args| (args.trim().to_string(), b.line));
             let mut k = 0;
             while k < b.body.len() {
                 if let Some(c) = b.body[k].strip_prefix("$ ") {
@@ -337,7 +346,7 @@ fn cases(text: &str) -> (Vec<Case>, Vec<String>) {
                     while end < b.body.len() && !b.body[end].starts_with("$ ") {
                         end += 1;
                     }
-                    if !runnable(c) {
+                    if session.is_none() && !runnable(c) {
                         problems.push(format!(
                             "line {}: `{c}` is not a command the docs test can run; mark the block <!-- not run: why -->",
                             b.line
@@ -353,6 +362,7 @@ fn cases(text: &str) -> (Vec<Case>, Vec<String>) {
                                 uncompared,
                             )),
                             exit,
+                            session: session.clone(),
                         });
                     }
                     k = end;
@@ -364,6 +374,68 @@ fn cases(text: &str) -> (Vec<Case>, Vec<String>) {
         i += 1;
     }
     (out, problems)
+}
+
+/// Starts `nomad-sim serve ARGS` on a free port and runs `commands` in one shell against it;
+/// returns each command's exit status and output (standard error merged, in order).
+fn run_session(w: &Workdir, serve_args: &str, commands: &[&str]) -> Vec<(i32, String)> {
+    use std::io::BufRead;
+    let mut server = Command::new(w.bin.join("nomad-sim"))
+        .arg("serve")
+        .args(serve_args.split_whitespace())
+        .args(["--addr", "127.0.0.1:0"])
+        .current_dir(&w.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("serve {serve_args} did not say where it listens: {first:?}"))
+        .to_string();
+    const SEP: &str = "@@nomad-sim-docs@@";
+    let mut script = String::new();
+    for c in commands {
+        let c = rewrite(c)
+            .replace("127.0.0.1:4646", &addr)
+            .replace("localhost:4646", &addr);
+        // A newline first, for output that does not end with one (normal() drops the blank).
+        script.push_str(&format!(
+            "{{ {c}\n}} 2>&1; __rc=$?; printf '\\n%s %s\\n' '{SEP}' \"$__rc\"\n"
+        ));
+    }
+    let (_, text) = execute(w, &script);
+    let _ = server.kill();
+    let _ = server.wait();
+    let mut results = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        match line.strip_prefix(SEP) {
+            Some(code) => {
+                results.push((
+                    code.trim().parse().unwrap_or(-1),
+                    std::mem::take(&mut current),
+                ));
+            }
+            None => {
+                current.push_str(line);
+                current.push('\n');
+            }
+        }
+    }
+    assert_eq!(
+        results.len(),
+        commands.len(),
+        "the session stopped early:\n{text}"
+    );
+    results
 }
 
 fn doc_files() -> Vec<PathBuf> {
@@ -398,10 +470,26 @@ fn every_command_in_the_docs_runs_and_prints_what_the_docs_show() {
         let w = workdir(&name);
         let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
         let mut rewrites: Vec<(usize, usize, Vec<String>)> = Vec::new();
-        for case in &cases {
+        let mut session_results: Vec<(i32, String)> = Vec::new();
+        for (k, case) in cases.iter().enumerate() {
             ran += 1;
             let started = Instant::now();
-            let (code, output) = execute(&w, &case.command);
+            let (code, output) = match &case.session {
+                None => execute(&w, &case.command),
+                Some(session) => {
+                    // The first command of a session runs the whole block against one server.
+                    if k == 0 || cases[k - 1].session.as_ref() != Some(session) {
+                        let commands: Vec<&str> = cases[k..]
+                            .iter()
+                            .take_while(|c| c.session.as_ref() == Some(session))
+                            .map(|c| c.command.as_str())
+                            .collect();
+                        session_results = run_session(&w, &session.0, &commands);
+                        session_results.reverse();
+                    }
+                    session_results.pop().expect("a result per session command")
+                }
+            };
             println!(
                 "{name}:{}: {} ({:.1} s)",
                 case.line,
