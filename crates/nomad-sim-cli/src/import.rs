@@ -21,6 +21,8 @@ pub struct ImportOptions {
     pub horizon: String,
     /// Run time given to batch task groups (the spec does not say).
     pub batch_duration: String,
+    /// A replayed allocation history and the trace file's name beside the scenario.
+    pub history: Option<(crate::history::History, String)>,
 }
 
 /// Reads a JSON file; a parse error names the file, line and column.
@@ -250,6 +252,13 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
     }
     let _ = writeln!(out, "name: {}", q(&opts.name));
     let _ = writeln!(out, "horizon: {}", q(&opts.horizon));
+    if let Some((h, _)) = &opts.history {
+        let _ = writeln!(
+            out,
+            "start: {}   # the first replayed allocation's creation",
+            q(&crate::format::iso8601(h.start_unix_ms))
+        );
+    }
     let _ = writeln!(out, "node_pools:");
     let mut pool_names: BTreeMap<String, usize> = BTreeMap::new();
     let mut operations = Vec::new();
@@ -303,7 +312,31 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
         }
     }
     let _ = writeln!(out, "workloads:");
-    if opts.jobs.is_empty() {
+    if let Some((h, file)) = &opts.history {
+        let left_out: Vec<String> = h
+            .left_out
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(why, n)| format!("{n} {why}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  # The cluster's history: {} allocations replayed from when they were asked for ({} still",
+            h.rows, h.running
+        );
+        let _ = writeln!(
+            out,
+            "  # running at the snapshot{}).",
+            if left_out.is_empty() {
+                String::new()
+            } else {
+                format!("; left out: {}", left_out.join(", "))
+            }
+        );
+        let _ = writeln!(out, "  - name: history");
+        let _ = writeln!(out, "    arrivals: {{ trace: {{ file: {} }} }}", q(file));
+    }
+    if opts.jobs.is_empty() && opts.history.is_none() {
         let _ = writeln!(
             out,
             "  # No job specs given: a placeholder CI workload. Replace it with your own."

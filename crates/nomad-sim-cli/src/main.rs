@@ -3,6 +3,7 @@
 mod at;
 mod examples;
 mod format;
+mod history;
 mod import;
 mod jobspec_cmd;
 mod output;
@@ -77,9 +78,18 @@ struct ImportArgs {
     /// The scenario's name.
     #[arg(long, default_value = "imported")]
     name: String,
-    /// The scenario's horizon (also the run time of imported service jobs).
-    #[arg(long, default_value = "24h")]
-    horizon: String,
+    /// `GET /v1/allocations?resources=true` output: what the cluster ran, replayed as an
+    /// arrival trace written beside the scenario (`<out>.allocs.csv`; needs --out).
+    #[arg(long, value_name = "allocations.json")]
+    allocs: Option<PathBuf>,
+    /// `GET /v1/jobs` output, with --allocs: a job's first allocation is replayed from the
+    /// job's submission instead of its placement (which includes the real cluster's queueing).
+    #[arg(long, value_name = "jobs.json", requires = "allocs")]
+    job_list: Option<PathBuf>,
+    /// The scenario's horizon (also the run time of imported service jobs); default 24h, or
+    /// with --allocs the history's span.
+    #[arg(long)]
+    horizon: Option<String>,
     /// Run time of imported batch task groups, which the spec does not give.
     #[arg(long, default_value = "10m")]
     batch_duration: String,
@@ -350,15 +360,41 @@ fn logs(args: LogsArgs) -> Result<(), Failure> {
 
 fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
     for (flag, value) in [
-        ("--horizon", &args.horizon),
-        ("--batch-duration", &args.batch_duration),
+        ("--horizon", args.horizon.as_ref()),
+        ("--batch-duration", Some(&args.batch_duration)),
     ] {
-        nomad_sim_core::time::parse_duration_ms(value)
-            .map_err(|e| Failure::input(format!("{flag} {value:?}: {e}")))?;
+        if let Some(value) = value {
+            nomad_sim_core::time::parse_duration_ms(value)
+                .map_err(|e| Failure::input(format!("{flag} {value:?}: {e}")))?;
+        }
     }
+    // The history's trace is written beside the scenario, so it needs a file to go beside.
+    let history = match (&args.allocs, &args.out) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(Failure::input(
+                "--allocs needs --out: the history's trace file is written beside the scenario",
+            ))
+        }
+        (Some(allocs), Some(out)) => {
+            let h = history::read(allocs, args.job_list.as_deref()).map_err(Failure::input)?;
+            let stem = out
+                .file_stem()
+                .map_or_else(|| "imported".into(), |s| s.to_string_lossy().to_string());
+            Some((h, format!("{stem}.allocs.csv")))
+        }
+    };
+    // Default horizon: a day, or the history's span rounded up to the minute.
+    let horizon = match (&args.horizon, &history) {
+        (Some(h), _) => h.clone(),
+        (None, Some((h, _))) => format!("{}m", h.span_ms.div_ceil(60_000).max(1)),
+        (None, None) => "24h".to_string(),
+    };
     if let Some(out) = &args.out {
         let mut inputs = vec![args.nodes.clone()];
         inputs.extend(args.jobs.iter().cloned());
+        inputs.extend(args.allocs.iter().cloned());
+        inputs.extend(args.job_list.iter().cloned());
         if let Some(dir) = &args.node_detail {
             inputs.push(dir.clone());
             if let Ok(entries) = std::fs::read_dir(dir) {
@@ -373,27 +409,57 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
             )));
         }
     }
-    let text = import::import(&import::ImportOptions {
+    let opts = import::ImportOptions {
         nodes: args.nodes,
         node_detail: args.node_detail,
         jobs: args.jobs,
         name: args.name,
-        horizon: args.horizon,
+        horizon,
         batch_duration: args.batch_duration,
-    })
-    .map_err(Failure::input)?;
-    // What import writes must load: check it with the loader before writing anything.
+        history,
+    };
+    let text = import::import(&opts).map_err(Failure::input)?;
+    let history = &opts.history;
+    // What import writes must load: check it with the loader before writing anything (the
+    // history's trace from a scratch directory, as the scenario will find it beside itself).
     let label = args.out.as_ref().map_or_else(
         || "<imported scenario>".to_string(),
         |p| p.display().to_string(),
     );
-    if let Err(e) = nomad_sim_scenario::parse_str(&text, &label, Path::new(".")) {
+    let scratch = std::env::temp_dir().join(format!("nomad-sim-import-{}", std::process::id()));
+    let check_dir = match history {
+        Some((h, file)) => {
+            std::fs::create_dir_all(&scratch)
+                .and_then(|()| std::fs::write(scratch.join(file), &h.csv))
+                .map_err(|e| Failure::output(format!("{}: {e}", scratch.display())))?;
+            scratch.as_path()
+        }
+        None => Path::new("."),
+    };
+    let checked = nomad_sim_scenario::parse_str(&text, &label, check_dir);
+    if history.is_some() {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    if let Err(e) = checked {
         return Err(Failure::input(format!(
             "the imported scenario would not load, so it was not written:\n{e}"
         )));
     }
     match &args.out {
-        Some(path) => output::write(path, &text).map_err(Failure::output),
+        Some(path) => {
+            if let Some((h, file)) = history {
+                let trace = path.with_file_name(file);
+                output::write(&trace, &h.csv).map_err(Failure::output)?;
+                if let Err(e) = output::write(path, &text) {
+                    // Never leave half an import behind.
+                    let _ = std::fs::remove_file(&trace);
+                    return Err(Failure::output(e));
+                }
+                Ok(())
+            } else {
+                output::write(path, &text).map_err(Failure::output)
+            }
+        }
         None => print_out(&text),
     }
 }

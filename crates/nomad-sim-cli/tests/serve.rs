@@ -801,3 +801,127 @@ fn eval_lists_and_shows_evaluations() {
         "{of_job}"
     );
 }
+
+/// `import --allocs` replays what a cluster ran: the history of `views.yaml` as the API serves
+/// it becomes a trace (each first allocation asked for at its job's submission, with the run
+/// time it had: waits-0 5m, long-0 30m, short-0 16m until its drain stopped it) and a scenario
+/// that runs and places all three again.
+#[test]
+fn import_allocs_replays_the_history_the_api_serves() {
+    let dir = std::env::temp_dir().join(format!("nomad-sim-history-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    {
+        let s = Server::start(&fixture("views.yaml"), &["--paused"]);
+        s.advance("40m");
+        for (file, path) in [
+            ("nodes.json", "/v1/nodes?resources=true"),
+            ("allocs.json", "/v1/allocations?resources=true"),
+            ("jobs.json", "/v1/jobs"),
+        ] {
+            std::fs::write(dir.join(file), s.get(path).to_string()).unwrap();
+        }
+    }
+    let nimport = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
+            .current_dir(&dir)
+            .args(["import", "--nodes", "nodes.json", "--allocs", "allocs.json"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = nimport(&["--job-list", "jobs.json", "--out", "replay.yaml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(dir.join("replay.allocs.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(
+        rows,
+        [
+            "submit,parallelism,cpu,memory,duration",
+            "0ms,1,3000,6000,300000ms",
+            "0ms,1,3000,6000,1800000ms",
+            "0ms,1,3000,6000,960000ms",
+        ]
+    );
+    let scenario = std::fs::read_to_string(dir.join("replay.yaml")).unwrap();
+    assert!(scenario.contains("horizon: \"35m\""), "{scenario}");
+    assert!(
+        scenario.contains("start: \"2026-01-05T09:00:00Z\""),
+        "{scenario}"
+    );
+    let run = Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
+        .current_dir(&dir)
+        .args(["run", "replay.yaml", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["perf"]["placements"], 3, "{report}");
+
+    // Joined fetches: an allocation listed twice counts once.
+    let twice: Vec<Value> = {
+        let a: Vec<Value> =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("allocs.json")).unwrap())
+                .unwrap();
+        a.iter().chain(a.iter()).cloned().collect()
+    };
+    std::fs::write(dir.join("twice.json"), Value::from(twice).to_string()).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
+        .current_dir(&dir)
+        .args(["import", "--nodes", "nodes.json", "--allocs", "twice.json"])
+        .args(["--job-list", "jobs.json", "--out", "twice.yaml"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("twice.allocs.csv"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .count(),
+        4
+    );
+
+    // Without the job list, allocations are asked for when they were placed: waits-0 at 30m.
+    let o = nimport(&["--out", "placed.yaml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(dir.join("placed.allocs.csv")).unwrap();
+    assert!(csv.contains("\n1800000ms,1,3000,6000,300000ms\n"), "{csv}");
+
+    // Bad uses exit 2 and write nothing.
+    let o = nimport(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--allocs needs --out"));
+    let stubs: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("allocs.json"))
+            .unwrap()
+            .replace("\"AllocatedResources\"", "\"Other\""),
+    )
+    .unwrap();
+    std::fs::write(dir.join("stubs.json"), stubs.to_string()).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
+        .current_dir(&dir)
+        .args([
+            "import",
+            "--nodes",
+            "nodes.json",
+            "--allocs",
+            "stubs.json",
+            "--out",
+            "x.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("GET /v1/allocations?resources=true"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!dir.join("x.yaml").exists() && !dir.join("x.allocs.csv").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
