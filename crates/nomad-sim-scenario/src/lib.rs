@@ -96,6 +96,8 @@ pub struct Scenario {
     /// Every file the scenario was read from: the scenario file (when loaded from one) and
     /// the trace files it names. Commands refuse to write over any of them.
     pub inputs: Vec<PathBuf>,
+    /// `api.default_duration`: the run time `serve` gives a registered job that says none.
+    pub api_default_duration_ms: Option<nomad_sim_core::time::SimTime>,
 }
 
 /// The default `start`: Monday 2026-01-05 at midnight UTC.
@@ -283,6 +285,11 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
             description: parsed.description.clone(),
             start_unix_ms: ctx.start_unix_ms,
             inputs: ctx.inputs,
+            api_default_duration_ms: parsed
+                .api
+                .as_ref()
+                .and_then(|a| a.default_duration.as_ref())
+                .map(|d| d.0),
         })
     } else {
         ctx.problems

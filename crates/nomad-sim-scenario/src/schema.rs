@@ -221,6 +221,18 @@ pub struct ScenarioFile {
     pub server: Option<ServerFile>,
     #[serde(default)]
     pub client: Option<ClientFile>,
+    #[serde(default)]
+    pub api: Option<ApiFile>,
+}
+
+/// `api:`: what `nomad-sim serve` assumes of jobs registered over Nomad's HTTP API.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiFile {
+    /// Run time of a registered job whose spec gives none (no `run_for` task config and no
+    /// `nomad_sim_duration` meta); default 10m.
+    #[serde(default)]
+    pub default_duration: Option<Dur>,
 }
 
 /// `client:`: settings of the Nomad clients.

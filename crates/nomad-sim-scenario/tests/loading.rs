@@ -276,3 +276,31 @@ fn system_jobs_keep_count_one() {
     sim.run();
     assert_eq!(sim.report().allocations.placed, 2, "one per node");
 }
+
+/// `api.default_duration` is a scenario key like any other: read, checked and located.
+#[test]
+fn the_api_block_is_read_and_checked_with_its_location() {
+    let head = "name: a\nhorizon: 1h\nnode_pools:\n  - { name: a, count: 1, resources: { cpu: 4000, memory: 4000 } }\nworkloads:\n  - { name: w, arrivals: { at: [0s] }, resources: { cpu: 100, memory: 100 }, duration: 1m }\n";
+    let s = nomad_sim_scenario::parse_str(
+        &format!("{head}api:\n  default_duration: 5m\n"),
+        "s.yaml",
+        std::path::Path::new("."),
+    )
+    .unwrap();
+    assert_eq!(s.api_default_duration_ms, Some(300_000));
+    let none = nomad_sim_scenario::parse_str(head, "s.yaml", std::path::Path::new(".")).unwrap();
+    assert_eq!(none.api_default_duration_ms, None);
+    for (bad, want) in [
+        ("api:\n  default_duration: soon\n", "s.yaml:8:"),
+        ("api:\n  nope: 1\n", "s.yaml:8:"),
+    ] {
+        let e = nomad_sim_scenario::parse_str(
+            &format!("{head}{bad}"),
+            "s.yaml",
+            std::path::Path::new("."),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(want), "{e}");
+    }
+}

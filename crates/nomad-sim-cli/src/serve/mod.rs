@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use nomad_sim_core::time::{parse_duration_ms, SimTime};
+use nomad_sim_core::time::SimTime;
 use nomad_sim_core::{Algorithm, Simulation};
 
 mod http;
@@ -78,63 +78,11 @@ pub struct Settings {
     pub addr: SocketAddr,
 }
 
-/// Splits the scenario's `api:` block off its text: the loader does not know the key, so its
-/// lines are blanked (line numbers stay right) and the block is read here.
-pub fn split_api_block(text: &str) -> Result<(String, Option<SimTime>), String> {
-    let mut out = String::with_capacity(text.len());
-    let mut block = String::new();
-    let mut inside = false;
-    for line in text.split_inclusive('\n') {
-        let starts_key = !line.starts_with([' ', '\t', '#', '\r', '\n']) && !line.is_empty();
-        if starts_key {
-            inside = line.starts_with("api:");
-        }
-        if inside {
-            block.push_str(line);
-            out.push_str(if line.ends_with('\n') { "\n" } else { "" });
-        } else {
-            out.push_str(line);
-        }
-    }
-    if block.is_empty() {
-        return Ok((out, None));
-    }
-    let value: serde_yaml::Value = serde_yaml::from_str(&block).map_err(|e| format!("api: {e}"))?;
-    let api = value.get("api").cloned().unwrap_or(serde_yaml::Value::Null);
-    let mut duration = None;
-    if let serde_yaml::Value::Mapping(m) = &api {
-        for (k, v) in m {
-            match (k.as_str(), v) {
-                (Some("default_duration"), serde_yaml::Value::String(s)) => {
-                    duration = Some(
-                        parse_duration_ms(s).map_err(|e| format!("api.default_duration: {e}"))?,
-                    );
-                }
-                (Some("default_duration"), _) => {
-                    return Err(
-                        "api.default_duration: expected a duration such as \"10m\"".to_string()
-                    )
-                }
-                (k, _) => {
-                    return Err(format!(
-                        "api: unknown key {:?} (known: default_duration)",
-                        k.unwrap_or("?")
-                    ))
-                }
-            }
-        }
-    } else if !api.is_null() {
-        return Err("api: expected a mapping such as { default_duration: 10m }".to_string());
-    }
-    Ok((out, duration))
-}
-
 fn load(args: &ServeArgs) -> Result<(nomad_sim_scenario::Scenario, SimTime), ServeError> {
     let path: &Path = &args.scenario;
     let label = path.display().to_string();
     let text = nomad_sim_scenario::read_text(path, 16 * 1024 * 1024, "scenario")
         .map_err(|p| input(format!("{}: {}", p.file, p.message)))?;
-    let (text, duration) = split_api_block(&text).map_err(|e| input(format!("{label}: {e}")))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut scenario =
         nomad_sim_scenario::parse_str(&text, &label, &base).map_err(|e| input(e.to_string()))?;
@@ -148,7 +96,10 @@ fn load(args: &ServeArgs) -> Result<(nomad_sim_scenario::Scenario, SimTime), Ser
             ))
         })?;
     }
-    Ok((scenario, duration.unwrap_or(DEFAULT_API_DURATION_MS)))
+    let duration = scenario
+        .api_default_duration_ms
+        .unwrap_or(DEFAULT_API_DURATION_MS);
+    Ok((scenario, duration))
 }
 
 /// Runs the server until the process is stopped (Ctrl-C).
@@ -219,21 +170,4 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
         message: e,
         code: 1,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_api_block;
-
-    #[test]
-    fn api_block_is_read_and_blanked() {
-        let text = "name: x\napi:\n  default_duration: 5m\nhorizon: 1h\n";
-        let (out, d) = split_api_block(text).unwrap();
-        assert_eq!(out, "name: x\n\n\nhorizon: 1h\n");
-        assert_eq!(d, Some(300_000));
-        let (same, none) = split_api_block("name: x\n").unwrap();
-        assert_eq!((same.as_str(), none), ("name: x\n", None));
-        assert!(split_api_block("api: { nope: 1 }\n").is_err());
-        assert!(split_api_block("api: { default_duration: soon }\n").is_err());
-    }
 }
