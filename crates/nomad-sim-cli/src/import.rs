@@ -197,7 +197,8 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
             }
         }
     }
-    let mut groups: BTreeMap<PoolKey, Vec<(String, String)>> = BTreeMap::new();
+    let mut groups: BTreeMap<PoolKey, Vec<(String, String, String)>> = BTreeMap::new();
+    let mut all_names: BTreeMap<String, usize> = BTreeMap::new();
     let mut skipped = Vec::new();
     for n in &nodes {
         let id = str_field(n, "ID").to_string();
@@ -229,10 +230,14 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
             meta: string_map(full.get("Meta")),
         };
         let eligibility = str_field(full, "SchedulingEligibility").to_string();
-        groups
-            .entry(key)
-            .or_default()
-            .push((str_field(full, "Name").to_string(), eligibility));
+        *all_names
+            .entry(str_field(full, "Name").to_string())
+            .or_insert(0) += 1;
+        groups.entry(key).or_default().push((
+            str_field(full, "Name").to_string(),
+            str_field(full, "ID").to_string(),
+            eligibility,
+        ));
     }
     if groups.is_empty() {
         return Err(format!(
@@ -284,8 +289,6 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
         if first_pool.is_empty() {
             first_pool = name.clone();
         }
-        let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
-        let _ = writeln!(out, "  # Nodes: {}", comment(&names.join(", ")));
         let _ = writeln!(out, "  - name: {}", q(&name));
         let _ = writeln!(out, "    count: {}", members.len());
         let _ = writeln!(out, "    datacenter: {}", q(&key.datacenter));
@@ -302,11 +305,24 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
                 }
             }
         }
-        for (i, (_, eligibility)) in members.iter().enumerate() {
+        // The nodes keep their names and IDs; a name two nodes share gets its ID's first
+        // eight characters, so every node can be named in operations.
+        let _ = writeln!(out, "    nodes:");
+        for (node, id, eligibility) in members {
+            let node_name = if all_names.get(node.as_str()).copied().unwrap_or(0) > 1 {
+                format!("{node}~{}", id.chars().take(8).collect::<String>())
+            } else {
+                node.clone()
+            };
+            if id.is_empty() {
+                let _ = writeln!(out, "      - {{ name: {} }}", q(&node_name));
+            } else {
+                let _ = writeln!(out, "      - {{ name: {}, id: {} }}", q(&node_name), q(id));
+            }
             if eligibility == "ineligible" {
                 operations.push(format!(
                     "  - at: 0s\n    node_eligibility: {{ nodes: [{}], disable: true }}",
-                    q(&format!("{name}-{i}"))
+                    q(&node_name)
                 ));
             }
         }

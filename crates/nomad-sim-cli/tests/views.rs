@@ -290,13 +290,35 @@ fn import_groups_identical_nodes_and_keeps_ineligible_ones_ineligible() {
     std::fs::write(&path, serde_json::to_string(&list).unwrap()).unwrap();
     let text = stdout_ok(&["import", "--nodes", path.to_str().unwrap()]);
     assert!(text.contains("    count: 3"), "{text}");
+    // The nodes keep their names and IDs.
     assert!(
-        text.contains("node_eligibility: { nodes: [\"default-2\"], disable: true }"),
+        text.contains(
+            "      - { name: \"client-0\", id: \"00000000-0000-0000-0000-000000000000\" }"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("node_eligibility: { nodes: [\"client-2\"], disable: true }"),
         "{text}"
     );
     let out = dir.join("s.yaml");
     std::fs::write(&out, &text).unwrap();
     assert!(run(&["validate", out.to_str().unwrap()]).status.success());
+    // The views show the cluster's own names and IDs.
+    let nodes = stdout_ok(&["node-status", out.to_str().unwrap(), "--at", "1m"]);
+    assert!(nodes.contains("client-1"), "{nodes}");
+    let one = stdout_ok(&[
+        "node-status",
+        out.to_str().unwrap(),
+        "--at",
+        "1m",
+        "client-1",
+        "-json",
+    ]);
+    assert!(
+        one.contains("\"ID\": \"00000000-0000-0000-0000-000000000001\""),
+        "{one}"
+    );
 }
 
 #[test]

@@ -356,9 +356,29 @@ pub struct PoolConfig {
     pub meta: BTreeMap<String, String>,
     /// Price of one node-hour, for cost figures.
     pub cost_per_hour: f64,
+    /// The pool's first nodes as a real cluster names them (`import` keeps them); the others
+    /// are `<name>-<index>`.
+    pub named_nodes: Vec<NamedNode>,
+}
+
+/// A node's name, and its ID when it has a real one (else one is derived from the seed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedNode {
+    /// The node's name.
+    pub name: String,
+    /// The node's ID.
+    pub id: Option<String>,
 }
 
 impl PoolConfig {
+    /// The name of the pool's `index`-th node.
+    pub fn node_name(&self, index: u32) -> String {
+        match self.named_nodes.get(index as usize) {
+            Some(n) => n.name.clone(),
+            None => format!("{}-{}", self.name, index),
+        }
+    }
+
     /// What a node of this pool can give to allocations.
     pub fn allocatable(&self) -> Resources {
         self.resources.saturating_minus(self.reserved)

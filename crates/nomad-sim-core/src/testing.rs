@@ -38,6 +38,7 @@ pub fn pool(name: &str, count: u32, cpu_mhz: u64, memory_mb: u64) -> PoolConfig 
         attributes: BTreeMap::new(),
         meta: BTreeMap::new(),
         cost_per_hour: 0.0,
+        named_nodes: Vec::new(),
     }
 }
 
@@ -260,7 +261,7 @@ pub fn arb_operations(
 ) -> impl Strategy<Value = Vec<Operation>> {
     let names: Vec<String> = pools
         .iter()
-        .flat_map(|p| (0..p.count).map(move |i| format!("{}-{i}", p.name)))
+        .flat_map(|p| (0..p.count).map(move |i| p.node_name(i)))
         .collect();
     let pool_names: Vec<String> = pools.iter().map(|p| p.name.clone()).collect();
     let node = prop::sample::select(names);

@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 
 use nomad_sim_core::config::{
     Action, Arrivals, AutoscalerConfig, AutoscalerMetric, CountDist, DrainDeadline, DrainSpec,
-    DurationDist, JobType, Limits, NodeSelector, NodeTarget, Operation, PoolConfig, SimConfig,
-    WorkloadConfig,
+    DurationDist, JobType, Limits, NamedNode, NodeSelector, NodeTarget, Operation, PoolConfig,
+    SimConfig, WorkloadConfig,
 };
 use nomad_sim_core::constraint::{Constraint, Operand};
 use nomad_sim_core::time::{format_duration_ms, SECOND_MS};
@@ -611,9 +611,83 @@ impl Builder {
                     .map(|(k, v)| (k.clone(), v.0.clone()))
                     .collect(),
                 cost_per_hour: cost,
+                named_nodes: p
+                    .nodes
+                    .iter()
+                    .map(|n| NamedNode {
+                        name: n.name.clone(),
+                        id: n.id.clone(),
+                    })
+                    .collect(),
             });
         }
+        self.check_named_nodes(&pools);
         pools
+    }
+
+    /// Named nodes: at most `count` per pool, names and IDs unique, and no name that another
+    /// node's generated name (`<pool>-<index>`, also for nodes added later) could take.
+    fn check_named_nodes(&mut self, pools: &[PoolConfig]) {
+        let mut names: BTreeMap<String, String> = BTreeMap::new();
+        let mut ids: BTreeMap<String, String> = BTreeMap::new();
+        for (pi, p) in pools.iter().enumerate() {
+            if p.named_nodes.len() > p.count as usize {
+                self.problem(
+                    &format!("node_pools.{pi}.nodes"),
+                    format!(
+                        "names {} nodes in a pool of count {}",
+                        p.named_nodes.len(),
+                        p.count
+                    ),
+                );
+            }
+            for (ni, n) in p.named_nodes.iter().enumerate() {
+                let path = format!("node_pools.{pi}.nodes.{ni}");
+                if n.name.is_empty() || n.name.chars().any(char::is_control) {
+                    self.problem(
+                        &format!("{path}.name"),
+                        "must be a non-empty name without control characters",
+                    );
+                }
+                // `<q>-<d>` is taken by pool q's generated node d unless q names that node.
+                let generated = pools.iter().any(|q| {
+                    n.name
+                        .strip_prefix(q.name.as_str())
+                        .and_then(|r| r.strip_prefix('-'))
+                        .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+                        .is_some_and(|d| {
+                            d.parse::<usize>()
+                                .map_or(true, |d| d >= q.named_nodes.len())
+                        })
+                });
+                if generated {
+                    self.problem(
+                        &format!("{path}.name"),
+                        format!("{:?} is the name a generated node (<pool>-<index>, also a node added later) could take", n.name),
+                    );
+                }
+                if let Some(other) = names.insert(n.name.clone(), path.clone()) {
+                    self.problem(
+                        &format!("{path}.name"),
+                        format!("{:?} is also the name at {other}", n.name),
+                    );
+                }
+                if let Some(id) = &n.id {
+                    if id.is_empty() || id.chars().any(char::is_control) {
+                        self.problem(
+                            &format!("{path}.id"),
+                            "must be a non-empty ID without control characters",
+                        );
+                    }
+                    if let Some(other) = ids.insert(id.clone(), path.clone()) {
+                        self.problem(
+                            &format!("{path}.id"),
+                            format!("{id:?} is also the ID at {other}"),
+                        );
+                    }
+                }
+            }
+        }
     }
 
     fn resource_classes(
@@ -1101,6 +1175,13 @@ impl Builder {
             self.problem(path, "needs at least one node name");
         }
         for (i, name) in names.iter().enumerate() {
+            // A named node (`nodes:` of a pool) exists from the start.
+            if pools
+                .iter()
+                .any(|p| p.named_nodes.iter().any(|n| &n.name == name))
+            {
+                continue;
+            }
             let parsed = name.rsplit_once('-').and_then(|(pool, idx)| {
                 let n = idx.parse::<u32>().ok().filter(|n| n.to_string() == idx)?;
                 let p = pools.iter().find(|p| p.name == pool)?;
@@ -1116,6 +1197,16 @@ impl Builder {
                 );
                 continue;
             };
+            if let Some(named) = pool.named_nodes.get(index as usize) {
+                self.problem(
+                    &format!("{path}[{i}]"),
+                    format!(
+                        "unknown node {name:?}: node {index} of pool {} is named {:?}",
+                        pool.name, named.name
+                    ),
+                );
+                continue;
+            }
             if ctx.autoscaled.as_deref() == Some(pool.name.as_str()) {
                 continue;
             }

@@ -334,6 +334,18 @@ pub struct PoolFile {
     pub meta: BTreeMap<String, ScalarText>,
     #[serde(default)]
     pub cost_per_hour: Option<f64>,
+    /// The pool's first nodes by their real names (and IDs), as `import` writes them.
+    #[serde(default)]
+    pub nodes: Vec<NamedNodeFile>,
+}
+
+/// One entry of a pool's `nodes:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NamedNodeFile {
+    pub name: String,
+    #[serde(default)]
+    pub id: Option<String>,
 }
 
 /// One entry of `workloads:`.

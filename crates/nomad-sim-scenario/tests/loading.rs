@@ -304,3 +304,50 @@ fn the_api_block_is_read_and_checked_with_its_location() {
         assert!(e.contains(want), "{e}");
     }
 }
+
+/// A pool's `nodes:` names its first nodes as the real cluster does; names and IDs are unique
+/// and cannot be taken by a generated node.
+#[test]
+fn named_nodes_are_kept_and_checked() {
+    let scenario = |nodes: &str, ops: &str| {
+        format!(
+            "name: a\nhorizon: 1h\nnode_pools:\n  - name: linux\n    count: 3\n    resources: {{ cpu: 4000, memory: 4000 }}\n    nodes: {nodes}\nworkloads:\n  - {{ name: w, arrivals: {{ at: [0s] }}, resources: {{ cpu: 100, memory: 100 }}, duration: 1m }}\n{ops}"
+        )
+    };
+    let load = |text: String| {
+        nomad_sim_scenario::parse_str(&text, "s.yaml", std::path::Path::new("."))
+            .map_err(|e| e.to_string())
+    };
+    let ok = load(scenario(
+        "[{ name: mew-a, id: 11111111-2222-3333-4444-555555555555 }, { name: linux-1 }]",
+        "operations:\n  - { at: 1m, node_drain: { nodes: [mew-a, linux-2] } }\n",
+    ))
+    .unwrap();
+    let p = &ok.config.pools[0];
+    assert_eq!(
+        (0..3).map(|i| p.node_name(i)).collect::<Vec<_>>(),
+        ["mew-a", "linux-1", "linux-2"]
+    );
+    for (nodes, ops, want) in [
+        ("[{ name: a }, { name: a }]", "", "is also the name at"),
+        (
+            "[{ name: a, id: x }, { name: b, id: x }]",
+            "",
+            "is also the ID at",
+        ),
+        ("[{ name: linux-5 }]", "", "a generated node"),
+        (
+            "[{ name: a }, { name: b }, { name: c }, { name: d }]",
+            "",
+            "names 4 nodes in a pool of count 3",
+        ),
+        (
+            "[{ name: mew-a }]",
+            "operations:\n  - { at: 1m, node_drain: { nodes: [linux-0] } }\n",
+            "node 0 of pool linux is named \"mew-a\"",
+        ),
+    ] {
+        let e = load(scenario(nodes, ops)).unwrap_err();
+        assert!(e.contains(want), "{nodes}: {e}");
+    }
+}

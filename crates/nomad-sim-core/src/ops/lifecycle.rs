@@ -10,9 +10,12 @@ impl Simulation {
         self.state.nodes_created[pool as usize] += 1;
         let id = NodeId(self.state.nodes.len() as u32);
         let class_id = self.server.classes.class_of(p, &p.datacenter);
+        let named = p.named_nodes.get(index as usize);
         let node = Node {
-            name: format!("{}-{}", p.name, index),
-            id: uuid_for(self.config.seed, uuid_kind::NODE, id.0 as u64),
+            name: p.node_name(index),
+            id: named
+                .and_then(|n| n.id.clone())
+                .unwrap_or_else(|| uuid_for(self.config.seed, uuid_kind::NODE, id.0 as u64)),
             pool,
             capacity: p.resources,
             reserved: p.reserved,
