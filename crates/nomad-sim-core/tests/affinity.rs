@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use nomad_sim_core::config::{Affinity, Arrivals, DurationDist, JobType, SimConfig, WorkloadConfig};
+use nomad_sim_core::config::{
+    Affinity, Arrivals, DurationDist, JobType, SimConfig, WorkloadConfig,
+};
 use nomad_sim_core::constraint::Constraint;
 use nomad_sim_core::placement::{AllocMetric, BINPACK_MAX_FIT_SCORE};
 use nomad_sim_core::testing::{batch_workload, config, pool};
@@ -93,7 +95,10 @@ fn a_negative_affinity_avoids_the_nodes() {
         let c = config(
             seed,
             HOUR_MS,
-            vec![classed("spot", 10, "spot"), classed("ondemand", 4, "ondemand")],
+            vec![
+                classed("spot", 10, "spot"),
+                classed("ondemand", 4, "ondemand"),
+            ],
             vec![job(
                 JobType::Service,
                 4,
@@ -140,8 +145,13 @@ fn node_affinity_score_is_matched_weights_over_absolute_weights() {
         assert!((s.scores.binpack - binpack).abs() < 1e-12);
         assert!((s.norm_score - (binpack + want) / 2.0).abs() < 1e-12);
     }
-    let json = serde_json::to_value(&m.scores[1]).unwrap();
-    assert_eq!(json["scores"]["node-affinity"], serde_json::json!(0.0), "{json}");
+    let slow = m.scores.iter().find(|s| s.node == "slow-0").unwrap();
+    let json = serde_json::to_value(slow).unwrap();
+    assert_eq!(
+        json["scores"]["node-affinity"],
+        serde_json::json!(0.0),
+        "{json}"
+    );
 }
 
 #[test]
@@ -171,7 +181,12 @@ fn affinity_operators_follow_constraints() {
     );
     let placed = traced(c);
     assert_eq!(placed[0].0, "big-0");
-    let big_score = placed[0].1.scores.iter().find(|s| s.node == "big-0").unwrap();
+    let big_score = placed[0]
+        .1
+        .scores
+        .iter()
+        .find(|s| s.node == "big-0")
+        .unwrap();
     assert_eq!(big_score.scores.node_affinity, Some(1.0));
 }
 
@@ -190,7 +205,12 @@ fn affinity_version_operator_compares_versions() {
         vec![job(
             JobType::Batch,
             1,
-            vec![affinity("${attr.kernel.version}", "version", ">= 5.16, < 7", 80)],
+            vec![affinity(
+                "${attr.kernel.version}",
+                "version",
+                ">= 5.16, < 7",
+                80,
+            )],
         )],
     );
     let placed = traced(c);

@@ -187,10 +187,18 @@ fn spread_scores_are_in_the_metrics_with_exact_values() {
     let placed = placements(&events);
     let (node, m) = &placed[0];
     assert_eq!(node, "r1-0");
-    assert_eq!(m.scores.len(), 2, "the limit is raised to 100: both nodes scored");
+    assert_eq!(
+        m.scores.len(),
+        2,
+        "the limit is raised to 100: both nodes scored"
+    );
     let binpack = (20.0 - 2.0 * 10f64.powf(0.9)) / BINPACK_MAX_FIT_SCORE;
     for s in &m.scores {
-        let spread = if s.node == "r1-0" { 6.0 / 7.0 } else { 2.0 / 3.0 };
+        let spread = if s.node == "r1-0" {
+            6.0 / 7.0
+        } else {
+            2.0 / 3.0
+        };
         assert!((s.scores.binpack - binpack).abs() < 1e-12);
         assert_eq!(s.scores.allocation_spread, Some(spread), "{}", s.node);
         assert_eq!(s.scores.node_affinity, None);

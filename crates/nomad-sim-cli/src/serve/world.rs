@@ -409,6 +409,8 @@ mod tests {
             restart: None,
             reschedule: None,
             disconnect: None,
+            spreads: Vec::new(),
+            affinities: Vec::new(),
         }
     }
 
