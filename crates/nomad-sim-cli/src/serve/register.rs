@@ -739,3 +739,60 @@ pub fn deregister(world: &mut World, id: &str, purge: bool) -> Result<Value, Api
         "Warnings": warnings, "Index": index, "LastContact": 0, "KnownLeader": true,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> Value {
+        json!({ "ID": "web", "Type": "service", "Datacenters": ["dc1"],
+            "Spreads": [{ "Attribute": "${node.datacenter}", "Weight": 20 }],
+            "Affinities": [{ "LTarget": "${node.class}", "RTarget": "fast", "Operand": "=", "Weight": 30 }],
+            "TaskGroups": [{ "Name": "app", "Count": 10,
+                "Spreads": [{ "Attribute": "${meta.rack}", "Weight": 80,
+                    "SpreadTarget": [{ "Value": "r1", "Percent": 70 }, { "Value": "r2", "Percent": 30 }] }],
+                "Affinities": [{ "LTarget": "${meta.rack}", "RTarget": "r1", "Operand": "=", "Weight": -10 }],
+                "Tasks": [{ "Name": "t", "Driver": "docker",
+                    "Affinities": [{ "LTarget": "${attr.kernel.version}", "RTarget": ">= 5.4", "Operand": "version", "Weight": 60 }],
+                    "Resources": { "CPU": 100, "MemoryMB": 64 } }] }] })
+    }
+
+    #[test]
+    fn spreads_and_affinities_of_job_group_and_tasks_reach_the_workload() {
+        let p = prepare(&job(), 60_000, &[]).unwrap();
+        let w = &p.workload;
+        let spreads: Vec<(&str, u8, usize)> = w
+            .spreads
+            .iter()
+            .map(|s| (s.attribute.as_str(), s.weight, s.targets.len()))
+            .collect();
+        assert_eq!(
+            spreads,
+            vec![("${node.datacenter}", 20, 0), ("${meta.rack}", 80, 2)]
+        );
+        assert_eq!(w.spreads[1].targets[0].percent, 70);
+        let affinities: Vec<(String, i8)> = w
+            .affinities
+            .iter()
+            .map(|a| (a.constraint.describe(), a.weight))
+            .collect();
+        assert_eq!(
+            affinities,
+            vec![
+                ("${node.class} = fast".to_string(), 30),
+                ("${meta.rack} = r1".to_string(), -10),
+                ("${attr.kernel.version} version >= 5.4".to_string(), 60),
+            ]
+        );
+        assert!(!p.warnings.iter().any(|w| w.contains("affinity")));
+    }
+
+    #[test]
+    fn a_spread_without_weight_is_refused_as_nomad_does() {
+        let mut j = job();
+        j["Spreads"][0]["Weight"] = json!(0);
+        let e = prepare(&j, 60_000, &[]).unwrap_err();
+        assert_eq!(e.status, 400);
+        assert!(e.text.contains("positive weight"), "{}", e.text);
+    }
+}
