@@ -393,6 +393,58 @@ fn constraint_lines(list: Option<&Value>, indent: &str, out: &mut String) {
     }
 }
 
+/// The `Spreads` of a job or group as scenario `spreads:` lines.
+fn spread_lines(list: Option<&Value>, indent: &str, out: &mut String) {
+    let Some(items) = list.and_then(Value::as_array) else {
+        return;
+    };
+    for sp in items {
+        let mut line = format!("{indent}- {{ attribute: {}", q(str_field(sp, "Attribute")));
+        if let Some(w) = sp.get("Weight").and_then(Value::as_i64) {
+            let _ = write!(line, ", weight: {w}");
+        }
+        let targets: Vec<String> = sp
+            .get("SpreadTarget")
+            .and_then(Value::as_array)
+            .map(|ts| {
+                ts.iter()
+                    .map(|t| {
+                        format!(
+                            "{{ value: {}, percent: {} }}",
+                            q(str_field(t, "Value")),
+                            t.get("Percent").and_then(Value::as_u64).unwrap_or(0)
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !targets.is_empty() {
+            let _ = write!(line, ", targets: [{}]", targets.join(", "));
+        }
+        let _ = writeln!(out, "{line} }}");
+    }
+}
+
+/// The `Affinities` of a job, group or task as scenario `affinities:` lines.
+fn affinity_lines(list: Option<&Value>, indent: &str, out: &mut String) {
+    let Some(items) = list.and_then(Value::as_array) else {
+        return;
+    };
+    for a in items {
+        let operand = a.get("Operand").and_then(Value::as_str).unwrap_or("=");
+        let mut line = format!(
+            "{indent}- {{ attribute: {}, operator: {}, value: {}",
+            q(str_field(a, "LTarget")),
+            q(operand),
+            q(str_field(a, "RTarget"))
+        );
+        if let Some(w) = a.get("Weight").and_then(Value::as_i64) {
+            let _ = write!(line, ", weight: {w}");
+        }
+        let _ = writeln!(out, "{line} }}");
+    }
+}
+
 /// One workload per task group of a job spec, registered once at time zero.
 fn job_workloads(path: &Path, horizon: &str, batch_duration: &str) -> Result<String, String> {
     let v = read_json(path)?;
@@ -482,6 +534,23 @@ fn job_workloads(path: &Path, horizon: &str, batch_duration: &str) -> Result<Str
         if !constraints.is_empty() {
             let _ = writeln!(out, "    constraints:");
             out.push_str(&constraints);
+        }
+        let mut spreads = String::new();
+        spread_lines(job.get("Spreads"), "      ", &mut spreads);
+        spread_lines(g.get("Spreads"), "      ", &mut spreads);
+        if !spreads.is_empty() {
+            let _ = writeln!(out, "    spreads:");
+            out.push_str(&spreads);
+        }
+        let mut affinities = String::new();
+        affinity_lines(job.get("Affinities"), "      ", &mut affinities);
+        affinity_lines(g.get("Affinities"), "      ", &mut affinities);
+        for t in &tasks {
+            affinity_lines(t.get("Affinities"), "      ", &mut affinities);
+        }
+        if !affinities.is_empty() {
+            let _ = writeln!(out, "    affinities:");
+            out.push_str(&affinities);
         }
         if let Some(mp) = u64_at(g, &["Migrate", "MaxParallel"]) {
             let _ = writeln!(out, "    max_parallel: {mp}");

@@ -386,3 +386,43 @@ fn dead_jobs_are_garbage_collected_after_four_hours() {
     let o = run(&["status", &v, "--at", "5h", "waits-0"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn import_keeps_spreads_and_affinities() {
+    let dir = std::env::temp_dir().join(format!("nomad-sim-import-pref-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut job = published("job-register-payload.json");
+    job["Job"]["NodePool"] = serde_json::json!("default");
+    job["Job"]["Spreads"] =
+        serde_json::json!([{ "Attribute": "${node.datacenter}", "Weight": 40 }]);
+    job["Job"]["TaskGroups"][0]["Spreads"] = serde_json::json!([{ "Attribute": "${meta.rack}",
+        "SpreadTarget": [{ "Value": "r1", "Percent": 70 }, { "Value": "r2", "Percent": 30 }] }]);
+    job["Job"]["TaskGroups"][0]["Tasks"][0]["Affinities"] = serde_json::json!([{
+        "LTarget": "${node.class}", "RTarget": "fast", "Operand": "=", "Weight": -20 }]);
+    let path = dir.join("job.json");
+    std::fs::write(&path, job.to_string()).unwrap();
+    let out = dir.join("imported.yaml");
+    let o = run(&[
+        "import",
+        "--nodes",
+        fixture("node-detail.comma-fixed.json").to_str().unwrap(),
+        "--jobs",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("    spreads:\n"), "{text}");
+    assert!(text.contains("weight: 40"), "{text}");
+    assert!(text.contains("percent: 70 }, { value: "), "{text}");
+    assert!(text.contains("    affinities:\n"), "{text}");
+    assert!(text.contains("weight: -20"), "{text}");
+    let validate = run(&["validate", out.to_str().unwrap()]);
+    assert!(
+        validate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&validate.stderr)
+    );
+}

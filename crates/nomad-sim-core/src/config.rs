@@ -452,6 +452,40 @@ pub struct WorkloadConfig {
     pub reschedule: Option<ReschedulePolicy>,
     /// The group's `disconnect` block (or `max_client_disconnect`), if any.
     pub disconnect: Option<DisconnectPolicy>,
+    /// `spread` blocks, the job's first, then the group's (Nomad's order); empty: none.
+    pub spreads: Vec<Spread>,
+    /// `affinity` blocks of the job, the group and its tasks, in that order; empty: none.
+    pub affinities: Vec<Affinity>,
+}
+
+/// A `spread` block: allocations spread over the values of a node attribute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spread {
+    /// The attribute, such as `${node.datacenter}` or `${meta.rack}`.
+    pub attribute: String,
+    /// 0 to 100 (Nomad's default is 50): the spread's share among the job's spreads.
+    pub weight: u8,
+    /// Desired shares per value; empty means an even spread over the values in use.
+    pub targets: Vec<SpreadTarget>,
+}
+
+/// One `target` of a spread block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpreadTarget {
+    /// The attribute's value.
+    pub value: String,
+    /// Its share of the task group's count, in percent.
+    pub percent: u8,
+}
+
+/// An `affinity` block: a constraint that raises (or, with a negative weight, lowers) the
+/// score of the nodes that satisfy it.
+#[derive(Clone, Debug)]
+pub struct Affinity {
+    /// The attribute, operator and value, as a constraint.
+    pub constraint: Constraint,
+    /// -100 to 100, not 0 (Nomad's default is 50).
+    pub weight: i8,
 }
 
 impl WorkloadConfig {

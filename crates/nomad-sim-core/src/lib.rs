@@ -70,7 +70,7 @@ mod prelude {
     pub(crate) use crate::observe::Observer;
     pub(crate) use crate::ops::OpsState;
     pub(crate) use crate::placement::{
-        fitness, select_limit, AllocMetric, NodeScore, ScoreInput, ScoreParts,
+        fitness, preference_limit, select_limit, AllocMetric, NodeScore, ScoreInput, ScoreParts,
         BINPACK_MAX_FIT_SCORE, MAX_SKIP, SKIP_SCORE_THRESHOLD,
     };
     pub(crate) use crate::resources::Resources;

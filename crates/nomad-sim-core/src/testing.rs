@@ -69,6 +69,8 @@ pub fn batch_workload(
         restart: None,
         reschedule: None,
         disconnect: None,
+        spreads: Vec::new(),
+        affinities: Vec::new(),
     }
 }
 

@@ -18,9 +18,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use nomad_sim_core::config::{
-    Action, Arrivals, AutoscalerConfig, AutoscalerMetric, CountDist, DrainDeadline, DrainSpec,
-    DurationDist, JobType, Limits, NamedNode, NodeSelector, NodeTarget, Operation, PoolConfig,
-    SimConfig, WorkloadConfig,
+    Action, Affinity, Arrivals, AutoscalerConfig, AutoscalerMetric, CountDist, DrainDeadline,
+    DrainSpec, DurationDist, JobType, Limits, NamedNode, NodeSelector, NodeTarget, Operation,
+    PoolConfig, SimConfig, Spread, SpreadTarget, WorkloadConfig,
 };
 use nomad_sim_core::constraint::{Constraint, Operand};
 use nomad_sim_core::time::{format_duration_ms, SECOND_MS};
@@ -874,7 +874,7 @@ impl Builder {
                 let Some(operand) = Operand::parse(operator) else {
                     self.problem(
                         &format!("{cpath}.operator"),
-                        format!("unknown constraint operator {operator:?} (=, !=, <, <=, >, >=, regexp, is_set, is_not_set, set_contains, set_contains_any, distinct_hosts)"),
+                        format!("unknown constraint operator {operator:?} (=, !=, <, <=, >, >=, regexp, is_set, is_not_set, set_contains, set_contains_any, version, semver, distinct_hosts)"),
                     );
                     continue;
                 };
@@ -896,6 +896,8 @@ impl Builder {
                     Err(e) => self.problem(&format!("{cpath}.value"), e),
                 }
             }
+            let spreads = self.spreads(&path, &w.spreads);
+            let affinities = self.affinities(&path, &w.affinities);
             let failure_rate = w.failure_rate.unwrap_or(0.0);
             if !(0.0..=1.0).contains(&failure_rate) {
                 self.problem(&format!("{path}.failure_rate"), "must be between 0 and 1");
@@ -932,7 +934,102 @@ impl Builder {
                 restart,
                 reschedule,
                 disconnect,
+                spreads,
+                affinities,
             });
+        }
+        out
+    }
+
+    /// A workload's `spreads:`, checked as Nomad validates spread blocks.
+    fn spreads(&mut self, path: &str, files: &[SpreadFile]) -> Vec<Spread> {
+        let mut out = Vec::new();
+        for (k, f) in files.iter().enumerate() {
+            let spath = format!("{path}.spreads[{k}]");
+            let Some(attribute) = f.attribute.clone().filter(|a| !a.is_empty()) else {
+                self.problem_at_key(&spath, "needs an attribute (e.g. ${meta.rack})");
+                continue;
+            };
+            let weight = f.weight.unwrap_or(50);
+            if !(1..=100).contains(&weight) {
+                self.problem(
+                    &format!("{spath}.weight"),
+                    format!("must be between 1 and 100 (got {weight})"),
+                );
+            }
+            let mut targets: Vec<SpreadTarget> = Vec::new();
+            let mut sum = 0i64;
+            for (t, target) in f.targets.iter().enumerate() {
+                let tpath = format!("{spath}.targets[{t}]");
+                if !(0..=100).contains(&target.percent) {
+                    self.problem(
+                        &format!("{tpath}.percent"),
+                        format!("must be between 0 and 100 (got {})", target.percent),
+                    );
+                }
+                if targets.iter().any(|x| x.value == target.value.0) {
+                    self.problem(
+                        &format!("{tpath}.value"),
+                        format!("spread target value {:?} already defined", target.value.0),
+                    );
+                }
+                sum += target.percent;
+                targets.push(SpreadTarget {
+                    value: target.value.0.clone(),
+                    percent: target.percent.clamp(0, 100) as u8,
+                });
+            }
+            if sum > 100 {
+                self.problem_at_key(
+                    &format!("{spath}.targets"),
+                    format!("target percentages add up to {sum} %, more than 100"),
+                );
+            }
+            out.push(Spread {
+                attribute,
+                weight: weight.clamp(0, 100) as u8,
+                targets,
+            });
+        }
+        out
+    }
+
+    /// A workload's `affinities:`, with the constraint operators.
+    fn affinities(&mut self, path: &str, files: &[AffinityFile]) -> Vec<Affinity> {
+        let mut out = Vec::new();
+        for (k, f) in files.iter().enumerate() {
+            let apath = format!("{path}.affinities[{k}]");
+            let operator = f.operator.as_deref().unwrap_or("=");
+            if matches!(
+                Operand::parse(operator),
+                None | Some(Operand::DistinctHosts)
+            ) {
+                self.problem(
+                    &format!("{apath}.operator"),
+                    format!("unknown affinity operator {operator:?} (=, !=, <, <=, >, >=, regexp, is_set, is_not_set, set_contains, set_contains_all, set_contains_any, version, semver)"),
+                );
+                continue;
+            }
+            let Some(attribute) = f.attribute.as_deref().filter(|a| !a.is_empty()) else {
+                self.problem_at_key(&apath, "needs an attribute (e.g. ${node.class})");
+                continue;
+            };
+            let weight = f.weight.unwrap_or(50);
+            if weight == 0 || !(-100..=100).contains(&weight) {
+                self.problem(
+                    &format!("{apath}.weight"),
+                    format!("must be between -100 and 100 and not 0 (got {weight})"),
+                );
+                continue;
+            }
+            let value = f.value.as_ref().map_or("", |v| v.0.as_str());
+            match Constraint::spelled(attribute, operator, value) {
+                Ok(constraint) => out.push(Affinity {
+                    constraint,
+                    weight: weight as i8,
+                }),
+                Err(e) => self.problem(&format!("{apath}.value"), e),
+            }
         }
         out
     }

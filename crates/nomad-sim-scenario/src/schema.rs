@@ -377,6 +377,10 @@ pub struct WorkloadFile {
     #[serde(default)]
     pub constraints: Vec<ConstraintFile>,
     #[serde(default)]
+    pub spreads: Vec<SpreadFile>,
+    #[serde(default)]
+    pub affinities: Vec<AffinityFile>,
+    #[serde(default)]
     pub distinct_hosts: bool,
     #[serde(default)]
     pub failure_rate: Option<f64>,
@@ -633,6 +637,41 @@ pub struct ConstraintFile {
     pub operator: Option<String>,
     #[serde(default)]
     pub value: Option<ScalarText>,
+}
+
+/// One `spread` block, with Nomad's keys: `attribute`, `weight` (1 to 100, default 50) and
+/// `targets` (`value`, `percent`); no targets means an even spread.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpreadFile {
+    #[serde(default)]
+    pub attribute: Option<String>,
+    #[serde(default)]
+    pub weight: Option<i64>,
+    #[serde(default)]
+    pub targets: Vec<SpreadTargetFile>,
+}
+
+/// One `target` of a spread block.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpreadTargetFile {
+    pub value: ScalarText,
+    pub percent: i64,
+}
+
+/// One `affinity` block, with Nomad's keys; `weight` is -100 to 100, not 0 (default 50).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AffinityFile {
+    #[serde(default)]
+    pub attribute: Option<String>,
+    #[serde(default)]
+    pub operator: Option<String>,
+    #[serde(default)]
+    pub value: Option<ScalarText>,
+    #[serde(default)]
+    pub weight: Option<i64>,
 }
 
 /// One entry of `operations:`: `at` plus exactly one action.

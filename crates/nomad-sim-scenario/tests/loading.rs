@@ -351,3 +351,98 @@ fn named_nodes_are_kept_and_checked() {
         assert!(e.contains(want), "{nodes}: {e}");
     }
 }
+
+const PREFERENCES: &str = r#"
+name: racks
+seed: 1
+horizon: 1h
+node_pools:
+  - { name: r1, count: 2, meta: { rack: r1 }, resources: { cpu: 8000, memory: 8000 } }
+  - { name: r2, count: 2, meta: { rack: r2 }, resources: { cpu: 8000, memory: 8000 } }
+workloads:
+  - name: web
+    type: service
+    count: 10
+    arrivals: { at: [0s] }
+    resources: { cpu: 100, memory: 100 }
+    duration: 1h
+    spreads:
+      - attribute: "${meta.rack}"
+        weight: 70
+        targets: [ { value: r1, percent: 70 }, { value: r2, percent: 30 } ]
+      - { attribute: "${node.datacenter}" }
+    affinities:
+      - { attribute: "${node.class}", value: fast, weight: -40 }
+      - { attribute: "${attr.kernel.version}", operator: version, value: ">= 5.10" }
+"#;
+
+#[test]
+fn spreads_and_affinities_reach_the_configuration() {
+    let c = parse_str(PREFERENCES, "racks.yaml", Path::new(".")).unwrap();
+    let w = &c.config.workloads[0];
+    assert_eq!(w.spreads.len(), 2);
+    assert_eq!(w.spreads[0].attribute, "${meta.rack}");
+    assert_eq!(w.spreads[0].weight, 70);
+    assert_eq!(
+        w.spreads[0]
+            .targets
+            .iter()
+            .map(|t| (t.value.as_str(), t.percent))
+            .collect::<Vec<_>>(),
+        vec![("r1", 70), ("r2", 30)]
+    );
+    assert_eq!(w.spreads[1].weight, 50, "Nomad's default weight");
+    assert!(w.spreads[1].targets.is_empty());
+    assert_eq!(w.affinities.len(), 2);
+    assert_eq!(w.affinities[0].weight, -40);
+    assert_eq!(
+        w.affinities[0].constraint.describe(),
+        "${node.class} = fast"
+    );
+    assert_eq!(w.affinities[1].weight, 50);
+    assert_eq!(
+        w.affinities[1].constraint.describe(),
+        "${attr.kernel.version} version >= 5.10"
+    );
+    // The run places the ten allocs 7/3 over the racks.
+    let mut sim = Simulation::new(c.config);
+    sim.run_until(60_000);
+    let on_r1 = sim
+        .allocs()
+        .into_iter()
+        .filter(|(_, a)| sim.nodes()[a.node.index()].name.starts_with("r1-"))
+        .count();
+    assert_eq!(on_r1, 7);
+}
+
+#[test]
+fn bad_spreads_and_affinities_are_located() {
+    let text = PREFERENCES
+        .replace("weight: 70", "weight: 0")
+        .replace("percent: 30", "percent: 40")
+        .replace("weight: -40", "weight: 0")
+        .replace(
+            "operator: version, value: \">= 5.10\"",
+            "operator: version, value: \">= x\"",
+        );
+    let err = parse_str(&text, "racks.yaml", Path::new(".")).unwrap_err();
+    let lines: Vec<String> = err.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(lines.len(), 4, "{lines:#?}");
+    assert!(
+        lines[0].contains("workloads[0].spreads[0].weight: must be between 1 and 100"),
+        "{lines:#?}"
+    );
+    assert!(lines[1].contains("add up to 110 %"), "{lines:#?}");
+    assert!(
+        lines[2].contains("workloads[0].affinities[0].weight"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[3].contains("invalid version constraint"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().all(|l| l.starts_with("racks.yaml:")),
+        "{lines:#?}"
+    );
+}

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use nomad_sim_core::config::{
-    Arrivals, CountDist, DelayFunction, DisconnectPolicy, DurationDist, ReschedulePolicy,
-    RestartMode, RestartPolicy, WorkloadConfig,
+    Affinity, Arrivals, CountDist, DelayFunction, DisconnectPolicy, DurationDist, ReschedulePolicy,
+    RestartMode, RestartPolicy, Spread, SpreadTarget, WorkloadConfig,
 };
 use nomad_sim_core::constraint::{Constraint, Operand};
 use nomad_sim_core::ids::{splitmix64, JobId};
@@ -142,17 +142,8 @@ pub fn prepare(
             g.name
         )));
     }
-    if !j.affinities.is_empty()
-        || !j.spreads.is_empty()
-        || !g.affinities.is_empty()
-        || !g.spreads.is_empty()
-        || g.tasks.iter().any(|t| !t.affinities.is_empty())
-    {
-        warnings.push(
-            "affinity and spread blocks are not simulated: placement scores ignore them"
-                .to_string(),
-        );
-    }
+    let spreads = spreads_of(&j, g)?;
+    let affinities = affinities_of(&j, g)?;
     if ask.dynamic_ports > 0 {
         warnings.push("dynamic ports are not simulated (every node has room for them)".to_string());
     }
@@ -172,7 +163,7 @@ pub fn prepare(
             "distinct_hosts" => {
                 distinct_hosts = c.r_target.is_empty() || c.r_target == "true";
             }
-            "distinct_property" | "version" | "semver" => {
+            "distinct_property" => {
                 return Err(ApiError::bad(format!(
                     "the simulator cannot model the constraint operator {:?} yet",
                     c.operand
@@ -263,6 +254,8 @@ pub fn prepare(
         restart: Some(restart_policy(&g.restart_policy)),
         reschedule: g.reschedule_policy.as_ref().map(reschedule_policy),
         disconnect: disconnect_policy(g),
+        spreads,
+        affinities,
     };
     Ok(Prepared {
         id: j.id.clone(),
@@ -273,6 +266,57 @@ pub fn prepare(
         parameterized: j.parameterized_job.clone(),
         warnings,
     })
+}
+
+/// The job's spread blocks, then the group's (Nomad combines them so), checked as Nomad
+/// validates them: a weight of 1 to 100, no value targeted twice.
+fn spreads_of(j: &spec::Job, g: &spec::TaskGroup) -> Result<Vec<Spread>, ApiError> {
+    let mut out = Vec::new();
+    for s in j.spreads.iter().chain(&g.spreads) {
+        if !(1..=100).contains(&s.weight) {
+            return Err(ApiError::bad(format!(
+                "Spread block must have a positive weight from 0 to 100 (spread on {:?} has {})",
+                s.attribute, s.weight
+            )));
+        }
+        let mut targets: Vec<SpreadTarget> = Vec::new();
+        for t in &s.spread_target {
+            if targets.iter().any(|x| x.value == t.value) {
+                return Err(ApiError::bad(format!(
+                    "Spread target value {:?} already defined",
+                    t.value
+                )));
+            }
+            targets.push(SpreadTarget {
+                value: t.value.clone(),
+                percent: t.percent.min(100) as u8,
+            });
+        }
+        out.push(Spread {
+            attribute: s.attribute.clone(),
+            weight: s.weight as u8,
+            targets,
+        });
+    }
+    Ok(out)
+}
+
+/// The job's affinities, the group's and its tasks', merged as Nomad's node affinity iterator
+/// merges them (a task's affinities score the whole group's placement).
+fn affinities_of(j: &spec::Job, g: &spec::TaskGroup) -> Result<Vec<Affinity>, ApiError> {
+    j.affinities
+        .iter()
+        .chain(&g.affinities)
+        .chain(g.tasks.iter().flat_map(|t| &t.affinities))
+        .map(|a| {
+            let constraint = Constraint::spelled(&a.l_target, &a.operand, &a.r_target)
+                .map_err(|e| ApiError::bad(format!("affinity: {e}")))?;
+            Ok(Affinity {
+                constraint,
+                weight: a.weight.clamp(-100, 100) as i8,
+            })
+        })
+        .collect()
 }
 
 /// Nanoseconds (the API's unit) per simulated millisecond.
@@ -694,4 +738,61 @@ pub fn deregister(world: &mut World, id: &str, purge: bool) -> Result<Value, Api
         "VolumeEvalID": "", "VolumeEvalIndex": 0,
         "Warnings": warnings, "Index": index, "LastContact": 0, "KnownLeader": true,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> Value {
+        json!({ "ID": "web", "Type": "service", "Datacenters": ["dc1"],
+            "Spreads": [{ "Attribute": "${node.datacenter}", "Weight": 20 }],
+            "Affinities": [{ "LTarget": "${node.class}", "RTarget": "fast", "Operand": "=", "Weight": 30 }],
+            "TaskGroups": [{ "Name": "app", "Count": 10,
+                "Spreads": [{ "Attribute": "${meta.rack}", "Weight": 80,
+                    "SpreadTarget": [{ "Value": "r1", "Percent": 70 }, { "Value": "r2", "Percent": 30 }] }],
+                "Affinities": [{ "LTarget": "${meta.rack}", "RTarget": "r1", "Operand": "=", "Weight": -10 }],
+                "Tasks": [{ "Name": "t", "Driver": "docker",
+                    "Affinities": [{ "LTarget": "${attr.kernel.version}", "RTarget": ">= 5.4", "Operand": "version", "Weight": 60 }],
+                    "Resources": { "CPU": 100, "MemoryMB": 64 } }] }] })
+    }
+
+    #[test]
+    fn spreads_and_affinities_of_job_group_and_tasks_reach_the_workload() {
+        let p = prepare(&job(), 60_000, &[]).unwrap();
+        let w = &p.workload;
+        let spreads: Vec<(&str, u8, usize)> = w
+            .spreads
+            .iter()
+            .map(|s| (s.attribute.as_str(), s.weight, s.targets.len()))
+            .collect();
+        assert_eq!(
+            spreads,
+            vec![("${node.datacenter}", 20, 0), ("${meta.rack}", 80, 2)]
+        );
+        assert_eq!(w.spreads[1].targets[0].percent, 70);
+        let affinities: Vec<(String, i8)> = w
+            .affinities
+            .iter()
+            .map(|a| (a.constraint.describe(), a.weight))
+            .collect();
+        assert_eq!(
+            affinities,
+            vec![
+                ("${node.class} = fast".to_string(), 30),
+                ("${meta.rack} = r1".to_string(), -10),
+                ("${attr.kernel.version} version >= 5.4".to_string(), 60),
+            ]
+        );
+        assert!(!p.warnings.iter().any(|w| w.contains("affinity")));
+    }
+
+    #[test]
+    fn a_spread_without_weight_is_refused_as_nomad_does() {
+        let mut j = job();
+        j["Spreads"][0]["Weight"] = json!(0);
+        let e = prepare(&j, 60_000, &[]).unwrap_err();
+        assert_eq!(e.status, 400);
+        assert!(e.text.contains("positive weight"), "{}", e.text);
+    }
 }

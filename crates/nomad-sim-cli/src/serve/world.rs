@@ -410,6 +410,8 @@ mod tests {
             restart: None,
             reschedule: None,
             disconnect: None,
+            spreads: Vec::new(),
+            affinities: Vec::new(),
         }
     }
 

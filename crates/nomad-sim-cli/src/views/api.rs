@@ -577,10 +577,16 @@ impl View<'_> {
             .map(|s| {
                 let id = id_of(&s.node);
                 let mut scores = Map::new();
+                if let Some(v) = s.scores.allocation_spread {
+                    scores.insert("allocation-spread".to_string(), json!(v));
+                }
                 scores.insert("binpack".to_string(), json!(s.scores.binpack));
                 deprecated_scores.insert(format!("{id}.binpack"), json!(s.scores.binpack));
                 if let Some(a) = s.scores.job_anti_affinity {
                     scores.insert("job-anti-affinity".to_string(), json!(a));
+                }
+                if let Some(v) = s.scores.node_affinity {
+                    scores.insert("node-affinity".to_string(), json!(v));
                 }
                 if let Some(p) = s.scores.node_reschedule_penalty {
                     scores.insert("node-reschedule-penalty".to_string(), json!(p));

@@ -588,31 +588,29 @@ pub fn metric_lines(m: &AllocMetric) -> Vec<String> {
 /// The score table of `alloc status -verbose`: the scorers that applied to some node, in
 /// alphabetical order, values as `%.3g` (0 where a scorer did not apply to a node).
 fn score_table(m: &AllocMetric) -> String {
-    let anti = m
-        .scores
-        .iter()
-        .any(|s| s.scores.job_anti_affinity.is_some());
-    let penalty = m
-        .scores
-        .iter()
-        .any(|s| s.scores.node_reschedule_penalty.is_some());
-    let mut head = vec!["Node".to_string(), "binpack".to_string()];
-    if anti {
-        head.push("job-anti-affinity".to_string());
-    }
-    if penalty {
-        head.push("node-reschedule-penalty".to_string());
-    }
+    type Get = fn(&nomad_sim_core::placement::ScoreParts) -> Option<f64>;
+    let scorers: [(&str, Get); 5] = [
+        ("allocation-spread", |p| p.allocation_spread),
+        ("binpack", |p| Some(p.binpack)),
+        ("job-anti-affinity", |p| p.job_anti_affinity),
+        ("node-affinity", |p| p.node_affinity),
+        ("node-reschedule-penalty", |p| p.node_reschedule_penalty),
+    ];
+    let shown: Vec<(&str, Get)> = scorers
+        .into_iter()
+        .filter(|(_, get)| m.scores.iter().any(|s| get(&s.scores).is_some()))
+        .collect();
+    let mut head = vec!["Node".to_string()];
+    head.extend(shown.iter().map(|(name, _)| name.to_string()));
     head.push("final score".to_string());
     let mut rows = vec![head];
     for s in &m.scores {
-        let mut row = vec![s.node.clone(), g3(s.scores.binpack)];
-        if anti {
-            row.push(g3(s.scores.job_anti_affinity.unwrap_or(0.0)));
-        }
-        if penalty {
-            row.push(g3(s.scores.node_reschedule_penalty.unwrap_or(0.0)));
-        }
+        let mut row = vec![s.node.clone()];
+        row.extend(
+            shown
+                .iter()
+                .map(|(_, get)| g3(get(&s.scores).unwrap_or(0.0))),
+        );
         row.push(g3(s.norm_score));
         rows.push(row);
     }

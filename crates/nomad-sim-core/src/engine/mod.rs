@@ -69,6 +69,7 @@ impl Simulation {
                 blocked: Blocked::default(),
                 candidate_sets: Vec::new(),
                 constraint_sets: Vec::new(),
+                preferences: Vec::new(),
                 classes: ClassTable::default(),
                 placement_rng: stream_rng(stream::PLACEMENT),
                 placer: None,

@@ -53,6 +53,9 @@ impl Simulation {
         self.server
             .constraint_sets
             .push(ConstraintSet::new(workload.constraints.clone()));
+        self.server
+            .preferences
+            .push(crate::server::spread::Preferences::of(workload));
         let stream_rng = |n: u64| {
             let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
             rng.set_stream(n);
@@ -184,6 +187,10 @@ impl Simulation {
                 kept_objects: 0,
                 open_evals: 0,
                 node_counts: (keep_counts || system).then(|| Box::new(NodeCounts::new())),
+                spread_counts: self.server.preferences[w]
+                    .as_ref()
+                    .and_then(|p| p.spread.as_ref())
+                    .map(|s| Box::new(s.new_counts())),
                 failure: None,
             });
             if system {

@@ -107,6 +107,8 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
         ));
     }
     out.extend(drain_violations(sim));
+    // Spread counts kept as allocs come and go agree with a recount.
+    out.extend(sim.spread_count_violations());
     out
 }
 

@@ -30,6 +30,10 @@ pub enum Operand {
     SetContainsAny,
     /// `distinct_hosts`: handled by its own check, always passes here.
     DistinctHosts,
+    /// `version`: the value is a version constraint (`>= 1.2, < 2.0`, `~> 1.4`).
+    Version,
+    /// `semver`: a version constraint with Semantic Versioning's pre-release order.
+    Semver,
 }
 
 impl Operand {
@@ -48,6 +52,8 @@ impl Operand {
             "set_contains" | "set_contains_all" => Operand::SetContains,
             "set_contains_any" => Operand::SetContainsAny,
             "distinct_hosts" => Operand::DistinctHosts,
+            "version" => Operand::Version,
+            "semver" => Operand::Semver,
             _ => return None,
         })
     }
@@ -67,6 +73,8 @@ impl Operand {
             Operand::SetContains => "set_contains",
             Operand::SetContainsAny => "set_contains_any",
             Operand::DistinctHosts => "distinct_hosts",
+            Operand::Version => "version",
+            Operand::Semver => "semver",
         }
     }
 }
@@ -82,6 +90,8 @@ pub struct Constraint {
     pub rtarget: String,
     /// The compiled pattern when the operator is `regexp`.
     pub regex: Option<regex::Regex>,
+    /// The parsed version constraint when the operator is `version` or `semver`.
+    version: Option<crate::server::version::VersionConstraint>,
     /// The operator as the job spelled it (`is`, `==`), which Nomad's metrics keep.
     operand_text: String,
 }
@@ -103,11 +113,27 @@ impl Constraint {
         } else {
             None
         };
+        let version = match operand {
+            Operand::Version | Operand::Semver => Some(
+                crate::server::version::VersionConstraint::parse(
+                    rtarget,
+                    operand == Operand::Semver,
+                )
+                .ok_or_else(|| {
+                    crate::error::InputError::new(
+                        crate::error::InputErrorKind::Constraint,
+                        format!("invalid version constraint {rtarget:?}"),
+                    )
+                })?,
+            ),
+            _ => None,
+        };
         Ok(Constraint {
             ltarget: ltarget.to_string(),
             operand,
             rtarget: rtarget.to_string(),
             regex,
+            version,
             operand_text: operand.as_str().to_string(),
         })
     }
@@ -160,6 +186,10 @@ impl Constraint {
             },
             Operand::Regexp => match (left, &self.regex) {
                 (Some(l), Some(re)) => re.is_match(l),
+                _ => false,
+            },
+            Operand::Version | Operand::Semver => match (left, &self.version) {
+                (Some(l), Some(v)) => v.matches(l),
                 _ => false,
             },
             Operand::IsSet => left.is_some(),

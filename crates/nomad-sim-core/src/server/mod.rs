@@ -3,6 +3,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+pub mod affinity;
 mod blocked;
 pub(crate) mod broker;
 pub mod cluster;
@@ -11,8 +12,10 @@ pub mod placement;
 mod placer;
 mod reconcile;
 pub mod reschedule;
+pub mod spread;
 pub(crate) mod stack;
 mod system;
+pub(crate) mod version;
 
 pub(crate) use blocked::Blocked;
 pub use placer::{ClusterView, Placer};
@@ -54,4 +57,6 @@ pub(crate) struct Server {
     /// The nodes the Select in progress penalises beyond its predecessor's node (the
     /// predecessor's reschedule tracker); read by the stack.
     pub(crate) penalty_nodes: Vec<NodeId>,
+    /// Per workload: its spreads and affinities, compiled, or `None` when it has neither.
+    pub(crate) preferences: Vec<Option<Box<spread::Preferences>>>,
 }

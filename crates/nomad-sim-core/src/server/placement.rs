@@ -16,6 +16,13 @@ pub const MAX_SKIP: usize = 3;
 /// Options scoring at or below this are put aside by the limit iterator.
 pub const SKIP_SCORE_THRESHOLD: f64 = 0.0;
 
+/// Nomad's default `NodeLimitForFeasibilityChecks`: the least limit of a Select whose job has
+/// spreads or affinities.
+pub const NODE_LIMIT_FOR_FEASIBILITY_CHECKS: usize = 100;
+
+pub use crate::server::affinity::NodeAffinityScorer;
+pub use crate::server::spread::{even_spread_boost, target_spread_boost, SpreadScorer};
+
 /// The raw fitness (0..=18) of a node after adding the ask, for either algorithm.
 ///
 /// `allocatable` is node capacity minus reserved; `used_after` includes the new ask.
@@ -61,6 +68,12 @@ pub fn select_limit(job_type: JobType, candidates: usize) -> usize {
     }
 }
 
+/// The limit when the job has spreads or affinities: Nomad scores `max(count, 100)` options
+/// then, whatever the job type, so that preferences see most of the cluster.
+pub fn preference_limit(count: u32) -> usize {
+    (count as usize).max(NODE_LIMIT_FOR_FEASIBILITY_CHECKS)
+}
+
 /// The scores of one ranked node, named as Nomad names them in `AllocMetric.ScoreMetaData`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NodeScore {
@@ -72,14 +85,21 @@ pub struct NodeScore {
     pub norm_score: f64,
 }
 
-/// The scorers of `ScoreMetaData`; absent scorers did not apply.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// The scorers of `ScoreMetaData`; absent scorers did not apply. Fields are in the order of
+/// Nomad's JSON (sorted names).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct ScoreParts {
+    /// The spread blocks' boost, when the job has spreads and the boost is not 0.
+    #[serde(rename = "allocation-spread", skip_serializing_if = "Option::is_none")]
+    pub allocation_spread: Option<f64>,
     /// Binpack (or spread) fitness / 18.
     pub binpack: f64,
     /// Job anti-affinity, when the node already runs allocs of the task group.
     #[serde(rename = "job-anti-affinity", skip_serializing_if = "Option::is_none")]
     pub job_anti_affinity: Option<f64>,
+    /// The node affinity score, whenever the job has affinities (0 included).
+    #[serde(rename = "node-affinity", skip_serializing_if = "Option::is_none")]
+    pub node_affinity: Option<f64>,
     /// The node reschedule penalty, when a replacement avoids the node its predecessor failed on.
     #[serde(
         rename = "node-reschedule-penalty",
@@ -152,28 +172,37 @@ impl Scorer for ReschedulePenaltyScorer {
 }
 
 impl ScoreParts {
-    /// Runs the generic stack's scorers on one node: fitness, job anti-affinity, the
-    /// reschedule penalty.
+    /// Runs the generic stack's scorers on one node that apply to every job: fitness, job
+    /// anti-affinity, the reschedule penalty. Node affinity and spread are added by the stack
+    /// for jobs that have them.
     pub fn rank(algorithm: Algorithm, input: &ScoreInput) -> ScoreParts {
         ScoreParts {
+            allocation_spread: None,
             binpack: FitnessScorer(algorithm)
                 .score(input)
                 .expect("fitness applies to every feasible node"),
             job_anti_affinity: JobAntiAffinityScorer.score(input),
+            node_affinity: None,
             node_reschedule_penalty: ReschedulePenaltyScorer.score(input),
         }
     }
 
-    /// The final score: the mean of the scores that applied.
+    /// The final score: the mean of the scores that applied, summed in the order Nomad's
+    /// iterators append them (binpack, job anti-affinity, reschedule penalty, node affinity,
+    /// spread), as its ScoreNormalizationIterator does.
     pub fn final_score(&self) -> f64 {
         let mut sum = self.binpack;
         let mut n = 1.0;
-        if let Some(a) = self.job_anti_affinity {
-            sum += a;
-            n += 1.0;
-        }
-        if let Some(p) = self.node_reschedule_penalty {
-            sum += p;
+        for s in [
+            self.job_anti_affinity,
+            self.node_reschedule_penalty,
+            self.node_affinity,
+            self.allocation_spread,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            sum += s;
             n += 1.0;
         }
         sum / n
@@ -386,17 +415,26 @@ mod tests {
         assert_eq!(job_anti_affinity(1, 4), Some(-0.5));
         assert_eq!(job_anti_affinity(3, 4), Some(-1.0));
         let parts = ScoreParts {
+            allocation_spread: None,
             binpack: 0.8,
             job_anti_affinity: Some(-0.5),
+            node_affinity: None,
             node_reschedule_penalty: Some(-1.0),
         };
         assert!((parts.final_score() - (0.8 - 0.5 - 1.0) / 3.0).abs() < 1e-12);
         let alone = ScoreParts {
-            binpack: 0.8,
             job_anti_affinity: None,
             node_reschedule_penalty: None,
+            ..parts
         };
         assert_eq!(alone.final_score(), 0.8);
+        // Node affinity and spread join the mean when they apply.
+        let preferred = ScoreParts {
+            node_affinity: Some(0.5),
+            allocation_spread: Some(-0.25),
+            ..alone
+        };
+        assert_eq!(preferred.final_score(), (0.8 + 0.5 - 0.25) / 3.0);
     }
 
     #[test]
@@ -408,5 +446,8 @@ mod tests {
         assert_eq!(select_limit(JobType::Service, 1000), 10);
         assert_eq!(select_limit(JobType::Service, 5000), 13);
         assert_eq!(select_limit(JobType::Service, 1), 2);
+        // Spreads or affinities: max(count, 100).
+        assert_eq!(preference_limit(4), 100);
+        assert_eq!(preference_limit(250), 250);
     }
 }

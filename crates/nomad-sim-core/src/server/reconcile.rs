@@ -213,6 +213,9 @@ impl Simulation {
         if let Some(counts) = j.node_counts.as_mut() {
             *counts.entry(node.0).or_insert(0) += 1;
         }
+        if j.spread_counts.is_some() {
+            self.count_spread(job, node, true);
+        }
         self.observe.collector.counts.placed += 1;
         if previous.is_none() && !system {
             self.observe

@@ -3,6 +3,8 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use crate::placement::Scorer;
+
 /// Where the lazy shuffle of one evaluation stands (Nomad's `StaticIterator` offset).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Scan {
@@ -10,17 +12,44 @@ pub(crate) struct Scan {
     pub(crate) shuffled: usize,
     /// Computed classes found ineligible in this eval (Nomad's `EvalEligibility`).
     pub(crate) ineligible_classes: Vec<u32>,
+    /// The spread iterator's lowest boost seen in this eval; `None` is its start, -1.
+    pub(crate) lowest_spread_boost: Option<f64>,
 }
 
 /// A ranked option during a Select.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RankedOption {
     pub(crate) node: NodeId,
-    pub(crate) parts: (f64, Option<f64>, Option<f64>),
+    pub(crate) parts: ScoreParts,
     pub(crate) score: f64,
 }
 
 impl Simulation {
+    /// Adds the node affinity and spread scores of a job that has affinities or spreads.
+    fn score_preferences(
+        &self,
+        prefs: &mut crate::server::spread::Preferences,
+        job: JobId,
+        node: NodeId,
+        input: &ScoreInput,
+        parts: &mut ScoreParts,
+        lowest: &std::cell::Cell<f64>,
+    ) {
+        let props = self.node_properties(node);
+        if let Some(a) = prefs.affinity.as_mut() {
+            let class_id = self.state.nodes[node.index()].class_id;
+            parts.node_affinity = Some(a.score(class_id, &props, input));
+        }
+        if let Some(s) = prefs.spread.as_mut() {
+            s.resolve(node, &props);
+            let counts = self.state.jobs[job]
+                .spread_counts
+                .as_deref()
+                .expect("a job with spreads keeps counts");
+            parts.allocation_spread = s.scorer(counts, lowest).score(input);
+        }
+    }
+
     pub(crate) fn constraint_check(&mut self, constraint_set: u32, node: NodeId) -> Option<usize> {
         // Most jobs have no constraints: answer before touching the node's properties.
         if self.server.constraint_sets[constraint_set as usize]
@@ -70,11 +99,20 @@ impl Simulation {
         let algorithm = self.config.algorithm;
         let ask = j.ask;
         let count = j.count;
-        let ws = &self.sources.workloads[j.workload as usize];
+        let w = j.workload as usize;
+        let ws = &self.sources.workloads[w];
         let (set_id, cs_id) = (ws.candidate_set as usize, ws.constraint_set);
+        // Spreads and affinities, if the job has any, are taken out for the Select (their
+        // caches fill as nodes are scored) and put back at the end.
+        let mut prefs = self.server.preferences[w].take();
         // The limit follows the whole candidate set; a woken eval scans only the nodes whose
         // capacity grew (`restrict`), since no other node can fit its bucket's ask.
-        let limit = select_limit(job_type, self.server.candidate_sets[set_id].members.len());
+        let limit = if prefs.is_some() {
+            preference_limit(count)
+        } else {
+            select_limit(job_type, self.server.candidate_sets[set_id].members.len())
+        };
+        let lowest = std::cell::Cell::new(scan.lowest_spread_boost.unwrap_or(-1.0));
         let n = match &self.server.restrict {
             Some(nodes) => nodes.len(),
             None => self.server.candidate_sets[set_id].members.len(),
@@ -153,23 +191,20 @@ impl Simulation {
                 metrics.dimension_exhausted.add(dim);
                 continue;
             }
-            let parts = ScoreParts::rank(
-                algorithm,
-                &ScoreInput {
-                    allocatable: nd.allocatable,
-                    used_after,
-                    collisions,
-                    count,
-                    penalized: penalty == Some(node) || self.server.penalty_nodes.contains(&node),
-                },
-            );
+            let input = ScoreInput {
+                allocatable: nd.allocatable,
+                used_after,
+                collisions,
+                count,
+                penalized: penalty == Some(node) || self.server.penalty_nodes.contains(&node),
+            };
+            let mut parts = ScoreParts::rank(algorithm, &input);
+            if let Some(p) = prefs.as_deref_mut() {
+                self.score_preferences(p, job, node, &input, &mut parts, &lowest);
+            }
             let opt = RankedOption {
                 node,
-                parts: (
-                    parts.binpack,
-                    parts.job_anti_affinity,
-                    parts.node_reschedule_penalty,
-                ),
+                parts,
                 score: parts.final_score(),
             };
             if n_skipped < MAX_SKIP && opt.score <= SKIP_SCORE_THRESHOLD {
@@ -187,16 +222,16 @@ impl Simulation {
             consider(*opt, &mut best, &mut ranked);
             returned += 1;
         }
+        if prefs.is_some() {
+            scan.lowest_spread_boost = Some(lowest.get());
+            self.server.preferences[w] = prefs;
+        }
         if collect {
             metrics.scores = ranked
                 .iter()
                 .map(|o| NodeScore {
                     node: self.state.nodes[o.node.index()].name.clone(),
-                    scores: ScoreParts {
-                        binpack: o.parts.0,
-                        job_anti_affinity: o.parts.1,
-                        node_reschedule_penalty: o.parts.2,
-                    },
+                    scores: o.parts,
                     norm_score: o.score,
                 })
                 .collect();

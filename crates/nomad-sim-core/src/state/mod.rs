@@ -205,6 +205,10 @@ impl Simulation {
                 counts.remove(&node.0);
             }
         }
+        if j.spread_counts.is_some() {
+            self.count_spread(job, node, false);
+        }
+        let j = &self.state.jobs[job];
         let batch = self.config.workloads[j.workload as usize].job_type == JobType::Batch;
         let due = self.now.saturating_add(self.gc_threshold(batch));
         self.state.gc.allocs(batch).push_back((due, alloc));

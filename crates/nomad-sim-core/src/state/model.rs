@@ -304,6 +304,8 @@ pub struct Job {
     pub open_evals: u32,
     /// Allocs per node, kept when `count > 1` or `distinct_hosts`.
     pub node_counts: Option<Box<NodeCounts>>,
+    /// Live allocs per spread block and attribute value, kept when the job has spreads.
+    pub spread_counts: Option<Box<crate::server::spread::SpreadCounts>>,
     /// The metrics of the Select that failed, while the job has a blocked eval.
     pub failure: Option<Box<crate::placement::AllocMetric>>,
 }
