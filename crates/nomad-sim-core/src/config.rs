@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::constraint::Constraint;
+pub use crate::hardware::{DeviceAsk, DeviceGroup, GroupAsks, PoolHardware, StaticPort};
 use crate::resources::Resources;
 use crate::time::{SimTime, HOUR_MS, MINUTE_MS};
 
@@ -52,6 +53,9 @@ pub struct SchedulerConfig {
     pub eval_time: DurationDist,
     /// How long the plan applier takes for one plan (plans are applied one at a time).
     pub plan_apply_time: DurationDist,
+    /// Nomad's `memory_oversubscription_enabled`: allocs record their task group's
+    /// `memory_max` (placement still uses `memory`). Off by default, as in Nomad.
+    pub memory_oversubscription: bool,
 }
 
 impl Default for SchedulerConfig {
@@ -60,6 +64,7 @@ impl Default for SchedulerConfig {
             num_schedulers: 4,
             eval_time: DurationDist::Constant(0),
             plan_apply_time: DurationDist::Constant(0),
+            memory_oversubscription: false,
         }
     }
 }
@@ -356,6 +361,8 @@ pub struct PoolConfig {
     pub meta: BTreeMap<String, String>,
     /// Price of one node-hour, for cost figures.
     pub cost_per_hour: f64,
+    /// Reserved ports, devices and reservable cores (none by default).
+    pub hardware: PoolHardware,
 }
 
 impl PoolConfig {
@@ -432,6 +439,8 @@ pub struct WorkloadConfig {
     pub reschedule: Option<ReschedulePolicy>,
     /// The group's `disconnect` block (or `max_client_disconnect`), if any.
     pub disconnect: Option<DisconnectPolicy>,
+    /// Ports, devices, reserved cores and `memory_max` (none by default).
+    pub asks: GroupAsks,
 }
 
 impl WorkloadConfig {

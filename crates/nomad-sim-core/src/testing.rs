@@ -38,6 +38,7 @@ pub fn pool(name: &str, count: u32, cpu_mhz: u64, memory_mb: u64) -> PoolConfig 
         attributes: BTreeMap::new(),
         meta: BTreeMap::new(),
         cost_per_hour: 0.0,
+        hardware: Default::default(),
     }
 }
 
@@ -68,6 +69,7 @@ pub fn batch_workload(
         restart: None,
         reschedule: None,
         disconnect: None,
+        asks: Default::default(),
     }
 }
 
@@ -316,6 +318,7 @@ pub fn arb_latency() -> impl Strategy<Value = (ClientConfig, SchedulerConfig)> {
                     num_schedulers: workers,
                     eval_time: DurationDist::Constant(eval_ms),
                     plan_apply_time: DurationDist::Constant(plan_ms),
+                    memory_oversubscription: false,
                 },
             )
         }),

@@ -86,6 +86,10 @@ pub struct ScoreParts {
         skip_serializing_if = "Option::is_none"
     )]
     pub node_reschedule_penalty: Option<f64>,
+    /// Device affinity: Σ weights of the matched device affinities / Σ |weights|, when the
+    /// group's devices have affinities.
+    #[serde(rename = "devices", skip_serializing_if = "Option::is_none")]
+    pub devices: Option<f64>,
 }
 
 /// What a scorer sees of one feasible node for one allocation.
@@ -161,6 +165,7 @@ impl ScoreParts {
                 .expect("fitness applies to every feasible node"),
             job_anti_affinity: JobAntiAffinityScorer.score(input),
             node_reschedule_penalty: ReschedulePenaltyScorer.score(input),
+            devices: None,
         }
     }
 
@@ -170,6 +175,10 @@ impl ScoreParts {
         let mut n = 1.0;
         if let Some(a) = self.job_anti_affinity {
             sum += a;
+            n += 1.0;
+        }
+        if let Some(d) = self.devices {
+            sum += d;
             n += 1.0;
         }
         if let Some(p) = self.node_reschedule_penalty {
@@ -280,7 +289,7 @@ fn is_zero(n: &u32) -> bool {
 }
 
 /// Exhausted-node counts per dimension; zero counts are left out of the JSON.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct DimensionCounts {
     /// Nodes short of CPU.
     #[serde(skip_serializing_if = "is_zero")]
@@ -291,6 +300,11 @@ pub struct DimensionCounts {
     /// Nodes short of disk.
     #[serde(skip_serializing_if = "is_zero")]
     pub disk: u32,
+    /// Nodes short of ports, devices or cores, by Nomad's dimension string
+    /// (`network: reserved port collision http=7234`, `devices: no devices match request`,
+    /// `cores`).
+    #[serde(flatten)]
+    pub other: BTreeMap<String, u32>,
 }
 
 impl DimensionCounts {
@@ -303,16 +317,28 @@ impl DimensionCounts {
         }
     }
 
-    /// The non-zero counts, in Nomad's dimension order.
-    pub fn entries(&self) -> Vec<(&'static str, u32)> {
-        [
+    /// Counts one node exhausted in a dimension named by its string.
+    pub fn add_named(&mut self, dimension: &str) {
+        match self.other.get_mut(dimension) {
+            Some(n) => *n += 1,
+            None => {
+                self.other.insert(dimension.to_string(), 1);
+            }
+        }
+    }
+
+    /// The non-zero counts: cpu, memory and disk in Nomad's order, then the named ones sorted.
+    pub fn entries(&self) -> Vec<(&str, u32)> {
+        let mut out: Vec<(&str, u32)> = [
             ("cpu", self.cpu),
             ("memory", self.memory),
             ("disk", self.disk),
         ]
         .into_iter()
         .filter(|(_, n)| *n > 0)
-        .collect()
+        .collect();
+        out.extend(self.other.iter().map(|(k, n)| (k.as_str(), *n)));
+        out
     }
 }
 
@@ -389,12 +415,14 @@ mod tests {
             binpack: 0.8,
             job_anti_affinity: Some(-0.5),
             node_reschedule_penalty: Some(-1.0),
+            devices: None,
         };
         assert!((parts.final_score() - (0.8 - 0.5 - 1.0) / 3.0).abs() < 1e-12);
         let alone = ScoreParts {
             binpack: 0.8,
             job_anti_affinity: None,
             node_reschedule_penalty: None,
+            devices: None,
         };
         assert_eq!(alone.final_score(), 0.8);
     }

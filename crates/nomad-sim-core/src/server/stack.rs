@@ -17,6 +17,8 @@ pub(crate) struct Scan {
 pub(crate) struct RankedOption {
     pub(crate) node: NodeId,
     pub(crate) parts: (f64, Option<f64>, Option<f64>),
+    /// The device affinity score, for groups whose devices have affinities.
+    pub(crate) devices: Option<f64>,
     pub(crate) score: f64,
 }
 
@@ -51,8 +53,9 @@ impl Simulation {
         let distinct = self.config.workloads[j.workload as usize]
             .distinct_hosts
             .then_some(job);
+        let hardware = ws.hardware.then_some(j.workload);
         let (set, cs, ask) = (ws.candidate_set, ws.constraint_set, j.ask);
-        self.node_fits(set, cs, ask, distinct, node)
+        self.node_fits(set, cs, ask, distinct, hardware, node)
     }
 
     /// One Select: Nomad's iterator chain over the lazily shuffled candidates.
@@ -72,6 +75,8 @@ impl Simulation {
         let count = j.count;
         let ws = &self.sources.workloads[j.workload as usize];
         let (set_id, cs_id) = (ws.candidate_set as usize, ws.constraint_set);
+        let hardware = ws.hardware;
+        let w = j.workload as usize;
         // The limit follows the whole candidate set; a woken eval scans only the nodes whose
         // capacity grew (`restrict`), since no other node can fit its bucket's ask.
         let limit = select_limit(job_type, self.server.candidate_sets[set_id].members.len());
@@ -134,6 +139,20 @@ impl Simulation {
                 metrics.filter(&reason);
                 continue;
             }
+            // Nomad's `DeviceChecker` runs with the task group's feasibility checks, so its
+            // verdict is per computed class too.
+            if hardware && !self.devices_present(w, node) {
+                let nd = &self.state.nodes[node.index()];
+                let reason = if scan.ineligible_classes.contains(&nd.class_id) {
+                    "computed class ineligible"
+                } else {
+                    scan.ineligible_classes.push(nd.class_id);
+                    crate::hardware::MISSING_DEVICES
+                };
+                self.server.tally.filtered(nd.pool);
+                metrics.filter(reason);
+                continue;
+            }
             let collisions = self.state.jobs[job]
                 .node_counts
                 .as_ref()
@@ -145,6 +164,25 @@ impl Simulation {
                 metrics.filter("distinct_hosts");
                 continue;
             }
+            // Ports, then devices, then cores, before CPU, memory and disk, as Nomad's binpack
+            // iterator checks them; reserved cores also take their CPU.
+            let mut device_score = None;
+            let mut ask = ask;
+            if hardware {
+                match self.hardware_offer(w, node) {
+                    Ok(offer) => {
+                        device_score = offer.device_score;
+                        ask = ask.plus(Resources::new(offer.core_cpu_mhz, 0, 0));
+                    }
+                    Err(short) => {
+                        let nd = &self.state.nodes[node.index()];
+                        self.server.tally.exhausted(nd.pool);
+                        metrics.nodes_exhausted += 1;
+                        metrics.dimension_exhausted.add_named(&short.dimension());
+                        continue;
+                    }
+                }
+            }
             let nd = &self.state.nodes[node.index()];
             let used_after = nd.used.plus(ask);
             if let Some(dim) = nd.allocatable.first_short(used_after) {
@@ -153,7 +191,7 @@ impl Simulation {
                 metrics.dimension_exhausted.add(dim);
                 continue;
             }
-            let parts = ScoreParts::rank(
+            let mut parts = ScoreParts::rank(
                 algorithm,
                 &ScoreInput {
                     allocatable: nd.allocatable,
@@ -163,6 +201,7 @@ impl Simulation {
                     penalized: penalty == Some(node) || self.server.penalty_nodes.contains(&node),
                 },
             );
+            parts.devices = device_score;
             let opt = RankedOption {
                 node,
                 parts: (
@@ -170,6 +209,7 @@ impl Simulation {
                     parts.job_anti_affinity,
                     parts.node_reschedule_penalty,
                 ),
+                devices: parts.devices,
                 score: parts.final_score(),
             };
             if n_skipped < MAX_SKIP && opt.score <= SKIP_SCORE_THRESHOLD {
@@ -196,6 +236,7 @@ impl Simulation {
                         binpack: o.parts.0,
                         job_anti_affinity: o.parts.1,
                         node_reschedule_penalty: o.parts.2,
+                        devices: o.devices,
                     },
                     norm_score: o.score,
                 })
