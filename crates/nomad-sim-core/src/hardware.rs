@@ -312,7 +312,7 @@ pub fn offer(
     };
     let mut out = HardwareOffer::default();
     for sp in &ask.static_ports {
-        if held_port(sp.value) {
+        if held_port(sp.value) || out.ports.iter().any(|p| p.1 == sp.value) {
             return Err(HardwareShort::ReservedPort(sp.label.clone(), sp.value));
         }
         out.ports.push((sp.label.clone(), sp.value));

@@ -10,6 +10,7 @@ use nomad_sim_core::config::{
     RestartMode, RestartPolicy, WorkloadConfig,
 };
 use nomad_sim_core::constraint::{Constraint, Operand};
+use nomad_sim_core::hardware::{device_constraint, DeviceAsk, GroupAsks, StaticPort};
 use nomad_sim_core::ids::{splitmix64, JobId};
 use nomad_sim_core::time::{parse_duration_ms, SimTime};
 use nomad_sim_core::{JobType, Resources};
@@ -136,12 +137,7 @@ pub fn prepare(
     }
     let g = &j.task_groups[0];
     let ask = g.ask();
-    if ask.cores > 0 || !ask.devices.is_empty() || !ask.reserved_ports.is_empty() {
-        return Err(ApiError::bad(format!(
-            "the simulator cannot model group {:?} yet: reserved cores, devices and static ports change where allocations fit",
-            g.name
-        )));
-    }
+    let asks = group_asks(g, &ask)?;
     if !j.affinities.is_empty()
         || !j.spreads.is_empty()
         || !g.affinities.is_empty()
@@ -152,13 +148,6 @@ pub fn prepare(
             "affinity and spread blocks are not simulated: placement scores ignore them"
                 .to_string(),
         );
-    }
-    if ask.dynamic_ports > 0 {
-        warnings.push("dynamic ports are not simulated (every node has room for them)".to_string());
-    }
-    if ask.memory_max_mb > ask.memory_mb {
-        warnings
-            .push("memory_max (oversubscription) is not simulated: the ask is memory".to_string());
     }
     let mut constraints = Vec::new();
     let mut distinct_hosts = false;
@@ -263,6 +252,7 @@ pub fn prepare(
         restart: Some(restart_policy(&g.restart_policy)),
         reschedule: g.reschedule_policy.as_ref().map(reschedule_policy),
         disconnect: disconnect_policy(g),
+        asks,
     };
     Ok(Prepared {
         id: j.id.clone(),
@@ -273,6 +263,71 @@ pub fn prepare(
         parameterized: j.parameterized_job.clone(),
         warnings,
     })
+}
+
+/// The group's ports (group and task networks), devices, cores and memory_max in the core's
+/// terms. A port with `ignore_collision` is shared with other allocs, so it is not reserved.
+fn group_asks(g: &spec::TaskGroup, ask: &spec::GroupAsk) -> Result<GroupAsks, ApiError> {
+    let mut asks = GroupAsks {
+        cores: u32::try_from(ask.cores)
+            .map_err(|_| ApiError::bad(format!("group {:?} asks too many cores", g.name)))?,
+        memory_max_mb: (ask.memory_max_mb > ask.memory_mb).then_some(ask.memory_max_mb),
+        ..GroupAsks::default()
+    };
+    let task_networks = g.tasks.iter().flat_map(|t| &t.resources.networks);
+    for n in g.networks.iter().chain(task_networks) {
+        for p in &n.reserved_ports {
+            if p.ignore_collision {
+                continue;
+            }
+            let value = u16::try_from(p.value)
+                .ok()
+                .filter(|v| *v > 0)
+                .ok_or_else(|| {
+                    ApiError::bad(format!(
+                        "port {:?}: invalid static port {}",
+                        p.label, p.value
+                    ))
+                })?;
+            if asks.static_ports.iter().any(|s| s.value == value) {
+                return Err(ApiError::bad(format!(
+                    "group {:?}: static port {value} is asked twice",
+                    g.name
+                )));
+            }
+            asks.static_ports.push(StaticPort {
+                label: p.label.clone(),
+                value,
+            });
+        }
+        asks.dynamic_ports
+            .extend(n.dynamic_ports.iter().map(|p| p.label.clone()));
+    }
+    for t in &g.tasks {
+        for d in &t.resources.devices {
+            let mut dev = DeviceAsk {
+                name: d.name.clone(),
+                count: d.count.max(1),
+                constraints: Vec::new(),
+                affinities: Vec::new(),
+            };
+            for c in &d.constraints {
+                dev.constraints.push(
+                    device_constraint(&c.l_target, &c.operand, &c.r_target)
+                        .map_err(ApiError::bad)?,
+                );
+            }
+            for a in &d.affinities {
+                dev.affinities.push((
+                    device_constraint(&a.l_target, &a.operand, &a.r_target)
+                        .map_err(ApiError::bad)?,
+                    a.weight,
+                ));
+            }
+            asks.devices.push(dev);
+        }
+    }
+    Ok(asks)
 }
 
 /// Nanoseconds (the API's unit) per simulated millisecond.

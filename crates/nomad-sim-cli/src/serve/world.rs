@@ -409,6 +409,7 @@ mod tests {
             restart: None,
             reschedule: None,
             disconnect: None,
+            asks: Default::default(),
         }
     }
 
