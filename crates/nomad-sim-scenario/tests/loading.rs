@@ -342,8 +342,26 @@ fn bad_ports_devices_and_cores_are_located() {
     let err = parse_str(&text, "hw.yaml", Path::new(".")).unwrap_err();
     let lines: Vec<String> = err.problems.iter().map(|p| p.to_string()).collect();
     assert_eq!(lines.len(), 4, "{lines:#?}");
-    assert!(lines[0].starts_with("hw.yaml:8:21: node_pools[0].reserved_ports: invalid range"), "{lines:#?}");
-    assert!(lines.iter().any(|l| l.contains("workloads[0].ports[0].static: port 70000")), "{lines:#?}");
-    assert!(lines.iter().any(|l| l.contains("workloads[0].resources.cores: asks 9 cores")), "{lines:#?}");
-    assert!(lines.iter().any(|l| l.contains("workloads[0].devices: asks for devices that no node")), "{lines:#?}");
+    assert!(
+        lines[0].starts_with("hw.yaml:8:21: node_pools[0].reserved_ports: invalid range"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("workloads[0].ports[0].static: port 70000")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("workloads[0].resources.cores: asks 9 cores")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("workloads[0].devices: asks for devices that no node")),
+        "{lines:#?}"
+    );
 }

@@ -750,3 +750,52 @@ pub fn deregister(world: &mut World, id: &str, purge: bool) -> Result<Value, Api
         "Warnings": warnings, "Index": index, "LastContact": 0, "KnownLeader": true,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_devices_cores_and_memory_max_reach_the_workload() {
+        let job = json!({
+            "ID": "train",
+            "Type": "batch",
+            "Datacenters": ["dc1"],
+            "TaskGroups": [{
+                "Name": "g",
+                "Count": 1,
+                "Networks": [{
+                    "ReservedPorts": [{"Label": "http", "Value": 7234}],
+                    "DynamicPorts": [{"Label": "metrics"}]
+                }],
+                "Tasks": [{
+                    "Name": "t",
+                    "Driver": "docker",
+                    "Resources": {
+                        "Cores": 2,
+                        "MemoryMB": 256,
+                        "MemoryMaxMB": 1024,
+                        "Devices": [{
+                            "Name": "nvidia/gpu",
+                            "Count": 1,
+                            "Constraints": [{"LTarget": "${device.attr.memory_mib}", "Operand": ">=", "RTarget": "8192"}]
+                        }]
+                    }
+                }]
+            }]
+        });
+        let p = prepare(&job, 600_000, &[]).unwrap_or_else(|e| panic!("{}", e.text));
+        let a = &p.workload.asks;
+        assert_eq!(a.static_ports[0].label, "http");
+        assert_eq!(a.static_ports[0].value, 7234);
+        assert_eq!(a.dynamic_ports, vec!["metrics".to_string()]);
+        assert_eq!(a.cores, 2);
+        assert_eq!(a.memory_max_mb, Some(1024));
+        assert_eq!(a.devices[0].name, "nvidia/gpu");
+        assert_eq!(a.devices[0].constraints.len(), 1);
+        assert_eq!(
+            p.workload.resources.cpu_mhz, 0,
+            "a task with cores asks no cpu"
+        );
+    }
+}
