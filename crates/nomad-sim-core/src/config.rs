@@ -439,8 +439,9 @@ pub struct WorkloadConfig {
     pub reschedule: Option<ReschedulePolicy>,
     /// The group's `disconnect` block (or `max_client_disconnect`), if any.
     pub disconnect: Option<DisconnectPolicy>,
-    /// Ports, devices, reserved cores and `memory_max` (none by default).
-    pub asks: GroupAsks,
+    /// Ports, devices, reserved cores and `memory_max` (none by default); boxed so that a
+    /// workload without them stays small.
+    pub asks: Box<GroupAsks>,
 }
 
 impl WorkloadConfig {

@@ -865,7 +865,7 @@ impl Builder {
                 restart,
                 reschedule,
                 disconnect,
-                asks,
+                asks: Box::new(asks),
             });
         }
         out
@@ -1437,30 +1437,6 @@ fn gc_config(file: Option<&schema::GcFile>) -> nomad_sim_core::config::GcConfig 
     gc
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_utc() {
-        assert_eq!(parse_rfc3339_utc("1970-01-01T00:00:00Z"), Ok(0));
-        assert_eq!(
-            parse_rfc3339_utc("2026-01-05T00:00:00Z"),
-            Ok(DEFAULT_START_UNIX_MS)
-        );
-        assert_eq!(
-            parse_rfc3339_utc("2000-03-01T12:30:15Z"),
-            Ok(951_913_815_000)
-        );
-        assert!(parse_rfc3339_utc("2026-01-05 00:00:00").is_err());
-        assert!(parse_rfc3339_utc("2026-13-05T00:00:00Z").is_err());
-        assert!(parse_rfc3339_utc("2026-02-31T00:00:00Z").is_err());
-        assert!(parse_rfc3339_utc("2026-02-29T00:00:00Z").is_err());
-        assert!(parse_rfc3339_utc("2028-02-29T00:00:00Z").is_ok());
-        assert!(parse_rfc3339_utc("2026-04-31T00:00:00Z").is_err());
-    }
-}
-
 impl Builder {
     /// A pool's reserved ports, devices and reservable cores.
     fn pool_hardware(&mut self, path: &str, p: &PoolFile, cpu_mhz: u64) -> PoolHardware {
@@ -1649,5 +1625,29 @@ impl Builder {
             );
         }
         asks
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_utc() {
+        assert_eq!(parse_rfc3339_utc("1970-01-01T00:00:00Z"), Ok(0));
+        assert_eq!(
+            parse_rfc3339_utc("2026-01-05T00:00:00Z"),
+            Ok(DEFAULT_START_UNIX_MS)
+        );
+        assert_eq!(
+            parse_rfc3339_utc("2000-03-01T12:30:15Z"),
+            Ok(951_913_815_000)
+        );
+        assert!(parse_rfc3339_utc("2026-01-05 00:00:00").is_err());
+        assert!(parse_rfc3339_utc("2026-13-05T00:00:00Z").is_err());
+        assert!(parse_rfc3339_utc("2026-02-31T00:00:00Z").is_err());
+        assert!(parse_rfc3339_utc("2026-02-29T00:00:00Z").is_err());
+        assert!(parse_rfc3339_utc("2028-02-29T00:00:00Z").is_ok());
+        assert!(parse_rfc3339_utc("2026-04-31T00:00:00Z").is_err());
     }
 }

@@ -252,7 +252,7 @@ pub fn prepare(
         restart: Some(restart_policy(&g.restart_policy)),
         reschedule: g.reschedule_policy.as_ref().map(reschedule_policy),
         disconnect: disconnect_policy(g),
-        asks,
+        asks: Box::new(asks),
     };
     Ok(Prepared {
         id: j.id.clone(),
