@@ -230,11 +230,12 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
             meta: string_map(full.get("Meta")),
         };
         let eligibility = str_field(full, "SchedulingEligibility").to_string();
-        *all_names
-            .entry(str_field(full, "Name").to_string())
-            .or_insert(0) += 1;
+        // Control characters would garble the views' columns: the loader refuses them in
+        // node names, so they become `?`.
+        let node_name = str_field(full, "Name").replace(char::is_control, "?");
+        *all_names.entry(node_name.clone()).or_insert(0) += 1;
         groups.entry(key).or_default().push((
-            str_field(full, "Name").to_string(),
+            node_name,
             str_field(full, "ID").to_string(),
             eligibility,
         ));

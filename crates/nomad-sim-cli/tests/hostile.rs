@@ -318,6 +318,8 @@ fn imported_names_cannot_inject_yaml() {
             p.meta.get(&format!("k{name}")).map(String::as_str),
             Some(name)
         );
+        // The node keeps its name, with control characters as `?`.
+        assert_eq!(p.node_name(0), name.replace(char::is_control, "?"));
     }
 }
 

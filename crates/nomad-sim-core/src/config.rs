@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::constraint::Constraint;
+pub use crate::hardware::{DeviceAsk, DeviceGroup, GroupAsks, PoolHardware, StaticPort};
 use crate::resources::Resources;
 use crate::time::{SimTime, HOUR_MS, MINUTE_MS};
 
@@ -52,6 +53,9 @@ pub struct SchedulerConfig {
     pub eval_time: DurationDist,
     /// How long the plan applier takes for one plan (plans are applied one at a time).
     pub plan_apply_time: DurationDist,
+    /// Nomad's `memory_oversubscription_enabled`: allocs record their task group's
+    /// `memory_max` (placement still uses `memory`). Off by default, as in Nomad.
+    pub memory_oversubscription: bool,
 }
 
 impl Default for SchedulerConfig {
@@ -60,6 +64,7 @@ impl Default for SchedulerConfig {
             num_schedulers: 4,
             eval_time: DurationDist::Constant(0),
             plan_apply_time: DurationDist::Constant(0),
+            memory_oversubscription: false,
         }
     }
 }
@@ -359,6 +364,8 @@ pub struct PoolConfig {
     /// The pool's first nodes as a real cluster names them (`import` keeps them); the others
     /// are `<name>-<index>`.
     pub named_nodes: Vec<NamedNode>,
+    /// Reserved ports, devices and reservable cores (none by default).
+    pub hardware: PoolHardware,
 }
 
 /// A node's name, and its ID when it has a real one (else one is derived from the seed).
@@ -456,6 +463,9 @@ pub struct WorkloadConfig {
     pub spreads: Vec<Spread>,
     /// `affinity` blocks of the job, the group and its tasks, in that order; empty: none.
     pub affinities: Vec<Affinity>,
+    /// Ports, devices, reserved cores and `memory_max` (none by default); boxed so that a
+    /// workload without them stays small.
+    pub asks: Box<GroupAsks>,
 }
 
 /// A `spread` block: allocations spread over the values of a node attribute.

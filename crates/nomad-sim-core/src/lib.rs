@@ -21,6 +21,7 @@
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod hardware;
 pub mod ids;
 pub mod observe;
 pub mod ops;

@@ -39,6 +39,7 @@ pub fn pool(name: &str, count: u32, cpu_mhz: u64, memory_mb: u64) -> PoolConfig 
         meta: BTreeMap::new(),
         cost_per_hour: 0.0,
         named_nodes: Vec::new(),
+        hardware: Default::default(),
     }
 }
 
@@ -71,6 +72,7 @@ pub fn batch_workload(
         disconnect: None,
         spreads: Vec::new(),
         affinities: Vec::new(),
+        asks: Default::default(),
     }
 }
 
@@ -319,6 +321,7 @@ pub fn arb_latency() -> impl Strategy<Value = (ClientConfig, SchedulerConfig)> {
                     num_schedulers: workers,
                     eval_time: DurationDist::Constant(eval_ms),
                     plan_apply_time: DurationDist::Constant(plan_ms),
+                    memory_oversubscription: false,
                 },
             )
         }),

@@ -23,6 +23,10 @@ use nomad_sim_core::config::{
     PoolConfig, SimConfig, Spread, SpreadTarget, WorkloadConfig,
 };
 use nomad_sim_core::constraint::{Constraint, Operand};
+use nomad_sim_core::hardware::{
+    device_constraint, devices_feasible, parse_port_ranges, DeviceAsk, DeviceGroup, GroupAsks,
+    PoolHardware, StaticPort,
+};
 use nomad_sim_core::time::{format_duration_ms, SECOND_MS};
 use nomad_sim_core::workload::builtin_resource_classes;
 use nomad_sim_core::{Algorithm, NomadVersion, Resources};
@@ -520,7 +524,8 @@ impl Builder {
             }
         }
         if need_cpu_mem {
-            if r.cpu == 0 {
+            // Reserved cores bring their own CPU, so a group that reserves cores may ask 0 MHz.
+            if r.cpu == 0 && r.cores.is_none_or(|c| c == 0) {
                 self.problem(&format!("{path}.cpu"), "must be more than 0 MHz");
             }
             if r.memory == 0 {
@@ -558,6 +563,7 @@ impl Builder {
                 .reserved
                 .map(|r| self.resources(&format!("{path}.reserved"), &r, false))
                 .unwrap_or_default();
+            let hardware = self.pool_hardware(&path, p, resources.cpu_mhz);
             if reserved.cpu_mhz >= resources.cpu_mhz && resources.cpu_mhz > 0 {
                 self.problem(
                     &format!("{path}.reserved.cpu"),
@@ -619,6 +625,7 @@ impl Builder {
                         id: n.id.clone(),
                     })
                     .collect(),
+                hardware,
             });
         }
         self.check_named_nodes(&pools);
@@ -697,6 +704,12 @@ impl Builder {
         let mut classes: BTreeMap<String, Resources> =
             builtin_resource_classes().into_iter().collect();
         for (name, r) in files {
+            if r.cores.is_some() || r.memory_max.is_some() {
+                self.problem_at_key(
+                    &format!("resource_classes.{name}"),
+                    "cores and memory_max belong in a workload's resources, not a resource class",
+                );
+            }
             let res = self.resources(&format!("resource_classes.{name}"), r, true);
             classes.insert(name.clone(), res);
         }
@@ -845,6 +858,7 @@ impl Builder {
                     ),
                 );
             }
+            let asks = self.group_asks(&path, w, &usable);
             let pool_known = node_pool
                 .as_ref()
                 .is_none_or(|n| pools.iter().any(|p| &p.name == n));
@@ -936,6 +950,7 @@ impl Builder {
                 disconnect,
                 spreads,
                 affinities,
+                asks: Box::new(asks),
             });
         }
         out
@@ -1615,6 +1630,197 @@ fn gc_config(file: Option<&schema::GcFile>) -> nomad_sim_core::config::GcConfig 
         set(&mut gc.interval_ms, &f.interval);
     }
     gc
+}
+
+impl Builder {
+    /// A pool's reserved ports, devices and reservable cores.
+    fn pool_hardware(&mut self, path: &str, p: &PoolFile, cpu_mhz: u64) -> PoolHardware {
+        let mut hw = PoolHardware::default();
+        if let Some(text) = &p.reserved_ports {
+            match parse_port_ranges(&text.0) {
+                Ok(ports) => hw.reserved_ports = ports,
+                Err(e) => self.problem(&format!("{path}.reserved_ports"), e),
+            }
+        }
+        if p.resources.memory_max.is_some() {
+            self.problem(
+                &format!("{path}.resources.memory_max"),
+                "memory_max is a workload's ask, not a node's resource",
+            );
+        }
+        if let Some(r) = &p.reserved {
+            if r.cores.is_some() || r.memory_max.is_some() {
+                self.problem_at_key(
+                    &format!("{path}.reserved"),
+                    "reserved takes cpu, memory and disk; give reservable cores in resources.cores",
+                );
+            }
+        }
+        if let Some(cores) = p.resources.cores {
+            if cores == 0 || u64::from(cores) > cpu_mhz {
+                self.problem(
+                    &format!("{path}.resources.cores"),
+                    format!("must be between 1 and the pool's cpu ({cpu_mhz} MHz, at least 1 MHz per core)"),
+                );
+            } else {
+                hw.cores = cores;
+                hw.core_mhz = cpu_mhz / u64::from(cores);
+            }
+        }
+        for (k, d) in p.devices.iter().enumerate() {
+            let dpath = format!("{path}.devices[{k}]");
+            for (key, v) in [("vendor", &d.vendor), ("type", &d.device_type)] {
+                if v.is_empty() || v.contains('/') {
+                    self.problem(
+                        &format!("{dpath}.{key}"),
+                        "must be a non-empty name without '/'",
+                    );
+                }
+            }
+            if d.count == 0 || d.count > 1024 {
+                self.problem(&format!("{dpath}.count"), "must be between 1 and 1024");
+            }
+            hw.devices.push(DeviceGroup {
+                vendor: d.vendor.clone(),
+                device_type: d.device_type.clone(),
+                name: d.name.clone().unwrap_or_default(),
+                count: d.count.min(1024),
+                attributes: d
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.0.clone()))
+                    .collect(),
+            });
+        }
+        hw
+    }
+
+    /// A workload's ports, devices, cores and memory_max.
+    fn group_asks(&mut self, path: &str, w: &WorkloadFile, usable: &[&PoolConfig]) -> GroupAsks {
+        let mut asks = GroupAsks::default();
+        let mut labels = BTreeSet::new();
+        for (k, port) in w.ports.iter().enumerate() {
+            let ppath = format!("{path}.ports[{k}]");
+            if port.label.is_empty() || !labels.insert(port.label.clone()) {
+                self.problem(
+                    &format!("{ppath}.label"),
+                    format!(
+                        "port labels must be unique and non-empty ({:?})",
+                        port.label
+                    ),
+                );
+            }
+            match port.static_port {
+                Some(v) if v == 0 || v > 65_535 => self.problem(
+                    &format!("{ppath}.static"),
+                    format!("port {v} is outside 1..=65535"),
+                ),
+                Some(v) => {
+                    if asks.static_ports.iter().any(|s| u32::from(s.value) == v) {
+                        self.problem(
+                            &format!("{ppath}.static"),
+                            format!("static port {v} is asked twice"),
+                        );
+                    }
+                    asks.static_ports.push(StaticPort {
+                        label: port.label.clone(),
+                        value: v as u16,
+                    })
+                }
+                None => asks.dynamic_ports.push(port.label.clone()),
+            }
+        }
+        for (k, d) in w.devices.iter().enumerate() {
+            let dpath = format!("{path}.devices[{k}]");
+            if d.name.is_empty() || d.name.split('/').count() > 3 {
+                self.problem(
+                    &format!("{dpath}.name"),
+                    "must be type, vendor/type or vendor/type/name",
+                );
+            }
+            let count = d.count.unwrap_or(1);
+            if count == 0 {
+                self.problem(&format!("{dpath}.count"), "must be at least 1");
+            }
+            let mut ask = DeviceAsk {
+                name: d.name.clone(),
+                count: count.max(1),
+                constraints: Vec::new(),
+                affinities: Vec::new(),
+            };
+            for (j, c) in d.constraints.iter().enumerate() {
+                let cpath = format!("{dpath}.constraints[{j}]");
+                let Some(attribute) = c.attribute.as_deref() else {
+                    self.problem_at_key(&cpath, "needs an attribute (e.g. ${device.attr.memory})");
+                    continue;
+                };
+                let operator = c.operator.as_deref().unwrap_or("=");
+                let value = c.value.as_ref().map_or("", |v| v.0.as_str());
+                match device_constraint(attribute, operator, value) {
+                    Ok(c) => ask.constraints.push(c),
+                    Err(e) => self.problem(&format!("{cpath}.operator"), e),
+                }
+            }
+            for (j, a) in d.affinities.iter().enumerate() {
+                let apath = format!("{dpath}.affinities[{j}]");
+                let Some(attribute) = a.attribute.as_deref() else {
+                    self.problem_at_key(&apath, "needs an attribute (e.g. ${device.model})");
+                    continue;
+                };
+                let weight = a.weight.unwrap_or(50);
+                if weight == 0 || !(-100..=100).contains(&weight) {
+                    self.problem(
+                        &format!("{apath}.weight"),
+                        "must be between -100 and 100, not 0",
+                    );
+                }
+                let operator = a.operator.as_deref().unwrap_or("=");
+                let value = a.value.as_ref().map_or("", |v| v.0.as_str());
+                match device_constraint(attribute, operator, value) {
+                    Ok(c) => ask.affinities.push((c, weight.clamp(-100, 100) as i32)),
+                    Err(e) => self.problem(&format!("{apath}.operator"), e),
+                }
+            }
+            asks.devices.push(ask);
+        }
+        if let Some(r) = &w.resources {
+            asks.cores = r.cores.unwrap_or(0);
+            asks.memory_max_mb = r.memory_max;
+            if let Some(m) = r.memory_max {
+                if m < r.memory {
+                    self.problem(
+                        &format!("{path}.resources.memory_max"),
+                        format!("must be at least memory ({} MB)", r.memory),
+                    );
+                }
+            }
+        }
+        // Asks that no node of the usable pools can ever meet would wait forever.
+        if asks.cores > 0
+            && !usable.is_empty()
+            && !usable.iter().any(|p| p.hardware.cores >= asks.cores)
+        {
+            self.problem(
+                &format!("{path}.resources.cores"),
+                format!(
+                    "asks {} cores, which no node has (give the pools resources.cores)",
+                    asks.cores
+                ),
+            );
+        }
+        if !asks.devices.is_empty()
+            && !usable.is_empty()
+            && !usable
+                .iter()
+                .any(|p| devices_feasible(&p.hardware, &asks.devices))
+        {
+            self.problem_at_key(
+                &format!("{path}.devices"),
+                "asks for devices that no node of its pools has",
+            );
+        }
+        asks
+    }
 }
 
 #[cfg(test)]

@@ -298,6 +298,7 @@ impl Builder {
         if let Some(d) = &f.plan_apply_time {
             c.plan_apply_time = self.duration_dist("scheduler.plan_apply_time", d);
         }
+        c.memory_oversubscription = f.memory_oversubscription.unwrap_or(false);
         c
     }
 

@@ -289,6 +289,9 @@ pub struct SchedulerFile {
     /// Time the plan applier spends on one plan: a duration or a distribution.
     #[serde(default)]
     pub plan_apply_time: Option<DurationFile>,
+    /// Nomad's `memory_oversubscription_enabled`: allocs record `memory_max` (default false).
+    #[serde(default)]
+    pub memory_oversubscription: Option<bool>,
 }
 
 /// `limits:`.
@@ -301,7 +304,8 @@ pub struct LimitsFile {
     pub max_time_past_horizon: Option<Dur>,
 }
 
-/// `{ cpu, memory, disk }` in MHz, MB, MB.
+/// `{ cpu, memory, disk }` in MHz, MB, MB; a pool's `cores` (reservable cores) and a
+/// workload's `cores` (cores to reserve) and `memory_max` (MB).
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourcesFile {
@@ -311,6 +315,52 @@ pub struct ResourcesFile {
     pub memory: u64,
     #[serde(default)]
     pub disk: u64,
+    /// Whole cores: reservable on a pool's nodes, reserved by a workload's allocs.
+    #[serde(default)]
+    pub cores: Option<u32>,
+    /// A workload's memory limit with oversubscription, MB.
+    #[serde(default)]
+    pub memory_max: Option<u64>,
+}
+
+/// One device group of a pool's nodes (Nomad's fingerprinted `NodeDeviceResource`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceFile {
+    pub vendor: String,
+    #[serde(rename = "type")]
+    pub device_type: String,
+    /// The model, e.g. `Tesla T4`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Instances per node.
+    pub count: u32,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, ScalarText>,
+}
+
+/// One port of a workload's group network: `{ label, static }`, dynamic without `static`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PortFile {
+    pub label: String,
+    #[serde(default, rename = "static")]
+    pub static_port: Option<u32>,
+}
+
+/// One device ask of a workload (Nomad's `device` block in `resources`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceAskFile {
+    /// `type`, `vendor/type` or `vendor/type/name`.
+    pub name: String,
+    /// Instances (default 1).
+    #[serde(default)]
+    pub count: Option<u32>,
+    #[serde(default)]
+    pub constraints: Vec<ConstraintFile>,
+    #[serde(default)]
+    pub affinities: Vec<AffinityFile>,
 }
 
 /// One entry of `node_pools:`.
@@ -334,6 +384,12 @@ pub struct PoolFile {
     pub meta: BTreeMap<String, ScalarText>,
     #[serde(default)]
     pub cost_per_hour: Option<f64>,
+    /// Ports no alloc may take, as Nomad's port-range string (`"22,8000-8100"`).
+    #[serde(default)]
+    pub reserved_ports: Option<ScalarText>,
+    /// Device groups on each node.
+    #[serde(default)]
+    pub devices: Vec<DeviceFile>,
     /// The pool's first nodes by their real names (and IDs), as `import` writes them.
     #[serde(default)]
     pub nodes: Vec<NamedNodeFile>,
@@ -396,6 +452,12 @@ pub struct WorkloadFile {
     pub disconnect: Option<DisconnectFile>,
     #[serde(default)]
     pub max_client_disconnect: Option<Dur>,
+    /// The group network's ports: `{ label, static }` (dynamic without `static`).
+    #[serde(default)]
+    pub ports: Vec<PortFile>,
+    /// Device asks.
+    #[serde(default)]
+    pub devices: Vec<DeviceAskFile>,
 }
 
 /// A workload's `migrate:` block (Nomad's, for service jobs).
@@ -660,7 +722,8 @@ pub struct SpreadTargetFile {
     pub percent: i64,
 }
 
-/// One `affinity` block, with Nomad's keys; `weight` is -100 to 100, not 0 (default 50).
+/// One `affinity` block (a workload's or a device ask's), with Nomad's keys; `weight` is -100
+/// to 100, not 0 (default 50).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AffinityFile {

@@ -446,3 +446,92 @@ fn bad_spreads_and_affinities_are_located() {
         "{lines:#?}"
     );
 }
+
+const HARDWARE: &str = r#"name: hw
+horizon: 1h
+scheduler: { memory_oversubscription: true }
+node_pools:
+  - name: gpu
+    count: 1
+    resources: { cpu: 8000, memory: 32768, cores: 8 }
+    reserved_ports: "22,8000-8002"
+    devices:
+      - { vendor: nvidia, type: gpu, name: "Tesla T4", count: 2, attributes: { memory_mib: 16384 } }
+workloads:
+  - name: train
+    arrivals: { at: [0s] }
+    resources: { cores: 2, memory: 4096, memory_max: 8192 }
+    duration: 10m
+    ports:
+      - { label: http, static: 7234 }
+      - { label: metrics }
+    devices:
+      - name: nvidia/gpu
+        constraints: [ { attribute: "${device.attr.memory_mib}", operator: ">=", value: 8192 } ]
+        affinities: [ { attribute: "${device.model}", value: "Tesla T4", weight: 50 } ]
+"#;
+
+#[test]
+fn ports_devices_and_cores_reach_the_configuration() {
+    let s = parse_str(HARDWARE, "hw.yaml", Path::new(".")).unwrap();
+    let c = &s.config;
+    assert!(c.scheduler.memory_oversubscription);
+    let hw = &c.pools[0].hardware;
+    assert_eq!(hw.reserved_ports, vec![22, 8000, 8001, 8002]);
+    assert_eq!((hw.cores, hw.core_mhz), (8, 1000));
+    assert_eq!(hw.devices[0].name, "Tesla T4");
+    assert_eq!(hw.devices[0].count, 2);
+    let a = &c.workloads[0].asks;
+    assert_eq!(a.cores, 2);
+    assert_eq!(a.memory_max_mb, Some(8192));
+    assert_eq!(a.static_ports[0].value, 7234);
+    assert_eq!(a.dynamic_ports, vec!["metrics".to_string()]);
+    assert_eq!(a.devices[0].count, 1);
+    assert_eq!(a.devices[0].affinities[0].1, 50);
+    let mut sim = Simulation::new(s.config);
+    sim.run_until(60_000);
+    let allocs = sim.allocs();
+    let h = allocs[0].1.hardware.as_deref().unwrap();
+    assert_eq!(
+        h.ports,
+        vec![("http".to_string(), 7234), ("metrics".to_string(), 20_000)]
+    );
+    assert_eq!(h.cores, vec![0, 1]);
+    assert_eq!(h.devices, vec![(0, vec![0])]);
+    assert_eq!(h.memory_max_mb, Some(8192));
+    assert_eq!(sim.nodes()[0].used, Resources::new(2000, 4096, 0));
+}
+
+#[test]
+fn bad_ports_devices_and_cores_are_located() {
+    let text = HARDWARE
+        .replace("\"22,8000-8002\"", "\"22,9-3\"")
+        .replace("static: 7234", "static: 70000")
+        .replace("cores: 2,", "cores: 9,")
+        .replace("name: nvidia/gpu", "name: amd/gpu");
+    let err = parse_str(&text, "hw.yaml", Path::new(".")).unwrap_err();
+    let lines: Vec<String> = err.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(lines.len(), 4, "{lines:#?}");
+    assert!(
+        lines[0].starts_with("hw.yaml:8:21: node_pools[0].reserved_ports: invalid range"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("workloads[0].ports[0].static: port 70000")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("workloads[0].resources.cores: asks 9 cores")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("workloads[0].devices: asks for devices that no node")),
+        "{lines:#?}"
+    );
+}

@@ -10,6 +10,7 @@ use nomad_sim_core::config::{
     RestartMode, RestartPolicy, Spread, SpreadTarget, WorkloadConfig,
 };
 use nomad_sim_core::constraint::{Constraint, Operand};
+use nomad_sim_core::hardware::{device_constraint, DeviceAsk, GroupAsks, StaticPort};
 use nomad_sim_core::ids::{splitmix64, JobId};
 use nomad_sim_core::time::{parse_duration_ms, SimTime};
 use nomad_sim_core::{JobType, Resources};
@@ -111,7 +112,7 @@ pub fn prepare(
         )));
     }
     let j = loaded.job;
-    let mut warnings: Vec<String> = loaded.warnings.iter().map(|d| d.message.clone()).collect();
+    let warnings: Vec<String> = loaded.warnings.iter().map(|d| d.message.clone()).collect();
     let job_type = match j.job_type {
         spec::JobType::Batch => JobType::Batch,
         spec::JobType::Service => JobType::Service,
@@ -136,21 +137,9 @@ pub fn prepare(
     }
     let g = &j.task_groups[0];
     let ask = g.ask();
-    if ask.cores > 0 || !ask.devices.is_empty() || !ask.reserved_ports.is_empty() {
-        return Err(ApiError::bad(format!(
-            "the simulator cannot model group {:?} yet: reserved cores, devices and static ports change where allocations fit",
-            g.name
-        )));
-    }
+    let asks = group_asks(g, &ask)?;
     let spreads = spreads_of(&j, g)?;
     let affinities = affinities_of(&j, g)?;
-    if ask.dynamic_ports > 0 {
-        warnings.push("dynamic ports are not simulated (every node has room for them)".to_string());
-    }
-    if ask.memory_max_mb > ask.memory_mb {
-        warnings
-            .push("memory_max (oversubscription) is not simulated: the ask is memory".to_string());
-    }
     let mut constraints = Vec::new();
     let mut distinct_hosts = false;
     let all = j
@@ -256,6 +245,7 @@ pub fn prepare(
         disconnect: disconnect_policy(g),
         spreads,
         affinities,
+        asks: Box::new(asks),
     };
     Ok(Prepared {
         id: j.id.clone(),
@@ -317,6 +307,71 @@ fn affinities_of(j: &spec::Job, g: &spec::TaskGroup) -> Result<Vec<Affinity>, Ap
             })
         })
         .collect()
+}
+
+/// The group's ports (group and task networks), devices, cores and memory_max in the core's
+/// terms. A port with `ignore_collision` is shared with other allocs, so it is not reserved.
+fn group_asks(g: &spec::TaskGroup, ask: &spec::GroupAsk) -> Result<GroupAsks, ApiError> {
+    let mut asks = GroupAsks {
+        cores: u32::try_from(ask.cores)
+            .map_err(|_| ApiError::bad(format!("group {:?} asks too many cores", g.name)))?,
+        memory_max_mb: (ask.memory_max_mb > ask.memory_mb).then_some(ask.memory_max_mb),
+        ..GroupAsks::default()
+    };
+    let task_networks = g.tasks.iter().flat_map(|t| &t.resources.networks);
+    for n in g.networks.iter().chain(task_networks) {
+        for p in &n.reserved_ports {
+            if p.ignore_collision {
+                continue;
+            }
+            let value = u16::try_from(p.value)
+                .ok()
+                .filter(|v| *v > 0)
+                .ok_or_else(|| {
+                    ApiError::bad(format!(
+                        "port {:?}: invalid static port {}",
+                        p.label, p.value
+                    ))
+                })?;
+            if asks.static_ports.iter().any(|s| s.value == value) {
+                return Err(ApiError::bad(format!(
+                    "group {:?}: static port {value} is asked twice",
+                    g.name
+                )));
+            }
+            asks.static_ports.push(StaticPort {
+                label: p.label.clone(),
+                value,
+            });
+        }
+        asks.dynamic_ports
+            .extend(n.dynamic_ports.iter().map(|p| p.label.clone()));
+    }
+    for t in &g.tasks {
+        for d in &t.resources.devices {
+            let mut dev = DeviceAsk {
+                name: d.name.clone(),
+                count: d.count.max(1),
+                constraints: Vec::new(),
+                affinities: Vec::new(),
+            };
+            for c in &d.constraints {
+                dev.constraints.push(
+                    device_constraint(&c.l_target, &c.operand, &c.r_target)
+                        .map_err(ApiError::bad)?,
+                );
+            }
+            for a in &d.affinities {
+                dev.affinities.push((
+                    device_constraint(&a.l_target, &a.operand, &a.r_target)
+                        .map_err(ApiError::bad)?,
+                    a.weight,
+                ));
+            }
+            asks.devices.push(dev);
+        }
+    }
+    Ok(asks)
 }
 
 /// Nanoseconds (the API's unit) per simulated millisecond.
@@ -794,5 +849,49 @@ mod tests {
         let e = prepare(&j, 60_000, &[]).unwrap_err();
         assert_eq!(e.status, 400);
         assert!(e.text.contains("positive weight"), "{}", e.text);
+    }
+
+    #[test]
+    fn ports_devices_cores_and_memory_max_reach_the_workload() {
+        let job = json!({
+            "ID": "train",
+            "Type": "batch",
+            "Datacenters": ["dc1"],
+            "TaskGroups": [{
+                "Name": "g",
+                "Count": 1,
+                "Networks": [{
+                    "ReservedPorts": [{"Label": "http", "Value": 7234}],
+                    "DynamicPorts": [{"Label": "metrics"}]
+                }],
+                "Tasks": [{
+                    "Name": "t",
+                    "Driver": "docker",
+                    "Resources": {
+                        "Cores": 2,
+                        "MemoryMB": 256,
+                        "MemoryMaxMB": 1024,
+                        "Devices": [{
+                            "Name": "nvidia/gpu",
+                            "Count": 1,
+                            "Constraints": [{"LTarget": "${device.attr.memory_mib}", "Operand": ">=", "RTarget": "8192"}]
+                        }]
+                    }
+                }]
+            }]
+        });
+        let p = prepare(&job, 600_000, &[]).unwrap_or_else(|e| panic!("{}", e.text));
+        let a = &p.workload.asks;
+        assert_eq!(a.static_ports[0].label, "http");
+        assert_eq!(a.static_ports[0].value, 7234);
+        assert_eq!(a.dynamic_ports, vec!["metrics".to_string()]);
+        assert_eq!(a.cores, 2);
+        assert_eq!(a.memory_max_mb, Some(1024));
+        assert_eq!(a.devices[0].name, "nvidia/gpu");
+        assert_eq!(a.devices[0].constraints.len(), 1);
+        assert_eq!(
+            p.workload.resources.cpu_mhz, 0,
+            "a task with cores asks no cpu"
+        );
     }
 }

@@ -412,6 +412,7 @@ mod tests {
             disconnect: None,
             spreads: Vec::new(),
             affinities: Vec::new(),
+            asks: Default::default(),
         }
     }
 

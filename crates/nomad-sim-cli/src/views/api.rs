@@ -491,10 +491,23 @@ impl View<'_> {
             );
             lifecycles.insert(task, Value::Null);
         }
+        // Ports the alloc holds (Nomad's `AllocatedPortMapping`; every node's address is
+        // 127.0.0.1 in the simulator), or null when it holds none.
+        let ports = match a.hardware.as_deref() {
+            Some(h) if !h.ports.is_empty() => Value::Array(
+                h.ports
+                    .iter()
+                    .map(|(label, port)| {
+                        json!({ "Label": label, "Value": port, "To": 0, "HostIP": "127.0.0.1" })
+                    })
+                    .collect(),
+            ),
+            _ => Value::Null,
+        };
         json!({
             "Tasks": tasks,
             "TaskLifecycles": lifecycles,
-            "Shared": { "DiskMB": disk, "Networks": Value::Null, "Ports": Value::Null },
+            "Shared": { "DiskMB": disk, "Networks": Value::Null, "Ports": ports },
         })
     }
 

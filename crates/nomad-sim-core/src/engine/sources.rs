@@ -13,6 +13,8 @@ pub(crate) struct WorkloadState {
     pub(crate) candidate_set: u32,
     pub(crate) constraint_set: u32,
     pub(crate) submitted: u64,
+    /// True when the task group asks for ports, devices or cores (checked per node).
+    pub(crate) hardware: bool,
 }
 
 /// The job sources: one per workload, and the allocation budget they share.
@@ -70,6 +72,7 @@ impl Simulation {
             candidate_set,
             constraint_set: (self.server.constraint_sets.len() - 1) as u32,
             submitted: 0,
+            hardware: self.config.workloads[w].asks.any(),
         });
     }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::config::JobType;
 use crate::engine::Simulation;
+use crate::hardware::{HardwareOffer, NodeHardwareUse};
 use crate::model::NodeStatus;
 use crate::ops::DEADLINE_COALESCE_WINDOW_MS as WINDOW;
 use crate::resources::Resources;
@@ -21,6 +22,8 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
     let mut live_per_node: Vec<Resources> = vec![Resources::default(); sim.nodes().len()];
     let mut live_count = vec![0usize; sim.nodes().len()];
     let mut running = 0u64;
+    let mut held: Vec<Vec<(crate::ids::AllocId, &HardwareOffer)>> =
+        vec![Vec::new(); sim.nodes().len()];
     for (id, a) in sim.allocs() {
         let live = a.ended_ms.is_none();
         if live == a.client.is_terminal() {
@@ -38,10 +41,17 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
                 ));
                 continue;
             };
-            live_per_node[a.node.index()] = live_per_node[a.node.index()].plus(job.ask);
+            live_per_node[a.node.index()] =
+                live_per_node[a.node.index()].plus(a.resources(job.ask));
+            if let Some(h) = a.hardware.as_deref() {
+                held[a.node.index()].push((id, h));
+            }
             live_count[a.node.index()] += 1;
             running += 1;
         }
+    }
+    for (i, n) in sim.nodes().iter().enumerate() {
+        hardware_violations(sim, n, &held[i], &mut out);
     }
     let (mut used_ready, mut avail_ready) = (Resources::default(), Resources::default());
     for (i, n) in sim.nodes().iter().enumerate() {
@@ -110,6 +120,74 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
     // Spread counts kept as allocs come and go agree with a recount.
     out.extend(sim.spread_count_violations());
     out
+}
+
+/// Checks one node's ports, devices and cores against its live allocs: no port held twice or
+/// reserved by the node, no device instance held twice or beyond the pool's count, no core
+/// held twice or beyond the pool's cores, and the node's record equal to what its allocs hold.
+fn hardware_violations(
+    sim: &Simulation,
+    n: &crate::model::Node,
+    held: &[(crate::ids::AllocId, &HardwareOffer)],
+    out: &mut Vec<String>,
+) {
+    let pool = &sim.config().pools[n.pool as usize].hardware;
+    let mut expect = NodeHardwareUse::new(pool);
+    for (id, h) in held {
+        for (label, p) in &h.ports {
+            if pool.reserved_ports.binary_search(p).is_ok() {
+                out.push(format!(
+                    "node {}: alloc {} holds reserved port {label}={p}",
+                    n.name,
+                    sim.alloc_uuid(*id)
+                ));
+            }
+            if !expect.ports.insert(*p) {
+                out.push(format!("node {}: port {p} is used twice", n.name));
+            }
+        }
+        for (g, instances) in &h.devices {
+            for &i in instances {
+                match expect
+                    .devices
+                    .get_mut(*g as usize)
+                    .and_then(|d| d.get_mut(i as usize))
+                {
+                    Some(slot) if *slot => {
+                        out.push(format!("node {}: device {g}/{i} is over-committed", n.name))
+                    }
+                    Some(slot) => *slot = true,
+                    None => out.push(format!(
+                        "node {}: device {g}/{i} does not exist on the node",
+                        n.name
+                    )),
+                }
+            }
+        }
+        for &c in &h.cores {
+            match expect.cores.get_mut(c as usize) {
+                Some(slot) if *slot => {
+                    out.push(format!("node {}: core {c} is reserved twice", n.name))
+                }
+                Some(slot) => *slot = true,
+                None => out.push(format!(
+                    "node {}: core {c} is beyond its {} cores",
+                    n.name, pool.cores
+                )),
+            }
+        }
+    }
+    let recorded = n
+        .hardware
+        .as_deref()
+        .cloned()
+        .unwrap_or_else(|| NodeHardwareUse::new(pool));
+    if recorded != expect {
+        out.push(format!(
+            "node {}: holds {recorded:?} but its live allocs hold {expect:?}",
+            n.name
+        ));
+    }
 }
 
 /// Checks that no drain waits on a condition that already holds: a draining node still holds

@@ -30,6 +30,7 @@ impl Simulation {
             created_ms: self.now,
             terminated_ms: None,
             events: Vec::new(),
+            hardware: None,
         };
         self.state.nodes.push(node);
         self.state.live_nodes[pool as usize] += 1;

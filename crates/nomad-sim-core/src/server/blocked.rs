@@ -16,6 +16,8 @@ pub(crate) struct Bucket {
     pub(crate) ask: Resources,
     /// The only job the bucket serves, for `distinct_hosts` jobs.
     pub(crate) job: Option<JobId>,
+    /// The only workload the bucket serves, when its group asks for ports, devices or cores.
+    pub(crate) hardware: Option<u32>,
     /// Blocked evals, oldest first.
     pub(crate) queue: VecDeque<EvalId>,
     /// True while the bucket's head is in the broker.
@@ -33,6 +35,7 @@ pub(crate) struct BucketKey {
     pub(crate) ask: Resources,
     pub(crate) priority: u8,
     pub(crate) job: Option<JobId>,
+    pub(crate) hardware: Option<u32>,
 }
 
 /// The blocked evals, in buckets.
@@ -60,6 +63,7 @@ impl Simulation {
             job: self.config.workloads[j.workload as usize]
                 .distinct_hosts
                 .then_some(job),
+            hardware: w.hardware.then_some(j.workload),
         }
     }
 
@@ -74,6 +78,7 @@ impl Simulation {
             constraint_set: key.constraint_set,
             ask: key.ask,
             job: key.job,
+            hardware: key.hardware,
             queue: VecDeque::new(),
             in_broker: false,
             dirty: Vec::new(),
@@ -285,10 +290,12 @@ impl Simulation {
     pub(crate) fn bucket_fits(&mut self, bucket: u32, node: NodeId) -> bool {
         let b = &self.server.blocked.buckets[bucket as usize];
         let (set, cs, ask, job) = (b.candidate_set, b.constraint_set, b.ask, b.job);
-        self.node_fits(set, cs, ask, job, node)
+        let hardware = b.hardware;
+        self.node_fits(set, cs, ask, job, hardware, node)
     }
 
-    /// True when `node` is in the candidate set, has room for `ask`, holds no alloc of the
+    /// True when `node` is in the candidate set, has room for `ask` (and for the ports,
+    /// devices and cores of workload `hardware`, if any), holds no alloc of the
     /// `distinct_hosts` job `distinct` (if any) and passes the constraint set.
     pub(crate) fn node_fits(
         &mut self,
@@ -296,12 +303,18 @@ impl Simulation {
         constraint_set: u32,
         ask: Resources,
         distinct: Option<JobId>,
+        hardware: Option<u32>,
         node: NodeId,
     ) -> bool {
         if !self.server.candidate_sets[candidate_set as usize].contains(node)
             || !self.state.nodes[node.index()].free().covers(ask)
         {
             return false;
+        }
+        if let Some(w) = hardware {
+            if !self.hardware_fits(w as usize, ask, node) {
+                return false;
+            }
         }
         if let Some(job) = distinct {
             let counts = self.state.jobs[job].node_counts.as_ref();

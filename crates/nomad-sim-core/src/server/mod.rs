@@ -8,6 +8,7 @@ mod blocked;
 pub(crate) mod broker;
 pub mod cluster;
 pub mod constraint;
+mod hardware;
 pub mod placement;
 mod placer;
 mod reconcile;

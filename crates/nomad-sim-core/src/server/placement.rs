@@ -94,6 +94,10 @@ pub struct ScoreParts {
     pub allocation_spread: Option<f64>,
     /// Binpack (or spread) fitness / 18.
     pub binpack: f64,
+    /// Device affinity: Σ weights of the matched device affinities / Σ |weights|, when the
+    /// group's devices have affinities.
+    #[serde(rename = "devices", skip_serializing_if = "Option::is_none")]
+    pub devices: Option<f64>,
     /// Job anti-affinity, when the node already runs allocs of the task group.
     #[serde(rename = "job-anti-affinity", skip_serializing_if = "Option::is_none")]
     pub job_anti_affinity: Option<f64>,
@@ -184,17 +188,19 @@ impl ScoreParts {
             job_anti_affinity: JobAntiAffinityScorer.score(input),
             node_affinity: None,
             node_reschedule_penalty: ReschedulePenaltyScorer.score(input),
+            devices: None,
         }
     }
 
     /// The final score: the mean of the scores that applied, summed in the order Nomad's
-    /// iterators append them (binpack, job anti-affinity, reschedule penalty, node affinity,
-    /// spread), as its ScoreNormalizationIterator does.
+    /// iterators append them (binpack, job anti-affinity, devices, reschedule penalty, node
+    /// affinity, spread), as its ScoreNormalizationIterator does.
     pub fn final_score(&self) -> f64 {
         let mut sum = self.binpack;
         let mut n = 1.0;
         for s in [
             self.job_anti_affinity,
+            self.devices,
             self.node_reschedule_penalty,
             self.node_affinity,
             self.allocation_spread,
@@ -309,7 +315,7 @@ fn is_zero(n: &u32) -> bool {
 }
 
 /// Exhausted-node counts per dimension; zero counts are left out of the JSON.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct DimensionCounts {
     /// Nodes short of CPU.
     #[serde(skip_serializing_if = "is_zero")]
@@ -320,6 +326,11 @@ pub struct DimensionCounts {
     /// Nodes short of disk.
     #[serde(skip_serializing_if = "is_zero")]
     pub disk: u32,
+    /// Nodes short of ports, devices or cores, by Nomad's dimension string
+    /// (`network: reserved port collision http=7234`, `devices: no devices match request`,
+    /// `cores`).
+    #[serde(flatten)]
+    pub other: BTreeMap<String, u32>,
 }
 
 impl DimensionCounts {
@@ -332,16 +343,28 @@ impl DimensionCounts {
         }
     }
 
-    /// The non-zero counts, in Nomad's dimension order.
-    pub fn entries(&self) -> Vec<(&'static str, u32)> {
-        [
+    /// Counts one node exhausted in a dimension named by its string.
+    pub fn add_named(&mut self, dimension: &str) {
+        match self.other.get_mut(dimension) {
+            Some(n) => *n += 1,
+            None => {
+                self.other.insert(dimension.to_string(), 1);
+            }
+        }
+    }
+
+    /// The non-zero counts: cpu, memory and disk in Nomad's order, then the named ones sorted.
+    pub fn entries(&self) -> Vec<(&str, u32)> {
+        let mut out: Vec<(&str, u32)> = [
             ("cpu", self.cpu),
             ("memory", self.memory),
             ("disk", self.disk),
         ]
         .into_iter()
         .filter(|(_, n)| *n > 0)
-        .collect()
+        .collect();
+        out.extend(self.other.iter().map(|(k, n)| (k.as_str(), *n)));
+        out
     }
 }
 
@@ -420,6 +443,7 @@ mod tests {
             job_anti_affinity: Some(-0.5),
             node_affinity: None,
             node_reschedule_penalty: Some(-1.0),
+            devices: None,
         };
         assert!((parts.final_score() - (0.8 - 0.5 - 1.0) / 3.0).abs() < 1e-12);
         let alone = ScoreParts {

@@ -185,6 +185,16 @@ impl Simulation {
             .map_or(0, |t| t.len().min(u16::MAX as usize) as u16);
         let serial = self.state.next_alloc_serial;
         self.state.next_alloc_serial += 1;
+        let hardware = self.hardware_for_alloc(job, node);
+        if let Some(h) = &hardware {
+            let pool = self.state.nodes[node.index()].pool as usize;
+            self.state
+                .hold_hardware(node, &self.config.pools[pool].hardware, h);
+        }
+        let ask = match &hardware {
+            Some(h) => ask.plus(Resources::new(h.core_cpu_mhz, 0, 0)),
+            None => ask,
+        };
         let id = self.state.allocs.insert(Alloc {
             job,
             index,
@@ -199,6 +209,7 @@ impl Simulation {
             reschedules,
             eval: self.state.evals[eval].seq,
             serial,
+            hardware,
         });
         if let Some(t) = tracker {
             self.server.trackers.insert(id, t);

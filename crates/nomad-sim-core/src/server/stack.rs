@@ -80,8 +80,9 @@ impl Simulation {
         let distinct = self.config.workloads[j.workload as usize]
             .distinct_hosts
             .then_some(job);
+        let hardware = ws.hardware.then_some(j.workload);
         let (set, cs, ask) = (ws.candidate_set, ws.constraint_set, j.ask);
-        self.node_fits(set, cs, ask, distinct, node)
+        self.node_fits(set, cs, ask, distinct, hardware, node)
     }
 
     /// One Select: Nomad's iterator chain over the lazily shuffled candidates.
@@ -102,6 +103,7 @@ impl Simulation {
         let w = j.workload as usize;
         let ws = &self.sources.workloads[w];
         let (set_id, cs_id) = (ws.candidate_set as usize, ws.constraint_set);
+        let hardware = ws.hardware;
         // Spreads and affinities, if the job has any, are taken out for the Select (their
         // caches fill as nodes are scored) and put back at the end.
         let mut prefs = self.server.preferences[w].take();
@@ -172,6 +174,20 @@ impl Simulation {
                 metrics.filter(&reason);
                 continue;
             }
+            // Nomad's `DeviceChecker` runs with the task group's feasibility checks, so its
+            // verdict is per computed class too.
+            if hardware && !self.devices_present(w, node) {
+                let nd = &self.state.nodes[node.index()];
+                let reason = if scan.ineligible_classes.contains(&nd.class_id) {
+                    "computed class ineligible"
+                } else {
+                    scan.ineligible_classes.push(nd.class_id);
+                    crate::hardware::MISSING_DEVICES
+                };
+                self.server.tally.filtered(nd.pool);
+                metrics.filter(reason);
+                continue;
+            }
             let collisions = self.state.jobs[job]
                 .node_counts
                 .as_ref()
@@ -182,6 +198,25 @@ impl Simulation {
                     .filtered(self.state.nodes[node.index()].pool);
                 metrics.filter("distinct_hosts");
                 continue;
+            }
+            // Ports, then devices, then cores, before CPU, memory and disk, as Nomad's binpack
+            // iterator checks them; reserved cores also take their CPU.
+            let mut device_score = None;
+            let mut ask = ask;
+            if hardware {
+                match self.hardware_offer(w, node) {
+                    Ok(offer) => {
+                        device_score = offer.device_score;
+                        ask = ask.plus(Resources::new(offer.core_cpu_mhz, 0, 0));
+                    }
+                    Err(short) => {
+                        let nd = &self.state.nodes[node.index()];
+                        self.server.tally.exhausted(nd.pool);
+                        metrics.nodes_exhausted += 1;
+                        metrics.dimension_exhausted.add_named(&short.dimension());
+                        continue;
+                    }
+                }
             }
             let nd = &self.state.nodes[node.index()];
             let used_after = nd.used.plus(ask);
@@ -199,6 +234,7 @@ impl Simulation {
                 penalized: penalty == Some(node) || self.server.penalty_nodes.contains(&node),
             };
             let mut parts = ScoreParts::rank(algorithm, &input);
+            parts.devices = device_score;
             if let Some(p) = prefs.as_deref_mut() {
                 self.score_preferences(p, job, node, &input, &mut parts, &lowest);
             }

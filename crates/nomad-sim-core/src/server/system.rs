@@ -29,10 +29,10 @@ impl Simulation {
         if !self.system_wants(job, node) {
             return;
         }
-        let ask = self.state.jobs[job].ask;
+        let room = self.room_for(job, node);
         let waiting = self.server.system_waiting.entry(job).or_default();
         waiting.retain(|&n| n != node);
-        if !self.state.nodes[node.index()].free().covers(ask) {
+        if !room {
             waiting.push(node);
             return;
         }
@@ -66,10 +66,7 @@ impl Simulation {
             if !self.system_wants(job, node) {
                 continue;
             }
-            if !self.state.nodes[node.index()]
-                .free()
-                .covers(self.state.jobs[job].ask)
-            {
+            if !self.room_for(job, node) {
                 let waiting = self.server.system_waiting.entry(job).or_default();
                 if !waiting.contains(&node) {
                     waiting.push(node);

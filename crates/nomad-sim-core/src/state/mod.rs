@@ -178,7 +178,11 @@ impl Simulation {
             return false;
         }
         let (job, node, slot) = (a.job, a.node, a.slot);
-        let ask = self.state.jobs[job].ask;
+        let ask = a.resources(self.state.jobs[job].ask);
+        if let Some(h) = a.hardware.as_deref() {
+            let h = h.clone();
+            self.state.release_hardware(node, &h);
+        }
         let a = &mut self.state.allocs[alloc];
         a.client = client;
         a.ended_ms = Some(self.now);

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::hardware::{HardwareOffer, NodeHardwareUse};
 use crate::ids::{AllocId, CiJobId, EvalId, JobId, NodeId};
 use crate::resources::Resources;
 use crate::time::SimTime;
@@ -105,6 +106,9 @@ pub struct Node {
     pub terminated_ms: Option<SimTime>,
     /// The node's latest events, oldest first (Nomad keeps the last 10).
     pub events: Vec<NodeEvent>,
+    /// Ports, device instances and cores its allocs hold; `None` until an alloc that asks
+    /// for them lands here.
+    pub hardware: Option<Box<NodeHardwareUse>>,
 }
 
 /// One entry of a node's event list, as `nomad node status <node>` shows it.
@@ -252,6 +256,20 @@ pub struct Alloc {
     pub eval: u64,
     /// Creation number among allocs, which its UUID derives from.
     pub serial: u64,
+    /// The ports, device instances and cores it holds, and its `memory_max`; `None` when its
+    /// task group asks for none of them.
+    pub hardware: Option<Box<HardwareOffer>>,
+}
+
+impl Alloc {
+    /// What the alloc takes of its node's CPU, memory and disk: the job's ask plus the CPU of
+    /// its reserved cores.
+    pub fn resources(&self, job_ask: Resources) -> Resources {
+        match &self.hardware {
+            Some(h) => job_ask.plus(Resources::new(h.core_cpu_mhz, 0, 0)),
+            None => job_ask,
+        }
+    }
 }
 
 /// Per-job node counts, for job anti-affinity and `distinct_hosts`.
