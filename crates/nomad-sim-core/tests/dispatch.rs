@@ -43,9 +43,15 @@ fn each_arrival_dispatches_one_named_child() {
         format!("build/dispatch-{}-", start_s + 90),
     ];
     for (name, prefix) in names.iter().zip(&prefixes) {
-        let hex = name.strip_prefix(prefix.as_str()).unwrap_or_else(|| panic!("{name}"));
+        let hex = name
+            .strip_prefix(prefix.as_str())
+            .unwrap_or_else(|| panic!("{name}"));
         assert_eq!(hex.len(), 8, "{name}");
-        assert!(hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()), "{name}");
+        assert!(
+            hex.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+            "{name}"
+        );
     }
     // Two dispatches in the same second still get distinct IDs.
     assert_ne!(names[1], names[2]);

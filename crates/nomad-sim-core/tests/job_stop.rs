@@ -2,7 +2,9 @@
 //! stopped with desired status `stop`, their nodes are freed at the stop time, blocked evals
 //! are cancelled, the job is dead, and a purged job leaves the read model at once.
 
-use nomad_sim_core::config::{Action, Arrivals, DurationDist, JobType, Operation, SimConfig, WorkloadConfig};
+use nomad_sim_core::config::{
+    Action, Arrivals, DurationDist, JobType, Operation, SimConfig, WorkloadConfig,
+};
 use nomad_sim_core::invariants::{state_violations, trace_violations};
 use nomad_sim_core::model::{DesiredStatus, EvalStatus, JobStatus};
 use nomad_sim_core::testing::{batch_workload, config, pool};
@@ -54,7 +56,13 @@ fn stopping_a_service_frees_its_nodes_at_the_stop_time() {
         vec![pool("a", 2, 4000, 4000)],
         vec![
             job("web", JobType::Service, Arrivals::At(vec![0]), 4000, 2),
-            job("wait", JobType::Batch, Arrivals::At(vec![10 * MINUTE_MS]), 3000, 1),
+            job(
+                "wait",
+                JobType::Batch,
+                Arrivals::At(vec![10 * MINUTE_MS]),
+                3000,
+                1,
+            ),
         ],
     );
     c.operations = vec![stop(HOUR_MS, "web", false)];
@@ -62,11 +70,19 @@ fn stopping_a_service_frees_its_nodes_at_the_stop_time() {
     let stopped: Vec<(u64, String)> = events
         .iter()
         .filter_map(|(t, e)| match e {
-            TraceEvent::AllocStopped { job, reason, .. } if reason == "job_stopped" => Some((*t, job.clone())),
+            TraceEvent::AllocStopped { job, reason, .. } if reason == "job_stopped" => {
+                Some((*t, job.clone()))
+            }
             _ => None,
         })
         .collect();
-    assert_eq!(stopped, vec![(HOUR_MS, "web-0".to_string()), (HOUR_MS, "web-0".to_string())]);
+    assert_eq!(
+        stopped,
+        vec![
+            (HOUR_MS, "web-0".to_string()),
+            (HOUR_MS, "web-0".to_string())
+        ]
+    );
     assert!(events.iter().any(|(t, e)| *t == HOUR_MS
         && matches!(e, TraceEvent::JobStopped { job, purge: false, allocs_stopped: 2 } if job == "web-0")));
     let wait_placed = events.iter().find_map(|(t, e)| match e {
@@ -74,7 +90,11 @@ fn stopping_a_service_frees_its_nodes_at_the_stop_time() {
         _ => None,
     });
     assert_eq!(wait_placed, Some(HOUR_MS));
-    let (web, _) = sim.jobs().into_iter().find(|(_, j)| j.workload == 0).unwrap();
+    let (web, _) = sim
+        .jobs()
+        .into_iter()
+        .find(|(_, j)| j.workload == 0)
+        .unwrap();
     assert_eq!(sim.job_status(web), JobStatus::Dead);
     assert!(sim.job(web).unwrap().stopped);
     for (_, a) in sim.allocs().into_iter().filter(|(_, a)| a.job == web) {
@@ -99,7 +119,11 @@ fn stopping_a_blocked_job_cancels_its_eval() {
     );
     c.operations = vec![stop(30 * MINUTE_MS, "big-0", false)];
     let (mut sim, events) = run_until(c, HOUR_MS);
-    let (big, _) = sim.jobs().into_iter().find(|(_, j)| j.workload == 1).unwrap();
+    let (big, _) = sim
+        .jobs()
+        .into_iter()
+        .find(|(_, j)| j.workload == 1)
+        .unwrap();
     let evals: Vec<EvalStatus> = sim
         .evals()
         .into_iter()
@@ -110,7 +134,9 @@ fn stopping_a_blocked_job_cancels_its_eval() {
     assert_eq!(sim.job_status(big), JobStatus::Dead);
     assert_eq!(sim.queued_allocs_total(), 0);
     sim.run();
-    assert!(!events.iter().any(|(_, e)| matches!(e, TraceEvent::AllocPlaced { job, .. } if job == "big-0")));
+    assert!(!events
+        .iter()
+        .any(|(_, e)| matches!(e, TraceEvent::AllocPlaced { job, .. } if job == "big-0")));
     assert_eq!(sim.report().allocations.never_placed, 0);
     assert_eq!(sim.report().allocations.placed, 1);
 }

@@ -54,13 +54,24 @@ fn one_alloc_per_node_per_evaluation_and_none_on_a_later_node_until_the_next() {
             _ => None,
         })
         .collect();
-    let first: Vec<&str> = placed.iter().filter(|p| p.1 == "gc-0").map(|p| p.2.as_str()).collect();
+    let first: Vec<&str> = placed
+        .iter()
+        .filter(|p| p.1 == "gc-0")
+        .map(|p| p.2.as_str())
+        .collect();
     assert_eq!(first, vec!["a-0", "a-1", "a-2", "a-3", "a-4"]);
     assert!(placed.iter().filter(|p| p.1 == "gc-0").all(|p| p.0 == 0));
-    let second: Vec<&str> = placed.iter().filter(|p| p.1 == "gc-1").map(|p| p.2.as_str()).collect();
+    let second: Vec<&str> = placed
+        .iter()
+        .filter(|p| p.1 == "gc-1")
+        .map(|p| p.2.as_str())
+        .collect();
     assert_eq!(second.len(), 6);
     assert!(second.contains(&"a-5"));
-    assert!(placed.iter().filter(|p| p.1 == "gc-1").all(|p| p.0 == 2 * HOUR_MS));
+    assert!(placed
+        .iter()
+        .filter(|p| p.1 == "gc-1")
+        .all(|p| p.0 == 2 * HOUR_MS));
     // Each runs to completion once; nothing is replaced.
     let r = sim.report();
     assert_eq!(r.allocations.placed, 11);

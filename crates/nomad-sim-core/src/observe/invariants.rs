@@ -90,7 +90,8 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
     for (_, job) in sim.jobs() {
         queued += u64::from(job.queued);
         let total = job.queued + job.live + job.complete + job.failed + job.lost;
-        if total < job.count {
+        // A stopped job's queued allocs were dropped.
+        if total < job.count && !job.stopped {
             out.push(format!(
                 "job {}: {} slots accounted for, count is {}",
                 sim.job_name_of(job),
@@ -218,7 +219,9 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
     let workload_of = |job: &str| -> Option<(JobType, u32, u32, SimTime)> {
         job_types
             .iter()
-            .filter(|(name, _)| job.starts_with(&format!("{name}-")))
+            .filter(|(name, _)| {
+                job.starts_with(&format!("{name}-")) || job.starts_with(&format!("{name}/"))
+            })
             .max_by_key(|(name, _)| name.len())
             .map(|(_, v)| *v)
     };
@@ -340,7 +343,7 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
                         {
                             let v = nodes.get(node).copied().unwrap_or_default();
                             let wl = workload_of(job);
-                            if v.no_deadline && reason != "migrate" {
+                            if v.no_deadline && reason != "migrate" && reason != "job_stopped" {
                                 out.push(format!(
                                     "t={t}: {alloc} stopped ({reason}) by a drain without deadline"
                                 ));

@@ -206,6 +206,8 @@ pub enum EndReason {
     NodeDown,
     /// The instance was terminated by a lifecycle hook timeout.
     NodeTerminated,
+    /// Its job was stopped (`nomad job stop`).
+    JobStopped,
 }
 
 impl EndReason {
@@ -219,6 +221,7 @@ impl EndReason {
             EndReason::Migrate => "migrate",
             EndReason::NodeDown => "node_down",
             EndReason::NodeTerminated => "node_terminated",
+            EndReason::JobStopped => "job_stopped",
         }
     }
 }
@@ -306,6 +309,10 @@ pub struct Job {
     pub node_counts: Option<Box<NodeCounts>>,
     /// The metrics of the Select that failed, while the job has a blocked eval.
     pub failure: Option<Box<crate::placement::AllocMetric>>,
+    /// `nomad job stop` stopped it (Nomad's `Stop`): nothing of it is placed again.
+    pub stopped: bool,
+    /// `nomad job stop -purge`: it has left the read model.
+    pub purged: bool,
 }
 
 /// An evaluation's status.
@@ -318,6 +325,8 @@ pub enum EvalStatus {
     Blocked,
     /// Done.
     Complete,
+    /// Cancelled: its job was stopped while it waited (Nomad spells it `canceled`).
+    Canceled,
 }
 
 /// Why an evaluation was created, with Nomad's trigger names.
