@@ -325,6 +325,14 @@ impl View<'_> {
                     ));
                     events.push((t, "Killed", "Task successfully killed".to_string()));
                 }
+                EndReason::JobStopped => {
+                    events.push((
+                        t,
+                        "Killing",
+                        "Sent interrupt. Waiting 5s before force killing".to_string(),
+                    ));
+                    events.push((t, "Killed", "Task successfully killed".to_string()));
+                }
                 EndReason::NodeDown => events.push((
                     t,
                     "Lost",
@@ -359,6 +367,7 @@ impl View<'_> {
             Some(EndReason::NodeDown) | Some(EndReason::NodeTerminated) => {
                 "alloc is lost since its node is down".to_string()
             }
+            Some(EndReason::JobStopped) => "alloc not needed due to job update".to_string(),
             _ => String::new(),
         };
         (client, desired)
@@ -547,6 +556,7 @@ pub fn eval_status_str(s: EvalStatus) -> &'static str {
         EvalStatus::Pending => "pending",
         EvalStatus::Blocked => "blocked",
         EvalStatus::Complete => "complete",
+        EvalStatus::Canceled => "canceled",
     }
 }
 
