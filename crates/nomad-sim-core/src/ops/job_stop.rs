@@ -21,7 +21,7 @@ impl Simulation {
                 .collect();
             jobs.sort_unstable();
             for (_, job) in jobs {
-                self.stop_job(job, purge);
+                self.stop_job_now(job, purge);
             }
             return;
         }
@@ -33,16 +33,23 @@ impl Simulation {
             .find(|(_, j)| self.job_name_of(j) == name)
             .map(|(id, _)| id);
         if let Some(job) = found {
-            self.stop_job(job, purge);
+            self.stop_job_now(job, purge);
         }
+    }
+
+    /// Stops one job now (see [`Simulation::stop_job_now`]) for a simulation driven from
+    /// outside, such as `DELETE /v1/job/:id`, and runs the broker so the freed capacity is
+    /// used at once.
+    pub fn stop_job(&mut self, job: JobId, purge: bool) {
+        self.stop_job_now(job, purge);
+        self.drain_broker();
     }
 
     /// Stops one job now, as Nomad's deregistration does: every live alloc gets desired status
     /// `stop` ("alloc not needed due to job update") and leaves its node at once, queued allocs
     /// are dropped, a blocked eval is cancelled, and the job is dead with `Stop` set. Stopping
-    /// a stopped job again only purges it if asked. Run [`Simulation::drain_broker`] (or use
-    /// [`Simulation::apply`]) to let the freed capacity be used at once.
-    pub fn stop_job(&mut self, job: JobId, purge: bool) {
+    /// a stopped job again only purges it if asked.
+    pub(crate) fn stop_job_now(&mut self, job: JobId, purge: bool) {
         let Some(j) = self.state.jobs.get_mut(job) else {
             return;
         };
