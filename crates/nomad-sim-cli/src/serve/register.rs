@@ -438,11 +438,13 @@ pub fn register(world: &mut World, p: Prepared) -> Result<Registered, ApiError> 
         group: p.group.clone(),
         tasks: p.tasks.clone(),
         parameterized: p.parameterized.is_some(),
+        periodic: false,
         stopped: false,
         submit_ms: world.sim.now(),
         create_index: existing.as_ref().map_or(index, |a| a.create_index),
         modify_index: index,
         version,
+        scenario: false,
     };
     world.catalog.jobs.insert(p.id.clone(), entry);
     if p.parameterized.is_some() {

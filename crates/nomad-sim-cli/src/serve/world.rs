@@ -59,9 +59,10 @@ impl World {
         default_duration_ms: SimTime,
         speed: Option<f64>,
     ) -> World {
+        let catalog = Catalog::with_scenario_parents(&sim);
         World {
             sim,
-            catalog: Catalog::default(),
+            catalog,
             start_unix_ms,
             default_duration_ms,
             speed,

@@ -174,6 +174,11 @@ impl Simulation {
         self.observe.collector.running_area / self.observe.collector.last_ms as f64
     }
 
+    /// True once `job_stop` stopped workload `w` (no more arrivals or launches).
+    pub fn workload_stopped(&self, w: usize) -> bool {
+        self.sources.workloads.get(w).is_some_and(|s| s.stopped)
+    }
+
     /// The nodes, in creation order.
     pub fn nodes(&self) -> &[Node] {
         &self.state.nodes
