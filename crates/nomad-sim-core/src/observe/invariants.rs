@@ -21,6 +21,7 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
     let mut live_per_node: Vec<Resources> = vec![Resources::default(); sim.nodes().len()];
     let mut live_count = vec![0usize; sim.nodes().len()];
     let mut running = 0u64;
+    let mut per_node_seen = std::collections::BTreeSet::new();
     for (id, a) in sim.allocs() {
         let live = a.ended_ms.is_none();
         if live == a.client.is_terminal() {
@@ -38,6 +39,16 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
                 ));
                 continue;
             };
+            let per_node = sim.config().workloads[job.workload as usize]
+                .job_type
+                .is_per_node();
+            if per_node && !per_node_seen.insert((a.job, a.node)) {
+                out.push(format!(
+                    "job {}: two live allocs on {} (system and sysbatch jobs place one per node)",
+                    sim.job_name_of(job),
+                    sim.node_name(a.node)
+                ));
+            }
             live_per_node[a.node.index()] = live_per_node[a.node.index()].plus(job.ask);
             live_count[a.node.index()] += 1;
             running += 1;
