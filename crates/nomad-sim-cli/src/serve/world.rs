@@ -19,7 +19,7 @@ pub enum Entry {
     /// The clock was moved to this time after some change at the same or an earlier time.
     Run(SimTime),
     /// A workload was added (a job registered over the API).
-    AddWorkload(SimTime, WorkloadConfig),
+    AddWorkload(SimTime, Box<WorkloadConfig>),
     /// Workload `usize` registered its next job.
     Submit(SimTime, usize),
     /// An operator action (drain, eligibility).
@@ -101,7 +101,8 @@ impl World {
 
     /// Adds a workload, logged for replay.
     pub fn add_workload(&mut self, w: WorkloadConfig) -> usize {
-        self.log.push(Entry::AddWorkload(self.sim.now(), w.clone()));
+        self.log
+            .push(Entry::AddWorkload(self.sim.now(), Box::new(w.clone())));
         self.changed_since_run = true;
         self.sim.add_workload(w)
     }
@@ -155,7 +156,7 @@ pub fn replay(config: SimConfig, log: &[Entry], now: SimTime) -> Simulation {
             }
             Entry::AddWorkload(t, w) => {
                 catch_up(&mut sim, *t);
-                sim.add_workload(w.clone());
+                sim.add_workload((**w).clone());
             }
             Entry::Submit(t, w) => {
                 catch_up(&mut sim, *t);
