@@ -36,10 +36,11 @@ impl Moment {
     pub fn run(mut sim: Simulation, at_ms: SimTime, start_unix_ms: u64) -> Moment {
         sim.keep_alloc_metrics();
         sim.run_until(at_ms);
+        let catalog = Catalog::with_scenario_parents(&sim);
         Moment {
             sim,
             start_unix_ms,
-            catalog: Catalog::default(),
+            catalog,
         }
     }
 
@@ -65,6 +66,8 @@ pub struct ApiJob {
     pub tasks: Vec<(String, u64, u64)>,
     /// A parameterized job: registered without allocations, dispatched into children.
     pub parameterized: bool,
+    /// A periodic job: registered without allocations, launching children on its cron.
+    pub periodic: bool,
     /// `nomad job stop` was asked for.
     pub stopped: bool,
     /// When it was (last) registered.
@@ -73,6 +76,9 @@ pub struct ApiJob {
     pub create_index: u64,
     /// The server index of its last registration or stop.
     pub modify_index: u64,
+    /// A periodic or parameterized workload of the scenario, not registered over the API:
+    /// its children are the core's jobs named after it.
+    pub scenario: bool,
     /// The job's version: 0, then one more per registration that changed it.
     pub version: u64,
 }
@@ -98,6 +104,56 @@ pub struct Catalog {
     pub names: BTreeMap<u64, ApiName>,
     /// Core jobs stopped over the API (`DELETE /v1/job/:id`), by serial number.
     pub stopped: BTreeSet<u64>,
+}
+
+impl Catalog {
+    /// A catalog holding the scenario's periodic and parameterized parents: each such workload
+    /// is a parent job named after it, with no allocations of its own; its children are the
+    /// core's jobs `<name>/periodic-...` or `<name>/dispatch-...`.
+    pub fn with_scenario_parents(sim: &Simulation) -> Catalog {
+        let mut catalog = Catalog::default();
+        for (i, w) in sim.config().workloads.iter().enumerate() {
+            let (periodic, parameterized) = match &w.arrivals {
+                nomad_sim_core::config::Arrivals::Periodic(_) => (true, false),
+                nomad_sim_core::config::Arrivals::Dispatch(_) => (false, true),
+                _ => continue,
+            };
+            let mut spec = serde_json::json!({
+                "ID": w.name, "Type": w.job_type.as_str(), "Priority": w.priority,
+                "Datacenters": if w.datacenters.is_empty() { vec!["*".to_string()] } else { w.datacenters.clone() },
+                "NodePool": w.node_pool.clone().unwrap_or_else(|| "all".to_string()),
+            });
+            if let nomad_sim_core::config::Arrivals::Periodic(p) = &w.arrivals {
+                spec["Periodic"] = serde_json::json!({
+                    "Enabled": true, "Spec": p.cron.text, "SpecType": "cron",
+                    "ProhibitOverlap": p.prohibit_overlap, "TimeZone": "UTC",
+                });
+            } else {
+                spec["ParameterizedJob"] = serde_json::json!({
+                    "Payload": "optional", "MetaRequired": null, "MetaOptional": null,
+                });
+            }
+            catalog.jobs.insert(
+                w.name.clone(),
+                ApiJob {
+                    id: w.name.clone(),
+                    workload: i,
+                    spec,
+                    group: w.name.clone(),
+                    tasks: vec![(w.name.clone(), w.resources.cpu_mhz, w.resources.memory_mb)],
+                    parameterized,
+                    periodic,
+                    stopped: sim.workload_stopped(i),
+                    submit_ms: 0,
+                    create_index: 1,
+                    modify_index: 1,
+                    version: 0,
+                    scenario: true,
+                },
+            );
+        }
+        catalog
+    }
 }
 
 /// A job as the API lists it: a core job, or a parameterized parent with no allocations.
@@ -272,7 +328,7 @@ impl<'a> View<'a> {
             by_name.insert(self.job_name(id), JobRef::Core(id));
         }
         for (id, a) in &self.catalog.jobs {
-            if a.parameterized {
+            if a.parameterized || a.periodic {
                 by_name.insert(id.clone(), JobRef::Parent(a));
             }
         }

@@ -433,13 +433,60 @@ fn register_plan_advance_and_complete() {
         "{r}"
     );
     assert_eq!(s.get("/v1/job/cache")["Type"], "service");
-    // Deregister marks the job stopped.
+    // Deregister stops the job.
     let d = s.call("DELETE", "/v1/job/api-1", None);
     assert_eq!(d.status, 200, "{}", d.body);
     assert_eq!(s.get("/v1/job/api-1")["Stop"], true);
     let clock = s.get("/v1/sim/clock");
     assert_eq!(clock["NowMs"], 241_000);
     assert_eq!(clock["Paused"], true);
+}
+
+#[test]
+fn deregister_stops_allocations_and_purge_removes_the_job() {
+    let s = Server::paused(&fixture("views.yaml"));
+    s.post("/v1/jobs", &small_job("stopme", 300, "1h"));
+    let allocs = s.get("/v1/job/stopme/allocations");
+    assert_eq!(allocs[0]["ClientStatus"], "running");
+    let node = allocs[0]["NodeID"].as_str().unwrap().to_string();
+    s.advance("1m");
+    // `nomad job stop`: the alloc stops now, with Nomad's desired status and description.
+    let d = s.call("DELETE", "/v1/job/stopme", None);
+    assert_eq!(d.status, 200, "{}", d.body);
+    let job = s.get("/v1/job/stopme");
+    assert_eq!(job["Stop"], true);
+    assert_eq!(job["Status"], "dead");
+    let a = &s.get("/v1/job/stopme/allocations")[0];
+    assert_eq!(a["DesiredStatus"], "stop");
+    assert_eq!(
+        a["DesiredDescription"],
+        "alloc not needed due to job update"
+    );
+    assert_eq!(a["ClientStatus"], "complete");
+    let on_node = s.get(&format!("/v1/node/{node}/allocations"));
+    assert!(
+        on_node
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["JobID"] == "stopme")
+            .all(|a| a["ClientStatus"] == "complete"),
+        "{on_node}"
+    );
+    // `-purge`: the job is gone at once.
+    s.post("/v1/jobs", &small_job("purgeme", 300, "1h"));
+    let d = s.call("DELETE", "/v1/job/purgeme?purge=true", None);
+    assert_eq!(d.status, 200, "{}", d.body);
+    assert_eq!(s.call("GET", "/v1/job/purgeme", None).status, 404);
+    // A sysbatch job registers: one alloc per eligible node.
+    let mut sys = small_job("sweep", 100, "1m");
+    sys["Job"]["Type"] = json!("sysbatch");
+    let r = s.call("POST", "/v1/jobs", Some(&sys.to_string()));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let nodes = s.get("/v1/nodes").as_array().unwrap().len();
+    let placed = s.get("/v1/job/sweep/allocations").as_array().unwrap().len();
+    assert!(placed > 1 && placed <= nodes, "{placed} of {nodes}");
+    assert_eq!(s.get("/v1/job/sweep")["Type"], "sysbatch");
 }
 
 #[test]

@@ -426,3 +426,36 @@ fn import_keeps_spreads_and_affinities() {
         String::from_utf8_lossy(&validate.stderr)
     );
 }
+
+#[test]
+fn periodic_and_parameterized_parents_are_listed_with_their_children() {
+    let v = fixture("lifecycle.yaml").to_str().unwrap().to_string();
+    // cleanup launches at 15m (runs to 35m), skips 30m (overlap), launches at 45m; build
+    // dispatches at 10m and its child is stopped at 50m.
+    let list = stdout_ok(&["status", &v, "--at", "55m"]);
+    let line = |id: &str| {
+        list.lines()
+            .find(|l| l.split_whitespace().next() == Some(id))
+            .unwrap_or_else(|| panic!("{id} missing:\n{list}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(line("cleanup")[1..4], ["batch/periodic", "50", "running"]);
+    assert_eq!(line("build")[1..4], ["batch/parameterized", "50", "dead"]);
+    assert_eq!(line("cleanup/periodic-1767572100")[3], "dead");
+    assert_eq!(line("cleanup/periodic-1767573900")[3], "running");
+    assert!(!list.contains("cleanup/periodic-1767573000"), "{list}");
+    let child = list
+        .lines()
+        .find(|l| l.starts_with("build/dispatch-1767571800-"))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(child.contains("dead (stopped)"), "{child}");
+    let detail = stdout_ok(&["status", &v, "--at", "55m", "cleanup"]);
+    assert!(detail.contains("Periodic      = true"), "{detail}");
+    assert!(detail.contains("Children Job Summary"), "{detail}");
+    assert!(detail.contains("Previously Launched Jobs"), "{detail}");
+    assert!(
+        detail.contains("cleanup/periodic-1767573900  running"),
+        "{detail}"
+    );
+}

@@ -38,7 +38,13 @@ pub struct SimConfig {
     pub client: ClientConfig,
     /// The server's heartbeat timers for clients.
     pub heartbeat: HeartbeatConfig,
+    /// The wall-clock time of simulated time zero, in milliseconds since the Unix epoch: the
+    /// seconds in periodic and dispatched child IDs, and the clock periodic specs read.
+    pub start_unix_ms: u64,
 }
+
+/// The default wall-clock start: Monday 2026-01-05 at midnight UTC.
+pub const DEFAULT_START_UNIX_MS: u64 = 1_767_571_200_000;
 
 /// The server's scheduling throughput: Nomad's `num_schedulers` workers take evals from the
 /// broker, each spends `eval_time` on one, submits its plan to the leader's plan queue, which
@@ -401,6 +407,8 @@ pub enum JobType {
     Service,
     /// One alloc on every eligible node.
     System,
+    /// One run-to-completion alloc on every eligible node at each evaluation of the job.
+    Sysbatch,
 }
 
 impl JobType {
@@ -410,7 +418,18 @@ impl JobType {
             JobType::Batch => "batch",
             JobType::Service => "service",
             JobType::System => "system",
+            JobType::Sysbatch => "sysbatch",
         }
+    }
+
+    /// True for the types Nomad's system scheduler places: one alloc per eligible node.
+    pub fn is_per_node(self) -> bool {
+        matches!(self, JobType::System | JobType::Sysbatch)
+    }
+
+    /// True for run-to-completion types (batch and sysbatch): the batch GC thresholds apply.
+    pub fn runs_to_completion(self) -> bool {
+        matches!(self, JobType::Batch | JobType::Sysbatch)
     }
 }
 
@@ -509,7 +528,7 @@ impl WorkloadConfig {
     /// jobs are never rescheduled.
     pub fn reschedule_policy(&self) -> ReschedulePolicy {
         match self.job_type {
-            JobType::System => ReschedulePolicy::default_for(JobType::System),
+            t @ (JobType::System | JobType::Sysbatch) => ReschedulePolicy::default_for(t),
             t => self
                 .reschedule
                 .unwrap_or_else(|| ReschedulePolicy::default_for(t)),
@@ -540,10 +559,11 @@ pub enum RestartMode {
 }
 
 impl RestartPolicy {
-    /// Nomad's defaults: batch 3 attempts in 24h, service and system 2 in 30m; delay 15s, mode fail.
+    /// Nomad's defaults: batch and sysbatch 3 attempts in 24h, service and system 2 in 30m;
+    /// delay 15s, mode fail.
     pub fn default_for(job_type: JobType) -> RestartPolicy {
         match job_type {
-            JobType::Batch => RestartPolicy {
+            JobType::Batch | JobType::Sysbatch => RestartPolicy {
                 attempts: 3,
                 interval_ms: 24 * HOUR_MS,
                 delay_ms: 15_000,
@@ -601,7 +621,7 @@ impl DelayFunction {
 
 impl ReschedulePolicy {
     /// Nomad's defaults: batch one attempt in 24h after 5s (constant); service unlimited,
-    /// exponential from 30s up to 1h; system jobs are never rescheduled.
+    /// exponential from 30s up to 1h; system and sysbatch jobs are never rescheduled.
     pub fn default_for(job_type: JobType) -> ReschedulePolicy {
         match job_type {
             JobType::Batch => ReschedulePolicy {
@@ -620,7 +640,7 @@ impl ReschedulePolicy {
                 max_delay_ms: HOUR_MS,
                 unlimited: true,
             },
-            JobType::System => ReschedulePolicy {
+            JobType::System | JobType::Sysbatch => ReschedulePolicy {
                 attempts: 0,
                 interval_ms: 0,
                 delay_ms: 0,
@@ -671,6 +691,39 @@ pub enum Arrivals {
     },
     /// Arrivals read from a trace: each row sets its own parallelism, ask and duration.
     Trace(Vec<TraceArrival>),
+    /// A periodic job: the parent is registered at time zero and launches a child
+    /// `<parent>/periodic-<unix s>` at each time its cron spec matches.
+    Periodic(Box<PeriodicSpec>),
+    /// A parameterized job: the parent is never placed; each arrival of the inner process
+    /// dispatches a child `<parent>/dispatch-<unix s>-<8 hex>`.
+    Dispatch(Box<Arrivals>),
+}
+
+impl Arrivals {
+    /// The process that times the arrivals: the inner one of a dispatch.
+    pub fn timing(&self) -> &Arrivals {
+        match self {
+            Arrivals::Dispatch(inner) => inner.timing(),
+            a => a,
+        }
+    }
+
+    /// True for the arrivals of a periodic or parameterized parent, whose children are named
+    /// after it.
+    pub fn has_parent(&self) -> bool {
+        matches!(self, Arrivals::Periodic(_) | Arrivals::Dispatch(_))
+    }
+}
+
+/// A job's `periodic` block.
+#[derive(Clone, Debug)]
+pub struct PeriodicSpec {
+    /// When children launch.
+    pub cron: crate::cron::CronSpec,
+    /// The offset of the spec's `time_zone` from UTC, in seconds.
+    pub utc_offset_s: i64,
+    /// Skip a launch while an earlier child is still pending or running.
+    pub prohibit_overlap: bool,
 }
 
 /// One row of an arrival trace.
@@ -861,5 +914,14 @@ pub enum Action {
     NodeFail {
         /// The nodes.
         nodes: Vec<String>,
+    },
+    /// `nomad job stop [-purge]`: a workload's name stops the workload (its arrivals or
+    /// launches end, and every job of it still held is stopped); a job ID as the views print
+    /// it (`web-3`, `cleanup/periodic-1767571260`) stops that job.
+    JobStop {
+        /// A workload name or a job ID.
+        job: String,
+        /// Remove the job from the read model at once.
+        purge: bool,
     },
 }

@@ -19,6 +19,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod config;
+pub mod cron;
 pub mod engine;
 pub mod error;
 pub mod hardware;

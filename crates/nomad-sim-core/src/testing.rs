@@ -98,6 +98,7 @@ pub fn config(
         scheduler: SchedulerConfig::default(),
         client: ClientConfig::default(),
         heartbeat: HeartbeatConfig::default(),
+        start_unix_ms: crate::config::DEFAULT_START_UNIX_MS,
     }
 }
 
@@ -141,13 +142,14 @@ pub fn arb_health() -> impl Strategy<Value = (SimTime, SimTime)> {
     ]
 }
 
-/// One to three workloads: batch, service and system, fan-out, counts, failures, distinct hosts.
+/// One to three workloads: batch, service, system and sysbatch, fan-out, counts, failures, distinct hosts.
 pub fn arb_workloads() -> impl Strategy<Value = Vec<WorkloadConfig>> {
     let one = (
         prop_oneof![
             6 => Just(JobType::Batch),
             2 => Just(JobType::Service),
-            1 => Just(JobType::System)
+            1 => Just(JobType::System),
+            1 => Just(JobType::Sysbatch)
         ],
         5.0f64..120.0,
         1u32..=3,
@@ -190,6 +192,7 @@ pub fn arb_workloads() -> impl Strategy<Value = Vec<WorkloadConfig>> {
                     let arrivals = match job_type {
                         JobType::Service => Arrivals::At(vec![0, 10 * MINUTE_MS]),
                         JobType::System => Arrivals::At(vec![0]),
+                        JobType::Sysbatch => Arrivals::At(vec![0, 2 * HOUR_MS]),
                         JobType::Batch => Arrivals::Poisson {
                             rate_per_hour: rate,
                         },
@@ -205,16 +208,21 @@ pub fn arb_workloads() -> impl Strategy<Value = Vec<WorkloadConfig>> {
                     w.job_type = job_type;
                     w.count = match job_type {
                         JobType::Service => count + 1,
-                        JobType::System => 1,
+                        JobType::System | JobType::Sysbatch => 1,
                         JobType::Batch => count,
                     };
+                    if job_type == JobType::Sysbatch {
+                        // A short per-node task, like a cache purge, once per evaluation.
+                        w.resources = Resources::new(256, 256, 0);
+                        w.parallelism = CountDist::Fixed(1);
+                    }
                     if job_type == JobType::System {
                         // A small agent on every node, like a log shipper.
                         w.resources = Resources::new(256, 256, 0);
                         w.duration = DurationDist::Constant(3 * HOUR_MS);
                         w.parallelism = CountDist::Fixed(1);
                     }
-                    if job_type != JobType::System {
+                    if !job_type.is_per_node() {
                         w.parallelism = CountDist::Uniform {
                             min: 1,
                             max: parallelism,

@@ -127,6 +127,8 @@ pub struct ArrivalCursor {
     pub last_ms: SimTime,
     /// Sub-millisecond remainder carried between Poisson gaps, so rates are not rounded away.
     carry: f64,
+    /// The wall-clock time of simulated time zero (periodic specs read the wall clock).
+    pub epoch_unix_ms: u64,
 }
 
 impl ArrivalCursor {
@@ -136,6 +138,7 @@ impl ArrivalCursor {
             produced: 0,
             last_ms: 0,
             carry: 0.0,
+            epoch_unix_ms: crate::config::DEFAULT_START_UNIX_MS,
         }
     }
 }
@@ -154,6 +157,9 @@ impl Arrivals {
         rng: &mut ChaCha8Rng,
         horizon_ms: SimTime,
     ) -> Option<SimTime> {
+        if let Arrivals::Dispatch(inner) = self {
+            return inner.next_ms(cursor, rng, horizon_ms);
+        }
         let t = match self {
             Arrivals::Poisson { rate_per_hour } => {
                 if *rate_per_hour <= 0.0 {
@@ -199,6 +205,15 @@ impl Arrivals {
                 whole as u64
             }
             Arrivals::Trace(rows) => rows.get(cursor.produced as usize)?.submit_ms,
+            Arrivals::Periodic(spec) => {
+                // The dispatcher's next launch is the first match strictly after the last one
+                // (or after the registration at time zero), in whole wall-clock seconds.
+                let epoch = cursor.epoch_unix_ms;
+                let after_s = (epoch + cursor.last_ms) / 1000;
+                let next_s = spec.cron.next_after_s(after_s as i64, spec.utc_offset_s)?;
+                (next_s as u64).checked_mul(1000)?.checked_sub(epoch)?
+            }
+            Arrivals::Dispatch(_) => unreachable!("dispatches are timed by their inner process"),
         };
         if t >= horizon_ms {
             return None;

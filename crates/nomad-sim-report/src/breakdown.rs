@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use nomad_sim_core::config::{JobType, SimConfig};
+use nomad_sim_core::config::SimConfig;
 use nomad_sim_core::metrics::{round_to, Histogram, PendingStats};
 use nomad_sim_core::time::{SimTime, HOUR_MS, MINUTE_MS};
 use nomad_sim_core::{Simulation, TraceEvent, TraceSink};
@@ -125,7 +125,7 @@ impl Tally {
                     workloads.len() - 1
                 }
             };
-            prefixes.push((w.name.clone(), index, w.job_type == JobType::System));
+            prefixes.push((w.name.clone(), index, w.job_type.is_per_node()));
         }
         prefixes.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
         let mut pool_prefixes: Vec<(String, usize)> = c

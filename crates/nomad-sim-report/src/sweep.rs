@@ -85,6 +85,9 @@ pub fn typical_ask(config: &SimConfig) -> Resources {
                 rates_per_hour.iter().sum::<f64>() / rates_per_hour.len().max(1) as f64 * hours
             }
             Arrivals::Trace(rows) => rows.len() as f64,
+            a @ (Arrivals::Periodic(_) | Arrivals::Dispatch(_)) => {
+                nomad_sim_scenario::budget::expected_arrivals(a, config.horizon_ms)
+            }
         };
         let fan = match &w.parallelism {
             CountDist::Fixed(n) => f64::from(*n),
@@ -100,7 +103,7 @@ pub fn typical_ask(config: &SimConfig) -> Resources {
         .workloads
         .iter()
         .max_by(|a, b| expected(a).total_cmp(&expected(b)))
-        .map(|w| match &w.arrivals {
+        .map(|w| match w.arrivals.timing() {
             Arrivals::Trace(rows) if !rows.is_empty() => {
                 Resources::new(rows[0].cpu_mhz, rows[0].memory_mb, 0)
             }

@@ -1,7 +1,9 @@
 //! How many allocations a scenario is expected to create, so that a run far longer than its
 //! limit is refused when the file is loaded rather than stopped halfway through.
 
-use nomad_sim_core::config::{Arrivals, CountDist, JobType, SimConfig, WorkloadConfig};
+use nomad_sim_core::config::{
+    Arrivals, CountDist, SimConfig, WorkloadConfig, DEFAULT_START_UNIX_MS,
+};
 use nomad_sim_core::time::HOUR_MS;
 
 /// The default of `limits.max_allocations`: twenty million, a bound on a run's length (tens
@@ -44,6 +46,27 @@ pub fn expected_arrivals(arrivals: &Arrivals, horizon_ms: u64) -> f64 {
             total
         }
         Arrivals::Trace(rows) => rows.iter().filter(|r| r.submit_ms < horizon_ms).count() as f64,
+        Arrivals::Dispatch(inner) => expected_arrivals(inner, horizon_ms),
+        Arrivals::Periodic(spec) => {
+            // Launches counted over the first week (at most), scaled to the horizon.
+            let window_ms = horizon_ms.min(7 * 24 * HOUR_MS);
+            let epoch_s = (DEFAULT_START_UNIX_MS / 1000) as i64;
+            let end_s = epoch_s + (window_ms / 1000) as i64;
+            let mut n = 0u64;
+            let mut t = epoch_s;
+            while let Some(next) = spec.cron.next_after_s(t, spec.utc_offset_s) {
+                if next >= end_s {
+                    break;
+                }
+                n += 1;
+                t = next;
+            }
+            if window_ms == 0 {
+                0.0
+            } else {
+                n as f64 * horizon_ms as f64 / window_ms as f64
+            }
+        }
     }
 }
 
@@ -66,12 +89,12 @@ fn mean_count(c: &CountDist) -> f64 {
 /// The expected allocations of one workload: arrivals × parallelism × count (× nodes for a
 /// system job). Reschedules and replacements come on top.
 pub fn expected_allocations(w: &WorkloadConfig, horizon_ms: u64, max_nodes: u64) -> f64 {
-    let per_job = if w.job_type == JobType::System {
+    let per_job = if w.job_type.is_per_node() {
         f64::from(w.count) * max_nodes as f64
     } else {
         f64::from(w.count)
     };
-    let jobs = match &w.arrivals {
+    let jobs = match w.arrivals.timing() {
         Arrivals::Trace(rows) => rows
             .iter()
             .filter(|r| r.submit_ms < horizon_ms)

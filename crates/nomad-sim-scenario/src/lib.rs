@@ -20,9 +20,10 @@ use std::path::{Path, PathBuf};
 use nomad_sim_core::config::{
     Action, Affinity, Arrivals, AutoscalerConfig, AutoscalerMetric, CountDist, DrainDeadline,
     DrainSpec, DurationDist, JobType, Limits, NamedNode, NodeSelector, NodeTarget, Operation,
-    PoolConfig, SimConfig, Spread, SpreadTarget, WorkloadConfig,
+    PeriodicSpec, PoolConfig, SimConfig, Spread, SpreadTarget, WorkloadConfig,
 };
 use nomad_sim_core::constraint::{Constraint, Operand};
+use nomad_sim_core::cron::{utc_offset_s, CronSpec};
 use nomad_sim_core::hardware::{
     device_constraint, devices_feasible, parse_port_ranges, DeviceAsk, DeviceGroup, GroupAsks,
     PoolHardware, StaticPort,
@@ -105,7 +106,7 @@ pub struct Scenario {
 }
 
 /// The default `start`: Monday 2026-01-05 at midnight UTC.
-pub const DEFAULT_START_UNIX_MS: u64 = 1_767_571_200_000;
+pub const DEFAULT_START_UNIX_MS: u64 = nomad_sim_core::config::DEFAULT_START_UNIX_MS;
 
 /// Parses an RFC 3339 UTC time (`2026-01-05T08:00:00Z`) into milliseconds since the epoch.
 pub fn parse_rfc3339_utc(text: &str) -> Result<u64, String> {
@@ -441,7 +442,9 @@ impl Builder {
         if !self.problems.is_empty() {
             return None;
         }
+        self.check_job_stops(&operations, &workloads);
         let config = SimConfig {
+            start_unix_ms: self.start_unix_ms,
             name: f.name.clone(),
             seed: f.seed.unwrap_or(0),
             horizon_ms: f.horizon.0,
@@ -748,10 +751,11 @@ impl Builder {
                 "batch" => JobType::Batch,
                 "service" => JobType::Service,
                 "system" => JobType::System,
+                "sysbatch" => JobType::Sysbatch,
                 other => {
                     self.problem(
                         &format!("{path}.type"),
-                        format!("unknown job type {other:?} (batch, service or system)"),
+                        format!("unknown job type {other:?} (batch, service, system or sysbatch)"),
                     );
                     JobType::Batch
                 }
@@ -767,10 +771,42 @@ impl Builder {
             if count == 0 {
                 self.problem(&format!("{path}.count"), "must be at least 1");
             }
-            if job_type == JobType::System && count != 1 {
+            if job_type.is_per_node() && count != 1 {
                 self.problem(
                     &format!("{path}.count"),
-                    "a system job runs one allocation on every eligible node: leave count at 1",
+                    format!(
+                        "a {} job runs one allocation on every eligible node: leave count at 1",
+                        job_type.as_str()
+                    ),
+                );
+            }
+            let periodic = matches!(w.arrivals, ArrivalsFile::Periodic(_));
+            if (periodic || w.parameterized)
+                && !matches!(job_type, JobType::Batch | JobType::Sysbatch)
+            {
+                let what = if periodic {
+                    "periodic"
+                } else {
+                    "parameterized"
+                };
+                self.problem(
+                    &format!("{path}.type"),
+                    format!(
+                        "a {what} job must be of type batch or sysbatch, not {}",
+                        job_type.as_str()
+                    ),
+                );
+            }
+            if periodic && w.parameterized {
+                self.problem_at_key(
+                    &format!("{path}.parameterized"),
+                    "a periodic job cannot also be parameterized here: give periodic arrivals or parameterized dispatches",
+                );
+            }
+            if (periodic || w.parameterized) && w.parallelism.is_some() {
+                self.problem_at_key(
+                    &format!("{path}.parallelism"),
+                    "periodic and parameterized jobs launch one child per arrival: leave parallelism out",
                 );
             }
             let parallelism = match &w.parallelism {
@@ -868,7 +904,10 @@ impl Builder {
                     "no node pool is in these datacenters",
                 );
             }
-            let arrivals = self.arrivals(&format!("{path}.arrivals"), &w.arrivals, &usable);
+            let mut arrivals = self.arrivals(&format!("{path}.arrivals"), &w.arrivals, &usable);
+            if w.parameterized {
+                arrivals = Arrivals::Dispatch(Box::new(arrivals));
+            }
             let duration = match (&w.duration, &arrivals) {
                 (Some(d), _) => self.duration_dist(&format!("{path}.duration"), d),
                 (None, Arrivals::Trace(_)) => DurationDist::Constant(0),
@@ -1145,6 +1184,27 @@ impl Builder {
 
     fn arrivals(&mut self, path: &str, a: &ArrivalsFile, usable: &[&PoolConfig]) -> Arrivals {
         match a {
+            ArrivalsFile::Periodic(p) => {
+                let cron = match CronSpec::parse(&p.cron) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        self.problem(&format!("{path}.periodic.cron"), e);
+                        return Arrivals::At(Vec::new());
+                    }
+                };
+                let utc_offset_s = match utc_offset_s(p.time_zone.as_deref().unwrap_or("UTC")) {
+                    Ok(o) => o,
+                    Err(e) => {
+                        self.problem(&format!("{path}.periodic.time_zone"), e);
+                        0
+                    }
+                };
+                Arrivals::Periodic(Box::new(PeriodicSpec {
+                    cron,
+                    utc_offset_s,
+                    prohibit_overlap: p.prohibit_overlap,
+                }))
+            }
             ArrivalsFile::Poisson(p) => {
                 if p.rate.0 <= 0.0 {
                     self.problem(&format!("{path}.poisson.rate"), "must be more than zero");
@@ -1393,6 +1453,7 @@ impl Builder {
                 o.scale_up.is_some(),
                 o.scale_down.is_some(),
                 o.node_fail.is_some(),
+                o.job_stop.is_some(),
             ]
             .iter()
             .filter(|b| **b)
@@ -1400,7 +1461,7 @@ impl Builder {
             if given != 1 {
                 self.problem(
                     &path,
-                    "needs exactly one action: node_drain, node_drain_disable, node_eligibility, scale_up, scale_down or node_fail",
+                    "needs exactly one action: node_drain, node_drain_disable, node_eligibility, scale_up, scale_down, node_fail or job_stop",
                 );
                 continue;
             }
@@ -1513,6 +1574,11 @@ impl Builder {
                 Action::NodeFail {
                     nodes: f.nodes.clone(),
                 }
+            } else if let Some(s) = &o.job_stop {
+                Action::JobStop {
+                    job: s.job.clone(),
+                    purge: s.purge,
+                }
             } else {
                 continue;
             };
@@ -1522,6 +1588,34 @@ impl Builder {
             });
         }
         ops
+    }
+
+    /// A `job_stop` names a workload, or a job ID that one of the workloads can produce
+    /// (`<workload>-...`, or `<workload>/...` for a periodic or parameterized child).
+    fn check_job_stops(&mut self, operations: &[Operation], workloads: &[WorkloadConfig]) {
+        for (i, o) in operations.iter().enumerate() {
+            let Action::JobStop { job, .. } = &o.action else {
+                continue;
+            };
+            let known = workloads.iter().any(|w| {
+                job == &w.name
+                    || if w.arrivals.has_parent() {
+                        job.starts_with(&format!("{}/", w.name))
+                    } else {
+                        job.starts_with(&format!("{}-", w.name))
+                    }
+            });
+            if !known {
+                let names: Vec<&str> = workloads.iter().map(|w| w.name.as_str()).collect();
+                self.problem(
+                    &format!("operations[{i}].job_stop.job"),
+                    format!(
+                        "{job:?} names no workload and no job of one (workloads: {})",
+                        names.join(", ")
+                    ),
+                );
+            }
+        }
     }
 
     fn autoscaler(&mut self, a: &AutoscalerFile, pools: &[PoolConfig]) -> Option<AutoscalerConfig> {

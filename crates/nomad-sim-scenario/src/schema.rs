@@ -416,6 +416,9 @@ pub struct WorkloadFile {
     #[serde(with = "serde_yaml::with::singleton_map")]
     #[schemars(with = "ArrivalsFile")]
     pub arrivals: ArrivalsFile,
+    /// A parameterized job: the parent is never placed, and each arrival dispatches a child.
+    #[serde(default)]
+    pub parameterized: bool,
     #[serde(default)]
     pub parallelism: Option<CountFile>,
     #[serde(default)]
@@ -527,6 +530,23 @@ pub enum ArrivalsFile {
     Diurnal(DiurnalFile),
     /// `trace: { file: arrivals.csv }`.
     Trace(TraceFile),
+    /// `periodic: { cron: "*/5 * * * *", time_zone: UTC, prohibit_overlap: true }`.
+    Periodic(PeriodicFile),
+}
+
+/// `periodic:`: Nomad's `periodic` block.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodicFile {
+    /// A cron spec as Nomad reads it: 5 fields, 6 (with a year), 7 (with seconds), or
+    /// `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`.
+    pub cron: String,
+    /// `UTC` (default), `Etc/GMT+N` / `Etc/GMT-N`, or a fixed offset such as `+05:30`.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Skip a launch while the previous child is still pending or running.
+    #[serde(default)]
+    pub prohibit_overlap: bool,
 }
 
 /// `poisson:`.
@@ -754,6 +774,20 @@ pub struct OperationFile {
     pub scale_down: Option<ScaleDownFile>,
     #[serde(default)]
     pub node_fail: Option<NodeFailFile>,
+    #[serde(default)]
+    pub job_stop: Option<JobStopFile>,
+}
+
+/// `job_stop:`: `nomad job stop [-purge]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobStopFile {
+    /// A workload's name (the workload and every job of it), or one job's ID as the views
+    /// print it (`ci-3`, `cleanup/periodic-1767571260`).
+    pub job: String,
+    /// Remove the job from the read model at once.
+    #[serde(default)]
+    pub purge: bool,
 }
 
 /// `node_drain:`.

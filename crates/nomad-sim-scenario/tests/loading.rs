@@ -535,3 +535,97 @@ fn bad_ports_devices_and_cores_are_located() {
         "{lines:#?}"
     );
 }
+
+const LIFECYCLE: &str = r#"name: lifecycle
+start: "2026-03-02T06:00:00Z"
+horizon: 24h
+node_pools:
+  - { name: p, count: 3, resources: { cpu: 8000, memory: 8000 } }
+workloads:
+  - name: cleanup
+    arrivals: { periodic: { cron: "0 */6 * * *", time_zone: "Etc/GMT-1", prohibit_overlap: true } }
+    resources: { cpu: 500, memory: 500 }
+    duration: 10m
+  - name: build
+    parameterized: true
+    arrivals: { at: [1h, 2h] }
+    resources: { cpu: 500, memory: 500 }
+    duration: 10m
+  - name: purge-cache
+    type: sysbatch
+    arrivals: { at: [0s, 12h] }
+    resources: { cpu: 100, memory: 100 }
+    duration: 1m
+  - name: web
+    type: service
+    arrivals: { at: [0s] }
+    resources: { cpu: 1000, memory: 1000 }
+    duration: 720h
+operations:
+  - { at: 6h, job_stop: { job: web, purge: true } }
+  - { at: 7h, job_stop: { job: build/dispatch-1772434800-00000000 } }
+"#;
+
+#[test]
+fn periodic_parameterized_sysbatch_and_job_stop_keys_reach_the_configuration() {
+    let s = parse_str(LIFECYCLE, "l.yaml", Path::new(".")).unwrap();
+    let c = &s.config;
+    assert_eq!(c.start_unix_ms, 1_772_431_200_000);
+    let Arrivals::Periodic(p) = &c.workloads[0].arrivals else {
+        panic!("{:?}", c.workloads[0].arrivals)
+    };
+    assert_eq!(p.utc_offset_s, 3600);
+    assert!(p.prohibit_overlap);
+    assert!(
+        matches!(&c.workloads[1].arrivals, Arrivals::Dispatch(inner) if matches!(**inner, Arrivals::At(_)))
+    );
+    assert_eq!(c.workloads[2].job_type, JobType::Sysbatch);
+    assert!(
+        matches!(&c.operations[0].action, Action::JobStop { job, purge: true } if job == "web")
+    );
+    // The run: cleanup's 00:00, 06:00, 12:00 and 18:00 at UTC+1 are 23:00, 05:00, 11:00 and
+    // 17:00 UTC, so the day from 06:00 UTC holds four children; build dispatches two;
+    // purge-cache places on each of the three nodes twice; web places once, and is stopped.
+    let mut sim = Simulation::new(s.config.clone());
+    sim.run();
+    assert_eq!(sim.report().allocations.placed, 4 + 2 + 6 + 1);
+    assert_eq!(sim.report().allocations.stopped, 1);
+}
+
+#[test]
+fn lifecycle_keys_are_checked() {
+    for (from, to, want) in [
+        (
+            "cron: \"0 */6 * * *\"",
+            "cron: \"@every 1h\"",
+            "workloads[0].arrivals.periodic.cron",
+        ),
+        (
+            "time_zone: \"Etc/GMT-1\"",
+            "time_zone: Europe/Paris",
+            "needs a time zone database",
+        ),
+        (
+            "job: web, purge",
+            "job: nothing, purge",
+            "operations[0].job_stop.job",
+        ),
+        (
+            "type: sysbatch\n    arrivals: { at: [0s, 12h] }",
+            "type: sysbatch\n    count: 2\n    arrivals: { at: [0s, 12h] }",
+            "a sysbatch job runs one allocation",
+        ),
+        (
+            "parameterized: true",
+            "parameterized: true\n    type: service",
+            "a parameterized job must be of type batch or sysbatch",
+        ),
+    ] {
+        let text = LIFECYCLE.replace(from, to);
+        assert_ne!(text, LIFECYCLE, "{from}");
+        let err = parse_str(&text, "l.yaml", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(want), "{want}: {err}");
+    }
+}

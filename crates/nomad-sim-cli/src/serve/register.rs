@@ -18,7 +18,7 @@ use nomad_sim_jobspec as spec;
 
 use super::world::{replay, World};
 use crate::views::api::ZERO_TIME;
-use crate::views::{ApiJob, ApiName, JobRef, View};
+use crate::views::{ApiJob, ApiName, JobRef};
 
 /// An API error: an HTTP status and Nomad's plain-text message.
 #[derive(Debug)]
@@ -117,11 +117,7 @@ pub fn prepare(
         spec::JobType::Batch => JobType::Batch,
         spec::JobType::Service => JobType::Service,
         spec::JobType::System => JobType::System,
-        spec::JobType::Sysbatch => {
-            return Err(ApiError::bad(
-                "the simulator does not model sysbatch jobs yet",
-            ))
-        }
+        spec::JobType::Sysbatch => JobType::Sysbatch,
     };
     if j.is_periodic() {
         return Err(ApiError::bad(
@@ -541,11 +537,13 @@ pub fn register(world: &mut World, p: Prepared) -> Result<Registered, ApiError> 
         group: p.group.clone(),
         tasks: p.tasks.clone(),
         parameterized: p.parameterized.is_some(),
+        periodic: false,
         stopped: false,
         submit_ms: world.sim.now(),
         create_index: existing.as_ref().map_or(index, |a| a.create_index),
         modify_index: index,
         version,
+        scenario: false,
     };
     world.catalog.jobs.insert(p.id.clone(), entry);
     if p.parameterized.is_some() {
@@ -756,8 +754,10 @@ pub fn dispatch(world: &mut World, parent: &str, body: &Value) -> Result<Value, 
     }))
 }
 
-/// `DELETE /v1/job/:id`: marks the job stopped. The core cannot stop allocations yet, so what
-/// runs keeps running to its end (the response says so in `Warnings`).
+/// `DELETE /v1/job/:id[?purge=true]`: stops the job as `nomad job stop` does (its allocs get
+/// desired status `stop` and leave their nodes now, a blocked eval is cancelled); a purged job
+/// leaves the job list at once. A parameterized parent is marked stopped (no more dispatches);
+/// its dispatched children keep running, as in Nomad.
 pub fn deregister(world: &mut World, id: &str, purge: bool) -> Result<Value, ApiError> {
     let found = world.view().job_by_id(id).map(|r| match r {
         JobRef::Core(job) => Some(job),
@@ -766,32 +766,25 @@ pub fn deregister(world: &mut World, id: &str, purge: bool) -> Result<Value, Api
     let Some(core) = found else {
         return Err(ApiError::not_found("job not found"));
     };
-    world.wrote();
-    let index = world.index();
-    let mut live = false;
     if let Some(job) = core {
-        let view: View = world.view();
-        live = view.job_status_str(job) != "dead";
         if let Some(serial) = world.sim.job(job).map(|j| j.serial) {
             world.catalog.stopped.insert(serial);
         }
+        world.stop_job(job, purge);
     }
+    world.wrote();
+    let index = world.index();
     if let Some(a) = world.catalog.jobs.get_mut(id) {
         a.stopped = true;
         a.modify_index = index;
     }
-    if purge && !live {
+    if purge {
         world.catalog.jobs.remove(id);
     }
-    let warnings = if live {
-        "the simulator cannot stop allocations yet: the job is marked stopped and its allocations run to their end"
-    } else {
-        ""
-    };
     Ok(json!({
         "EvalID": "", "EvalCreateIndex": index, "JobModifyIndex": index,
         "VolumeEvalID": "", "VolumeEvalIndex": 0,
-        "Warnings": warnings, "Index": index, "LastContact": 0, "KnownLeader": true,
+        "Warnings": "", "Index": index, "LastContact": 0, "KnownLeader": true,
     }))
 }
 

@@ -24,6 +24,8 @@ pub enum Entry {
     Submit(SimTime, usize),
     /// An operator action (drain, eligibility).
     Apply(SimTime, Action),
+    /// The job with this serial number was stopped (`DELETE /v1/job/:id`), purged if true.
+    StopJob(SimTime, u64, bool),
 }
 
 /// Everything a request reads or changes, behind one lock.
@@ -57,9 +59,10 @@ impl World {
         default_duration_ms: SimTime,
         speed: Option<f64>,
     ) -> World {
+        let catalog = Catalog::with_scenario_parents(&sim);
         World {
             sim,
-            catalog: Catalog::default(),
+            catalog,
             start_unix_ms,
             default_duration_ms,
             speed,
@@ -118,6 +121,16 @@ impl World {
         self.sim.apply(action);
     }
 
+    /// Stops a job now (`nomad job stop`), logged for replay.
+    pub fn stop_job(&mut self, job: nomad_sim_core::ids::JobId, purge: bool) {
+        let Some(serial) = self.sim.job(job).map(|j| j.serial) else {
+            return;
+        };
+        self.log.push(Entry::StopJob(self.sim.now(), serial, purge));
+        self.changed_since_run = true;
+        self.sim.stop_job(job, purge);
+    }
+
     /// A copy of the simulation as it is now, rebuilt from the start and the log (the core's
     /// simulation cannot be cloned; a run is a pure function of its configuration and the
     /// changes made to it, so replaying them gives the same state).
@@ -152,6 +165,17 @@ pub fn replay(config: SimConfig, log: &[Entry], now: SimTime) -> Simulation {
             Entry::Apply(t, a) => {
                 catch_up(&mut sim, *t);
                 sim.apply(a.clone());
+            }
+            Entry::StopJob(t, serial, purge) => {
+                catch_up(&mut sim, *t);
+                let found = sim
+                    .jobs()
+                    .into_iter()
+                    .find(|(_, j)| j.serial == *serial)
+                    .map(|(id, _)| id);
+                if let Some(job) = found {
+                    sim.stop_job(job, *purge);
+                }
             }
         }
     }

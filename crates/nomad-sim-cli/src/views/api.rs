@@ -42,6 +42,8 @@ pub struct JobFacts {
     pub stopped: bool,
     /// A parameterized parent.
     pub parameterized: bool,
+    /// A periodic parent.
+    pub periodic: bool,
     /// The parent of a dispatched child.
     pub parent: String,
     /// When it was submitted.
@@ -57,11 +59,14 @@ pub struct JobFacts {
 impl JobFacts {
     /// The type column of `nomad status`.
     pub fn type_text(&self) -> String {
-        if self.parameterized {
-            format!("{}/parameterized", self.job_type)
-        } else {
-            self.job_type.clone()
+        let mut t = self.job_type.clone();
+        if self.periodic {
+            t.push_str("/periodic");
         }
+        if self.parameterized {
+            t.push_str("/parameterized");
+        }
+        t
     }
 
     /// The status column of `nomad status`.
@@ -99,14 +104,18 @@ impl View<'_> {
         self.api_job(job).map_or(0, |a| a.version)
     }
 
-    /// The held children dispatched from a parameterized API job.
+    /// The held children of a parent: dispatched from a parameterized API job, or launched
+    /// or dispatched by a scenario's periodic or parameterized workload.
     pub fn children_of(&self, parent: &str) -> Vec<JobId> {
+        let scenario = self.catalog.jobs.get(parent).filter(|a| a.scenario);
         self.sim
             .jobs()
             .into_iter()
-            .filter(|(id, _)| {
-                self.api_name(*id)
-                    .is_some_and(|n| n.parent.as_deref() == Some(parent))
+            .filter(|(id, j)| match scenario {
+                Some(a) => j.workload as usize == a.workload,
+                None => self
+                    .api_name(*id)
+                    .is_some_and(|n| n.parent.as_deref() == Some(parent)),
             })
             .map(|(id, _)| id)
             .collect()
@@ -123,7 +132,8 @@ impl View<'_> {
                 node_pool: a.spec["NodePool"].as_str().unwrap_or("default").to_string(),
                 status: if a.stopped { "dead" } else { "running" }.to_string(),
                 stopped: a.stopped,
-                parameterized: true,
+                parameterized: a.parameterized,
+                periodic: a.periodic,
                 parent: String::new(),
                 submit_ms: a.submit_ms,
                 create_index: a.create_index,
@@ -157,9 +167,17 @@ impl View<'_> {
                     datacenters,
                     node_pool,
                     status: self.job_status_str(job).to_string(),
-                    stopped: j.is_some_and(|j| self.catalog.stopped.contains(&j.serial)),
+                    stopped: j
+                        .is_some_and(|j| j.stopped || self.catalog.stopped.contains(&j.serial)),
                     parameterized: false,
-                    parent: name.and_then(|n| n.parent.clone()).unwrap_or_default(),
+                    periodic: false,
+                    parent: match name {
+                        Some(n) => n.parent.clone().unwrap_or_default(),
+                        None => w
+                            .filter(|w| w.arrivals.has_parent())
+                            .map(|w| w.name.clone())
+                            .unwrap_or_default(),
+                    },
                     submit_ms: j.map_or(0, |j| j.submit_ms),
                     create_index: api.map_or(serial_index, |a| a.create_index),
                     modify_index: api.map_or(serial_index, |a| a.modify_index),
@@ -226,7 +244,7 @@ impl View<'_> {
             "ID": f.id, "ParentID": f.parent, "Name": f.id, "Namespace": "default",
             "Datacenters": f.datacenters, "NodePool": f.node_pool,
             "Type": f.job_type, "Priority": f.priority,
-            "Periodic": false, "ParameterizedJob": f.parameterized, "Stop": f.stopped,
+            "Periodic": f.periodic, "ParameterizedJob": f.parameterized, "Stop": f.stopped,
             "Status": f.status, "StatusDescription": "",
             "JobSummary": self.job_summary_json(r),
             "CreateIndex": f.create_index, "ModifyIndex": f.modify_index, "JobModifyIndex": f.modify_index,

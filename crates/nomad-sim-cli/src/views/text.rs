@@ -57,13 +57,17 @@ impl View<'_> {
             ("Namespace", "default".to_string()),
             ("Node Pool", s.node_pool.clone()),
             ("Status", s.status_text()),
-            ("Periodic", "false".to_string()),
+            ("Periodic", s.periodic.to_string()),
             ("Parameterized", s.parameterized.to_string()),
         ]);
         let job = match r {
             JobRef::Core(job) => job,
             JobRef::Parent(a) => {
-                out.push_str("\n\nParameterized Job Summary\n");
+                out.push_str(if a.periodic {
+                    "\n\nChildren Job Summary\n"
+                } else {
+                    "\n\nParameterized Job Summary\n"
+                });
                 let children = self.children_of(&a.id);
                 let count = |st: &str| {
                     children
@@ -79,8 +83,14 @@ impl View<'_> {
                         count("dead").to_string(),
                     ],
                 ]));
-                out.push_str("\n\nDispatched Jobs\n");
-                if children.is_empty() {
+                out.push_str(if a.periodic {
+                    "\n\nPreviously Launched Jobs\n"
+                } else {
+                    "\n\nDispatched Jobs\n"
+                });
+                if children.is_empty() && a.periodic {
+                    out.push_str("No instances of periodic job found");
+                } else if children.is_empty() {
                     out.push_str("No dispatched instances of parameterized job found");
                 } else {
                     let mut rows = vec![header(&["ID", "Status"])];
@@ -325,6 +335,14 @@ impl View<'_> {
                     ));
                     events.push((t, "Killed", "Task successfully killed".to_string()));
                 }
+                EndReason::JobStopped => {
+                    events.push((
+                        t,
+                        "Killing",
+                        "Sent interrupt. Waiting 5s before force killing".to_string(),
+                    ));
+                    events.push((t, "Killed", "Task successfully killed".to_string()));
+                }
                 EndReason::NodeDown => events.push((
                     t,
                     "Lost",
@@ -359,6 +377,7 @@ impl View<'_> {
             Some(EndReason::NodeDown) | Some(EndReason::NodeTerminated) => {
                 "alloc is lost since its node is down".to_string()
             }
+            Some(EndReason::JobStopped) => "alloc not needed due to job update".to_string(),
             _ => String::new(),
         };
         (client, desired)

@@ -15,6 +15,10 @@ pub(crate) struct WorkloadState {
     pub(crate) submitted: u64,
     /// True when the task group asks for ports, devices or cores (checked per node).
     pub(crate) hardware: bool,
+    /// The newest job of the workload (a periodic parent's `prohibit_overlap` reads it).
+    pub(crate) last_job: Option<JobId>,
+    /// `nomad job stop` stopped the workload: no more arrivals.
+    pub(crate) stopped: bool,
 }
 
 /// The job sources: one per workload, and the allocation budget they share.
@@ -64,15 +68,19 @@ impl Simulation {
             rng
         };
         let base = crate::engine::stream::WORKLOAD_BASE + 4 * w as u64;
+        let mut cursor = ArrivalCursor::new();
+        cursor.epoch_unix_ms = self.config.start_unix_ms;
         self.sources.workloads.push(WorkloadState {
             arrivals_rng: stream_rng(base),
             parallelism_rng: stream_rng(base + 1),
             duration_rng: stream_rng(base + 2),
-            cursor: ArrivalCursor::new(),
+            cursor,
             candidate_set,
             constraint_set: (self.server.constraint_sets.len() - 1) as u32,
             submitted: 0,
             hardware: self.config.workloads[w].asks.any(),
+            last_job: None,
+            stopped: false,
         });
     }
 
@@ -105,6 +113,21 @@ impl Simulation {
     }
 
     pub(crate) fn on_arrival(&mut self, w: usize) {
+        if self.sources.workloads[w].stopped {
+            return;
+        }
+        // A periodic job with `prohibit_overlap` skips a launch while its previous child is
+        // pending or running (Nomad's periodic dispatcher checks the running children).
+        if let Arrivals::Periodic(spec) = &self.config.workloads[w].arrivals {
+            let running = self.sources.workloads[w]
+                .last_job
+                .filter(|j| self.state.jobs.get(*j).is_some())
+                .is_some_and(|j| !self.state.is_dead(j));
+            if spec.prohibit_overlap && running {
+                self.schedule_next_arrival(w);
+                return;
+            }
+        }
         // Arrivals stop once the allocation limit is reached.
         if self.register_arrival(w) {
             self.schedule_next_arrival(w);
@@ -117,7 +140,7 @@ impl Simulation {
         let workload = &self.config.workloads[w];
         let arrival = self.sources.workloads[w].submitted;
         self.sources.workloads[w].submitted += 1;
-        let (parallelism, ask, fixed_duration) = match &workload.arrivals {
+        let (parallelism, ask, fixed_duration) = match workload.arrivals.timing() {
             Arrivals::Trace(rows) => {
                 let row = rows[arrival as usize];
                 (
@@ -134,7 +157,7 @@ impl Simulation {
                 None,
             ),
         };
-        let system = workload.job_type == JobType::System;
+        let system = workload.job_type.is_per_node();
         // A system job's count is its number of nodes, known only when it is placed.
         let count = if system { 0 } else { workload.count };
         let needed = u64::from(parallelism) * u64::from(count);
@@ -144,7 +167,7 @@ impl Simulation {
         }
         self.sources.allocs_budget_left -= needed;
         let fans_out = !workload.parallelism.is_always_one()
-            || matches!(workload.arrivals, Arrivals::Trace(_));
+            || matches!(workload.arrivals.timing(), Arrivals::Trace(_));
         let ci_serial = self.state.next_ci_job_serial;
         self.state.next_ci_job_serial += 1;
         let ci_job = self.state.ci_jobs.insert(CiJob {
@@ -195,7 +218,10 @@ impl Simulation {
                     .and_then(|p| p.spread.as_ref())
                     .map(|s| Box::new(s.new_counts())),
                 failure: None,
+                stopped: false,
+                purged: false,
             });
+            self.sources.workloads[w].last_job = Some(job);
             if system {
                 self.server.system_jobs.push(job);
             }

@@ -24,6 +24,7 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
     let mut running = 0u64;
     let mut held: Vec<Vec<(crate::ids::AllocId, &HardwareOffer)>> =
         vec![Vec::new(); sim.nodes().len()];
+    let mut per_node_seen = std::collections::BTreeSet::new();
     for (id, a) in sim.allocs() {
         let live = a.ended_ms.is_none();
         if live == a.client.is_terminal() {
@@ -41,6 +42,16 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
                 ));
                 continue;
             };
+            let per_node = sim.config().workloads[job.workload as usize]
+                .job_type
+                .is_per_node();
+            if per_node && !per_node_seen.insert((a.job, a.node)) {
+                out.push(format!(
+                    "job {}: two live allocs on {} (system and sysbatch jobs place one per node)",
+                    sim.job_name_of(job),
+                    sim.node_name(a.node)
+                ));
+            }
             live_per_node[a.node.index()] =
                 live_per_node[a.node.index()].plus(a.resources(job.ask));
             if let Some(h) = a.hardware.as_deref() {
@@ -100,7 +111,8 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
     for (_, job) in sim.jobs() {
         queued += u64::from(job.queued);
         let total = job.queued + job.live + job.complete + job.failed + job.lost;
-        if total < job.count {
+        // A stopped job's queued allocs were dropped.
+        if total < job.count && !job.stopped {
             out.push(format!(
                 "job {}: {} slots accounted for, count is {}",
                 sim.job_name_of(job),
@@ -298,7 +310,9 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
     let workload_of = |job: &str| -> Option<(JobType, u32, u32, SimTime)> {
         job_types
             .iter()
-            .filter(|(name, _)| job.starts_with(&format!("{name}-")))
+            .filter(|(name, _)| {
+                job.starts_with(&format!("{name}-")) || job.starts_with(&format!("{name}/"))
+            })
             .max_by_key(|(name, _)| name.len())
             .map(|(_, v)| *v)
     };
@@ -420,7 +434,7 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
                         {
                             let v = nodes.get(node).copied().unwrap_or_default();
                             let wl = workload_of(job);
-                            if v.no_deadline && reason != "migrate" {
+                            if v.no_deadline && reason != "migrate" && reason != "job_stopped" {
                                 out.push(format!(
                                     "t={t}: {alloc} stopped ({reason}) by a drain without deadline"
                                 ));

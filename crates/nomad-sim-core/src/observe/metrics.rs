@@ -48,7 +48,7 @@ pub struct AllocationCounts {
     pub completed: u64,
     /// Failed.
     pub failed: u64,
-    /// Stopped by the server (drain).
+    /// Stopped by the server (a drain, or `job_stop`).
     pub stopped: u64,
     /// Lost with their node.
     pub lost: u64,

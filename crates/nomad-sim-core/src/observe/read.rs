@@ -9,9 +9,21 @@ impl Simulation {
         self.job_name_of(&self.state.jobs[job])
     }
 
-    /// The Nomad job ID of a job record.
+    /// The Nomad job ID of a job record. The children of a periodic or parameterized parent
+    /// are named as Nomad names them, after the parent and the wall-clock second they were
+    /// launched or dispatched at (a dispatch adds 8 hex digits of its own).
     pub fn job_name_of(&self, j: &Job) -> String {
-        let w = &self.config.workloads[j.workload as usize].name;
+        let workload = &self.config.workloads[j.workload as usize];
+        let w = &workload.name;
+        let unix_s = || (self.config.start_unix_ms + j.submit_ms) / 1000;
+        match &workload.arrivals {
+            Arrivals::Periodic(_) => return format!("{w}/periodic-{}", unix_s()),
+            Arrivals::Dispatch(_) => {
+                let hex = crate::ids::splitmix64(j.serial ^ self.config.seed) as u32;
+                return format!("{w}/dispatch-{}-{hex:08x}", unix_s());
+            }
+            _ => {}
+        }
         match j.fan_index {
             Some(i) => format!("{w}-{}-{i}", j.arrival),
             None => format!("{w}-{}", j.arrival),
@@ -162,45 +174,65 @@ impl Simulation {
         self.observe.collector.running_area / self.observe.collector.last_ms as f64
     }
 
+    /// True once `job_stop` stopped workload `w` (no more arrivals or launches).
+    pub fn workload_stopped(&self, w: usize) -> bool {
+        self.sources.workloads.get(w).is_some_and(|s| s.stopped)
+    }
+
     /// The nodes, in creation order.
     pub fn nodes(&self) -> &[Node] {
         &self.state.nodes
     }
 
-    /// The jobs Nomad still holds (not garbage-collected), in submission order.
+    /// The jobs Nomad still holds (not garbage-collected or purged), in submission order.
     pub fn jobs(&self) -> Vec<(JobId, &Job)> {
-        let mut jobs: Vec<_> = self.state.jobs.iter().collect();
+        let mut jobs: Vec<_> = self.state.jobs.iter().filter(|(_, j)| !j.purged).collect();
         jobs.sort_by_key(|(_, j)| j.serial);
         jobs
     }
 
-    /// A job, if Nomad still holds it.
+    /// A job, if Nomad still holds it (a purged job is gone).
     pub fn job(&self, job: JobId) -> Option<&Job> {
-        self.state.jobs.get(job)
+        self.state.jobs.get(job).filter(|j| !j.purged)
+    }
+
+    /// True when the job was purged or collected: its allocs and evals are gone too.
+    fn gone(&self, job: JobId) -> bool {
+        self.state.jobs.get(job).is_none_or(|j| j.purged)
     }
 
     /// The allocations Nomad still holds, in creation order.
     pub fn allocs(&self) -> Vec<(AllocId, &Alloc)> {
-        let mut allocs: Vec<_> = self.state.allocs.iter().collect();
+        let mut allocs: Vec<_> = self
+            .state
+            .allocs
+            .iter()
+            .filter(|(_, a)| !self.gone(a.job))
+            .collect();
         allocs.sort_by_key(|(_, a)| a.serial);
         allocs
     }
 
     /// An allocation, if Nomad still holds it.
     pub fn alloc(&self, alloc: AllocId) -> Option<&Alloc> {
-        self.state.allocs.get(alloc)
+        self.state.allocs.get(alloc).filter(|a| !self.gone(a.job))
     }
 
     /// The evaluations Nomad still holds, in creation order.
     pub fn evals(&self) -> Vec<(EvalId, &Eval)> {
-        let mut evals: Vec<_> = self.state.evals.iter().collect();
+        let mut evals: Vec<_> = self
+            .state
+            .evals
+            .iter()
+            .filter(|(_, e)| !self.gone(e.job))
+            .collect();
         evals.sort_by_key(|(_, e)| e.seq);
         evals
     }
 
     /// An evaluation, if Nomad still holds it.
     pub fn eval(&self, eval: EvalId) -> Option<&Eval> {
-        self.state.evals.get(eval)
+        self.state.evals.get(eval).filter(|e| !self.gone(e.job))
     }
 
     /// Objects held now, by kind: (jobs, evals, allocs, CircleCI jobs). Memory follows these.

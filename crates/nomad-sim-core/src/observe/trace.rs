@@ -158,6 +158,16 @@ pub enum TraceEvent {
         /// Why: `node_down`, `node_terminated`.
         reason: String,
     },
+    /// A job was stopped (`nomad job stop`): its live allocs were stopped, its queued allocs
+    /// dropped and its waiting evals cancelled.
+    JobStopped {
+        /// Job ID.
+        job: String,
+        /// `-purge`: the job left the read model.
+        purge: bool,
+        /// Live allocs stopped.
+        allocs_stopped: u32,
+    },
     /// A node became ready.
     NodeReady {
         /// Node name.

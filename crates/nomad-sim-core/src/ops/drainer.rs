@@ -236,7 +236,7 @@ impl Simulation {
                     || self.config.nomad_version.replaces_drained_batch_allocs()
             }
             JobType::Service => true,
-            JobType::System => false,
+            JobType::System | JobType::Sysbatch => false,
         };
         if replace {
             self.queue_replacement(alloc, Trigger::NodeDrain, self.now);

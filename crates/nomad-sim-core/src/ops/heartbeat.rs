@@ -139,7 +139,7 @@ impl Simulation {
                 alloc: s.alloc_uuid(alloc),
                 node: s.node_name(node).to_string(),
             });
-            if d.replace && !self.is_system(job) {
+            if d.replace && !self.is_per_node(job) {
                 self.queue_replacement(alloc, Trigger::NodeUpdate, self.now);
                 self.ops.heartbeat.replaced.insert(alloc);
             }
@@ -185,7 +185,7 @@ impl Simulation {
         });
         let replaced = self.ops.heartbeat.replaced.remove(&alloc);
         // A system alloc belongs to its node: it is not replaced elsewhere.
-        if !self.is_system(job) && !replaced {
+        if !self.is_per_node(job) && !replaced {
             self.queue_replacement(alloc, Trigger::NodeUpdate, self.now);
         }
         self.drainer_job_update(job);

@@ -7,6 +7,7 @@ mod autoscaler;
 pub(crate) mod client;
 pub(crate) mod drainer;
 pub(crate) mod heartbeat;
+mod job_stop;
 mod lifecycle;
 mod timers;
 
@@ -107,6 +108,7 @@ impl Simulation {
                     self.stop_heartbeating(node);
                 }
             }
+            Action::JobStop { job, purge } => self.job_stop_by_name(&job, purge),
         }
     }
 

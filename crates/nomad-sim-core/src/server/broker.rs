@@ -78,8 +78,21 @@ impl Simulation {
 
     pub(crate) fn process_eval(&mut self, eval: EvalId, from_bucket: bool) {
         let job = self.state.evals[eval].job;
-        if self.is_system(job) {
+        if self.is_per_node(job) {
             self.process_system_eval(job, eval);
+            return;
+        }
+        if self.state.jobs[job].stopped {
+            // The job was stopped while the eval waited: it places nothing, and a woken
+            // bucket passes its turn on.
+            if from_bucket {
+                let bucket = self.bucket_of(job);
+                self.server.blocked.buckets[bucket as usize].in_broker = false;
+                self.complete_eval(eval);
+                self.wake_next_if_dirty(bucket);
+            } else {
+                self.complete_eval(eval);
+            }
             return;
         }
         let bucket = self.bucket_of(job);
@@ -139,11 +152,16 @@ impl Simulation {
     }
 
     pub(crate) fn complete_eval(&mut self, eval: EvalId) {
+        self.finish_eval(eval, EvalStatus::Complete);
+    }
+
+    /// Ends an eval as complete or cancelled: it is no longer open, and is collected later.
+    pub(crate) fn finish_eval(&mut self, eval: EvalId, status: EvalStatus) {
         let e = &mut self.state.evals[eval];
-        if e.status == EvalStatus::Complete {
+        if matches!(e.status, EvalStatus::Complete | EvalStatus::Canceled) {
             return;
         }
-        e.status = EvalStatus::Complete;
+        e.status = status;
         let job_id = e.job;
         let job = &mut self.state.jobs[job_id];
         job.open_evals = job
@@ -154,7 +172,9 @@ impl Simulation {
             job.blocked_eval = None;
             job.failure = None;
         }
-        let batch = self.config.workloads[job.workload as usize].job_type == JobType::Batch;
+        let batch = self.config.workloads[job.workload as usize]
+            .job_type
+            .runs_to_completion();
         let due = self.now.saturating_add(self.gc_threshold(batch));
         self.state.gc.evals(batch).push_back((due, eval));
         self.note_if_dead(job_id);

@@ -57,7 +57,7 @@ pub fn job_anti_affinity(collisions: u32, count: u32) -> Option<f64> {
 /// The limit iterator's limit: batch 2, service `max(2, ceil(log2 n))` for `n` candidate nodes.
 pub fn select_limit(job_type: JobType, candidates: usize) -> usize {
     match job_type {
-        JobType::Batch | JobType::System => 2,
+        JobType::Batch | JobType::System | JobType::Sysbatch => 2,
         JobType::Service => {
             let mut log = 0usize;
             while (1usize << log) < candidates {

@@ -147,7 +147,7 @@ impl Simulation {
         metrics: AllocMetric,
     ) {
         let now = self.now;
-        let system = self.is_system(job);
+        let system = self.is_per_node(job);
         let (ask, duration, submit_ms, ci_job, workload) = {
             let j = &self.state.jobs[job];
             let w = j.workload as usize;

@@ -9,6 +9,13 @@ impl Simulation {
         self.config.workloads[self.state.jobs[job].workload as usize].job_type == JobType::System
     }
 
+    /// True for jobs the system scheduler places, one alloc per node: system and sysbatch.
+    pub(crate) fn is_per_node(&self, job: JobId) -> bool {
+        self.config.workloads[self.state.jobs[job].workload as usize]
+            .job_type
+            .is_per_node()
+    }
+
     /// True when the system job may run on the node and has never had an alloc there.
     pub(crate) fn system_wants(&mut self, job: JobId, node: NodeId) -> bool {
         let j = &self.state.jobs[job];
@@ -66,6 +73,18 @@ impl Simulation {
             if !self.system_wants(job, node) {
                 continue;
             }
+            // Nomad creates node evals for system jobs only: a sysbatch job reaches a node
+            // only where its own evaluation found no room (its blocked eval, here the waiting
+            // list), never a node that joined after it was evaluated.
+            if !self.is_system(job)
+                && !self
+                    .server
+                    .system_waiting
+                    .get(&job)
+                    .is_some_and(|w| w.contains(&node))
+            {
+                continue;
+            }
             if !self.room_for(job, node) {
                 let waiting = self.server.system_waiting.entry(job).or_default();
                 if !waiting.contains(&node) {
@@ -87,7 +106,11 @@ impl Simulation {
     pub(crate) fn process_system_eval(&mut self, job: JobId, eval: EvalId) {
         if let Some(node) = self.server.system_eval_node.remove(&eval) {
             self.server.system_pending.remove(&(job, node));
-            self.place_system_on(job, node, eval);
+            if !self.state.jobs[job].stopped {
+                self.place_system_on(job, node, eval);
+            }
+        } else if self.state.jobs[job].stopped {
+            // A stopped job's eval places nothing.
         } else {
             let set = self.sources.workloads[self.state.jobs[job].workload as usize].candidate_set;
             let nodes = self.server.candidate_sets[set as usize].sorted_members();

@@ -73,6 +73,14 @@ impl<I: ArenaId, T> Arena<I, T> {
             .and_then(|s| s.value.as_ref())
     }
 
+    /// The object, mutably, if the identifier still resolves.
+    pub fn get_mut(&mut self, id: I) -> Option<&mut T> {
+        self.slots
+            .get_mut(id.slot())
+            .filter(|s| s.generation == id.generation())
+            .and_then(|s| s.value.as_mut())
+    }
+
     /// True while the identifier resolves.
     pub fn contains(&self, id: I) -> bool {
         self.get(id).is_some()

@@ -59,10 +59,20 @@ impl Simulation {
     }
 
     /// Notes the moment a job becomes dead, so the collector can take it later. System jobs
-    /// stay registered: new nodes still get their allocs.
+    /// stay registered until stopped: new nodes still get their allocs. A sysbatch job that
+    /// waits for room on some node is not dead yet (Nomad keeps its blocked eval).
     pub(crate) fn note_if_dead(&mut self, job: JobId) {
-        if self.is_system(job) || !self.state.is_dead(job) {
+        let stopped = self.state.jobs[job].stopped;
+        if (self.is_system(job) && !stopped) || !self.state.is_dead(job) {
             return;
+        }
+        if self.is_per_node(job) {
+            if !stopped && self.server.system_waiting.contains_key(&job) {
+                return;
+            }
+            // It leaves the system scheduler's list: no node will be offered to it again.
+            self.server.system_jobs.retain(|&j| j != job);
+            self.server.system_waiting.remove(&job);
         }
         let now = self.now;
         let j = &mut self.state.jobs[job];

@@ -87,6 +87,14 @@ impl ClusterState {
         self.queued_allocs += n;
     }
 
+    /// Drops `n` queued allocs that will never be placed (their job was stopped).
+    pub(crate) fn drop_queued(&mut self, n: u64) {
+        self.queued_allocs = self
+            .queued_allocs
+            .checked_sub(n)
+            .expect("dropped allocs were queued");
+    }
+
     /// Counts one queued alloc as placed.
     pub(crate) fn take_queued(&mut self) {
         self.queued_allocs = self
@@ -191,7 +199,7 @@ impl Simulation {
             a.desired = DesiredStatus::Stop;
         }
         self.state.detach_alloc(node, slot, ask);
-        let system = self.is_system(job);
+        let system = self.is_per_node(job);
         let j = &mut self.state.jobs[job];
         j.live = j.live.checked_sub(1).expect("an ending alloc was live");
         match client {
@@ -213,7 +221,9 @@ impl Simulation {
             self.count_spread(job, node, false);
         }
         let j = &self.state.jobs[job];
-        let batch = self.config.workloads[j.workload as usize].job_type == JobType::Batch;
+        let batch = self.config.workloads[j.workload as usize]
+            .job_type
+            .runs_to_completion();
         let due = self.now.saturating_add(self.gc_threshold(batch));
         self.state.gc.allocs(batch).push_back((due, alloc));
         self.client_alloc_ended(alloc, job);
@@ -223,7 +233,7 @@ impl Simulation {
 
     /// Records that an alloc slot will not run again (for CircleCI makespans).
     pub(crate) fn finish_slot(&mut self, job: JobId) {
-        if self.is_system(job) {
+        if self.is_per_node(job) {
             return;
         }
         let ci_job = self.state.jobs[job].ci_job;

@@ -210,6 +210,8 @@ pub enum EndReason {
     NodeDown,
     /// The instance was terminated by a lifecycle hook timeout.
     NodeTerminated,
+    /// Its job was stopped (`nomad job stop`).
+    JobStopped,
 }
 
 impl EndReason {
@@ -223,6 +225,7 @@ impl EndReason {
             EndReason::Migrate => "migrate",
             EndReason::NodeDown => "node_down",
             EndReason::NodeTerminated => "node_terminated",
+            EndReason::JobStopped => "job_stopped",
         }
     }
 }
@@ -326,6 +329,10 @@ pub struct Job {
     pub spread_counts: Option<Box<crate::server::spread::SpreadCounts>>,
     /// The metrics of the Select that failed, while the job has a blocked eval.
     pub failure: Option<Box<crate::placement::AllocMetric>>,
+    /// `nomad job stop` stopped it (Nomad's `Stop`): nothing of it is placed again.
+    pub stopped: bool,
+    /// `nomad job stop -purge`: it has left the read model.
+    pub purged: bool,
 }
 
 /// An evaluation's status.
@@ -338,8 +345,8 @@ pub enum EvalStatus {
     Blocked,
     /// Done.
     Complete,
-    /// Superseded: a job's older blocked eval when a newer one blocks (Nomad's duplicate
-    /// blocked evals are cancelled by the leader).
+    /// Cancelled: superseded by a newer blocked eval of its job (Nomad's leader cancels
+    /// duplicates), or its job was stopped while it waited (Nomad spells it `canceled`).
     Canceled,
 }
 

@@ -1,0 +1,205 @@
+//! Job stop (`nomad job stop [-purge]`) as a scenario operation, worked by hand: allocs are
+//! stopped with desired status `stop`, their nodes are freed at the stop time, blocked evals
+//! are cancelled, the job is dead, and a purged job leaves the read model at once.
+
+use nomad_sim_core::config::{
+    Action, Arrivals, DurationDist, JobType, Operation, SimConfig, WorkloadConfig,
+};
+use nomad_sim_core::invariants::{state_violations, trace_violations};
+use nomad_sim_core::model::{DesiredStatus, EvalStatus, JobStatus};
+use nomad_sim_core::testing::{batch_workload, config, pool};
+use nomad_sim_core::time::{HOUR_MS, MINUTE_MS};
+use nomad_sim_core::trace::{SharedSink, TraceEvent};
+use nomad_sim_core::{Resources, Simulation};
+
+fn job(name: &str, job_type: JobType, arrivals: Arrivals, cpu: u64, count: u32) -> WorkloadConfig {
+    let mut w = batch_workload(
+        name,
+        arrivals,
+        Resources::new(cpu, cpu, 0),
+        DurationDist::Constant(10 * HOUR_MS),
+    );
+    w.job_type = job_type;
+    w.count = count;
+    w
+}
+
+fn stop(at_ms: u64, job: &str, purge: bool) -> Operation {
+    Operation {
+        at_ms,
+        action: Action::JobStop {
+            job: job.to_string(),
+            purge,
+        },
+    }
+}
+
+fn run_until(c: SimConfig, until: u64) -> (Simulation, Vec<(u64, TraceEvent)>) {
+    let sink = SharedSink::new();
+    let mut sim = Simulation::new(c);
+    sim.set_trace_sink(Box::new(sink.clone()));
+    sim.check_every_event(true);
+    sim.run_until(until);
+    let events = sink.events();
+    assert_eq!(state_violations(&sim), Vec::<String>::new());
+    assert_eq!(trace_violations(&sim, &events), Vec::<String>::new());
+    (sim, events)
+}
+
+#[test]
+fn stopping_a_service_frees_its_nodes_at_the_stop_time() {
+    // web (count 2, 4000 MHz each) fills both nodes; batch job wait (3000 MHz) arrives at 10m
+    // and blocks. web is stopped at 1h: both allocs stop then, and wait is placed at 1h.
+    let mut c = config(
+        1,
+        4 * HOUR_MS,
+        vec![pool("a", 2, 4000, 4000)],
+        vec![
+            job("web", JobType::Service, Arrivals::At(vec![0]), 4000, 2),
+            job(
+                "wait",
+                JobType::Batch,
+                Arrivals::At(vec![10 * MINUTE_MS]),
+                3000,
+                1,
+            ),
+        ],
+    );
+    c.operations = vec![stop(HOUR_MS, "web", false)];
+    let (sim, events) = run_until(c, 2 * HOUR_MS);
+    let stopped: Vec<(u64, String)> = events
+        .iter()
+        .filter_map(|(t, e)| match e {
+            TraceEvent::AllocStopped { job, reason, .. } if reason == "job_stopped" => {
+                Some((*t, job.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        stopped,
+        vec![
+            (HOUR_MS, "web-0".to_string()),
+            (HOUR_MS, "web-0".to_string())
+        ]
+    );
+    assert!(events.iter().any(|(t, e)| *t == HOUR_MS
+        && matches!(e, TraceEvent::JobStopped { job, purge: false, allocs_stopped: 2 } if job == "web-0")));
+    let wait_placed = events.iter().find_map(|(t, e)| match e {
+        TraceEvent::AllocPlaced { job, .. } if job == "wait-0" => Some(*t),
+        _ => None,
+    });
+    assert_eq!(wait_placed, Some(HOUR_MS));
+    let (web, _) = sim
+        .jobs()
+        .into_iter()
+        .find(|(_, j)| j.workload == 0)
+        .unwrap();
+    assert_eq!(sim.job_status(web), JobStatus::Dead);
+    assert!(sim.job(web).unwrap().stopped);
+    for (_, a) in sim.allocs().into_iter().filter(|(_, a)| a.job == web) {
+        assert_eq!(a.desired, DesiredStatus::Stop);
+        assert_eq!(a.ended_ms, Some(HOUR_MS));
+    }
+    assert_eq!(sim.report().allocations.stopped, 2);
+}
+
+#[test]
+fn stopping_a_blocked_job_cancels_its_eval() {
+    // fill takes the node's 4000 MHz until 10h; big (3000 MHz) blocks at 0 and is stopped at
+    // 30m: its blocked eval is cancelled, nothing of it is queued, and it is never placed.
+    let mut c = config(
+        1,
+        HOUR_MS,
+        vec![pool("a", 1, 4000, 4000)],
+        vec![
+            job("fill", JobType::Batch, Arrivals::At(vec![0]), 4000, 1),
+            job("big", JobType::Batch, Arrivals::At(vec![0]), 3000, 1),
+        ],
+    );
+    c.operations = vec![stop(30 * MINUTE_MS, "big-0", false)];
+    let (mut sim, events) = run_until(c, HOUR_MS);
+    let (big, _) = sim
+        .jobs()
+        .into_iter()
+        .find(|(_, j)| j.workload == 1)
+        .unwrap();
+    let evals: Vec<EvalStatus> = sim
+        .evals()
+        .into_iter()
+        .filter(|(_, e)| e.job == big)
+        .map(|(_, e)| e.status)
+        .collect();
+    // The register eval completed and created the blocked eval, which the stop cancels.
+    assert_eq!(evals, vec![EvalStatus::Complete, EvalStatus::Canceled]);
+    assert_eq!(sim.job_status(big), JobStatus::Dead);
+    assert_eq!(sim.queued_allocs_total(), 0);
+    sim.run();
+    assert!(!events
+        .iter()
+        .any(|(_, e)| matches!(e, TraceEvent::AllocPlaced { job, .. } if job == "big-0")));
+    assert_eq!(sim.report().allocations.never_placed, 0);
+    assert_eq!(sim.report().allocations.placed, 1);
+}
+
+#[test]
+fn purge_removes_the_job_at_once_and_a_stopped_workload_submits_no_more() {
+    // ci submits every 10m (at 0, 10m, ..., 50m); stopping the workload by name at 25m stops
+    // ci-0, ci-1 and ci-2 and ends its arrivals, and purge takes them out of the read model.
+    let mut c = config(
+        1,
+        HOUR_MS,
+        vec![pool("a", 1, 16_000, 16_000)],
+        vec![job(
+            "ci",
+            JobType::Batch,
+            Arrivals::Every {
+                interval_ms: 10 * MINUTE_MS,
+                start_ms: 0,
+            },
+            1000,
+            1,
+        )],
+    );
+    c.operations = vec![stop(25 * MINUTE_MS, "ci", true)];
+    let (sim, events) = run_until(c, HOUR_MS);
+    let submitted = events
+        .iter()
+        .filter(|(_, e)| matches!(e, TraceEvent::JobSubmitted { .. }))
+        .count();
+    assert_eq!(submitted, 3);
+    assert!(sim.jobs().is_empty());
+    assert!(sim.allocs().is_empty());
+    assert!(sim.evals().is_empty());
+    assert_eq!(sim.report().allocations.stopped, 3);
+    assert_eq!(sim.report().allocations.never_placed, 0);
+}
+
+#[test]
+fn a_stopped_system_job_does_not_come_to_new_nodes() {
+    let mut c = config(
+        1,
+        2 * HOUR_MS,
+        vec![pool("a", 2, 4000, 4000)],
+        vec![job("agent", JobType::System, Arrivals::At(vec![0]), 500, 1)],
+    );
+    c.operations = vec![
+        stop(10 * MINUTE_MS, "agent", false),
+        Operation {
+            at_ms: 20 * MINUTE_MS,
+            action: Action::ScaleUp {
+                pool: "a".to_string(),
+                count: 1,
+            },
+        },
+    ];
+    let (sim, events) = run_until(c, HOUR_MS);
+    let placed = events
+        .iter()
+        .filter(|(_, e)| matches!(e, TraceEvent::AllocPlaced { .. }))
+        .count();
+    assert_eq!(placed, 2);
+    let (agent, _) = sim.jobs().into_iter().next().unwrap();
+    assert_eq!(sim.job_status(agent), JobStatus::Dead);
+    assert_eq!(sim.report().allocations.stopped, 2);
+}
