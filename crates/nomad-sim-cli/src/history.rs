@@ -81,19 +81,9 @@ fn ask(alloc: &Value) -> Option<(u64, u64)> {
     Some((cpu, memory))
 }
 
-/// Reads a JSON array from a file; a parse error names the file, line and column.
+/// Reads a JSON array from a file (`import`'s reader: parse errors are located).
 fn read_array(path: &Path, what: &str) -> Result<Vec<Value>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let list: Value = serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{}:{}:{}: invalid JSON: {e} (the payload must be exactly what the API returned)",
-            path.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
-    match list {
+    match crate::import::read_json(path)? {
         Value::Array(a) => Ok(a),
         _ => Err(format!(
             "{}: expected the array {what} returns",

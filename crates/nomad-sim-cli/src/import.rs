@@ -26,7 +26,7 @@ pub struct ImportOptions {
 }
 
 /// Reads a JSON file; a parse error names the file, line and column.
-fn read_json(path: &Path) -> Result<Value, String> {
+pub(crate) fn read_json(path: &Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| {

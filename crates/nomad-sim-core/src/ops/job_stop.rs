@@ -87,15 +87,8 @@ impl Simulation {
         // A blocked eval is cancelled and leaves its bucket; an eval already in the broker
         // finds the job stopped and places nothing.
         if let Some(eval) = self.state.jobs[job].blocked_eval {
-            if self.state.evals[eval].status == EvalStatus::Blocked {
-                let bucket = self.bucket_of(job);
-                let b = &mut self.server.blocked.buckets[bucket as usize];
-                b.queue.retain(|&e| e != eval);
-                if b.queue.is_empty() {
-                    self.server.blocked.waiting_buckets.remove(&bucket);
-                }
-                self.finish_eval(eval, EvalStatus::Canceled);
-            }
+            let bucket = self.bucket_of(job);
+            self.cancel_blocked_eval(eval, bucket);
         }
         let mut live: Vec<(u64, AllocId)> = self
             .state

@@ -197,8 +197,7 @@ impl Simulation {
                 // A newer blocked eval of the job came while this one was woken: it stays,
                 // with the newest failure, and this one is the duplicate.
                 self.state.jobs[job].failure = Some(Box::new(metrics));
-                self.complete_eval(failed);
-                self.state.evals[failed].status = EvalStatus::Canceled;
+                self.finish_eval(failed, EvalStatus::Canceled);
                 return;
             }
             failed
@@ -237,9 +236,10 @@ impl Simulation {
         });
     }
 
-    /// Cancels a job's older blocked eval, superseded by a newer one. An eval already woken
-    /// (in the broker) is left to run: it finds the work done or blocks again.
-    fn cancel_blocked_eval(&mut self, older: EvalId, bucket: u32) {
+    /// Cancels a job's blocked eval (superseded by a newer one, or its job stopped) and takes
+    /// it out of its bucket. An eval already woken (in the broker) is left to run: it finds
+    /// the work done or blocks again.
+    pub(crate) fn cancel_blocked_eval(&mut self, older: EvalId, bucket: u32) {
         if self.state.evals[older].status != EvalStatus::Blocked {
             return;
         }
@@ -253,10 +253,7 @@ impl Simulation {
         if b.queue.is_empty() {
             self.server.blocked.waiting_buckets.remove(&bucket);
         }
-        let job = self.state.evals[older].job;
-        self.state.jobs[job].blocked_eval = None;
-        self.complete_eval(older);
-        self.state.evals[older].status = EvalStatus::Canceled;
+        self.finish_eval(older, EvalStatus::Canceled);
     }
 
     /// After a woken eval placed everything, wakes the next one while dirty nodes remain; it
