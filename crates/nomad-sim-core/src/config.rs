@@ -52,6 +52,45 @@ pub struct SchedulerConfig {
     pub eval_time: DurationDist,
     /// How long the plan applier takes for one plan (plans are applied one at a time).
     pub plan_apply_time: DurationDist,
+    /// Which schedulers may preempt lower-priority allocs (Nomad's `PreemptionConfig`).
+    pub preemption: PreemptionConfig,
+}
+
+/// Nomad's `PreemptionConfig`: per scheduler type, whether a placement that fits nowhere may
+/// evict allocs of jobs at least 10 priority levels lower. Nomad's defaults: system on, the
+/// others off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PreemptionConfig {
+    /// `SystemSchedulerEnabled` (default true).
+    pub system: bool,
+    /// `BatchSchedulerEnabled` (default false).
+    pub batch: bool,
+    /// `ServiceSchedulerEnabled` (default false).
+    pub service: bool,
+    /// `SysBatchSchedulerEnabled` (default false).
+    pub sysbatch: bool,
+}
+
+impl Default for PreemptionConfig {
+    fn default() -> Self {
+        PreemptionConfig {
+            system: true,
+            batch: false,
+            service: false,
+            sysbatch: false,
+        }
+    }
+}
+
+impl PreemptionConfig {
+    /// True when the scheduler of `job_type` may preempt.
+    pub fn enabled_for(&self, job_type: JobType) -> bool {
+        match job_type {
+            JobType::System => self.system,
+            JobType::Batch => self.batch,
+            JobType::Service => self.service,
+        }
+    }
 }
 
 impl Default for SchedulerConfig {
@@ -60,6 +99,7 @@ impl Default for SchedulerConfig {
             num_schedulers: 4,
             eval_time: DurationDist::Constant(0),
             plan_apply_time: DurationDist::Constant(0),
+            preemption: PreemptionConfig::default(),
         }
     }
 }

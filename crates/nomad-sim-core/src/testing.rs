@@ -316,6 +316,7 @@ pub fn arb_latency() -> impl Strategy<Value = (ClientConfig, SchedulerConfig)> {
                     num_schedulers: workers,
                     eval_time: DurationDist::Constant(eval_ms),
                     plan_apply_time: DurationDist::Constant(plan_ms),
+                    ..SchedulerConfig::default()
                 },
             )
         }),

@@ -54,7 +54,10 @@ fn start(c: SimConfig) -> (Simulation, SharedSink) {
 }
 
 /// The allocs of the job named `name`: (client status, desired status, end reason).
-fn allocs_of(sim: &Simulation, name: &str) -> Vec<(ClientStatus, DesiredStatus, Option<EndReason>)> {
+fn allocs_of(
+    sim: &Simulation,
+    name: &str,
+) -> Vec<(ClientStatus, DesiredStatus, Option<EndReason>)> {
     sim.allocs()
         .into_iter()
         .filter(|(_, a)| sim.job_name(a.job) == name)
@@ -98,7 +101,10 @@ fn a_system_job_evicts_the_fewest_closest_fit_lower_priority_allocs() {
     let events = sink.events();
     assert_eq!(
         preempted_jobs(&events),
-        vec![(MINUTE_MS, "d-0".to_string()), (MINUTE_MS, "a-0".to_string())],
+        vec![
+            (MINUTE_MS, "d-0".to_string()),
+            (MINUTE_MS, "a-0".to_string())
+        ],
         "d first: Nomad's PreemptedAllocations order is the superset filter's"
     );
     for name in ["a-0", "d-0"] {
@@ -119,7 +125,7 @@ fn a_system_job_evicts_the_fewest_closest_fit_lower_priority_allocs() {
     let (sys_id, sys) = sim
         .allocs()
         .into_iter()
-        .find(|(_, a)| sim.job_name(a.job) == "sys")
+        .find(|(_, a)| sim.job_name(a.job) == "sys-0")
         .expect("the system alloc was placed");
     assert_eq!(sys.client, ClientStatus::Running);
     let victims: Vec<String> = sim
@@ -162,9 +168,7 @@ fn a_system_job_evicts_the_fewest_closest_fit_lower_priority_allocs() {
 #[test]
 fn a_preempted_batch_alloc_gets_a_preemption_eval_and_is_placed_again() {
     let (mut sim, sink) = start(full_node(system("sys", MINUTE_MS, 1500, 1500, 70)));
-    sim.run();
-    let events = sink.events();
-    assert_eq!(trace_violations(&sim, &events), Vec::<String>::new());
+    sim.run_until(5 * MINUTE_MS);
     for name in ["a-0", "d-0"] {
         let triggers: Vec<Trigger> = sim
             .evals()
@@ -177,6 +181,9 @@ fn a_preempted_batch_alloc_gets_a_preemption_eval_and_is_placed_again() {
             "{name}: {triggers:?}"
         );
     }
+    sim.run();
+    let events = sink.events();
+    assert_eq!(trace_violations(&sim, &events), Vec::<String>::new());
     let placed: Vec<(u64, String)> = events
         .iter()
         .filter_map(|(t, e)| match e {
@@ -187,7 +194,7 @@ fn a_preempted_batch_alloc_gets_a_preemption_eval_and_is_placed_again() {
     assert_eq!(
         placed,
         vec![
-            (MINUTE_MS, "sys".to_string()),
+            (MINUTE_MS, "sys-0".to_string()),
             (30 * MINUTE_MS, "d-0".to_string()),
             (120 * MINUTE_MS, "a-0".to_string()),
         ]
@@ -200,11 +207,14 @@ fn a_priority_delta_under_ten_does_not_preempt_and_the_system_alloc_waits() {
     let (mut sim, sink) = start(full_node(system("sys", MINUTE_MS, 1500, 1500, 55)));
     sim.run_until(10 * MINUTE_MS);
     assert_eq!(preempted_jobs(&sink.events()), vec![]);
-    assert!(allocs_of(&sim, "sys").is_empty(), "the system alloc waits");
+    assert!(
+        allocs_of(&sim, "sys-0").is_empty(),
+        "the system alloc waits"
+    );
     assert_eq!(sim.report().allocations.preempted, 0);
     // b ends at 30m and frees 2000/500: still short of 1500 MB, the system job keeps waiting.
     sim.run_until(35 * MINUTE_MS);
-    assert!(allocs_of(&sim, "sys").is_empty());
+    assert!(allocs_of(&sim, "sys-0").is_empty());
 }
 
 #[test]
@@ -214,7 +224,7 @@ fn system_preemption_can_be_turned_off() {
     let (mut sim, sink) = start(c);
     sim.run_until(10 * MINUTE_MS);
     assert_eq!(preempted_jobs(&sink.events()), vec![]);
-    assert!(allocs_of(&sim, "sys").is_empty());
+    assert!(allocs_of(&sim, "sys-0").is_empty());
 }
 
 /// A priority-90 batch job asking 1500/1500 at 1m: Nomad's default leaves batch preemption
@@ -232,7 +242,10 @@ fn batch_preemption_is_off_by_default_and_works_when_on() {
     sim.run_until(10 * MINUTE_MS);
     assert_eq!(
         preempted_jobs(&sink.events()),
-        vec![(MINUTE_MS, "d-0".to_string()), (MINUTE_MS, "a-0".to_string())]
+        vec![
+            (MINUTE_MS, "d-0".to_string()),
+            (MINUTE_MS, "a-0".to_string())
+        ]
     );
     assert_eq!(allocs_of(&sim, "hi-0")[0].0, ClientStatus::Running);
     assert_eq!(state_violations(&sim), Vec::<String>::new());
@@ -355,25 +368,32 @@ fn the_max_parallel_penalty_steers_away_from_a_job_already_preempted() {
 
 fn arb_candidates() -> impl Strategy<Value = Vec<Candidate>> {
     prop::collection::vec(
-        (1u8..=100, 0u64..3000, 0u64..3000, 0u64..2000, 0u32..3, 0u32..3),
+        (
+            1u8..=100,
+            0u64..3000,
+            0u64..3000,
+            0u64..2000,
+            0u32..3,
+            0u32..3,
+        ),
         0..8,
     )
     .prop_map(|v| {
         v.into_iter()
-            .map(|(priority, cpu, mem, disk, max_parallel, preempted)| Candidate {
-                priority,
-                resources: Resources::new(cpu, mem, disk),
-                max_parallel,
-                preempted,
-            })
+            .map(
+                |(priority, cpu, mem, disk, max_parallel, preempted)| Candidate {
+                    priority,
+                    resources: Resources::new(cpu, mem, disk),
+                    max_parallel,
+                    preempted,
+                },
+            )
             .collect()
     })
 }
 
 fn covers(free: Resources, victims: &[&Candidate], ask: Resources) -> bool {
-    let freed = victims
-        .iter()
-        .fold(free, |acc, c| acc.plus(c.resources));
+    let freed = victims.iter().fold(free, |acc, c| acc.plus(c.resources));
     freed.covers(ask)
 }
 

@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod constraint;
 pub mod placement;
 mod placer;
+pub mod preempt;
 mod reconcile;
 pub mod reschedule;
 pub(crate) mod stack;
@@ -54,4 +55,11 @@ pub(crate) struct Server {
     /// The nodes the Select in progress penalises beyond its predecessor's node (the
     /// predecessor's reschedule tracker); read by the stack.
     pub(crate) penalty_nodes: Vec<NodeId>,
+    /// True while a Select may preempt (the retry after a failed Select, issue 11).
+    pub(crate) preempting: bool,
+    /// The nodes ranked with evictions in the Select in progress, with their victims.
+    pub(crate) preempt_options: Vec<(NodeId, Vec<AllocId>)>,
+    /// Allocs preempted per job in the eval in progress (Nomad counts the plan's preemptions
+    /// for the max_parallel penalty).
+    pub(crate) plan_preemptions: Vec<(JobId, u32)>,
 }

@@ -86,6 +86,9 @@ pub struct ScoreParts {
         skip_serializing_if = "Option::is_none"
     )]
     pub node_reschedule_penalty: Option<f64>,
+    /// The preemption score, when the node needs evictions to fit the ask.
+    #[serde(rename = "preemption", skip_serializing_if = "Option::is_none")]
+    pub preemption: Option<f64>,
 }
 
 /// What a scorer sees of one feasible node for one allocation.
@@ -161,6 +164,7 @@ impl ScoreParts {
                 .expect("fitness applies to every feasible node"),
             job_anti_affinity: JobAntiAffinityScorer.score(input),
             node_reschedule_penalty: ReschedulePenaltyScorer.score(input),
+            preemption: None,
         }
     }
 
@@ -173,6 +177,10 @@ impl ScoreParts {
             n += 1.0;
         }
         if let Some(p) = self.node_reschedule_penalty {
+            sum += p;
+            n += 1.0;
+        }
+        if let Some(p) = self.preemption {
             sum += p;
             n += 1.0;
         }
@@ -389,12 +397,14 @@ mod tests {
             binpack: 0.8,
             job_anti_affinity: Some(-0.5),
             node_reschedule_penalty: Some(-1.0),
+            preemption: None,
         };
         assert!((parts.final_score() - (0.8 - 0.5 - 1.0) / 3.0).abs() < 1e-12);
         let alone = ScoreParts {
             binpack: 0.8,
             job_anti_affinity: None,
             node_reschedule_penalty: None,
+            preemption: None,
         };
         assert_eq!(alone.final_score(), 0.8);
     }

@@ -17,6 +17,8 @@ pub(crate) struct Scan {
 pub(crate) struct RankedOption {
     pub(crate) node: NodeId,
     pub(crate) parts: (f64, Option<f64>, Option<f64>),
+    /// The preemption score, when the node needs evictions (see `server/preempt.rs`).
+    pub(crate) preemption: Option<f64>,
     pub(crate) score: f64,
 }
 
@@ -146,23 +148,40 @@ impl Simulation {
                 continue;
             }
             let nd = &self.state.nodes[node.index()];
+            let (allocatable, pool) = (nd.allocatable, nd.pool);
             let used_after = nd.used.plus(ask);
-            if let Some(dim) = nd.allocatable.first_short(used_after) {
-                self.server.tally.exhausted(nd.pool);
-                metrics.nodes_exhausted += 1;
-                metrics.dimension_exhausted.add(dim);
-                continue;
+            let mut preemption = None;
+            if let Some(dim) = allocatable.first_short(used_after) {
+                // Only the Select that runs after a failed one may preempt (issue 11).
+                match self
+                    .server
+                    .preempting
+                    .then(|| self.find_victims(job, node))
+                    .flatten()
+                {
+                    Some((victims, score)) => {
+                        self.server.preempt_options.push((node, victims));
+                        preemption = Some(score);
+                    }
+                    None => {
+                        self.server.tally.exhausted(pool);
+                        metrics.nodes_exhausted += 1;
+                        metrics.dimension_exhausted.add(dim);
+                        continue;
+                    }
+                }
             }
-            let parts = ScoreParts::rank(
+            let mut parts = ScoreParts::rank(
                 algorithm,
                 &ScoreInput {
-                    allocatable: nd.allocatable,
+                    allocatable,
                     used_after,
                     collisions,
                     count,
                     penalized: penalty == Some(node) || self.server.penalty_nodes.contains(&node),
                 },
             );
+            parts.preemption = preemption;
             let opt = RankedOption {
                 node,
                 parts: (
@@ -170,6 +189,7 @@ impl Simulation {
                     parts.job_anti_affinity,
                     parts.node_reschedule_penalty,
                 ),
+                preemption,
                 score: parts.final_score(),
             };
             if n_skipped < MAX_SKIP && opt.score <= SKIP_SCORE_THRESHOLD {
@@ -196,6 +216,7 @@ impl Simulation {
                         binpack: o.parts.0,
                         job_anti_affinity: o.parts.1,
                         node_reschedule_penalty: o.parts.2,
+                        preemption: o.preemption,
                     },
                     norm_score: o.score,
                 })

@@ -32,11 +32,35 @@ impl Simulation {
         let ask = self.state.jobs[job].ask;
         let waiting = self.server.system_waiting.entry(job).or_default();
         waiting.retain(|&n| n != node);
+        let mut victims = Vec::new();
+        let mut preemption = None;
         if !self.state.nodes[node.index()].free().covers(ask) {
-            waiting.push(node);
-            return;
+            // The system stack preempts on the node when the configuration lets it (issue 11).
+            match self
+                .preemption_enabled(job)
+                .then(|| self.find_victims(job, node))
+                .flatten()
+            {
+                Some((v, score)) => {
+                    victims = v;
+                    preemption = Some(score);
+                }
+                None => {
+                    self.server
+                        .system_waiting
+                        .entry(job)
+                        .or_default()
+                        .push(node);
+                    return;
+                }
+            }
         }
-        if waiting.is_empty() {
+        if self
+            .server
+            .system_waiting
+            .get(&job)
+            .is_some_and(Vec::is_empty)
+        {
             self.server.system_waiting.remove(&job);
         }
         let j = &mut self.state.jobs[job];
@@ -52,6 +76,25 @@ impl Simulation {
         if self.observe.collect_scores {
             self.server.tally.clear();
             self.finish_metrics(job, &mut metrics);
+            if let Some(score) = preemption {
+                let n = &self.state.nodes[node.index()];
+                let binpack = fitness(self.config.algorithm, n.allocatable, n.used.plus(ask))
+                    / BINPACK_MAX_FIT_SCORE;
+                let scores = ScoreParts {
+                    binpack,
+                    job_anti_affinity: None,
+                    node_reschedule_penalty: None,
+                    preemption: Some(score),
+                };
+                metrics.scores = vec![NodeScore {
+                    node: n.name.clone(),
+                    norm_score: scores.final_score(),
+                    scores,
+                }];
+            }
+        }
+        if !victims.is_empty() {
+            self.evict(&victims, self.state.next_alloc_serial);
         }
         self.place_alloc(job, index, node, None, eval, metrics);
     }
@@ -69,6 +112,7 @@ impl Simulation {
             if !self.state.nodes[node.index()]
                 .free()
                 .covers(self.state.jobs[job].ask)
+                && !(self.preemption_enabled(job) && self.find_victims(job, node).is_some())
             {
                 let waiting = self.server.system_waiting.entry(job).or_default();
                 if !waiting.contains(&node) {
@@ -88,6 +132,9 @@ impl Simulation {
 
     /// Runs a system job's eval: on its node for a node-update eval, else on every node.
     pub(crate) fn process_system_eval(&mut self, job: JobId, eval: EvalId) {
+        if !self.server.plan_preemptions.is_empty() {
+            self.server.plan_preemptions.clear();
+        }
         if let Some(node) = self.server.system_eval_node.remove(&eval) {
             self.server.system_pending.remove(&(job, node));
             self.place_system_on(job, node, eval);

@@ -206,6 +206,8 @@ pub enum EndReason {
     NodeDown,
     /// The instance was terminated by a lifecycle hook timeout.
     NodeTerminated,
+    /// Evicted to make room for a higher-priority alloc.
+    Preempted,
 }
 
 impl EndReason {
@@ -219,6 +221,7 @@ impl EndReason {
             EndReason::Migrate => "migrate",
             EndReason::NodeDown => "node_down",
             EndReason::NodeTerminated => "node_terminated",
+            EndReason::Preempted => "preempted",
         }
     }
 }
@@ -252,6 +255,8 @@ pub struct Alloc {
     pub eval: u64,
     /// Creation number among allocs, which its UUID derives from.
     pub serial: u64,
+    /// The serial of the alloc that preempted this one (Nomad's `PreemptedByAllocation`).
+    pub preempted_by: Option<u64>,
 }
 
 /// Per-job node counts, for job anti-affinity and `distinct_hosts`.
@@ -341,6 +346,9 @@ pub enum Trigger {
     /// `alloc-failure`.
     #[serde(rename = "alloc-failure")]
     AllocFailure,
+    /// `preemption`: an alloc of the job was preempted.
+    #[serde(rename = "preemption")]
+    Preemption,
 }
 
 impl Trigger {
@@ -352,6 +360,7 @@ impl Trigger {
             Trigger::NodeDrain => "node-drain",
             Trigger::NodeUpdate => "node-update",
             Trigger::AllocFailure => "alloc-failure",
+            Trigger::Preemption => "preemption",
         }
     }
 }
