@@ -109,11 +109,11 @@ impl Simulation {
             if !self.system_wants(job, node) {
                 continue;
             }
-            if !self.state.nodes[node.index()]
+            let fits = self.state.nodes[node.index()]
                 .free()
-                .covers(self.state.jobs[job].ask)
-                && !(self.preemption_enabled(job) && self.find_victims(job, node).is_some())
-            {
+                .covers(self.state.jobs[job].ask);
+            // A job that may preempt gets its eval when evictions would make room.
+            if !fits && (!self.preemption_enabled(job) || self.find_victims(job, node).is_none()) {
                 let waiting = self.server.system_waiting.entry(job).or_default();
                 if !waiting.contains(&node) {
                     waiting.push(node);
