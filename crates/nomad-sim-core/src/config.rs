@@ -62,6 +62,46 @@ pub struct SchedulerConfig {
     /// Nomad's `memory_oversubscription_enabled`: allocs record their task group's
     /// `memory_max` (placement still uses `memory`). Off by default, as in Nomad.
     pub memory_oversubscription: bool,
+    /// Which schedulers may preempt lower-priority allocs (Nomad's `PreemptionConfig`).
+    pub preemption: PreemptionConfig,
+}
+
+/// Nomad's `PreemptionConfig`: per scheduler type, whether a placement that fits nowhere may
+/// evict allocs of jobs at least 10 priority levels lower. Nomad's defaults: system on, the
+/// others off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PreemptionConfig {
+    /// `SystemSchedulerEnabled` (default true).
+    pub system: bool,
+    /// `BatchSchedulerEnabled` (default false).
+    pub batch: bool,
+    /// `ServiceSchedulerEnabled` (default false).
+    pub service: bool,
+    /// `SysBatchSchedulerEnabled` (default false).
+    pub sysbatch: bool,
+}
+
+impl Default for PreemptionConfig {
+    fn default() -> Self {
+        PreemptionConfig {
+            system: true,
+            batch: false,
+            service: false,
+            sysbatch: false,
+        }
+    }
+}
+
+impl PreemptionConfig {
+    /// True when the scheduler of `job_type` may preempt.
+    pub fn enabled_for(&self, job_type: JobType) -> bool {
+        match job_type {
+            JobType::System => self.system,
+            JobType::Batch => self.batch,
+            JobType::Service => self.service,
+            JobType::Sysbatch => self.sysbatch,
+        }
+    }
 }
 
 impl Default for SchedulerConfig {
@@ -71,6 +111,7 @@ impl Default for SchedulerConfig {
             eval_time: DurationDist::Constant(0),
             plan_apply_time: DurationDist::Constant(0),
             memory_oversubscription: false,
+            preemption: PreemptionConfig::default(),
         }
     }
 }

@@ -39,7 +39,7 @@ pub use engine::{queue, Simulation};
 pub use observe::metrics::Report;
 pub use observe::{invariants, metrics, trace};
 pub use resources::Resources;
-pub use server::{cluster, constraint, placement, ClusterView, Placer};
+pub use server::{cluster, constraint, placement, preempt, ClusterView, Placer};
 pub use state::model;
 pub use state::model::{CiJob, JobStatus};
 pub use trace::{TraceEvent, TraceSink};

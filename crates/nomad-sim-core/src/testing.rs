@@ -329,7 +329,7 @@ pub fn arb_latency() -> impl Strategy<Value = (ClientConfig, SchedulerConfig)> {
                     num_schedulers: workers,
                     eval_time: DurationDist::Constant(eval_ms),
                     plan_apply_time: DurationDist::Constant(plan_ms),
-                    memory_oversubscription: false,
+                    ..SchedulerConfig::default()
                 },
             )
         }),

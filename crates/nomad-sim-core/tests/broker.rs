@@ -87,6 +87,39 @@ fn a_priority_70_batch_job_wins_a_new_node_over_a_priority_50_system_job() {
 }
 
 #[test]
+fn with_preemption_on_by_default_the_system_agent_evicts_the_batch_job_at_once() {
+    // The same cluster as below with Nomad's default: the agent (90) preempts fill (50, delta
+    // 40 >= 10) at 30s. b-0 joins at 5m and the agent takes 2000 of it, so fill's replacement
+    // (4000) fits nowhere until the agent on a-0 ends at 3h00m30s.
+    let mut c = config(
+        1,
+        HOUR_MS,
+        vec![pool("a", 1, 4000, 4000), pool("b", 0, 4000, 4000)],
+        vec![job("fill", 0, 4000, 120, 50), {
+            let mut a = agent(2000, 90);
+            a.arrivals = Arrivals::At(vec![30_000]);
+            a
+        }],
+    );
+    c.operations = vec![Operation {
+        at_ms: 5 * MINUTE_MS,
+        action: Action::ScaleUp {
+            pool: "b".to_string(),
+            count: 1,
+        },
+    }];
+    let (_, events) = run(c);
+    assert_eq!(
+        placed_on(&events, "agent-0")[0],
+        (30_000, "a-0".to_string())
+    );
+    assert_eq!(
+        placed_on(&events, "fill-0"),
+        vec![(0, "a-0".to_string()), (10_830_000, "a-0".to_string())]
+    );
+}
+
+#[test]
 fn a_higher_priority_system_job_wins_the_node_over_a_batch_job() {
     let mut c = config(
         1,
@@ -110,6 +143,9 @@ fn a_higher_priority_system_job_wins_the_node_over_a_batch_job() {
             count: 1,
         },
     }];
+    // With Nomad's default the agent (90) would preempt fill (50) at 30s; this test is about
+    // the broker's order when capacity appears, so preemption is off.
+    c.scheduler.preemption.system = false;
     let (_, events) = run(c);
     assert_eq!(
         placed_on(&events, "agent-0")[0],

@@ -280,7 +280,7 @@ impl Builder {
         }
     }
 
-    /// `scheduler:` beyond the algorithm: workers, eval time, plan apply time.
+    /// `scheduler:` beyond the algorithm: workers, eval time, plan apply time, preemption.
     pub(crate) fn scheduler_config(&mut self, f: Option<&SchedulerFile>) -> SchedulerConfig {
         let mut c = SchedulerConfig::default();
         let Some(f) = f else {
@@ -299,6 +299,13 @@ impl Builder {
             c.plan_apply_time = self.duration_dist("scheduler.plan_apply_time", d);
         }
         c.memory_oversubscription = f.memory_oversubscription.unwrap_or(false);
+        if let Some(p) = &f.preemption {
+            let d = c.preemption;
+            c.preemption.system = p.system.unwrap_or(d.system);
+            c.preemption.batch = p.batch.unwrap_or(d.batch);
+            c.preemption.service = p.service.unwrap_or(d.service);
+            c.preemption.sysbatch = p.sysbatch.unwrap_or(d.sysbatch);
+        }
         c
     }
 

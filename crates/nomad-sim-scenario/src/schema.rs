@@ -292,6 +292,28 @@ pub struct SchedulerFile {
     /// Nomad's `memory_oversubscription_enabled`: allocs record `memory_max` (default false).
     #[serde(default)]
     pub memory_oversubscription: Option<bool>,
+    /// Which schedulers may preempt lower-priority allocs (Nomad's `preemption_config`);
+    /// keys not given keep Nomad's defaults (system on, the others off).
+    #[serde(default)]
+    pub preemption: Option<PreemptionFile>,
+}
+
+/// `scheduler.preemption:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreemptionFile {
+    /// System jobs may preempt (default true).
+    #[serde(default)]
+    pub system: Option<bool>,
+    /// Batch jobs may preempt (default false).
+    #[serde(default)]
+    pub batch: Option<bool>,
+    /// Service jobs may preempt (default false).
+    #[serde(default)]
+    pub service: Option<bool>,
+    /// Sysbatch jobs may preempt (default false).
+    #[serde(default)]
+    pub sysbatch: Option<bool>,
 }
 
 /// `limits:`.

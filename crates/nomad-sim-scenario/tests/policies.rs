@@ -275,3 +275,32 @@ workloads:
     assert!(!w.distinct_hosts);
     assert!(c.workloads[1].distinct_hosts);
 }
+
+#[test]
+fn preemption_keys_default_to_nomads_and_override_one_by_one() {
+    let body = r#"
+workloads:
+  - { name: w, arrivals: { at: [0] }, resources: { cpu: 500, memory: 500 }, duration: 5m }
+"#;
+    let c = load(body).unwrap();
+    let p = c.scheduler.preemption;
+    assert_eq!(
+        (p.system, p.batch, p.service, p.sysbatch),
+        (true, false, false, false),
+        "Nomad's PreemptionConfig defaults"
+    );
+    let c = load(&format!(
+        "scheduler: {{ preemption: {{ batch: true, system: false }} }}\n{body}"
+    ))
+    .unwrap();
+    let p = c.scheduler.preemption;
+    assert_eq!(
+        (p.system, p.batch, p.service, p.sysbatch),
+        (false, true, false, false)
+    );
+    let e = load(&format!(
+        "scheduler: {{ preemption: {{ batches: true }} }}\n{body}"
+    ))
+    .unwrap_err();
+    assert!(e.contains("batches"), "{e}");
+}

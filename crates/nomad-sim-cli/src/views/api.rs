@@ -402,7 +402,16 @@ impl View<'_> {
             .node(a.node)
             .map(|n| (n.id.clone(), n.name.clone()))
             .unwrap_or_default();
-        let (client_desc, desired_desc) = Self::descriptions(a);
+        let (client_desc, mut desired_desc) = Self::descriptions(a);
+        if a.preempted_by.is_some() {
+            desired_desc = self.sim.desired_description(id);
+        }
+        let preempted: Vec<String> = self
+            .sim
+            .preempted_allocations(id)
+            .iter()
+            .map(|&s| self.sim.alloc_uuid_of_serial(s))
+            .collect();
         let migrate = matches!(
             a.end_reason,
             Some(EndReason::Migrate | EndReason::DrainDeadline | EndReason::ForceDrain)
@@ -430,8 +439,8 @@ impl View<'_> {
             "NextAllocation": self.next_alloc(id).map(|n| self.alloc_uuid(n)).unwrap_or_default(),
             "PreviousAllocation": a.previous.filter(|&p| self.alloc(p).is_some()).map(|p| self.alloc_uuid(p)).unwrap_or_default(),
             "RescheduleTracker": self.reschedule_tracker(id),
-            "PreemptedAllocations": Value::Null,
-            "PreemptedByAllocation": "",
+            "PreemptedAllocations": if preempted.is_empty() { Value::Null } else { json!(preempted) },
+            "PreemptedByAllocation": a.preempted_by.map(|s| self.sim.alloc_uuid_of_serial(s)).unwrap_or_default(),
             "CreateIndex": a.serial + 1, "ModifyIndex": modify,
             "CreateTime": self.unix_ns(a.placed_ms),
             "ModifyTime": self.unix_ns(a.ended_ms.unwrap_or(a.placed_ms)),

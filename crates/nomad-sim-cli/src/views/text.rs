@@ -353,6 +353,14 @@ impl View<'_> {
                     "Lost",
                     "alloc is lost since its node was terminated".to_string(),
                 )),
+                EndReason::Preempted => {
+                    events.push((
+                        t,
+                        "Killing",
+                        "Sent interrupt. Waiting 5s before force killing".to_string(),
+                    ));
+                    events.push((t, "Killed", "Task successfully killed".to_string()));
+                }
             }
         }
         events
@@ -393,7 +401,10 @@ impl View<'_> {
             .node(a.node)
             .map(|n| (n.id.clone(), n.name.clone()))
             .unwrap_or_default();
-        let (client_desc, desired_desc) = Self::descriptions(a);
+        let (client_desc, mut desired_desc) = Self::descriptions(a);
+        if a.preempted_by.is_some() {
+            desired_desc = self.sim.desired_description(id);
+        }
         let mut pairs = vec![
             ("ID", uuid.clone()),
             ("Eval ID", short(&self.sim.eval_uuid_of_serial(a.eval))),

@@ -48,12 +48,20 @@ pub struct AllocationCounts {
     pub completed: u64,
     /// Failed.
     pub failed: u64,
-    /// Stopped by the server (a drain, or `job_stop`).
+    /// Stopped by the server (a drain, `job_stop` or preemption).
     pub stopped: u64,
     /// Lost with their node.
     pub lost: u64,
     /// Still queued when the run ended.
     pub never_placed: u64,
+    /// Of the stopped allocations, those preempted by a higher-priority alloc (left out of
+    /// the report when zero).
+    #[serde(skip_serializing_if = "is_zero_u64")]
+    pub preempted: u64,
+}
+
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Summary of a sample of durations in seconds.

@@ -213,6 +213,25 @@ impl Simulation {
         allocs
     }
 
+    /// The serials of the allocs this alloc preempted, in Nomad's order
+    /// (`PreemptedAllocations`); empty when it preempted none.
+    pub fn preempted_allocations(&self, alloc: AllocId) -> &[u64] {
+        self.state
+            .allocs
+            .get(alloc)
+            .and_then(|a| self.state.preempted_allocs.get(&a.serial))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Nomad's `DesiredDescription` for what the server decided about the alloc, where the
+    /// core knows it: `Preempted by alloc ID <id>` for a preempted alloc, else empty.
+    pub fn desired_description(&self, alloc: AllocId) -> String {
+        match self.state.allocs.get(alloc).and_then(|a| a.preempted_by) {
+            Some(by) => format!("Preempted by alloc ID {}", self.alloc_uuid_of_serial(by)),
+            None => String::new(),
+        }
+    }
+
     /// An allocation, if Nomad still holds it.
     pub fn alloc(&self, alloc: AllocId) -> Option<&Alloc> {
         self.state.allocs.get(alloc).filter(|a| !self.gone(a.job))

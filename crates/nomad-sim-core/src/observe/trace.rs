@@ -135,8 +135,11 @@ pub enum TraceEvent {
         alloc: String,
         /// Node name.
         node: String,
-        /// Why: `drain_deadline`, `force_drain`, `migrate`.
+        /// Why: `drain_deadline`, `force_drain`, `migrate`, `preempted`.
         reason: String,
+        /// For a preempted alloc: the ID of the alloc that preempted it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        preempted_by: Option<String>,
     },
     /// An allocation's node is disconnected: its status is unknown.
     AllocUnknown {

@@ -228,6 +228,7 @@ impl Simulation {
             alloc: s.alloc_uuid(alloc),
             node: s.node_name(node).to_string(),
             reason: reason.as_str().to_string(),
+            preempted_by: None,
         });
         let job_type = self.config.workloads[self.state.jobs[job].workload as usize].job_type;
         let replace = match job_type {

@@ -111,6 +111,7 @@ impl Simulation {
                 alloc: s.alloc_uuid(alloc),
                 node: s.node_name(node).to_string(),
                 reason: EndReason::JobStopped.as_str().to_string(),
+                preempted_by: None,
             });
             self.abandon_slot(job, false);
             self.after_alloc_left(node);

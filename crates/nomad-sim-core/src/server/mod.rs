@@ -11,6 +11,7 @@ pub mod constraint;
 mod hardware;
 pub mod placement;
 mod placer;
+pub mod preempt;
 mod reconcile;
 pub mod reschedule;
 pub mod spread;
@@ -60,4 +61,11 @@ pub(crate) struct Server {
     pub(crate) penalty_nodes: Vec<NodeId>,
     /// Per workload: its spreads and affinities, compiled, or `None` when it has neither.
     pub(crate) preferences: Vec<Option<Box<spread::Preferences>>>,
+    /// True while a Select may preempt (the retry after a failed Select, issue 11).
+    pub(crate) preempting: bool,
+    /// The nodes ranked with evictions in the Select in progress, with their victims.
+    pub(crate) preempt_options: Vec<(NodeId, Vec<AllocId>)>,
+    /// Allocs preempted per job in the eval in progress (Nomad counts the plan's preemptions
+    /// for the max_parallel penalty).
+    pub(crate) plan_preemptions: Vec<(JobId, u32)>,
 }

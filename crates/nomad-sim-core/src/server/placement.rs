@@ -110,6 +110,9 @@ pub struct ScoreParts {
         skip_serializing_if = "Option::is_none"
     )]
     pub node_reschedule_penalty: Option<f64>,
+    /// The preemption score, when the node needs evictions to fit the ask.
+    #[serde(rename = "preemption", skip_serializing_if = "Option::is_none")]
+    pub preemption: Option<f64>,
 }
 
 /// What a scorer sees of one feasible node for one allocation.
@@ -189,12 +192,13 @@ impl ScoreParts {
             node_affinity: None,
             node_reschedule_penalty: ReschedulePenaltyScorer.score(input),
             devices: None,
+            preemption: None,
         }
     }
 
     /// The final score: the mean of the scores that applied, summed in the order Nomad's
     /// iterators append them (binpack, job anti-affinity, devices, reschedule penalty, node
-    /// affinity, spread), as its ScoreNormalizationIterator does.
+    /// affinity, spread, preemption), as its ScoreNormalizationIterator does.
     pub fn final_score(&self) -> f64 {
         let mut sum = self.binpack;
         let mut n = 1.0;
@@ -204,6 +208,7 @@ impl ScoreParts {
             self.node_reschedule_penalty,
             self.node_affinity,
             self.allocation_spread,
+            self.preemption,
         ]
         .into_iter()
         .flatten()
@@ -444,6 +449,7 @@ mod tests {
             node_affinity: None,
             node_reschedule_penalty: Some(-1.0),
             devices: None,
+            preemption: None,
         };
         assert!((parts.final_score() - (0.8 - 0.5 - 1.0) / 3.0).abs() < 1e-12);
         let alone = ScoreParts {

@@ -12,6 +12,9 @@ impl Simulation {
     pub(crate) fn place_job(&mut self, job: JobId, eval: EvalId) -> Option<AllocMetric> {
         let mut scan = Scan::default();
         let mut next = 0usize;
+        if !self.server.plan_preemptions.is_empty() {
+            self.server.plan_preemptions.clear();
+        }
         while self.state.jobs[job].queued > 0 {
             let (index, previous, pending) = {
                 let j = &self.state.jobs[job];
@@ -45,11 +48,19 @@ impl Simulation {
                 None => None,
             };
             self.server.tally.clear();
-            let selected = if self.server.placer.is_some() {
+            let mut selected = if self.server.placer.is_some() {
                 self.select_with_placer(job)
             } else {
                 self.select_inner(job, &mut scan, penalty, true)
             };
+            // Nomad's `selectNextOption`: when nothing fits and the job's scheduler may
+            // preempt, the Select runs again with eviction on.
+            if selected.is_err() && self.server.placer.is_none() && self.preemption_enabled(job) {
+                self.server.preempting = true;
+                self.server.tally.clear();
+                selected = self.select_inner(job, &mut scan, penalty, true);
+                self.server.preempting = false;
+            }
             if !self.server.penalty_nodes.is_empty() {
                 self.server.penalty_nodes.clear();
             }
@@ -67,9 +78,18 @@ impl Simulation {
                     if let Some(p) = previous.filter(|_| !self.server.reschedule_at.is_empty()) {
                         self.server.reschedule_at.remove(&p);
                     }
+                    let victims = self.take_victims(node);
+                    if !victims.is_empty() {
+                        self.evict(&victims, self.state.next_alloc_serial);
+                    }
                     self.place_alloc(job, index, node, previous, eval, metrics);
+                    if !victims.is_empty() {
+                        // What the victims freed beyond the ask is room for others.
+                        self.capacity_freed(node);
+                    }
                 }
                 Err(mut metrics) => {
+                    self.server.preempt_options.clear();
                     if self.observe.collect_scores {
                         self.finish_metrics(job, &mut metrics);
                     }
@@ -210,6 +230,7 @@ impl Simulation {
             eval: self.state.evals[eval].seq,
             serial,
             hardware,
+            preempted_by: None,
         });
         if let Some(t) = tracker {
             self.server.trackers.insert(id, t);

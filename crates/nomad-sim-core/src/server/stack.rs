@@ -219,15 +219,31 @@ impl Simulation {
                 }
             }
             let nd = &self.state.nodes[node.index()];
+            let (allocatable, pool) = (nd.allocatable, nd.pool);
             let used_after = nd.used.plus(ask);
-            if let Some(dim) = nd.allocatable.first_short(used_after) {
-                self.server.tally.exhausted(nd.pool);
-                metrics.nodes_exhausted += 1;
-                metrics.dimension_exhausted.add(dim);
-                continue;
+            let mut preemption = None;
+            if let Some(dim) = allocatable.first_short(used_after) {
+                // Only the Select that runs after a failed one may preempt (issue 11).
+                match self
+                    .server
+                    .preempting
+                    .then(|| self.find_victims(job, node))
+                    .flatten()
+                {
+                    Some((victims, score)) => {
+                        self.server.preempt_options.push((node, victims));
+                        preemption = Some(score);
+                    }
+                    None => {
+                        self.server.tally.exhausted(pool);
+                        metrics.nodes_exhausted += 1;
+                        metrics.dimension_exhausted.add(dim);
+                        continue;
+                    }
+                }
             }
             let input = ScoreInput {
-                allocatable: nd.allocatable,
+                allocatable,
                 used_after,
                 collisions,
                 count,
@@ -235,6 +251,7 @@ impl Simulation {
             };
             let mut parts = ScoreParts::rank(algorithm, &input);
             parts.devices = device_score;
+            parts.preemption = preemption;
             if let Some(p) = prefs.as_deref_mut() {
                 self.score_preferences(p, job, node, &input, &mut parts, &lowest);
             }

@@ -37,13 +37,38 @@ impl Simulation {
             return;
         }
         let room = self.room_for(job, node);
+        let ask = self.state.jobs[job].ask;
         let waiting = self.server.system_waiting.entry(job).or_default();
         waiting.retain(|&n| n != node);
+        let mut victims = Vec::new();
+        let mut preemption = None;
         if !room {
-            waiting.push(node);
-            return;
+            // The system stack preempts on the node when the configuration lets it (issue 11).
+            match self
+                .preemption_enabled(job)
+                .then(|| self.find_victims(job, node))
+                .flatten()
+            {
+                Some((v, score)) => {
+                    victims = v;
+                    preemption = Some(score);
+                }
+                None => {
+                    self.server
+                        .system_waiting
+                        .entry(job)
+                        .or_default()
+                        .push(node);
+                    return;
+                }
+            }
         }
-        if waiting.is_empty() {
+        if self
+            .server
+            .system_waiting
+            .get(&job)
+            .is_some_and(Vec::is_empty)
+        {
             self.server.system_waiting.remove(&job);
         }
         let j = &mut self.state.jobs[job];
@@ -59,6 +84,28 @@ impl Simulation {
         if self.observe.collect_scores {
             self.server.tally.clear();
             self.finish_metrics(job, &mut metrics);
+            if let Some(score) = preemption {
+                let n = &self.state.nodes[node.index()];
+                let binpack = fitness(self.config.algorithm, n.allocatable, n.used.plus(ask))
+                    / BINPACK_MAX_FIT_SCORE;
+                let scores = ScoreParts {
+                    allocation_spread: None,
+                    binpack,
+                    devices: None,
+                    job_anti_affinity: None,
+                    node_affinity: None,
+                    node_reschedule_penalty: None,
+                    preemption: Some(score),
+                };
+                metrics.scores = vec![NodeScore {
+                    node: n.name.clone(),
+                    norm_score: scores.final_score(),
+                    scores,
+                }];
+            }
+        }
+        if !victims.is_empty() {
+            self.evict(&victims, self.state.next_alloc_serial);
         }
         self.place_alloc(job, index, node, None, eval, metrics);
     }
@@ -85,7 +132,10 @@ impl Simulation {
             {
                 continue;
             }
-            if !self.room_for(job, node) {
+            // A job that may preempt gets its eval when evictions would make room.
+            if !self.room_for(job, node)
+                && (!self.preemption_enabled(job) || self.find_victims(job, node).is_none())
+            {
                 let waiting = self.server.system_waiting.entry(job).or_default();
                 if !waiting.contains(&node) {
                     waiting.push(node);
@@ -104,6 +154,9 @@ impl Simulation {
 
     /// Runs a system job's eval: on its node for a node-update eval, else on every node.
     pub(crate) fn process_system_eval(&mut self, job: JobId, eval: EvalId) {
+        if !self.server.plan_preemptions.is_empty() {
+            self.server.plan_preemptions.clear();
+        }
         if let Some(node) = self.server.system_eval_node.remove(&eval) {
             self.server.system_pending.remove(&(job, node));
             if !self.state.jobs[job].stopped {

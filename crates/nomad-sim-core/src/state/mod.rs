@@ -40,6 +40,8 @@ pub(crate) struct ClusterState {
     pub(crate) nodes_created: Vec<u32>,
     /// Terminal objects waiting for garbage collection.
     pub(crate) gc: GcQueues,
+    /// The allocs each preempting alloc evicted, by serials (looked up, never iterated).
+    pub(crate) preempted_allocs: std::collections::HashMap<u64, Vec<u64>>,
 }
 
 impl ClusterState {

@@ -212,6 +212,8 @@ pub enum EndReason {
     NodeTerminated,
     /// Its job was stopped (`nomad job stop`).
     JobStopped,
+    /// Evicted to make room for a higher-priority alloc.
+    Preempted,
 }
 
 impl EndReason {
@@ -226,6 +228,7 @@ impl EndReason {
             EndReason::NodeDown => "node_down",
             EndReason::NodeTerminated => "node_terminated",
             EndReason::JobStopped => "job_stopped",
+            EndReason::Preempted => "preempted",
         }
     }
 }
@@ -262,6 +265,8 @@ pub struct Alloc {
     /// The ports, device instances and cores it holds, and its `memory_max`; `None` when its
     /// task group asks for none of them.
     pub hardware: Option<Box<HardwareOffer>>,
+    /// The serial of the alloc that preempted this one (Nomad's `PreemptedByAllocation`).
+    pub preempted_by: Option<u64>,
 }
 
 impl Alloc {
@@ -368,6 +373,9 @@ pub enum Trigger {
     /// `alloc-failure`.
     #[serde(rename = "alloc-failure")]
     AllocFailure,
+    /// `preemption`: an alloc of the job was preempted.
+    #[serde(rename = "preemption")]
+    Preemption,
 }
 
 impl Trigger {
@@ -379,6 +387,7 @@ impl Trigger {
             Trigger::NodeDrain => "node-drain",
             Trigger::NodeUpdate => "node-update",
             Trigger::AllocFailure => "alloc-failure",
+            Trigger::Preemption => "preemption",
         }
     }
 }
