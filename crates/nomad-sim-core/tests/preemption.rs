@@ -438,3 +438,47 @@ proptest! {
         }
     }
 }
+
+/// A priority-70 sysbatch job asking 1500/1500 on the full node: Nomad's default leaves
+/// sysbatch preemption off, so it waits; with `preemption.sysbatch` on, the system stack
+/// evicts a and d as it does for a system job.
+#[test]
+fn sysbatch_preemption_follows_its_own_switch() {
+    let sysbatch = |at_ms| {
+        let mut w = system("sb", at_ms, 1500, 1500, 70);
+        w.job_type = JobType::Sysbatch;
+        w
+    };
+    let (mut sim, sink) = start(full_node(sysbatch(MINUTE_MS)));
+    sim.run_until(10 * MINUTE_MS);
+    assert_eq!(preempted_jobs(&sink.events()), vec![]);
+    assert!(allocs_of(&sim, "sb-0").is_empty());
+
+    let mut c = full_node(sysbatch(MINUTE_MS));
+    c.scheduler.preemption.sysbatch = true;
+    let (mut sim, sink) = start(c);
+    sim.run_until(10 * MINUTE_MS);
+    assert_eq!(
+        preempted_jobs(&sink.events()),
+        vec![
+            (MINUTE_MS, "d-0".to_string()),
+            (MINUTE_MS, "a-0".to_string())
+        ]
+    );
+    assert_eq!(allocs_of(&sim, "sb-0")[0].0, ClientStatus::Running);
+}
+
+/// The same system job asking also for a static port: evictions free CPU, memory and disk
+/// only, so a group with ports (or devices, or cores) does not preempt and waits.
+#[test]
+fn a_group_asking_for_a_port_does_not_preempt() {
+    let mut w = system("sys", MINUTE_MS, 1500, 1500, 70);
+    w.asks.static_ports = vec![nomad_sim_core::config::StaticPort {
+        label: "http".into(),
+        value: 7234,
+    }];
+    let (mut sim, sink) = start(full_node(w));
+    sim.run_until(10 * MINUTE_MS);
+    assert_eq!(preempted_jobs(&sink.events()), vec![]);
+    assert!(allocs_of(&sim, "sys-0").is_empty());
+}
