@@ -8,11 +8,13 @@ use std::process::Command;
 
 /// Shipped scenarios that run in well under a second (C2M and the long M/M/c runs are measured
 /// by the benchmarks instead).
-const QUICK: [&str; 5] = [
+const QUICK: [&str; 7] = [
     "autoscaler-weekday",
     "circleci-scale-down",
     "circleci-weekday",
     "drain-deadline-tradeoff",
+    "mixed-cluster",
+    "night-scale-in-services",
     "trace-replay",
 ];
 

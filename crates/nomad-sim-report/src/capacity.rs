@@ -697,6 +697,37 @@ pub fn table_html(md: &str) -> String {
 
 /// The page: the answer, the chart, the table. Self-contained, no scripts.
 pub fn html(q: &Query, a: &Answer) -> String {
+    html_with(q, a, "")
+}
+
+/// Markdown sections added after the answer (a `## ` heading, paragraphs and one table) as HTML.
+fn sections_html(md: &str) -> String {
+    let mut out = String::new();
+    let mut table = String::new();
+    for line in md.lines() {
+        if line.starts_with('|') {
+            table.push_str(line);
+            table.push('\n');
+            continue;
+        }
+        if !table.is_empty() {
+            out.push_str(&table_html(&table));
+            table.clear();
+        }
+        if let Some(h) = line.strip_prefix("## ") {
+            out.push_str(&format!("<h2>{}</h2>\n", inline_html(h)));
+        } else if !line.trim().is_empty() {
+            out.push_str(&format!("<p>{}</p>\n", inline_html(line)));
+        }
+    }
+    if !table.is_empty() {
+        out.push_str(&table_html(&table));
+    }
+    out
+}
+
+/// The page, with `extra` (Markdown sections such as `capacity --features`'s) at its end.
+pub fn html_with(q: &Query, a: &Answer, extra: &str) -> String {
     let md = markdown(q, a);
     let (table, grid) = match md.split_once("\n\n| ") {
         Some((_, rest)) => {
@@ -724,7 +755,7 @@ pub fn html(q: &Query, a: &Answer) -> String {
          <style>body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; }} \
          td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: right; }} table {{ border-collapse: collapse; margin: 1em 0; }} \
          code {{ background: #f3f3f3; padding: 0 3px; }}</style>\
-         </head><body><h1>{t}</h1>\n<p>{headline}</p>\n<p>Targets: {targets}; {seeds} seeds per setting, algorithm {alg}.</p>\n{chart}\n{grid}{table}</body></html>\n",
+         </head><body><h1>{t}</h1>\n<p>{headline}</p>\n<p>Targets: {targets}; {seeds} seeds per setting, algorithm {alg}.</p>\n{chart}\n{grid}{table}{extra}</body></html>\n",
         t = escape(&title),
         headline = inline_html(&headline(q, a)),
         targets = inline_html(&targets_text(q)),
@@ -733,6 +764,7 @@ pub fn html(q: &Query, a: &Answer) -> String {
         chart = charts(q, a).concat(),
         grid = if grid.is_empty() { String::new() } else { table_html(&grid) },
         table = table_html(&table),
+        extra = sections_html(extra),
     )
 }
 

@@ -35,4 +35,6 @@ Examples:
   nomad-sim-report capacity scenarios/circleci-scale-down.yaml --vary 'scale_down@20h.count=4..12' \\
       --target 'p95_pending_s<=60' --target 'workload=integration-xlarge:p99_pending_s<=300'
   nomad-sim-report capacity scenarios/circleci-scale-down.yaml --vary 'pool.linux.count=4..12:2' \\
-      --vary 'scale_up.0.count,scale_down.0.count=6..16:2' --target 'p95_pending_s<=30' --out out/grid";
+      --vary 'scale_up.0.count,scale_down.0.count=6..16:2' --target 'p95_pending_s<=30' --out out/grid
+  nomad-sim-report capacity scenarios/mixed-cluster.yaml --vary 'pool.rack-a.count,pool.rack-b.count=4..12' \\
+      --seeds 1 --features";

@@ -10,6 +10,7 @@ pub mod baseline;
 pub mod breakdown;
 pub mod capacity;
 pub mod classes;
+pub mod features;
 pub mod fingerprint;
 pub mod knob;
 pub mod shard;

@@ -12,6 +12,7 @@ use nomad_sim_output::{check_not_input, cleanup};
 use nomad_sim_report::algorithms::{by_name, NAMES};
 use nomad_sim_report::baseline::{self, Thresholds};
 use nomad_sim_report::capacity::{self, Query};
+use nomad_sim_report::features;
 use nomad_sim_report::fingerprint::{self, Fingerprint, ScenarioPrint};
 use nomad_sim_report::knob::{Values, Vary};
 use nomad_sim_report::shard::{self, Partial};
@@ -153,6 +154,11 @@ struct CapacityArgs {
     /// Write capacity.md, capacity.html and capacity.svg (the chart or heat map) into this directory.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Also search again without each scheduling feature the scenario uses (spread, affinity,
+    /// preemption, ports, devices, system and sysbatch jobs, periodic jobs) and show how the
+    /// answer changes.
+    #[arg(long)]
+    features: bool,
 }
 
 /// The name errors are prefixed with.
@@ -625,10 +631,23 @@ fn capacity_cmd(args: CapacityArgs) -> Result<(), Failure> {
         create_dir(dir, "--out")?;
     }
     let answer = capacity::search(&q).map_err(input)?;
-    let md = capacity::markdown(&q, &answer);
+    let mut md = capacity::markdown(&q, &answer);
+    let extra = if args.features {
+        let rows = features::compare(&q).map_err(input)?;
+        features::markdown(&q, &answer, &rows)
+    } else {
+        String::new()
+    };
+    if !extra.is_empty() {
+        md.push('\n');
+        md.push_str(&extra);
+    }
     if let Some(dir) = &args.out {
         write(&dir.join("capacity.md"), &md)?;
-        write(&dir.join("capacity.html"), &capacity::html(&q, &answer))?;
+        write(
+            &dir.join("capacity.html"),
+            &capacity::html_with(&q, &answer, &extra),
+        )?;
         let charts = capacity::charts(&q, &answer);
         write(
             &dir.join("capacity.svg"),

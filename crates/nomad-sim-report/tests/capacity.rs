@@ -294,3 +294,76 @@ fn a_larger_class_share_costs_waiting_time() {
     // Half of the small builds asking for 8 vCPU wait longer at the 99th percentile.
     assert!(rows[1][3] > rows[0][3], "{md}");
 }
+
+/// One pool of 4000 MHz / 8000 MB nodes. `web` is a service of 4 instances of 500 MHz on
+/// static port 8080, so each needs a node of its own: 4 nodes at least, and at 3 one
+/// instance is never placed. `sys` is a system job and `tidy` a periodic job, both tiny.
+/// Without ports every instance fits on one node: the answer falls from 4 to 1 (−3). Spread,
+/// affinity, devices and batch preemption are not used, so they get no row; system jobs and
+/// periodic jobs do, and leave the answer as it is.
+#[test]
+fn features_shows_what_each_used_feature_changes() {
+    let dir = tmp("features");
+    let path = dir.join("ports.yaml");
+    std::fs::write(
+        &path,
+        "name: ports\nseed: 3\nhorizon: 2h\n\
+         node_pools:\n\
+         \x20 - { name: linux, count: 2, resources: { cpu: 4000, memory: 8000 } }\n\
+         workloads:\n\
+         \x20 - name: web\n    type: service\n    arrivals: { at: [0s] }\n    count: 4\n    resources: { cpu: 500, memory: 500 }\n    duration: 3h\n\
+         \x20   ports: [ { label: http, static: 8080 } ]\n\
+         \x20 - name: sys\n    type: system\n    arrivals: { at: [0s] }\n    resources: { cpu: 100, memory: 100 }\n    duration: 3h\n\
+         \x20 - name: tidy\n    arrivals: { periodic: { cron: \"0 * * * *\" } }\n    resources: { cpu: 100, memory: 100 }\n    duration: 1m\n",
+    )
+    .unwrap();
+    let md = ok(&[
+        "capacity",
+        path.to_str().unwrap(),
+        "--pool",
+        "linux",
+        "--min",
+        "1",
+        "--max",
+        "6",
+        "--seeds",
+        "1",
+        "--features",
+    ]);
+    assert!(md.contains("**4 nodes**"), "{md}");
+    let section = md
+        .split("## What each modelled feature changes")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no features section in {md}"));
+    let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(
+        rows.len(),
+        5,
+        "header, full model and three features\n{section}"
+    );
+    assert!(
+        rows[1].starts_with("| full model | pool.linux.count = 4 | — |"),
+        "{section}"
+    );
+    assert!(
+        rows[2].starts_with(
+            "| without ports: port asks dropped | pool.linux.count = 1 | pool.linux.count −3 |"
+        ),
+        "{section}"
+    );
+    assert!(
+        rows[3].starts_with("| without system and sysbatch jobs:"),
+        "{section}"
+    );
+    assert!(
+        rows[3].contains("| pool.linux.count = 4 | same |"),
+        "{section}"
+    );
+    assert!(rows[4].starts_with("| without periodic jobs:"), "{section}");
+    assert!(
+        rows[4].contains("| pool.linux.count = 4 | same |"),
+        "{section}"
+    );
+    assert!(!section.contains("without spread"), "{section}");
+    assert!(!section.contains("without preemption"), "{section}");
+}
