@@ -231,8 +231,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// Loads a scenario and prints, on stderr, what its job files carry that was ignored.
 fn load(path: &Path) -> Result<Scenario, Failure> {
-    nomad_sim_scenario::load_file(path).map_err(|e| Failure::input(e.to_string()))
+    let scenario =
+        nomad_sim_scenario::load_file(path).map_err(|e| Failure::input(e.to_string()))?;
+    for w in &scenario.warnings {
+        nomad_sim_output::warn(&format!("nomad-sim: warning: {w}"));
+    }
+    Ok(scenario)
 }
 
 fn validate(path: &Path) -> Result<(), Failure> {

@@ -8,11 +8,12 @@ use std::process::Command;
 
 /// Shipped scenarios that run in well under a second (C2M and the long M/M/c runs are measured
 /// by the benchmarks instead).
-const QUICK: [&str; 7] = [
+const QUICK: [&str; 8] = [
     "autoscaler-weekday",
     "circleci-scale-down",
     "circleci-weekday",
     "drain-deadline-tradeoff",
+    "job-files",
     "mixed-cluster",
     "night-scale-in-services",
     "trace-replay",

@@ -459,3 +459,49 @@ fn periodic_and_parameterized_parents_are_listed_with_their_children() {
         "{detail}"
     );
 }
+
+/// Jobs read from job files keep their IDs and group names in every view: `web` (not
+/// `web-0`), its allocs `web.frontend[i]`, the children `ci-build/dispatch-...` and
+/// `cleanup/periodic-<unix s>` (the cron's half hours after 2026-01-05T00:00:00Z).
+#[test]
+fn job_file_workloads_keep_their_identity_in_the_views() {
+    let s = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/job-files.yaml")
+        .display()
+        .to_string();
+    let list = stdout_ok(&["status", &s, "--at", "1h"]);
+    let ids: Vec<&str> = list
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(ids.contains(&"web"), "{list}");
+    assert!(ids.contains(&"node-exporter"), "{list}");
+    assert!(
+        ids.contains(&"cleanup/periodic-1767573000"),
+        "00:30 launch\n{list}"
+    );
+    assert!(
+        ids.contains(&"cleanup/periodic-1767574800"),
+        "01:00 launch\n{list}"
+    );
+    assert!(
+        ids.iter().any(|i| i.starts_with("ci-build/dispatch-")),
+        "{list}"
+    );
+    assert!(!ids.contains(&"web-0"), "{list}");
+    let web = stdout_ok(&["status", &s, "--at", "1h", "web", "--json"]);
+    let allocs: Vec<serde_json::Value> = serde_json::from_str(&web).unwrap();
+    let mut names: Vec<&str> = allocs.iter().map(|a| a["Name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        (0..6)
+            .map(|i| format!("web.frontend[{i}]"))
+            .collect::<Vec<_>>(),
+        "six instances, the variable's count"
+    );
+    assert!(allocs
+        .iter()
+        .all(|a| a["JobID"] == "web" && a["TaskGroup"] == "frontend"));
+}

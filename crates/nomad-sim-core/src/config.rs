@@ -526,6 +526,20 @@ pub struct WorkloadConfig {
     /// Ports, devices, reserved cores and `memory_max` (none by default); boxed so that a
     /// workload without them stays small.
     pub asks: Box<GroupAsks>,
+    /// The Nomad identity of a workload read from a job file; `None` for a scenario's own
+    /// workloads, whose jobs are named after the workload.
+    pub identity: Option<Box<JobIdentity>>,
+}
+
+/// A job file's identity, kept in every name the simulator prints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobIdentity {
+    /// The job's ID.
+    pub job_id: String,
+    /// The task group's name.
+    pub group: String,
+    /// True when the job is registered once under its own ID (no `-<n>` suffix).
+    pub registered_once: bool,
 }
 
 /// A `spread` block: allocations spread over the values of a node attribute.
@@ -559,6 +573,11 @@ pub struct Affinity {
 }
 
 impl WorkloadConfig {
+    /// The task group's name: the job file's group, else the workload's name.
+    pub fn group_name(&self) -> &str {
+        self.identity.as_ref().map_or(&self.name, |i| &i.group)
+    }
+
     /// The restart policy in force: the workload's, or Nomad's default for its type.
     pub fn restart_policy(&self) -> RestartPolicy {
         self.restart

@@ -73,6 +73,7 @@ pub fn batch_workload(
         spreads: Vec::new(),
         affinities: Vec::new(),
         asks: Default::default(),
+        identity: None,
     }
 }
 

@@ -7,6 +7,7 @@
 //! value, found through a [`locate::PathIndex`] of the same text.
 
 pub mod budget;
+pub mod jobfile;
 pub mod json_schema;
 pub mod locate;
 mod policies;
@@ -19,8 +20,8 @@ use std::path::{Path, PathBuf};
 
 use nomad_sim_core::config::{
     Action, Affinity, Arrivals, AutoscalerConfig, AutoscalerMetric, CountDist, DrainDeadline,
-    DrainSpec, DurationDist, JobType, Limits, NamedNode, NodeSelector, NodeTarget, Operation,
-    PeriodicSpec, PoolConfig, SimConfig, Spread, SpreadTarget, WorkloadConfig,
+    DrainSpec, DurationDist, JobIdentity, JobType, Limits, NamedNode, NodeSelector, NodeTarget,
+    Operation, PeriodicSpec, PoolConfig, SimConfig, Spread, SpreadTarget, WorkloadConfig,
 };
 use nomad_sim_core::constraint::{Constraint, Operand};
 use nomad_sim_core::cron::{utc_offset_s, CronSpec};
@@ -103,6 +104,9 @@ pub struct Scenario {
     pub inputs: Vec<PathBuf>,
     /// `api.default_duration`: the run time `serve` gives a registered job that says none.
     pub api_default_duration_ms: Option<nomad_sim_core::time::SimTime>,
+    /// What was read but ignored, for the caller to print (job file content that does not
+    /// affect scheduling), each once.
+    pub warnings: Vec<String>,
 }
 
 /// The default `start`: Monday 2026-01-05 at midnight UTC.
@@ -282,6 +286,7 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
         start_unix_ms: DEFAULT_START_UNIX_MS,
         inputs: Vec::new(),
         nomad_version: NomadVersion::NEWEST,
+        warnings: Vec::new(),
     };
     let config = ctx.build(&parsed);
     if ctx.problems.is_empty() {
@@ -290,6 +295,7 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
             description: parsed.description.clone(),
             start_unix_ms: ctx.start_unix_ms,
             inputs: ctx.inputs,
+            warnings: ctx.warnings,
             api_default_duration_ms: parsed
                 .api
                 .as_ref()
@@ -324,6 +330,8 @@ struct Builder {
     inputs: Vec<PathBuf>,
     /// The scenario's Nomad version, for keys that depend on it.
     nomad_version: NomadVersion,
+    /// What was read but ignored (job file content that does not affect scheduling).
+    warnings: Vec<String>,
 }
 
 impl Builder {
@@ -732,6 +740,26 @@ impl Builder {
         let mut out = Vec::new();
         for (i, w) in files.iter().enumerate() {
             let path = format!("workloads[{i}]");
+            if let Some(file) = &w.jobspec {
+                if let Some(workload) = self.jobspec_workload(&path, file, w, pools, &mut seen) {
+                    out.push(workload);
+                }
+                continue;
+            }
+            let Some(arrivals_file) = w.arrivals.as_ref() else {
+                self.problem_at_key(&path, "missing field `arrivals`");
+                continue;
+            };
+            if w.name.is_empty() {
+                self.problem_at_key(&path, "missing field `name`");
+                continue;
+            }
+            if !w.variables.is_empty() {
+                self.problem_at_key(
+                    &format!("{path}.variables"),
+                    "variables are for a jobspec: workload's job file",
+                );
+            }
             if !valid_name(&w.name) {
                 self.problem(
                     &format!("{path}.name"),
@@ -780,7 +808,7 @@ impl Builder {
                     ),
                 );
             }
-            let periodic = matches!(w.arrivals, ArrivalsFile::Periodic(_));
+            let periodic = matches!(arrivals_file, ArrivalsFile::Periodic(_));
             if (periodic || w.parameterized)
                 && !matches!(job_type, JobType::Batch | JobType::Sysbatch)
             {
@@ -822,7 +850,7 @@ impl Builder {
                     Resources::default()
                 }
                 (None, None) => {
-                    if matches!(w.arrivals, ArrivalsFile::Trace(_)) {
+                    if matches!(arrivals_file, ArrivalsFile::Trace(_)) {
                         Resources::default()
                     } else {
                         self.problem_at_key(
@@ -904,7 +932,7 @@ impl Builder {
                     "no node pool is in these datacenters",
                 );
             }
-            let mut arrivals = self.arrivals(&format!("{path}.arrivals"), &w.arrivals, &usable);
+            let mut arrivals = self.arrivals(&format!("{path}.arrivals"), arrivals_file, &usable);
             if w.parameterized {
                 arrivals = Arrivals::Dispatch(Box::new(arrivals));
             }
@@ -990,9 +1018,248 @@ impl Builder {
                 spreads,
                 affinities,
                 asks: Box::new(asks),
+                identity: None,
             });
         }
         out
+    }
+
+    /// A `jobspec:` workload: its scheduling content read from the job file with Nomad's
+    /// defaults, its arrivals and run time from the scenario. Problems in the job file are
+    /// reported at their place in that file.
+    fn jobspec_workload(
+        &mut self,
+        path: &str,
+        file: &str,
+        w: &WorkloadFile,
+        pools: &[PoolConfig],
+        seen: &mut BTreeSet<String>,
+    ) -> Option<WorkloadConfig> {
+        // Keys the job file decides.
+        let set: [(&str, bool); 21] = [
+            ("type", w.job_type.is_some()),
+            ("priority", w.priority.is_some()),
+            ("parameterized", w.parameterized),
+            ("count", w.count.is_some()),
+            ("resource_class", w.resource_class.is_some()),
+            ("resources", w.resources.is_some()),
+            ("datacenters", !w.datacenters.is_empty()),
+            ("node_pool", w.node_pool.is_some()),
+            ("constraints", !w.constraints.is_empty()),
+            ("spreads", !w.spreads.is_empty()),
+            ("affinities", !w.affinities.is_empty()),
+            ("distinct_hosts", w.distinct_hosts),
+            ("max_parallel", w.max_parallel.is_some()),
+            ("migrate", w.migrate.is_some()),
+            ("restart", w.restart.is_some()),
+            ("reschedule", w.reschedule.is_some()),
+            ("disconnect", w.disconnect.is_some()),
+            ("max_client_disconnect", w.max_client_disconnect.is_some()),
+            ("ports", !w.ports.is_empty()),
+            ("devices", !w.devices.is_empty()),
+            ("parallelism", w.parallelism.is_some()),
+        ];
+        for (key, given) in set {
+            if given {
+                self.problem_at_key(
+                    &format!("{path}.{key}"),
+                    format!(
+                        "comes from the job file {file:?}: set it there (or through a variable)"
+                    ),
+                );
+            }
+        }
+        let job_path = self.base_dir.join(file);
+        self.inputs.push(job_path.clone());
+        let vars: BTreeMap<String, String> = w
+            .variables
+            .iter()
+            .map(|(k, v)| (k.clone(), v.0.clone()))
+            .collect();
+        let loaded = match nomad_sim_jobspec::load_file(&job_path, &vars) {
+            Ok(l) => l,
+            Err(e) => {
+                for d in e.diagnostics {
+                    self.job_file_problem(path, &d);
+                }
+                return None;
+            }
+        };
+        for d in &loaded.unsupported {
+            self.job_file_problem(path, d);
+        }
+        for d in &loaded.warnings {
+            self.warnings
+                .push(format!("{d} (ignored: it does not affect scheduling)"));
+        }
+        let job = &loaded.job;
+        let pool_names: Vec<String> = pools.iter().map(|p| p.name.clone()).collect();
+        let mapped = match jobfile::group_workload(job, 0, &pool_names) {
+            Ok(m) => m,
+            Err(e) => {
+                self.problem_at_key(&format!("{path}.jobspec"), format!("{file}: {e}"));
+                return None;
+            }
+        };
+        let name = if w.name.is_empty() {
+            job.id.clone()
+        } else {
+            w.name.clone()
+        };
+        if !valid_name(&name) {
+            self.problem_at_key(
+                &format!("{path}.jobspec"),
+                format!("job ID {name:?} is not a valid workload name (letters, digits, '-', '_', '.'): give the workload a name"),
+            );
+        }
+        if !seen.insert(name.clone()) {
+            self.problem_at_key(
+                &format!("{path}.jobspec"),
+                format!("duplicate workload name {name:?}: give one of them a name"),
+            );
+        }
+        let mut workload = mapped.workload;
+        let usable: Vec<&PoolConfig> = pools
+            .iter()
+            .filter(|p| workload.node_pool.as_ref().is_none_or(|n| &p.name == n))
+            .filter(|p| {
+                workload.datacenters.is_empty()
+                    || workload
+                        .datacenters
+                        .iter()
+                        .any(|d| nomad_sim_core::cluster::glob_match(d, &p.datacenter))
+            })
+            .collect();
+        if usable.is_empty() {
+            self.problem_at_key(
+                &format!("{path}.jobspec"),
+                format!(
+                    "{file}: no node pool is in the job's datacenters {:?} and node pool",
+                    job.datacenters
+                ),
+            );
+        } else if !usable
+            .iter()
+            .any(|p| p.allocatable().covers(workload.resources))
+        {
+            let r = workload.resources;
+            let no_disk = usable.iter().all(|p| p.allocatable().disk_mb < r.disk_mb)
+                && usable.iter().any(|p| {
+                    p.allocatable()
+                        .covers(Resources::new(r.cpu_mhz, r.memory_mb, 0))
+                });
+            self.problem_at_key(
+                &format!("{path}.jobspec"),
+                format!(
+                    "{file}: the group asks {} MHz, {} MB, {} MB disk, which fits no node ({}){}",
+                    r.cpu_mhz,
+                    r.memory_mb,
+                    r.disk_mb,
+                    offers(&usable),
+                    if no_disk {
+                        "; a job file's ephemeral_disk is 300 MB unless it says otherwise: give the pools a disk (resources: { disk: 100000 })"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+        let arrivals_path = format!("{path}.arrivals");
+        let mut registered_once = false;
+        workload.arrivals = match (&job.periodic, &job.parameterized_job, &w.arrivals) {
+            (Some(_), _, Some(_)) => {
+                self.problem_at_key(
+                    &arrivals_path,
+                    "the job file's periodic block launches it: leave arrivals out",
+                );
+                Arrivals::At(Vec::new())
+            }
+            (Some(p), _, None) => {
+                let crons = p.crons();
+                if crons.len() != 1 {
+                    self.problem_at_key(
+                        &format!("{path}.jobspec"),
+                        format!(
+                            "{file}: the simulator reads one periodic cron, not {}",
+                            crons.len()
+                        ),
+                    );
+                    Arrivals::At(Vec::new())
+                } else {
+                    let periodic = ArrivalsFile::Periodic(PeriodicFile {
+                        cron: crons[0].to_string(),
+                        time_zone: Some(p.time_zone.clone()).filter(|z| !z.is_empty()),
+                        prohibit_overlap: p.prohibit_overlap,
+                    });
+                    self.arrivals(&format!("{path}.jobspec"), &periodic, &usable)
+                }
+            }
+            (None, Some(_), None) => {
+                self.problem_at_key(
+                    path,
+                    "a parameterized job is dispatched by arrivals: give arrivals (e.g. poisson: { rate: 30/h })",
+                );
+                Arrivals::At(Vec::new())
+            }
+            (None, Some(_), Some(a)) => {
+                Arrivals::Dispatch(Box::new(self.arrivals(&arrivals_path, a, &usable)))
+            }
+            (None, None, Some(a)) => self.arrivals(&arrivals_path, a, &usable),
+            (None, None, None) => {
+                registered_once = true;
+                Arrivals::At(vec![0])
+            }
+        };
+        if (job.periodic.is_some() || job.parameterized_job.is_some())
+            && !matches!(workload.job_type, JobType::Batch | JobType::Sysbatch)
+        {
+            self.problem_at_key(
+                &format!("{path}.jobspec"),
+                format!(
+                    "{file}: a periodic or parameterized job must be of type batch or sysbatch, not {}",
+                    workload.job_type.as_str()
+                ),
+            );
+        }
+        workload.duration = match (&w.duration, mapped.file_duration_ms) {
+            (Some(d), _) => self.duration_dist(&format!("{path}.duration"), d),
+            (None, Some(ms)) => DurationDist::Constant(ms),
+            (None, None) => {
+                self.problem_at_key(
+                    path,
+                    "needs a duration: a job file cannot say how long its tasks run (e.g. duration: { lognormal: { median: 2h, sigma: 0.5 } })",
+                );
+                DurationDist::Constant(0)
+            }
+        };
+        let failure_rate = w.failure_rate.unwrap_or(0.0);
+        if !(0.0..=1.0).contains(&failure_rate) {
+            self.problem(&format!("{path}.failure_rate"), "must be between 0 and 1");
+        }
+        workload.failure_rate = failure_rate;
+        workload.identity = Some(Box::new(JobIdentity {
+            job_id: name.clone(),
+            group: mapped.group,
+            registered_once,
+        }));
+        workload.name = name;
+        Some(workload)
+    }
+
+    /// A problem the job file reader found, at its place in the job file.
+    fn job_file_problem(&mut self, path: &str, d: &nomad_sim_jobspec::Diagnostic) {
+        let position = (d.pos.line > 0).then(|| Position {
+            line: d.pos.line as usize,
+            column: d.pos.col.max(1) as usize,
+        });
+        match position {
+            Some(position) => self.problems.push(Problem {
+                file: d.file.clone(),
+                position: Some(position),
+                message: format!("{path}.jobspec: {}", d.message),
+            }),
+            None => self.problem_at_key(&format!("{path}.jobspec"), d.to_string()),
+        }
     }
 
     /// A workload's `spreads:`, checked as Nomad validates spread blocks.

@@ -430,14 +430,28 @@ pub struct NamedNodeFile {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadFile {
+    /// The workload's name; job IDs start with it. Required, except for a `jobspec:` workload,
+    /// whose name defaults to the job's ID.
+    #[serde(default)]
     pub name: String,
+    /// A Nomad job file (HCL2, or JSON as `nomad job run -output` or GET /v1/job/:id print
+    /// it), relative to the scenario: the workload's scheduling content comes from it.
+    #[serde(default)]
+    pub jobspec: Option<String>,
+    /// HCL input variables for the job file, as `-var name=value` gives them.
+    #[serde(default)]
+    pub variables: BTreeMap<String, ScalarText>,
     #[serde(default, rename = "type")]
     pub job_type: Option<String>,
     #[serde(default)]
     pub priority: Option<i64>,
-    #[serde(with = "serde_yaml::with::singleton_map")]
-    #[schemars(with = "ArrivalsFile")]
-    pub arrivals: ArrivalsFile,
+    /// Required, except for a `jobspec:` workload (registered once at 0 s without it).
+    #[serde(
+        default,
+        deserialize_with = "serde_yaml::with::singleton_map::deserialize"
+    )]
+    #[schemars(with = "Option<ArrivalsFile>")]
+    pub arrivals: Option<ArrivalsFile>,
     /// A parameterized job: the parent is never placed, and each arrival dispatches a child.
     #[serde(default)]
     pub parameterized: bool,

@@ -86,6 +86,9 @@ fn load(args: &ServeArgs) -> Result<(nomad_sim_scenario::Scenario, SimTime), Ser
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut scenario =
         nomad_sim_scenario::parse_str(&text, &label, &base).map_err(|e| input(e.to_string()))?;
+    for w in &scenario.warnings {
+        nomad_sim_output::warn(&format!("nomad-sim: warning: {w}"));
+    }
     if let Some(seed) = args.seed {
         scenario.config.seed = seed;
     }

@@ -5,16 +5,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use nomad_sim_core::config::{
-    Affinity, Arrivals, CountDist, DelayFunction, DisconnectPolicy, DurationDist, ReschedulePolicy,
-    RestartMode, RestartPolicy, Spread, SpreadTarget, WorkloadConfig,
-};
-use nomad_sim_core::constraint::{Constraint, Operand};
-use nomad_sim_core::hardware::{device_constraint, DeviceAsk, GroupAsks, StaticPort};
+use nomad_sim_core::config::WorkloadConfig;
 use nomad_sim_core::ids::{splitmix64, JobId};
-use nomad_sim_core::time::{parse_duration_ms, SimTime};
-use nomad_sim_core::{JobType, Resources};
+use nomad_sim_core::time::SimTime;
 use nomad_sim_jobspec as spec;
+use nomad_sim_scenario::jobfile;
 
 use super::world::{replay, World};
 use crate::views::api::ZERO_TIME;
@@ -66,10 +61,6 @@ pub struct Prepared {
     pub warnings: Vec<String>,
 }
 
-fn duration_of(text: &str, what: &str) -> Result<SimTime, ApiError> {
-    parse_duration_ms(text).map_err(|e| ApiError::bad(format!("{what} {text:?}: {e}")))
-}
-
 /// Checks a submitted job (the `Job` object) and maps it onto a workload. `pools` are the
 /// scenario's pool names, which jobs may name as their node pool.
 pub fn prepare(
@@ -113,305 +104,21 @@ pub fn prepare(
     }
     let j = loaded.job;
     let warnings: Vec<String> = loaded.warnings.iter().map(|d| d.message.clone()).collect();
-    let job_type = match j.job_type {
-        spec::JobType::Batch => JobType::Batch,
-        spec::JobType::Service => JobType::Service,
-        spec::JobType::System => JobType::System,
-        spec::JobType::Sysbatch => JobType::Sysbatch,
-    };
     if j.is_periodic() {
         return Err(ApiError::bad(
             "the simulator's API does not launch periodic jobs yet: register the children, or use a scenario workload",
         ));
     }
-    if j.task_groups.len() != 1 {
-        return Err(ApiError::bad(format!(
-            "the simulator models jobs with one task group; job {:?} has {}",
-            j.id,
-            j.task_groups.len()
-        )));
-    }
-    let g = &j.task_groups[0];
-    let ask = g.ask();
-    let asks = group_asks(g, &ask)?;
-    let spreads = spreads_of(&j, g)?;
-    let affinities = affinities_of(&j, g)?;
-    let mut constraints = Vec::new();
-    let mut distinct_hosts = false;
-    let all = j
-        .constraints
-        .iter()
-        .chain(&g.constraints)
-        .chain(g.tasks.iter().flat_map(|t| &t.constraints));
-    for c in all {
-        match c.operand.as_str() {
-            "distinct_hosts" => {
-                distinct_hosts = c.r_target.is_empty() || c.r_target == "true";
-            }
-            "distinct_property" => {
-                return Err(ApiError::bad(format!(
-                    "the simulator cannot model the constraint operator {:?} yet",
-                    c.operand
-                )))
-            }
-            op => {
-                let operand = Operand::parse(op)
-                    .ok_or_else(|| ApiError::bad(format!("unknown constraint operator {op:?}")))?;
-                constraints.push(
-                    Constraint::new(&c.l_target, operand, &c.r_target).map_err(ApiError::bad)?,
-                );
-            }
-        }
-    }
-    // The run time: a mock_driver task's `run_for`, else the job's `nomad_sim_duration`, else
-    // the scenario's default.
-    let mut run_for: Option<SimTime> = None;
-    for t in &g.tasks {
-        if t.driver != "mock_driver" || t.phase() != spec::Phase::Main {
-            continue;
-        }
-        if let Some(v) = t.config.as_ref().and_then(|c| c.get("run_for")) {
-            let text = v.as_str().ok_or_else(|| {
-                ApiError::bad(format!(
-                    "task {:?}: run_for must be a duration string",
-                    t.name
-                ))
-            })?;
-            let d = duration_of(text, &format!("task {:?} run_for", t.name))?;
-            run_for = Some(run_for.map_or(d, |r| r.max(d)));
-        }
-    }
-    let duration = match (run_for, j.meta.get("nomad_sim_duration")) {
-        (Some(d), _) => d,
-        (None, Some(text)) => duration_of(text, "Meta.nomad_sim_duration")?,
-        (None, None) => default_duration_ms,
-    };
-    let node_pool = match j.node_pool.as_str() {
-        "" | "default" | "all" => None,
-        p if pools.iter().any(|q| q == p) => Some(p.to_string()),
-        p => {
-            return Err(ApiError::bad(format!(
-                "job {:?} is in node pool {p:?}, which does not exist (pools: {}, or \"default\" for all)",
-                j.id,
-                pools.join(", ")
-            )))
-        }
-    };
-    let datacenters = if j.datacenters.iter().any(|d| d == "*") {
-        Vec::new()
-    } else {
-        j.datacenters.clone()
-    };
-    let tasks = g
-        .tasks
-        .iter()
-        .map(|t| {
-            (
-                t.name.clone(),
-                u64::from(t.resources.cpu),
-                u64::from(t.resources.memory_mb),
-            )
-        })
-        .collect();
-    let workload = WorkloadConfig {
-        name: g.name.clone(),
-        job_type,
-        priority: j.priority.clamp(1, 100) as u8,
-        arrivals: Arrivals::At(Vec::new()),
-        parallelism: CountDist::Fixed(1),
-        count: g.count,
-        resources: Resources::new(ask.cpu, ask.memory_mb, ask.disk_mb),
-        duration: DurationDist::Constant(duration),
-        datacenters,
-        node_pool,
-        constraints,
-        distinct_hosts,
-        failure_rate: 0.0,
-        max_parallel: g.migrate.as_ref().map_or(1, |m| m.max_parallel.max(1)),
-        min_healthy_time_ms: g
-            .migrate
-            .as_ref()
-            .map_or(10_000, |m| m.min_healthy_time / NS_PER_MS),
-        healthy_deadline_ms: g
-            .migrate
-            .as_ref()
-            .map_or(300_000, |m| m.healthy_deadline / NS_PER_MS),
-        restart: Some(restart_policy(&g.restart_policy)),
-        reschedule: g.reschedule_policy.as_ref().map(reschedule_policy),
-        disconnect: disconnect_policy(g),
-        spreads,
-        affinities,
-        asks: Box::new(asks),
-    };
+    let m = jobfile::group_workload(&j, default_duration_ms, pools).map_err(ApiError::bad)?;
     Ok(Prepared {
         id: j.id.clone(),
         spec: serde_json::to_value(&j).unwrap_or(Value::Null),
-        workload,
-        group: g.name.clone(),
-        tasks,
+        workload: m.workload,
+        group: m.group,
+        tasks: m.tasks,
         parameterized: j.parameterized_job.clone(),
         warnings,
     })
-}
-
-/// The job's spread blocks, then the group's (Nomad combines them so), checked as Nomad
-/// validates them: a weight of 1 to 100, no value targeted twice.
-fn spreads_of(j: &spec::Job, g: &spec::TaskGroup) -> Result<Vec<Spread>, ApiError> {
-    let mut out = Vec::new();
-    for s in j.spreads.iter().chain(&g.spreads) {
-        if !(1..=100).contains(&s.weight) {
-            return Err(ApiError::bad(format!(
-                "Spread block must have a positive weight from 0 to 100 (spread on {:?} has {})",
-                s.attribute, s.weight
-            )));
-        }
-        let mut targets: Vec<SpreadTarget> = Vec::new();
-        for t in &s.spread_target {
-            if targets.iter().any(|x| x.value == t.value) {
-                return Err(ApiError::bad(format!(
-                    "Spread target value {:?} already defined",
-                    t.value
-                )));
-            }
-            targets.push(SpreadTarget {
-                value: t.value.clone(),
-                percent: t.percent.min(100) as u8,
-            });
-        }
-        out.push(Spread {
-            attribute: s.attribute.clone(),
-            weight: s.weight as u8,
-            targets,
-        });
-    }
-    Ok(out)
-}
-
-/// The job's affinities, the group's and its tasks', merged as Nomad's node affinity iterator
-/// merges them (a task's affinities score the whole group's placement).
-fn affinities_of(j: &spec::Job, g: &spec::TaskGroup) -> Result<Vec<Affinity>, ApiError> {
-    j.affinities
-        .iter()
-        .chain(&g.affinities)
-        .chain(g.tasks.iter().flat_map(|t| &t.affinities))
-        .map(|a| {
-            let constraint = Constraint::spelled(&a.l_target, &a.operand, &a.r_target)
-                .map_err(|e| ApiError::bad(format!("affinity: {e}")))?;
-            Ok(Affinity {
-                constraint,
-                weight: a.weight.clamp(-100, 100) as i8,
-            })
-        })
-        .collect()
-}
-
-/// The group's ports (group and task networks), devices, cores and memory_max in the core's
-/// terms. A port with `ignore_collision` is shared with other allocs, so it is not reserved.
-fn group_asks(g: &spec::TaskGroup, ask: &spec::GroupAsk) -> Result<GroupAsks, ApiError> {
-    let mut asks = GroupAsks {
-        cores: u32::try_from(ask.cores)
-            .map_err(|_| ApiError::bad(format!("group {:?} asks too many cores", g.name)))?,
-        memory_max_mb: (ask.memory_max_mb > ask.memory_mb).then_some(ask.memory_max_mb),
-        ..GroupAsks::default()
-    };
-    let task_networks = g.tasks.iter().flat_map(|t| &t.resources.networks);
-    for n in g.networks.iter().chain(task_networks) {
-        for p in &n.reserved_ports {
-            if p.ignore_collision {
-                continue;
-            }
-            let value = u16::try_from(p.value)
-                .ok()
-                .filter(|v| *v > 0)
-                .ok_or_else(|| {
-                    ApiError::bad(format!(
-                        "port {:?}: invalid static port {}",
-                        p.label, p.value
-                    ))
-                })?;
-            if asks.static_ports.iter().any(|s| s.value == value) {
-                return Err(ApiError::bad(format!(
-                    "group {:?}: static port {value} is asked twice",
-                    g.name
-                )));
-            }
-            asks.static_ports.push(StaticPort {
-                label: p.label.clone(),
-                value,
-            });
-        }
-        asks.dynamic_ports
-            .extend(n.dynamic_ports.iter().map(|p| p.label.clone()));
-    }
-    for t in &g.tasks {
-        for d in &t.resources.devices {
-            let mut dev = DeviceAsk {
-                name: d.name.clone(),
-                count: d.count.max(1),
-                constraints: Vec::new(),
-                affinities: Vec::new(),
-            };
-            for c in &d.constraints {
-                dev.constraints.push(
-                    device_constraint(&c.l_target, &c.operand, &c.r_target)
-                        .map_err(ApiError::bad)?,
-                );
-            }
-            for a in &d.affinities {
-                dev.affinities.push((
-                    device_constraint(&a.l_target, &a.operand, &a.r_target)
-                        .map_err(ApiError::bad)?,
-                    a.weight,
-                ));
-            }
-            asks.devices.push(dev);
-        }
-    }
-    Ok(asks)
-}
-
-/// Nanoseconds (the API's unit) per simulated millisecond.
-const NS_PER_MS: u64 = 1_000_000;
-
-/// The group's restart block in the core's terms.
-fn restart_policy(r: &spec::RestartPolicy) -> RestartPolicy {
-    RestartPolicy {
-        attempts: r.attempts,
-        interval_ms: r.interval / NS_PER_MS,
-        delay_ms: r.delay / NS_PER_MS,
-        mode: if r.mode == "delay" {
-            RestartMode::Delay
-        } else {
-            RestartMode::Fail
-        },
-    }
-}
-
-/// The group's reschedule block in the core's terms.
-fn reschedule_policy(r: &spec::ReschedulePolicy) -> ReschedulePolicy {
-    ReschedulePolicy {
-        attempts: r.attempts,
-        interval_ms: r.interval / NS_PER_MS,
-        delay_ms: r.delay / NS_PER_MS,
-        delay_function: DelayFunction::parse(&r.delay_function).unwrap_or(DelayFunction::Constant),
-        max_delay_ms: r.max_delay / NS_PER_MS,
-        unlimited: r.unlimited,
-    }
-}
-
-/// The group's `disconnect` block, or its older `max_client_disconnect`.
-fn disconnect_policy(g: &spec::TaskGroup) -> Option<DisconnectPolicy> {
-    match (&g.disconnect, g.max_client_disconnect) {
-        (Some(d), _) => Some(DisconnectPolicy {
-            lost_after_ms: d.lost_after / NS_PER_MS,
-            replace: d.replace,
-        }),
-        (None, Some(ns)) => Some(DisconnectPolicy {
-            lost_after_ms: ns / NS_PER_MS,
-            replace: true,
-        }),
-        (None, None) => None,
-    }
 }
 
 /// The newest core job of workload `w`.

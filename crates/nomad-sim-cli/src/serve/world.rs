@@ -437,6 +437,7 @@ mod tests {
             spreads: Vec::new(),
             affinities: Vec::new(),
             asks: Default::default(),
+            identity: None,
         }
     }
 

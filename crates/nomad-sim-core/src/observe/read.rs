@@ -14,7 +14,10 @@ impl Simulation {
     /// launched or dispatched at (a dispatch adds 8 hex digits of its own).
     pub fn job_name_of(&self, j: &Job) -> String {
         let workload = &self.config.workloads[j.workload as usize];
-        let w = &workload.name;
+        let w = workload
+            .identity
+            .as_ref()
+            .map_or(&workload.name, |i| &i.job_id);
         let unix_s = || (self.config.start_unix_ms + j.submit_ms) / 1000;
         match &workload.arrivals {
             Arrivals::Periodic(_) => return format!("{w}/periodic-{}", unix_s()),
@@ -24,15 +27,22 @@ impl Simulation {
             }
             _ => {}
         }
+        if workload
+            .identity
+            .as_ref()
+            .is_some_and(|i| i.registered_once)
+        {
+            return w.clone();
+        }
         match j.fan_index {
             Some(i) => format!("{w}-{}-{i}", j.arrival),
             None => format!("{w}-{}", j.arrival),
         }
     }
 
-    /// The task group name (the workload's name).
+    /// The task group name: the job file's group, else the workload's name.
     pub fn group_name(&self, job: JobId) -> &str {
-        &self.config.workloads[self.state.jobs[job].workload as usize].name
+        self.config.workloads[self.state.jobs[job].workload as usize].group_name()
     }
 
     /// The alloc name, `<job>.<group>[<index>]`.

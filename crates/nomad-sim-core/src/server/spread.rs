@@ -265,7 +265,7 @@ impl Preferences {
     /// The workload's preferences, or `None` when it has neither spreads nor affinities (or
     /// is a system job: Nomad's system stack scores neither).
     pub(crate) fn of(w: &WorkloadConfig) -> Option<Box<Preferences>> {
-        if w.job_type == JobType::System || (w.spreads.is_empty() && w.affinities.is_empty()) {
+        if w.job_type.is_per_node() || (w.spreads.is_empty() && w.affinities.is_empty()) {
             return None;
         }
         Some(Box::new(Preferences {
