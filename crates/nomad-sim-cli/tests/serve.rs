@@ -517,6 +517,63 @@ fn parameterized_jobs_are_dispatched() {
     assert!(not_param.body.contains("not a parameterized job"));
 }
 
+/// A periodic job registered over the API launches `<ID>/periodic-<unix s>` children on its
+/// cron from the time it is registered, and a deregistration stops the launches. The views
+/// scenario starts at 2026-01-05T09:00:00Z (Unix 1767603600): registered at 0 s with
+/// `*/10 * * * *`, it launches at 10m and 20m (Unix 1767604200 and 1767604800) within 25m.
+#[test]
+fn periodic_jobs_launch_children_until_deregistered() {
+    let s = Server::paused(&fixture("views.yaml"));
+    let mut job = small_job("tick", 100, "1m");
+    job["Job"]["Periodic"] = json!({ "Enabled": true, "Spec": "*/10 * * * *",
+        "SpecType": "cron", "ProhibitOverlap": true, "TimeZone": "UTC" });
+    let r = s.post("/v1/jobs", &job);
+    assert_eq!(r["EvalID"], "", "a periodic parent is not evaluated: {r}");
+    let parent = s.get("/v1/job/tick");
+    assert_eq!(parent["Status"], "running");
+    assert_eq!(parent["Periodic"]["Spec"], "*/10 * * * *");
+    s.advance("25m");
+    let children = |s: &Server| -> Vec<String> {
+        let mut ids: Vec<String> = s
+            .get("/v1/jobs")
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| j["ParentID"] == "tick")
+            .map(|j| j["ID"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(
+        children(&s),
+        ["tick/periodic-1767604200", "tick/periodic-1767604800"]
+    );
+    let child = s.get("/v1/job/tick%2Fperiodic-1767604200");
+    assert_eq!(child["Status"], "dead", "ran its 1m");
+    assert_eq!(
+        s.get("/v1/job/tick%2Fperiodic-1767604200/allocations")[0]["Name"],
+        "tick/periodic-1767604200.build[0]"
+    );
+    let d = s.call("DELETE", "/v1/job/tick", None);
+    assert_eq!(d.status, 200, "{}", d.body);
+    s.advance("30m");
+    assert_eq!(children(&s).len(), 2, "no launch after the stop");
+    assert_eq!(s.get("/v1/job/tick")["Status"], "dead");
+    // Nomad's rule: only batch and sysbatch jobs may be periodic.
+    let mut service = job.clone();
+    service["Job"]["ID"] = json!("svc-tick");
+    service["Job"]["Type"] = json!("service");
+    let r = s.call("POST", "/v1/jobs", Some(&service.to_string()));
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body
+            .contains("a periodic job must be of type batch or sysbatch"),
+        "{}",
+        r.body
+    );
+}
+
 #[test]
 fn a_drain_followed_to_its_end_with_blocking_queries() {
     let s = Server::paused(&fixture("views.yaml"));

@@ -1,11 +1,13 @@
 //! A Nomad job file's task group as a core workload: the mapping `jobspec:` workloads in
 //! scenarios and jobs registered over `serve`'s API share, with Nomad's checks of the blocks.
 
+use nomad_sim_core::config::PeriodicSpec;
 use nomad_sim_core::config::{
     Affinity, Arrivals, CountDist, DelayFunction, DisconnectPolicy, DurationDist, ReschedulePolicy,
     RestartMode, RestartPolicy, Spread, SpreadTarget, WorkloadConfig,
 };
 use nomad_sim_core::constraint::{Constraint, Operand};
+use nomad_sim_core::cron::{utc_offset_s, CronSpec};
 use nomad_sim_core::hardware::{device_constraint, DeviceAsk, GroupAsks, StaticPort};
 use nomad_sim_core::time::{parse_duration_ms, SimTime};
 use nomad_sim_core::{JobType, Resources};
@@ -41,6 +43,30 @@ pub fn job_type(t: spec::JobType) -> JobType {
         spec::JobType::System => JobType::System,
         spec::JobType::Sysbatch => JobType::Sysbatch,
     }
+}
+
+/// A job file's `periodic` block as arrivals: its one cron in its time zone.
+pub fn periodic_arrivals(p: &spec::Periodic) -> Result<Arrivals, String> {
+    let crons = p.crons();
+    let [cron] = crons.as_slice() else {
+        return Err(format!(
+            "the simulator reads one periodic cron, not {}",
+            crons.len()
+        ));
+    };
+    let cron = CronSpec::parse(cron).map_err(|e| format!("periodic cron {cron:?}: {e}"))?;
+    let zone = if p.time_zone.is_empty() {
+        "UTC"
+    } else {
+        &p.time_zone
+    };
+    let utc_offset_s =
+        utc_offset_s(zone).map_err(|e| format!("periodic time_zone {zone:?}: {e}"))?;
+    Ok(Arrivals::Periodic(Box::new(PeriodicSpec {
+        cron,
+        utc_offset_s,
+        prohibit_overlap: p.prohibit_overlap,
+    })))
 }
 
 /// Maps a one-group job onto a workload. `pools` are the scenario's pool names, which a job

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use nomad_sim_core::config::WorkloadConfig;
+use nomad_sim_core::config::{Action, JobIdentity, WorkloadConfig};
 use nomad_sim_core::ids::{splitmix64, JobId};
 use nomad_sim_core::time::SimTime;
 use nomad_sim_jobspec as spec;
@@ -57,6 +57,9 @@ pub struct Prepared {
     pub tasks: Vec<(String, u64, u64)>,
     /// The `parameterized` block, if any.
     pub parameterized: Option<spec::Parameterized>,
+    /// True for a periodic job (an enabled `periodic` block): a parent whose workload launches
+    /// the children.
+    pub periodic: bool,
     /// What the simulator leaves out, for the response's `Warnings`.
     pub warnings: Vec<String>,
 }
@@ -104,12 +107,24 @@ pub fn prepare(
     }
     let j = loaded.job;
     let warnings: Vec<String> = loaded.warnings.iter().map(|d| d.message.clone()).collect();
-    if j.is_periodic() {
-        return Err(ApiError::bad(
-            "the simulator's API does not launch periodic jobs yet: register the children, or use a scenario workload",
-        ));
-    }
-    let m = jobfile::group_workload(&j, default_duration_ms, pools).map_err(ApiError::bad)?;
+    let mut m = jobfile::group_workload(&j, default_duration_ms, pools).map_err(ApiError::bad)?;
+    // A periodic job is a parent that launches `<ID>/periodic-<unix s>` children on its cron
+    // from the time it is registered; its workload carries the job's ID so that the core
+    // names the children and a deregistration stops the launches.
+    let periodic = match &j.periodic {
+        Some(p) if p.enabled => {
+            // The job file reader has refused a periodic job of another type than batch or
+            // sysbatch, as Nomad does.
+            m.workload.arrivals = jobfile::periodic_arrivals(p).map_err(ApiError::bad)?;
+            m.workload.identity = Some(Box::new(JobIdentity {
+                job_id: j.id.clone(),
+                group: m.group.clone(),
+                registered_once: false,
+            }));
+            true
+        }
+        _ => false,
+    };
     Ok(Prepared {
         id: j.id.clone(),
         spec: serde_json::to_value(&j).unwrap_or(Value::Null),
@@ -117,6 +132,7 @@ pub fn prepare(
         group: m.group,
         tasks: m.tasks,
         parameterized: j.parameterized_job.clone(),
+        periodic,
         warnings,
     })
 }
@@ -206,7 +222,8 @@ pub fn register(world: &mut World, p: Prepared) -> Result<Registered, ApiError> 
             });
         }
     }
-    if let (Some(a), true) = (&existing, p.parameterized.is_some()) {
+    let parent = p.parameterized.is_some() || p.periodic;
+    if let (Some(a), true) = (&existing, parent) {
         if same_spec && !a.stopped {
             let index = world.index();
             return Ok(Registered {
@@ -222,13 +239,21 @@ pub fn register(world: &mut World, p: Prepared) -> Result<Registered, ApiError> 
         }
     }
     // The same scheduling content reuses the workload; anything else gets a new one.
-    let reuse = existing.as_ref().and_then(|a| {
+    let reuse = existing.as_ref().filter(|_| !p.periodic).and_then(|a| {
         let old = world.sim.config().workloads.get(a.workload)?;
         (format!("{old:?}") == format!("{:?}", p.workload)).then_some(a.workload)
     });
     let w = match reuse {
         Some(w) => w,
-        None => world.add_workload(p.workload.clone()),
+        None => {
+            let mut workload = p.workload.clone();
+            if p.periodic {
+                // Its own workload name, so that stopping it stops this registration's
+                // launches only (the children are named after the job ID it carries).
+                workload.name = format!("{}#{}", p.id, world.sim.config().workloads.len());
+            }
+            world.add_workload(workload)
+        }
     };
     world.wrote();
     let index = world.index();
@@ -244,7 +269,7 @@ pub fn register(world: &mut World, p: Prepared) -> Result<Registered, ApiError> 
         group: p.group.clone(),
         tasks: p.tasks.clone(),
         parameterized: p.parameterized.is_some(),
-        periodic: false,
+        periodic: p.periodic,
         stopped: false,
         submit_ms: world.sim.now(),
         create_index: existing.as_ref().map_or(index, |a| a.create_index),
@@ -253,7 +278,7 @@ pub fn register(world: &mut World, p: Prepared) -> Result<Registered, ApiError> 
         scenario: false,
     };
     world.catalog.jobs.insert(p.id.clone(), entry);
-    if p.parameterized.is_some() {
+    if parent {
         return Ok(Registered {
             job: None,
             unchanged: false,
@@ -478,6 +503,15 @@ pub fn deregister(world: &mut World, id: &str, purge: bool) -> Result<Value, Api
             world.catalog.stopped.insert(serial);
         }
         world.stop_job(job, purge);
+    } else if let Some(a) = world
+        .catalog
+        .jobs
+        .get(id)
+        .filter(|a| a.periodic && !a.stopped)
+    {
+        // A periodic parent: no more launches, and its running children stop with it.
+        let job = world.sim.config().workloads[a.workload].name.clone();
+        world.apply(Action::JobStop { job, purge });
     }
     world.wrote();
     let index = world.index();

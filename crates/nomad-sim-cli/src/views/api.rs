@@ -104,10 +104,15 @@ impl View<'_> {
         self.api_job(job).map_or(0, |a| a.version)
     }
 
-    /// The held children of a parent: dispatched from a parameterized API job, or launched
-    /// or dispatched by a scenario's periodic or parameterized workload.
+    /// The held children of a parent: dispatched from a parameterized API job, launched by a
+    /// periodic API job, or launched or dispatched by a scenario's periodic or parameterized
+    /// workload (the children of a workload parent are that workload's jobs).
     pub fn children_of(&self, parent: &str) -> Vec<JobId> {
-        let scenario = self.catalog.jobs.get(parent).filter(|a| a.scenario);
+        let scenario = self
+            .catalog
+            .jobs
+            .get(parent)
+            .filter(|a| a.scenario || a.periodic);
         self.sim
             .jobs()
             .into_iter()
@@ -175,7 +180,7 @@ impl View<'_> {
                         Some(n) => n.parent.clone().unwrap_or_default(),
                         None => w
                             .filter(|w| w.arrivals.has_parent())
-                            .map(|w| w.name.clone())
+                            .map(|w| w.identity.as_ref().map_or(&w.name, |i| &i.job_id).clone())
                             .unwrap_or_default(),
                     },
                     submit_ms: j.map_or(0, |j| j.submit_ms),

@@ -85,12 +85,19 @@ impl Simulation {
     }
 
     /// Adds a workload while the simulation runs (a job registered over the API, say). Its own
-    /// arrivals are not scheduled: call [`Simulation::submit`] to register its jobs. Returns
-    /// its index.
+    /// arrivals are not scheduled: call [`Simulation::submit`] to register its jobs. A periodic
+    /// workload is the exception: it is a registered parent, and its launches start at the
+    /// first cron match strictly after now, as Nomad's periodic dispatcher does for a job
+    /// registered now. Returns its index.
     pub fn add_workload(&mut self, workload: WorkloadConfig) -> usize {
+        let periodic = matches!(workload.arrivals, Arrivals::Periodic(_));
         self.config.workloads.push(workload);
         let w = self.config.workloads.len() - 1;
         self.attach_workload(w);
+        if periodic {
+            self.sources.workloads[w].cursor.last_ms = self.now;
+            self.schedule_next_arrival(w);
+        }
         w
     }
 
