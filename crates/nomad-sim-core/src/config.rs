@@ -780,10 +780,46 @@ impl Arrivals {
 pub struct PeriodicSpec {
     /// When children launch.
     pub cron: crate::cron::CronSpec,
-    /// The offset of the spec's `time_zone` from UTC, in seconds.
+    /// The offset of the spec's `time_zone` from UTC, in seconds (before the first change).
     pub utc_offset_s: i64,
+    /// The zone's offset changes (daylight saving), as (Unix second it takes effect, new
+    /// offset), in time order; empty for a fixed zone.
+    pub offset_changes: Vec<(i64, i64)>,
     /// Skip a launch while an earlier child is still pending or running.
     pub prohibit_overlap: bool,
+}
+
+impl PeriodicSpec {
+    /// The zone's offset in force at Unix second `t`.
+    pub fn offset_at(&self, t: i64) -> i64 {
+        self.offset_changes
+            .iter()
+            .take_while(|(at, _)| *at <= t)
+            .last()
+            .map_or(self.utc_offset_s, |(_, o)| *o)
+    }
+
+    /// The first launch strictly after Unix second `after_s`, reading the cron in the zone's
+    /// wall-clock time. Across an offset change, a wall-clock time the clock skips does not
+    /// launch, and one it repeats launches once (at its first occurrence).
+    pub fn next_after_s(&self, after_s: i64) -> Option<i64> {
+        let wall_floor = after_s + self.offset_at(after_s);
+        let mut from = after_s;
+        loop {
+            let offset = self.offset_at(from + 1);
+            let change = self
+                .offset_changes
+                .iter()
+                .find(|(at, _)| *at > from + 1)
+                .map(|(at, _)| *at);
+            let next = self.cron.next_after_s(from, offset)?;
+            match change {
+                Some(at) if next >= at => from = at - 1,
+                _ if next + offset <= wall_floor => from = next,
+                _ => return Some(next),
+            }
+        }
+    }
 }
 
 /// One row of an arrival trace.

@@ -250,8 +250,9 @@ pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
 
 /// The UTC offset in seconds of a periodic block's `time_zone`: UTC and its aliases, the tz
 /// database's fixed zones `Etc/GMT+N` / `Etc/GMT-N` (signs inverted, as there), and, as the
-/// simulator's own shorthand, `+HH:MM` / `-HH:MM`. A named zone with daylight saving needs a
-/// time zone database, which the simulator does not carry: it is refused.
+/// simulator's own shorthand, `+HH:MM` / `-HH:MM`. A named zone with daylight saving is
+/// refused here: the scenario loader reads it from its bundled time zone database and gives
+/// the core its offset changes (`PeriodicSpec::offset_changes`).
 pub fn utc_offset_s(zone: &str) -> Result<i64, String> {
     let z = zone.trim();
     const UTC: [&str; 14] = [

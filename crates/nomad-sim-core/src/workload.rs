@@ -210,7 +210,7 @@ impl Arrivals {
                 // (or after the registration at time zero), in whole wall-clock seconds.
                 let epoch = cursor.epoch_unix_ms;
                 let after_s = (epoch + cursor.last_ms) / 1000;
-                let next_s = spec.cron.next_after_s(after_s as i64, spec.utc_offset_s)?;
+                let next_s = spec.next_after_s(after_s as i64)?;
                 (next_s as u64).checked_mul(1000)?.checked_sub(epoch)?
             }
             Arrivals::Dispatch(_) => unreachable!("dispatches are timed by their inner process"),

@@ -25,6 +25,7 @@ fn periodic(
     let spec = PeriodicSpec {
         cron: CronSpec::parse(cron).unwrap(),
         utc_offset_s: utc_offset_s(tz).unwrap(),
+        offset_changes: Vec::new(),
         prohibit_overlap,
     };
     config(
@@ -198,4 +199,38 @@ fn bad_specs_and_zones_are_refused_with_a_reason() {
     assert_eq!(utc_offset_s("Etc/GMT+5"), Ok(-5 * 3600));
     assert_eq!(utc_offset_s("-08:00"), Ok(-8 * 3600));
     assert_eq!(utc_offset_s("+05:30"), Ok(5 * 3600 + 1800));
+}
+
+/// Europe/Paris in 2026: UTC+1, +2 from 2026-03-29T01:00:00Z (Unix 1774746000), +1 again from
+/// 2026-10-25T01:00:00Z (1792890000). Wall-clock times the clock skips do not launch, and a
+/// wall-clock time it repeats launches once, as Go's cron library does for Nomad.
+fn paris(cron: &str) -> PeriodicSpec {
+    PeriodicSpec {
+        cron: CronSpec::parse(cron).unwrap(),
+        utc_offset_s: 3600,
+        offset_changes: vec![(1_774_746_000, 7200), (1_792_890_000, 3600)],
+        prohibit_overlap: false,
+    }
+}
+
+#[test]
+fn daylight_saving_skips_and_repeats_as_the_wall_clock_does() {
+    let daily = paris("30 2 * * *");
+    // 02:30 CET on 28 March (01:30Z); 02:30 does not exist on the 29th, so the next launch
+    // is 02:30 CEST on the 30th, 00:30Z.
+    assert_eq!(daily.next_after_s(1_774_661_400), Some(1_774_830_600));
+    // 02:30 CEST on 25 October (00:30Z) comes again at 02:30 CET (01:30Z): it launched once,
+    // so the next launch is 02:30 CET on the 26th, 01:30Z.
+    assert_eq!(daily.next_after_s(1_792_888_200), Some(1_792_978_200));
+    let hourly = paris("0 * * * *");
+    // 01:00 CET on 29 March (00:00Z): the next hour on the wall clock is 03:00 CEST, 01:00Z.
+    assert_eq!(hourly.next_after_s(1_774_742_400), Some(1_774_746_000));
+    // 02:00 CEST on 25 October (00:00Z): the wall clock's next new hour is 03:00 CET, 02:00Z
+    // (02:00 comes round again at 01:00Z and is not launched twice).
+    assert_eq!(hourly.next_after_s(1_792_886_400), Some(1_792_893_600));
+    // Away from the changes the offset is the one in force: 2026-01-05T00:00Z is 01:00 CET,
+    // so the next 02:30 is 01:30Z.
+    assert_eq!(daily.next_after_s(1_767_571_200), Some(1_767_576_600));
+    assert_eq!(daily.offset_at(1_774_745_999), 3600);
+    assert_eq!(daily.offset_at(1_774_746_000), 7200);
 }

@@ -54,7 +54,7 @@ pub fn expected_arrivals(arrivals: &Arrivals, horizon_ms: u64) -> f64 {
             let end_s = epoch_s + (window_ms / 1000) as i64;
             let mut n = 0u64;
             let mut t = epoch_s;
-            while let Some(next) = spec.cron.next_after_s(t, spec.utc_offset_s) {
+            while let Some(next) = spec.next_after_s(t) {
                 if next >= end_s {
                     break;
                 }

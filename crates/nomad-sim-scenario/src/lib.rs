@@ -24,7 +24,7 @@ use nomad_sim_core::config::{
     Operation, PeriodicSpec, PoolConfig, SimConfig, Spread, SpreadTarget, WorkloadConfig,
 };
 use nomad_sim_core::constraint::{Constraint, Operand};
-use nomad_sim_core::cron::{utc_offset_s, CronSpec};
+use nomad_sim_core::cron::CronSpec;
 use nomad_sim_core::hardware::{
     device_constraint, devices_feasible, parse_port_ranges, DeviceAsk, DeviceGroup, GroupAsks,
     PoolHardware, StaticPort,
@@ -287,6 +287,7 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
         inputs: Vec::new(),
         nomad_version: NomadVersion::NEWEST,
         warnings: Vec::new(),
+        horizon_ms: 0,
     };
     let config = ctx.build(&parsed);
     if ctx.problems.is_empty() {
@@ -332,6 +333,8 @@ struct Builder {
     nomad_version: NomadVersion,
     /// What was read but ignored (job file content that does not affect scheduling).
     warnings: Vec<String>,
+    /// The scenario's horizon, which bounds the time zone changes periodic jobs read.
+    horizon_ms: u64,
 }
 
 impl Builder {
@@ -363,6 +366,7 @@ impl Builder {
                 Err(e) => self.problem("start", e),
             }
         }
+        self.horizon_ms = f.horizon.0;
         if f.horizon.0 == 0 {
             self.problem("horizon", "must be longer than zero (e.g. \"24h\")");
         }
@@ -1459,16 +1463,21 @@ impl Builder {
                         return Arrivals::At(Vec::new());
                     }
                 };
-                let utc_offset_s = match utc_offset_s(p.time_zone.as_deref().unwrap_or("UTC")) {
+                let from_s = (self.start_unix_ms / 1000) as i64;
+                let to_s = from_s + (self.horizon_ms / 1000) as i64 + 86_400;
+                let zone = p.time_zone.as_deref().unwrap_or("UTC");
+                let (utc_offset_s, offset_changes) = match jobfile::zone_offsets(zone, from_s, to_s)
+                {
                     Ok(o) => o,
                     Err(e) => {
                         self.problem(&format!("{path}.periodic.time_zone"), e);
-                        0
+                        (0, Vec::new())
                     }
                 };
                 Arrivals::Periodic(Box::new(PeriodicSpec {
                     cron,
                     utc_offset_s,
+                    offset_changes,
                     prohibit_overlap: p.prohibit_overlap,
                 }))
             }

@@ -602,8 +602,8 @@ fn lifecycle_keys_are_checked() {
         ),
         (
             "time_zone: \"Etc/GMT-1\"",
-            "time_zone: Europe/Paris",
-            "needs a time zone database",
+            "time_zone: Europe/Pariss",
+            "not a time zone database name either",
         ),
         (
             "job: web, purge",
@@ -628,4 +628,32 @@ fn lifecycle_keys_are_checked() {
             .to_string();
         assert!(err.contains(want), "{want}: {err}");
     }
+}
+
+/// A named zone reads the IANA database: Europe/Paris is UTC+1 in January and changes to +2
+/// at 2026-03-29T01:00:00Z (Unix 1774746000) and back at 2026-10-25T01:00:00Z (1792890000).
+#[test]
+fn a_named_time_zone_brings_its_daylight_saving_changes() {
+    let text = LIFECYCLE
+        .replace("time_zone: \"Etc/GMT-1\"", "time_zone: Europe/Paris")
+        .replace("horizon: 24h", "horizon: 8760h");
+    assert!(
+        text.contains("Europe/Paris") && text.contains("8760h"),
+        "{text}"
+    );
+    let s = parse_str(&text, "s.yaml", Path::new(".")).unwrap();
+    let p = s
+        .config
+        .workloads
+        .iter()
+        .find_map(|w| match &w.arrivals {
+            Arrivals::Periodic(p) => Some(p),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(p.utc_offset_s, 3600);
+    assert_eq!(
+        p.offset_changes,
+        vec![(1_774_746_000, 7200), (1_792_890_000, 3600)]
+    );
 }

@@ -550,7 +550,8 @@ async fn register_job(app: &App, req: &Req, path_id: Option<String>) -> Response
             .iter()
             .map(|p| p.name.clone())
             .collect();
-        let p = register::prepare(&job, w.default_duration_ms, &pools)?;
+        let window = register::zone_window(w.start_unix_ms, w.sim.now(), w.sim.config().horizon_ms);
+        let p = register::prepare(&job, w.default_duration_ms, &pools, window)?;
         Ok(register::register(w, p)?.body)
     })
     .await
@@ -605,7 +606,8 @@ async fn job_plan(State(app): State<App>, Path(id): Path<String>, req: Req) -> R
         return gone();
     };
     let out = tokio::task::spawn_blocking(move || {
-        let p = register::prepare(&job, default, &pools)?;
+        let window = register::zone_window(start, recipe.2, recipe.0.horizon_ms);
+        let p = register::prepare(&job, default, &pools, window)?;
         let v = register::plan(recipe, catalog, start, default, p)?;
         let index = v["Index"].as_u64().unwrap_or(0);
         Ok::<_, ApiError>(json_response(index, &v, pretty))

@@ -64,12 +64,21 @@ pub struct Prepared {
     pub warnings: Vec<String>,
 }
 
+/// The Unix seconds over which a periodic job registered now reads its time zone's changes:
+/// from now to a day past the horizon (launches end at the horizon).
+pub fn zone_window(start_unix_ms: u64, now_ms: SimTime, horizon_ms: SimTime) -> (i64, i64) {
+    let from = (start_unix_ms + now_ms) / 1000;
+    let to = (start_unix_ms + horizon_ms) / 1000 + 86_400;
+    (from as i64, to.max(from) as i64)
+}
+
 /// Checks a submitted job (the `Job` object) and maps it onto a workload. `pools` are the
 /// scenario's pool names, which jobs may name as their node pool.
 pub fn prepare(
     job: &Value,
     default_duration_ms: SimTime,
     pools: &[String],
+    zone_window_unix_s: (i64, i64),
 ) -> Result<Prepared, ApiError> {
     if !job.is_object() {
         return Err(ApiError::bad("Job must be specified"));
@@ -115,7 +124,8 @@ pub fn prepare(
         Some(p) if p.enabled => {
             // The job file reader has refused a periodic job of another type than batch or
             // sysbatch, as Nomad does.
-            m.workload.arrivals = jobfile::periodic_arrivals(p).map_err(ApiError::bad)?;
+            let (from, to) = zone_window_unix_s;
+            m.workload.arrivals = jobfile::periodic_arrivals(p, from, to).map_err(ApiError::bad)?;
             m.workload.identity = Some(Box::new(JobIdentity {
                 job_id: j.id.clone(),
                 group: m.group.clone(),
@@ -548,7 +558,7 @@ mod tests {
 
     #[test]
     fn spreads_and_affinities_of_job_group_and_tasks_reach_the_workload() {
-        let p = prepare(&job(), 60_000, &[]).unwrap();
+        let p = prepare(&job(), 60_000, &[], (0, 0)).unwrap();
         let w = &p.workload;
         let spreads: Vec<(&str, u8, usize)> = w
             .spreads
@@ -580,7 +590,7 @@ mod tests {
     fn a_spread_without_weight_is_refused_as_nomad_does() {
         let mut j = job();
         j["Spreads"][0]["Weight"] = json!(0);
-        let e = prepare(&j, 60_000, &[]).unwrap_err();
+        let e = prepare(&j, 60_000, &[], (0, 0)).unwrap_err();
         assert_eq!(e.status, 400);
         assert!(e.text.contains("positive weight"), "{}", e.text);
     }
@@ -614,7 +624,7 @@ mod tests {
                 }]
             }]
         });
-        let p = prepare(&job, 600_000, &[]).unwrap_or_else(|e| panic!("{}", e.text));
+        let p = prepare(&job, 600_000, &[], (0, 0)).unwrap_or_else(|e| panic!("{}", e.text));
         let a = &p.workload.asks;
         assert_eq!(a.static_ports[0].label, "http");
         assert_eq!(a.static_ports[0].value, 7234);
