@@ -227,17 +227,20 @@ fn system_preemption_can_be_turned_off() {
     assert!(allocs_of(&sim, "sys-0").is_empty());
 }
 
-/// A priority-90 batch job asking 1500/1500 at 1m: Nomad's default leaves batch preemption
-/// off, so it blocks; with `preemption.batch` on it evicts a and d as the system job does.
-#[test]
-fn batch_preemption_is_off_by_default_and_works_when_on() {
-    let (mut sim, sink) = start(full_node(batch("hi", MINUTE_MS, 1500, 1500, 10, 90)));
+/// Runs the full node with `extra` (named `job`) twice: as Nomad's defaults leave it, where it
+/// waits, and with `switch` turning its job type's preemption on, where it evicts a and d.
+fn off_by_default_on_when_switched(
+    extra: WorkloadConfig,
+    job: &str,
+    switch: impl Fn(&mut nomad_sim_core::config::PreemptionConfig),
+) {
+    let (mut sim, sink) = start(full_node(extra.clone()));
     sim.run_until(10 * MINUTE_MS);
     assert_eq!(preempted_jobs(&sink.events()), vec![]);
-    assert!(allocs_of(&sim, "hi-0").is_empty(), "blocked");
+    assert!(allocs_of(&sim, job).is_empty(), "{job} waits");
 
-    let mut c = full_node(batch("hi", MINUTE_MS, 1500, 1500, 10, 90));
-    c.scheduler.preemption.batch = true;
+    let mut c = full_node(extra);
+    switch(&mut c.scheduler.preemption);
     let (mut sim, sink) = start(c);
     sim.run_until(10 * MINUTE_MS);
     assert_eq!(
@@ -247,8 +250,17 @@ fn batch_preemption_is_off_by_default_and_works_when_on() {
             (MINUTE_MS, "a-0".to_string())
         ]
     );
-    assert_eq!(allocs_of(&sim, "hi-0")[0].0, ClientStatus::Running);
+    assert_eq!(allocs_of(&sim, job)[0].0, ClientStatus::Running);
     assert_eq!(state_violations(&sim), Vec::<String>::new());
+}
+
+/// A priority-90 batch job asking 1500/1500 at 1m: Nomad's default leaves batch preemption
+/// off, so it blocks; with `preemption.batch` on it evicts a and d as the system job does.
+#[test]
+fn batch_preemption_is_off_by_default_and_works_when_on() {
+    off_by_default_on_when_switched(batch("hi", MINUTE_MS, 1500, 1500, 10, 90), "hi-0", |p| {
+        p.batch = true
+    });
 }
 
 /// Two full nodes: p-0 runs two priority-20 allocs of 2000/2000, q-0 two priority-40 ones. A
@@ -444,28 +456,9 @@ proptest! {
 /// evicts a and d as it does for a system job.
 #[test]
 fn sysbatch_preemption_follows_its_own_switch() {
-    let sysbatch = |at_ms| {
-        let mut w = system("sb", at_ms, 1500, 1500, 70);
-        w.job_type = JobType::Sysbatch;
-        w
-    };
-    let (mut sim, sink) = start(full_node(sysbatch(MINUTE_MS)));
-    sim.run_until(10 * MINUTE_MS);
-    assert_eq!(preempted_jobs(&sink.events()), vec![]);
-    assert!(allocs_of(&sim, "sb-0").is_empty());
-
-    let mut c = full_node(sysbatch(MINUTE_MS));
-    c.scheduler.preemption.sysbatch = true;
-    let (mut sim, sink) = start(c);
-    sim.run_until(10 * MINUTE_MS);
-    assert_eq!(
-        preempted_jobs(&sink.events()),
-        vec![
-            (MINUTE_MS, "d-0".to_string()),
-            (MINUTE_MS, "a-0".to_string())
-        ]
-    );
-    assert_eq!(allocs_of(&sim, "sb-0")[0].0, ClientStatus::Running);
+    let mut w = system("sb", MINUTE_MS, 1500, 1500, 70);
+    w.job_type = JobType::Sysbatch;
+    off_by_default_on_when_switched(w, "sb-0", |p| p.sysbatch = true);
 }
 
 /// The same system job asking also for a static port: evictions free CPU, memory and disk
