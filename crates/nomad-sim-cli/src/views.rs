@@ -276,8 +276,14 @@ impl<'a> View<'a> {
         if let Some(a) = self.api_job(job) {
             return a.tasks.clone();
         }
-        let ask = self.job(job).map(|j| j.ask).unwrap_or_default();
-        vec![(self.group_name(job), ask.cpu_mhz, ask.memory_mb)]
+        let Some(j) = self.job(job) else {
+            return Vec::new();
+        };
+        // A job file's workload knows its tasks; a scenario's own has one, named as its group.
+        if let Some(id) = &self.sim.config().workloads[j.workload as usize].identity {
+            return id.tasks.clone();
+        }
+        vec![(self.group_name(job), j.ask.cpu_mhz, j.ask.memory_mb)]
     }
 
     /// The alloc's name, `<job>.<group>[<index>]`.

@@ -504,4 +504,9 @@ fn job_file_workloads_keep_their_identity_in_the_views() {
     assert!(allocs
         .iter()
         .all(|a| a["JobID"] == "web" && a["TaskGroup"] == "frontend"));
+    // The alloc's task states are keyed by the job file's task, `nginx`.
+    let id = allocs[0]["ID"].as_str().unwrap();
+    let logs = stdout_ok(&["logs", &s, "--at", "1h", id, "--json"]);
+    let alloc: serde_json::Value = serde_json::from_str(&logs).unwrap();
+    assert!(alloc["TaskStates"]["nginx"].is_object(), "{logs}");
 }

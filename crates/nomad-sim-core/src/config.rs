@@ -540,6 +540,8 @@ pub struct JobIdentity {
     pub group: String,
     /// True when the job is registered once under its own ID (no `-<n>` suffix).
     pub registered_once: bool,
+    /// The group's tasks: name, CPU (MHz) and memory (MB), for the views.
+    pub tasks: Vec<(String, u64, u64)>,
 }
 
 /// A `spread` block: allocations spread over the values of a node attribute.

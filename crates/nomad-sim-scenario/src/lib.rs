@@ -1245,6 +1245,7 @@ impl Builder {
             job_id: name.clone(),
             group: mapped.group,
             registered_once,
+            tasks: mapped.tasks,
         }));
         workload.name = name;
         Some(workload)

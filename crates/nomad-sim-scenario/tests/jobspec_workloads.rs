@@ -68,6 +68,7 @@ fn the_shipped_job_files_load_with_their_identity_and_nomads_defaults() {
             job_id: "web".into(),
             group: "frontend".into(),
             registered_once: true,
+            tasks: vec![("nginx".into(), 500, 512)],
         })
     );
 

@@ -130,6 +130,7 @@ pub fn prepare(
                 job_id: j.id.clone(),
                 group: m.group.clone(),
                 registered_once: false,
+                tasks: m.tasks.clone(),
             }));
             true
         }
