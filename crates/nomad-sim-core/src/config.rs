@@ -782,6 +782,9 @@ impl Arrivals {
 pub struct PeriodicSpec {
     /// When children launch.
     pub cron: crate::cron::CronSpec,
+    /// More specs of a `crons` list (Nomad 1.6.2 on): a child launches at the earliest match
+    /// of any of them.
+    pub more_crons: Vec<crate::cron::CronSpec>,
     /// The offset of the spec's `time_zone` from UTC, in seconds (before the first change).
     pub utc_offset_s: i64,
     /// The zone's offset changes (daylight saving), as (Unix second it takes effect, new
@@ -814,7 +817,10 @@ impl PeriodicSpec {
                 .iter()
                 .find(|(at, _)| *at > from + 1)
                 .map(|(at, _)| *at);
-            let next = self.cron.next_after_s(from, offset)?;
+            let next = std::iter::once(&self.cron)
+                .chain(&self.more_crons)
+                .filter_map(|c| c.next_after_s(from, offset))
+                .min()?;
             match change {
                 Some(at) if next >= at => from = at - 1,
                 _ if next + offset <= wall_floor => from = next,

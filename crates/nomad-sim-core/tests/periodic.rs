@@ -24,6 +24,7 @@ fn periodic(
 ) -> SimConfig {
     let spec = PeriodicSpec {
         cron: CronSpec::parse(cron).unwrap(),
+        more_crons: Vec::new(),
         utc_offset_s: utc_offset_s(tz).unwrap(),
         offset_changes: Vec::new(),
         prohibit_overlap,
@@ -207,6 +208,7 @@ fn bad_specs_and_zones_are_refused_with_a_reason() {
 fn paris(cron: &str) -> PeriodicSpec {
     PeriodicSpec {
         cron: CronSpec::parse(cron).unwrap(),
+        more_crons: Vec::new(),
         utc_offset_s: 3600,
         offset_changes: vec![(1_774_746_000, 7200), (1_792_890_000, 3600)],
         prohibit_overlap: false,

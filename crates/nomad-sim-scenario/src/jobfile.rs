@@ -95,21 +95,22 @@ pub fn zone_offsets(
     Ok((first, changes))
 }
 
-/// A job file's `periodic` block as arrivals: its one cron in its time zone, whose offset
-/// changes are read for the launches between `from_unix_s` and `to_unix_s`.
+/// A job file's `periodic` block as arrivals: its cron (or `crons`) in its time zone, whose
+/// offset changes are read for the launches between `from_unix_s` and `to_unix_s`.
 pub fn periodic_arrivals(
     p: &spec::Periodic,
     from_unix_s: i64,
     to_unix_s: i64,
 ) -> Result<Arrivals, String> {
-    let crons = p.crons();
-    let [cron] = crons.as_slice() else {
-        return Err(format!(
-            "the simulator reads one periodic cron, not {}",
-            crons.len()
-        ));
-    };
-    let cron = CronSpec::parse(cron).map_err(|e| format!("periodic cron {cron:?}: {e}"))?;
+    let mut crons = p
+        .crons()
+        .into_iter()
+        .map(|c| CronSpec::parse(c).map_err(|e| format!("periodic cron {c:?}: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    if crons.is_empty() {
+        return Err("the periodic block has no cron".to_string());
+    }
+    let cron = crons.remove(0);
     let zone = if p.time_zone.is_empty() {
         "UTC"
     } else {
@@ -119,6 +120,7 @@ pub fn periodic_arrivals(
         .map_err(|e| format!("periodic time_zone {zone:?}: {e}"))?;
     Ok(Arrivals::Periodic(Box::new(PeriodicSpec {
         cron,
+        more_crons: crons,
         utc_offset_s,
         offset_changes,
         prohibit_overlap: p.prohibit_overlap,

@@ -1179,23 +1179,14 @@ impl Builder {
                 Arrivals::At(Vec::new())
             }
             (Some(p), _, None) => {
-                let crons = p.crons();
-                if crons.len() != 1 {
-                    self.problem_at_key(
-                        &format!("{path}.jobspec"),
-                        format!(
-                            "{file}: the simulator reads one periodic cron, not {}",
-                            crons.len()
-                        ),
-                    );
-                    Arrivals::At(Vec::new())
-                } else {
-                    let periodic = ArrivalsFile::Periodic(PeriodicFile {
-                        cron: crons[0].to_string(),
-                        time_zone: Some(p.time_zone.clone()).filter(|z| !z.is_empty()),
-                        prohibit_overlap: p.prohibit_overlap,
-                    });
-                    self.arrivals(&format!("{path}.jobspec"), &periodic, &usable)
+                let from_s = (self.start_unix_ms / 1000) as i64;
+                let to_s = from_s + (self.horizon_ms / 1000) as i64 + 86_400;
+                match jobfile::periodic_arrivals(p, from_s, to_s) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        self.problem_at_key(&format!("{path}.jobspec"), format!("{file}: {e}"));
+                        Arrivals::At(Vec::new())
+                    }
                 }
             }
             (None, Some(_), None) => {
@@ -1477,6 +1468,7 @@ impl Builder {
                 };
                 Arrivals::Periodic(Box::new(PeriodicSpec {
                     cron,
+                    more_crons: Vec::new(),
                     utc_offset_s,
                     offset_changes,
                     prohibit_overlap: p.prohibit_overlap,

@@ -237,3 +237,26 @@ fn an_ask_no_node_can_hold_and_a_second_group_are_refused() {
     let e = load_with(&dir, &two, "  - jobspec: job.nomad.hcl\n    duration: 1m\n").unwrap_err();
     assert!(problems(&e).contains("one task group"), "{}", problems(&e));
 }
+
+/// A `crons` list launches at the earliest match of any of its specs: from Monday
+/// 2026-01-05T00:00:00Z (Unix 1767571200), 09:00 (1767603600), then 17:30 (1767634200), then
+/// 09:00 the next day (1767690000).
+#[test]
+fn a_crons_list_launches_at_each_of_its_specs() {
+    let dir = tmpdir("crons");
+    let job = BATCH.replace(
+        "type = \"batch\"",
+        "type = \"batch\"\n  periodic {\n    crons = [\"0 9 * * *\", \"30 17 * * *\"]\n  }",
+    );
+    let s = load_with(&dir, &job, "  - jobspec: job.nomad.hcl\n    duration: 1m\n").unwrap();
+    let Arrivals::Periodic(p) = &s.config.workloads[0].arrivals else {
+        panic!("not periodic: {:?}", s.config.workloads[0].arrivals);
+    };
+    let mut t = 1_767_571_200;
+    let mut launches = Vec::new();
+    for _ in 0..3 {
+        t = p.next_after_s(t).unwrap();
+        launches.push(t);
+    }
+    assert_eq!(launches, [1_767_603_600, 1_767_634_200, 1_767_690_000]);
+}
