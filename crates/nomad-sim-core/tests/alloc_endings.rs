@@ -119,3 +119,25 @@ fn a_lost_alloc_is_desired_stop_and_counts_as_lost() {
     );
     assert_eq!(summary(&sim), (0, 0, 1, 1));
 }
+
+#[test]
+fn a_circleci_jobs_makespan_runs_from_submission_to_its_last_alloc() {
+    // One CircleCI job submitted at 10m, fanned out into two Nomad jobs of 30m and placed at
+    // once: every one of them has ended at 40m, so the makespan is 30m = 1800 s.
+    let mut w = batch_workload(
+        "ci",
+        Arrivals::At(vec![10 * MINUTE_MS]),
+        Resources::new(1_000, 1_000, 0),
+        DurationDist::Constant(30 * MINUTE_MS),
+    );
+    w.parallelism = nomad_sim_core::config::CountDist::Fixed(2);
+    let c = config(1, 4 * HOUR_MS, vec![pool("a", 1, 4_000, 4_000)], vec![w]);
+    let mut sim = Simulation::new(c);
+    sim.check_every_event(true);
+    sim.run();
+    let ci = sim.report().ci_jobs;
+    assert_eq!(ci.count, 1);
+    assert_eq!(ci.start_all_s.mean, 0.0);
+    assert_eq!(ci.makespan_s.mean, 1_800.0);
+    assert_eq!(ci.makespan_s.p99, 1_800.0);
+}

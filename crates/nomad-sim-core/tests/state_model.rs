@@ -39,6 +39,7 @@ fn triggers_and_end_reasons_use_their_trace_names() {
     assert_eq!(Trigger::NodeDrain.as_str(), "node-drain");
     assert_eq!(Trigger::NodeUpdate.as_str(), "node-update");
     assert_eq!(Trigger::AllocFailure.as_str(), "alloc-failure");
+    assert_eq!(Trigger::Preemption.as_str(), "preemption");
     assert_eq!(EndReason::Completed.as_str(), "completed");
     assert_eq!(EndReason::Failed.as_str(), "failed");
     assert_eq!(EndReason::DrainDeadline.as_str(), "drain_deadline");
@@ -47,6 +48,7 @@ fn triggers_and_end_reasons_use_their_trace_names() {
     assert_eq!(EndReason::NodeDown.as_str(), "node_down");
     assert_eq!(EndReason::NodeTerminated.as_str(), "node_terminated");
     assert_eq!(EndReason::JobStopped.as_str(), "job_stopped");
+    assert_eq!(EndReason::Preempted.as_str(), "preempted");
 }
 
 #[test]
@@ -99,6 +101,7 @@ fn an_alloc_takes_its_asks_plus_its_cores_cpu() {
         eval: 0,
         serial: 0,
         hardware: None,
+        preempted_by: None,
     };
     let ask = Resources::new(500, 256, 300);
     assert_eq!(alloc.resources(ask), ask);
