@@ -66,6 +66,7 @@ fn classes_run_in_their_order_at_one_instant() {
         q.push(1_000, k);
     }
     assert_eq!(q.len(), 9);
+    assert!(!q.is_empty());
     let popped: Vec<EventKind> = drain_all(&mut q).into_iter().map(|(_, k)| k).collect();
     assert_eq!(
         popped,
@@ -180,7 +181,9 @@ fn late_events_run_first_in_key_then_push_order() {
 #[test]
 fn many_late_events_of_one_key_keep_push_order() {
     let mut q = EventQueue::new();
+    assert!(q.is_empty());
     q.push(5, arrival(0));
+    assert!(!q.is_empty());
     assert_eq!(q.pop(), Some((5, arrival(0))));
     for n in 0..40 {
         q.push(5, end(n));
