@@ -246,3 +246,37 @@ fn the_migrate_healthy_deadline_defaults_to_five_minutes() {
     assert_eq!(MIGRATE_HEALTHY_DEADLINE_MS, 300_000);
     assert_eq!(nomad_sim_core::ops::MIGRATE_MIN_HEALTHY_MS, 10_000);
 }
+
+#[test]
+fn nodes_are_numbered_and_counted_in_creation_order() {
+    let mut sim = loaded();
+    sim.apply(Action::ScaleUp {
+        pool: "a".to_string(),
+        count: 1,
+    });
+    // CreateIndex counts nodes from 1 in creation order, across pools; a scale-up's node
+    // takes its pool's next index in its name.
+    let nodes: Vec<(&str, u64, u32)> = sim
+        .nodes()
+        .iter()
+        .map(|n| (n.name.as_str(), n.create_index, n.pool))
+        .collect();
+    assert_eq!(
+        nodes,
+        vec![
+            ("a-0", 1, 0),
+            ("a-1", 2, 0),
+            ("a-2", 3, 0),
+            ("a-3", 4, 0),
+            ("b-0", 5, 1),
+            ("b-1", 6, 1),
+            ("a-4", 7, 0),
+        ]
+    );
+    assert_eq!(sim.live_nodes_by_pool(), &[5, 2]);
+    sim.apply(Action::NodeFail {
+        nodes: vec!["b-0".to_string()],
+    });
+    sim.run_until(sim.now() + HOUR_MS);
+    assert_eq!(sim.live_nodes_by_pool(), &[5, 1]);
+}
