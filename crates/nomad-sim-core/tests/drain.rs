@@ -824,6 +824,35 @@ fn two_deadlines_3s_apart_are_both_forced_at_the_later_one() {
 }
 
 #[test]
+fn deadlines_exactly_5s_apart_are_both_forced_at_the_earlier_one() {
+    // Nomad's deadline heap sets its timer to the latest deadline strictly less than 5s after
+    // the earliest (40m here: 40m5s is not less than 40m + 5s), and when the timer fires it
+    // forces every node whose deadline is at most 5s after it: a-1's 40m5s goes with a-0's.
+    let mut c = config(
+        1,
+        HOUR_MS,
+        vec![pool("a", 2, 1000, 1000)],
+        vec![job_at("x", 0, 90), job_at("y", 0, 90)],
+    );
+    c.operations = vec![
+        drain("a-0", 10 * MINUTE_MS, DrainDeadline::After(30 * MINUTE_MS)),
+        drain(
+            "a-1",
+            10 * MINUTE_MS + 5 * SECOND_MS,
+            DrainDeadline::After(30 * MINUTE_MS),
+        ),
+    ];
+    let (sim, events) = run(c);
+    let times: Vec<u64> = stops(&events).iter().map(|s| s.0).collect();
+    assert_eq!(times, vec![40 * MINUTE_MS, 40 * MINUTE_MS]);
+    let r = sim.report();
+    assert!(r
+        .drains
+        .iter()
+        .all(|d| d.completed_s == Some(2400.0) && d.deadline_reached));
+}
+
+#[test]
 fn deadlines_more_than_5s_apart_are_forced_each_at_its_own() {
     let mut c = config(
         1,
