@@ -792,6 +792,44 @@ fn a_new_deadline_replaces_the_old_one() {
 }
 
 #[test]
+fn an_operators_drain_update_keeps_a_scale_down_terminating_the_node() {
+    // The autoscaler's scale-down drains a-0 at 10m to terminate it (1h deadline); at 20m an
+    // operator re-drains it with a 30m deadline. The new deadline (50m) applies, and the
+    // instance is still terminated when the drain completes.
+    let mut c = config(
+        1,
+        4 * HOUR_MS,
+        vec![pool("a", 1, 4000, 4000)],
+        vec![job_at("long", 0, 90)],
+    );
+    c.operations = vec![
+        Operation {
+            at_ms: 10 * MINUTE_MS,
+            action: Action::ScaleDown {
+                pool: "a".to_string(),
+                count: 1,
+                selector: NodeSelector::OldestCreateIndex,
+                drain_deadline: DrainDeadline::After(HOUR_MS),
+                heartbeat_timeout_ms: None,
+            },
+        },
+        drain("a-0", 20 * MINUTE_MS, DrainDeadline::After(30 * MINUTE_MS)),
+    ];
+    let (sim, events) = run(c);
+    assert_eq!(
+        stops(&events),
+        vec![(
+            50 * MINUTE_MS,
+            "long-0".to_string(),
+            "drain_deadline".to_string()
+        )]
+    );
+    let n = &sim.nodes()[0];
+    assert_eq!(n.status, NodeStatus::Terminated);
+    assert_eq!(n.terminated_ms, Some(50 * MINUTE_MS));
+}
+
+#[test]
 fn two_deadlines_3s_apart_are_both_forced_at_the_later_one() {
     // a-0 and a-1 each run a 90m batch job; a-0's drain deadline is 40m, a-1's 40m3s.
     let mut c = config(
