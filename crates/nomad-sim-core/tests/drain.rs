@@ -275,6 +275,17 @@ fn disabling_a_drain_lets_blocked_work_in() {
     );
     assert_eq!(sim.report().pending_s.max, 300.0);
     assert_eq!(sim.nodes()[0].eligibility, Eligibility::Eligible);
+    // The drain's record ends when it was disabled, at 20m, without a deadline or a stop.
+    let d = &sim.report().drains[0];
+    assert_eq!(
+        (
+            d.started_s,
+            d.completed_s,
+            d.deadline_reached,
+            d.allocs_stopped
+        ),
+        (600.0, Some(1200.0), false, 0)
+    );
 }
 
 #[test]
