@@ -841,6 +841,35 @@ fn an_operators_drain_update_keeps_a_scale_down_terminating_the_node() {
 }
 
 #[test]
+fn work_stopped_at_a_deadline_counts_as_wasted_from_its_placement() {
+    // A 90m batch job placed at 5m on a-0, whose drain from 10m has a 30m deadline: stopped
+    // at 40m after running 35m = 2100 s, all of it wasted.
+    let mut c = config(
+        1,
+        4 * HOUR_MS,
+        vec![pool("a", 1, 4000, 4000)],
+        vec![job_at("late", 5 * MINUTE_MS, 90)],
+    );
+    c.operations = vec![drain(
+        "a-0",
+        10 * MINUTE_MS,
+        DrainDeadline::After(30 * MINUTE_MS),
+    )];
+    let (sim, events) = run(c);
+    assert_eq!(
+        stops(&events),
+        vec![(
+            40 * MINUTE_MS,
+            "late-0".to_string(),
+            "drain_deadline".to_string()
+        )]
+    );
+    let r = sim.report();
+    assert_eq!(r.wasted_alloc_s, 2100.0);
+    assert_eq!(r.drains[0].allocs_stopped, 1);
+}
+
+#[test]
 fn two_deadlines_3s_apart_are_both_forced_at_the_later_one() {
     // a-0 and a-1 each run a 90m batch job; a-0's drain deadline is 40m, a-1's 40m3s.
     let mut c = config(
