@@ -199,3 +199,37 @@ fn detection_follows_the_cluster_size() {
         );
     }
 }
+
+#[test]
+fn a_silent_nodes_heartbeat_expires_within_its_staggered_ttl_plus_grace() {
+    // 50 nodes stop heartbeating at 20m. With 50 nodes the base TTL is Nomad's minimum, 10 s;
+    // each node's TTL adds a stagger drawn from [0, 10 s), its last heartbeat fell anywhere in
+    // its TTL, and the server adds a 10 s grace: each node goes down between 10 s and 30 s
+    // after it went silent, and over 50 nodes some go down more than 20 s after (the chance
+    // that none does is about 0.7^50).
+    let mut c = config(3, HOUR_MS, vec![pool("a", 50, 4000, 4000)], vec![]);
+    c.operations = vec![Operation {
+        at_ms: 20 * MINUTE_MS,
+        action: Action::NodeFail {
+            nodes: (0..50).map(|i| format!("a-{i}")).collect(),
+        },
+    }];
+    let sink = SharedSink::new();
+    let mut sim = Simulation::new(c);
+    sim.set_trace_sink(Box::new(sink.clone()));
+    sim.run();
+    let downs: Vec<u64> = sink
+        .events()
+        .iter()
+        .filter(|(_, e)| matches!(e, TraceEvent::NodeDown { .. }))
+        .map(|(t, _)| t - 20 * MINUTE_MS)
+        .collect();
+    assert_eq!(downs.len(), 50);
+    assert!(
+        downs
+            .iter()
+            .all(|&d| d > 10 * SECOND_MS && d < 30 * SECOND_MS),
+        "{downs:?}"
+    );
+    assert!(downs.iter().any(|&d| d > 20 * SECOND_MS), "{downs:?}");
+}
