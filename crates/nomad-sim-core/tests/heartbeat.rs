@@ -233,3 +233,37 @@ fn a_silent_nodes_heartbeat_expires_within_its_staggered_ttl_plus_grace() {
     );
     assert!(downs.iter().any(|&d| d > 20 * SECOND_MS), "{downs:?}");
 }
+
+#[test]
+fn the_base_ttl_grows_with_the_ready_nodes() {
+    // Nomad's base TTL is max(min_heartbeat_ttl, ready nodes / max_heartbeats_per_second):
+    // 50 ready nodes at 1 heartbeat/s give 50 s, so each TTL is in [50 s, 100 s) and a node
+    // goes down between 10 s and 110 s after it went silent; over 50 nodes some take more
+    // than 30 s, the most a 10 s base would allow.
+    let mut c = config(3, HOUR_MS, vec![pool("a", 50, 4000, 4000)], vec![]);
+    c.heartbeat.max_heartbeats_per_second = 1;
+    c.operations = vec![Operation {
+        at_ms: 20 * MINUTE_MS,
+        action: Action::NodeFail {
+            nodes: (0..50).map(|i| format!("a-{i}")).collect(),
+        },
+    }];
+    let sink = SharedSink::new();
+    let mut sim = Simulation::new(c);
+    sim.set_trace_sink(Box::new(sink.clone()));
+    sim.run();
+    let downs: Vec<u64> = sink
+        .events()
+        .iter()
+        .filter(|(_, e)| matches!(e, TraceEvent::NodeDown { .. }))
+        .map(|(t, _)| t - 20 * MINUTE_MS)
+        .collect();
+    assert_eq!(downs.len(), 50);
+    assert!(
+        downs
+            .iter()
+            .all(|&d| d > 10 * SECOND_MS && d < 110 * SECOND_MS),
+        "{downs:?}"
+    );
+    assert!(downs.iter().any(|&d| d > 30 * SECOND_MS), "{downs:?}");
+}
