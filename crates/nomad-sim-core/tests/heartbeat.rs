@@ -200,14 +200,11 @@ fn detection_follows_the_cluster_size() {
     }
 }
 
-#[test]
-fn a_silent_nodes_heartbeat_expires_within_its_staggered_ttl_plus_grace() {
-    // 50 nodes stop heartbeating at 20m. With 50 nodes the base TTL is Nomad's minimum, 10 s;
-    // each node's TTL adds a stagger drawn from [0, 10 s), its last heartbeat fell anywhere in
-    // its TTL, and the server adds a 10 s grace: each node goes down between 10 s and 30 s
-    // after it went silent, and over 50 nodes some go down more than 20 s after (the chance
-    // that none does is about 0.7^50).
+/// 50 nodes of pool `a` stop heartbeating at 20m with `max_heartbeats_per_second` as given:
+/// how long after that each went down, in ms.
+fn silent_at_20m(max_heartbeats_per_second: u32) -> Vec<u64> {
     let mut c = config(3, HOUR_MS, vec![pool("a", 50, 4000, 4000)], vec![]);
+    c.heartbeat.max_heartbeats_per_second = max_heartbeats_per_second;
     c.operations = vec![Operation {
         at_ms: 20 * MINUTE_MS,
         action: Action::NodeFail {
@@ -225,6 +222,17 @@ fn a_silent_nodes_heartbeat_expires_within_its_staggered_ttl_plus_grace() {
         .map(|(t, _)| t - 20 * MINUTE_MS)
         .collect();
     assert_eq!(downs.len(), 50);
+    downs
+}
+
+#[test]
+fn a_silent_nodes_heartbeat_expires_within_its_staggered_ttl_plus_grace() {
+    // With 50 nodes at Nomad's default 50 heartbeats/s the base TTL is Nomad's minimum, 10 s;
+    // each node's TTL adds a stagger drawn from [0, 10 s), its last heartbeat fell anywhere in
+    // its TTL, and the server adds a 10 s grace: each node goes down between 10 s and 30 s
+    // after it went silent, and over 50 nodes some go down more than 20 s after (the chance
+    // that none does is about 0.7^50).
+    let downs = silent_at_20m(50);
     assert!(
         downs
             .iter()
@@ -240,25 +248,7 @@ fn the_base_ttl_grows_with_the_ready_nodes() {
     // 50 ready nodes at 1 heartbeat/s give 50 s, so each TTL is in [50 s, 100 s) and a node
     // goes down between 10 s and 110 s after it went silent; over 50 nodes some take more
     // than 30 s, the most a 10 s base would allow.
-    let mut c = config(3, HOUR_MS, vec![pool("a", 50, 4000, 4000)], vec![]);
-    c.heartbeat.max_heartbeats_per_second = 1;
-    c.operations = vec![Operation {
-        at_ms: 20 * MINUTE_MS,
-        action: Action::NodeFail {
-            nodes: (0..50).map(|i| format!("a-{i}")).collect(),
-        },
-    }];
-    let sink = SharedSink::new();
-    let mut sim = Simulation::new(c);
-    sim.set_trace_sink(Box::new(sink.clone()));
-    sim.run();
-    let downs: Vec<u64> = sink
-        .events()
-        .iter()
-        .filter(|(_, e)| matches!(e, TraceEvent::NodeDown { .. }))
-        .map(|(t, _)| t - 20 * MINUTE_MS)
-        .collect();
-    assert_eq!(downs.len(), 50);
+    let downs = silent_at_20m(1);
     assert!(
         downs
             .iter()
