@@ -332,6 +332,16 @@ fn price_text(a: &Answer, p: &Point) -> String {
     }
 }
 
+/// A setting as `knob = value, knob = value`.
+pub fn setting_text(q: &Query, values: &[f64]) -> String {
+    q.dims
+        .iter()
+        .zip(values)
+        .map(|(d, v)| format!("{} = {}", d.text, d.show(*v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The answer in one sentence (Markdown).
 pub fn headline(q: &Query, a: &Answer) -> String {
     let seeds = q.seeds;
@@ -368,12 +378,7 @@ pub fn headline(q: &Query, a: &Answer) -> String {
         (None, Some(p)) => format!(
             "Cheapest setting meeting {} on all {seeds} seeds: **{}** ({}; {}).",
             targets_text(q),
-            q.dims
-                .iter()
-                .zip(&p.values)
-                .map(|(d, v)| format!("{} = {}", d.text, d.show(*v)))
-                .collect::<Vec<_>>()
-                .join(", "),
+            setting_text(q, &p.values),
             q.algorithm,
             price_text(a, p)
         ),

@@ -178,13 +178,7 @@ pub fn compare(q: &Query) -> Result<Vec<Row>, String> {
 /// The answer as the table shows it: the setting, or "none".
 fn setting(q: &Query, a: &Answer) -> String {
     match a.best_point() {
-        Some(p) => q
-            .dims
-            .iter()
-            .zip(&p.values)
-            .map(|(d, v)| format!("{} = {}", d.text, d.show(*v)))
-            .collect::<Vec<_>>()
-            .join(", "),
+        Some(p) => capacity::setting_text(q, &p.values),
         None => "none tried meets the targets".to_string(),
     }
 }

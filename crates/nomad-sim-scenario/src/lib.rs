@@ -322,6 +322,25 @@ struct OpsContext {
     autoscaled: Option<String>,
 }
 
+/// The pools a workload may use: its node pool (all when `None`) in one of its datacenters
+/// (globs; all when empty).
+fn usable_pools<'a>(
+    pools: &'a [PoolConfig],
+    node_pool: Option<&str>,
+    datacenters: &[String],
+) -> Vec<&'a PoolConfig> {
+    pools
+        .iter()
+        .filter(|p| node_pool.is_none_or(|n| p.name == n))
+        .filter(|p| {
+            datacenters.is_empty()
+                || datacenters
+                    .iter()
+                    .any(|d| nomad_sim_core::cluster::glob_match(d, &p.datacenter))
+        })
+        .collect()
+}
+
 struct Builder {
     file: String,
     index: PathIndex,
@@ -894,16 +913,7 @@ impl Builder {
                 }
             };
             // An ask that fits no node of the pools the job may use would wait forever.
-            let usable: Vec<&PoolConfig> = pools
-                .iter()
-                .filter(|p| node_pool.as_ref().is_none_or(|n| &p.name == n))
-                .filter(|p| {
-                    w.datacenters.is_empty()
-                        || w.datacenters
-                            .iter()
-                            .any(|d| nomad_sim_core::cluster::glob_match(d, &p.datacenter))
-                })
-                .collect();
+            let usable = usable_pools(pools, node_pool.as_deref(), &w.datacenters);
             if ask != Resources::default()
                 && !usable.is_empty()
                 && !usable.iter().any(|p| p.allocatable().covers(ask))
@@ -1123,17 +1133,7 @@ impl Builder {
             );
         }
         let mut workload = mapped.workload;
-        let usable: Vec<&PoolConfig> = pools
-            .iter()
-            .filter(|p| workload.node_pool.as_ref().is_none_or(|n| &p.name == n))
-            .filter(|p| {
-                workload.datacenters.is_empty()
-                    || workload
-                        .datacenters
-                        .iter()
-                        .any(|d| nomad_sim_core::cluster::glob_match(d, &p.datacenter))
-            })
-            .collect();
+        let usable = usable_pools(pools, workload.node_pool.as_deref(), &workload.datacenters);
         if usable.is_empty() {
             self.problem_at_key(
                 &format!("{path}.jobspec"),
