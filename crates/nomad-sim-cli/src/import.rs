@@ -293,6 +293,13 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
         let _ = writeln!(out, "  - name: {}", q(&name));
         let _ = writeln!(out, "    count: {}", members.len());
         let _ = writeln!(out, "    datacenter: {}", q(&key.datacenter));
+        // Nomad's node pool, kept as the cluster has it (Nomad's `default` when not given).
+        let node_pool = if key.node_pool.is_empty() {
+            "default"
+        } else {
+            &key.node_pool
+        };
+        let _ = writeln!(out, "    node_pool: {}", q(node_pool));
         let _ = writeln!(out, "    node_class: {}", q(&key.node_class));
         let (c, m, d) = key.resources;
         let _ = writeln!(out, "    resources: {{ cpu: {c}, memory: {m}, disk: {d} }}");

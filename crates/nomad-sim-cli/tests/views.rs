@@ -286,10 +286,25 @@ fn import_groups_identical_nodes_and_keeps_ineligible_ones_ineligible() {
             serde_json::json!(if i == 2 { "ineligible" } else { "eligible" });
         list.push(node.clone());
     }
+    // A fourth node in another Nomad node pool is a group of its own, in that pool.
+    node["ID"] = serde_json::json!("00000000-0000-0000-0000-000000000009");
+    node["Name"] = serde_json::json!("gpu-box");
+    node["NodePool"] = serde_json::json!("gpu");
+    list.push(node.clone());
     let path = dir.join("nodes.json");
     std::fs::write(&path, serde_json::to_string(&list).unwrap()).unwrap();
     let text = stdout_ok(&["import", "--nodes", path.to_str().unwrap()]);
     assert!(text.contains("    count: 3"), "{text}");
+    assert!(
+        text.contains("  - name: \"default\"\n    count: 3\n    datacenter: \"dc1\"\n    node_pool: \"default\"\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  - name: \"gpu\"\n    count: 1\n    datacenter: \"dc1\"\n    node_pool: \"gpu\"\n"
+        ),
+        "{text}"
+    );
     // The nodes keep their names and IDs.
     assert!(
         text.contains(

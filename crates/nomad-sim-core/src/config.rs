@@ -394,6 +394,9 @@ pub struct PoolConfig {
     pub count: u32,
     /// The nodes' datacenter.
     pub datacenter: String,
+    /// The nodes' Nomad node pool (Nomad's default: `default`); `${node.pool}` resolves to it
+    /// and a job's `node_pool` selects by it. `name` is the simulator's name for the group.
+    pub node_pool: String,
     /// The nodes' node class.
     pub node_class: String,
     /// Total node resources.
@@ -495,7 +498,8 @@ pub struct WorkloadConfig {
     pub duration: DurationDist,
     /// The job's datacenters (glob patterns); empty means all.
     pub datacenters: Vec<String>,
-    /// The job's node pool; `None` means all pools.
+    /// The job's Nomad node pool: only nodes whose [`PoolConfig::node_pool`] is this one are
+    /// candidates; `None` is Nomad's `all` pool (every node).
     pub node_pool: Option<String>,
     /// Constraints on the job and task group.
     pub constraints: Vec<Constraint>,

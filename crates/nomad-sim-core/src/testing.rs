@@ -31,6 +31,7 @@ pub fn pool(name: &str, count: u32, cpu_mhz: u64, memory_mb: u64) -> PoolConfig 
         name: name.to_string(),
         count,
         datacenter: "dc1".to_string(),
+        node_pool: "default".to_string(),
         node_class: "linux-64bit".to_string(),
         resources: Resources::new(cpu_mhz, memory_mb, 100_000),
         reserved: Resources::default(),

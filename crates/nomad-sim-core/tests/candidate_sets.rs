@@ -63,28 +63,38 @@ fn globs_match_as_nomads_datacenter_patterns() {
     assert!(!glob_match("a*b*c", "aXbYbZ"));
 }
 
+/// A node group in Nomad node pool `node_pool` and datacenter `dc`.
+fn group(node_pool: &str, dc: &str) -> nomad_sim_core::config::PoolConfig {
+    let mut p = pool("g", 1, 4_000, 8_192);
+    p.node_pool = node_pool.to_string();
+    p.datacenter = dc.to_string();
+    p
+}
+
 #[test]
-fn a_key_selects_by_pool_and_datacenter() {
+fn a_key_selects_by_node_pool_and_datacenter() {
     let any = CandidateSet::new(CandidateKey {
         pool: None,
         datacenters: vec![],
     });
-    assert!(any.matches(&node(0), "dc1"));
-    assert!(any.matches(&node(3), "eu-west-1"));
-    let pool1 = CandidateSet::new(CandidateKey {
-        pool: Some(1),
+    assert!(any.matches(&group("default", "dc1")));
+    assert!(any.matches(&group("gpu", "eu-west-1")));
+    let gpu = CandidateSet::new(CandidateKey {
+        pool: Some("gpu".to_string()),
         datacenters: vec![],
     });
-    assert!(pool1.matches(&node(1), "dc1"));
-    assert!(!pool1.matches(&node(0), "dc1"));
+    assert!(gpu.matches(&group("gpu", "dc1")));
+    assert!(!gpu.matches(&group("default", "dc1")));
+    // Nomad node pools are compared whole, not as prefixes or globs.
+    assert!(!gpu.matches(&group("gpu-large", "dc1")));
     let dcs = CandidateSet::new(CandidateKey {
-        pool: Some(1),
+        pool: Some("gpu".to_string()),
         datacenters: vec!["dc1".to_string(), "us-*".to_string()],
     });
-    assert!(dcs.matches(&node(1), "dc1"));
-    assert!(dcs.matches(&node(1), "us-east-1"));
-    assert!(!dcs.matches(&node(1), "dc2"));
-    assert!(!dcs.matches(&node(0), "dc1"));
+    assert!(dcs.matches(&group("gpu", "dc1")));
+    assert!(dcs.matches(&group("gpu", "us-east-1")));
+    assert!(!dcs.matches(&group("gpu", "dc2")));
+    assert!(!dcs.matches(&group("default", "dc1")));
 }
 
 #[test]

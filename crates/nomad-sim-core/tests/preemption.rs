@@ -270,6 +270,13 @@ fn batch_preemption_is_off_by_default_and_works_when_on() {
 /// Preemption score: net priority = max + sum/max; p-0: 20 + 20/20 = 21, q-0: 40 + 40/40 = 41;
 /// score = 1/(1 + e^{0.0048 (net - 2048)}): p-0 0.999940, q-0 0.999934. The lower net priority
 /// wins whatever the shuffle: for every seed the victim is a priority-20 alloc.
+/// One 4000/4000 node named `<name>-0` in Nomad node pool `name`.
+fn in_node_pool(name: &str) -> nomad_sim_core::config::PoolConfig {
+    let mut p = pool(name, 1, 4000, 4000);
+    p.node_pool = name.to_string();
+    p
+}
+
 #[test]
 fn the_preemption_score_prefers_the_node_with_the_lower_net_priority() {
     for seed in 1..=8 {
@@ -282,7 +289,7 @@ fn the_preemption_score_prefers_the_node_with_the_lower_net_priority() {
         let mut c = config(
             seed,
             HOUR_MS,
-            vec![pool("p", 1, 4000, 4000), pool("q", 1, 4000, 4000)],
+            vec![in_node_pool("p"), in_node_pool("q")],
             vec![low, mid, batch("hi", MINUTE_MS, 2000, 2000, 10, 90)],
         );
         c.scheduler.preemption.batch = true;

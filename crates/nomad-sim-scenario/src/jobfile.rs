@@ -127,9 +127,10 @@ pub fn periodic_arrivals(
     })))
 }
 
-/// Maps a one-group job onto a workload. `pools` are the scenario's pool names, which a job
-/// may name as its node pool (`default` and `all` mean every pool); `default_duration_ms` is
-/// the run time when the file gives none.
+/// Maps a one-group job onto a workload. `pools` are the Nomad node pools the scenario's nodes
+/// are in (see [`crate::node_pools_of`]); a job's pool must be one of them, `default` (Nomad
+/// always has it) or `all` (every pool). `default_duration_ms` is the run time when the file
+/// gives none.
 pub fn group_workload(
     j: &spec::Job,
     default_duration_ms: SimTime,
@@ -198,11 +199,12 @@ pub fn group_workload(
     };
     let duration = file_duration.unwrap_or(default_duration_ms);
     let node_pool = match j.node_pool.as_str() {
-        "" | "default" | "all" => None,
+        "all" => None,
+        "" | "default" => Some("default".to_string()),
         p if pools.iter().any(|q| q == p) => Some(p.to_string()),
         p => {
             return Err(err(format!(
-                "job {:?} is in node pool {p:?}, which does not exist (pools: {}, or \"default\" for all)",
+                "job {:?} is in node pool {p:?}, which no node is in (node pools: {}, or \"all\")",
                 j.id,
                 pools.join(", ")
             )))

@@ -322,8 +322,8 @@ struct OpsContext {
     autoscaled: Option<String>,
 }
 
-/// The pools a workload may use: its node pool (all when `None`) in one of its datacenters
-/// (globs; all when empty).
+/// The node groups a workload may use: those in its Nomad node pool (all when `None`) and in
+/// one of its datacenters (globs; all when empty).
 fn usable_pools<'a>(
     pools: &'a [PoolConfig],
     node_pool: Option<&str>,
@@ -331,7 +331,7 @@ fn usable_pools<'a>(
 ) -> Vec<&'a PoolConfig> {
     pools
         .iter()
-        .filter(|p| node_pool.is_none_or(|n| p.name == n))
+        .filter(|p| node_pool.is_none_or(|n| p.node_pool == n))
         .filter(|p| {
             datacenters.is_empty()
                 || datacenters
@@ -592,6 +592,18 @@ impl Builder {
                     format!("duplicate pool name {:?}", p.name),
                 );
             }
+            let node_pool = p.node_pool.clone().unwrap_or_else(|| "default".to_string());
+            if node_pool == "all" {
+                self.problem(
+                    &format!("{path}.node_pool"),
+                    "no node is in Nomad's built-in pool \"all\" (it stands for every pool): name another pool, or leave the key out for \"default\"",
+                );
+            } else if !valid_node_pool_name(&node_pool) {
+                self.problem(
+                    &format!("{path}.node_pool"),
+                    format!("{node_pool:?} is not a valid Nomad node pool name (1 to 128 letters, digits, '-' and '_')"),
+                );
+            }
             let resources = self.resources(&format!("{path}.resources"), &p.resources, true);
             let reserved = p
                 .reserved
@@ -636,6 +648,7 @@ impl Builder {
                 name: p.name.clone(),
                 count: p.count,
                 datacenter: p.datacenter.clone().unwrap_or_else(|| "dc1".to_string()),
+                node_pool,
                 node_class: p.node_class.clone().unwrap_or_default(),
                 resources,
                 reserved,
@@ -899,18 +912,28 @@ impl Builder {
                 },
                 (None, Some(r)) => self.resources(&format!("{path}.resources"), r, true),
             };
-            let node_pool = match &w.node_pool {
-                None => None,
-                Some(p) if p == "all" => None,
-                Some(p) => {
-                    if !pools.iter().any(|q| &q.name == p) {
-                        self.problem(
-                            &format!("{path}.node_pool"),
-                            format!("unknown node pool {p:?} (pools: {})", pool_names(pools)),
-                        );
+            // Nomad's node pool, `default` unless given; `all` is every pool.
+            let node_pool = match w.node_pool.as_deref() {
+                Some("all") => None,
+                Some(p) => Some(p.to_string()),
+                None => Some("default".to_string()),
+            };
+            let pool_known = match (&node_pool, &w.node_pool) {
+                (None, _) => true,
+                (Some(p), given) => match node_pool_exists(p, pools) {
+                    Ok(()) => true,
+                    Err(why) if given.is_some() => {
+                        self.problem(&format!("{path}.node_pool"), why);
+                        false
                     }
-                    Some(p.clone())
-                }
+                    Err(why) => {
+                        self.problem(
+                            &path,
+                            format!("{why}: a workload without `node_pool` runs in Nomad's pool \"default\"; give it one (or \"all\")"),
+                        );
+                        false
+                    }
+                },
             };
             // An ask that fits no node of the pools the job may use would wait forever.
             let usable = usable_pools(pools, node_pool.as_deref(), &w.datacenters);
@@ -937,13 +960,10 @@ impl Builder {
                 );
             }
             let asks = self.group_asks(&path, w, &usable);
-            let pool_known = node_pool
-                .as_ref()
-                .is_none_or(|n| pools.iter().any(|p| &p.name == n));
-            if usable.is_empty() && !w.datacenters.is_empty() && pool_known {
+            if usable.is_empty() && pool_known && !w.datacenters.is_empty() {
                 self.problem(
                     &format!("{path}.datacenters"),
-                    "no node pool is in these datacenters",
+                    "no node group of the workload's node pool is in these datacenters",
                 );
             }
             let mut arrivals = self.arrivals(&format!("{path}.arrivals"), arrivals_file, &usable);
@@ -1107,8 +1127,8 @@ impl Builder {
                 .push(format!("{d} (ignored: it does not affect scheduling)"));
         }
         let job = &loaded.job;
-        let pool_names: Vec<String> = pools.iter().map(|p| p.name.clone()).collect();
-        let mapped = match jobfile::group_workload(job, 0, &pool_names) {
+        let node_pools = node_pools_of(pools);
+        let mapped = match jobfile::group_workload(job, 0, &node_pools) {
             Ok(m) => m,
             Err(e) => {
                 self.problem_at_key(&format!("{path}.jobspec"), format!("{file}: {e}"));
@@ -1138,8 +1158,8 @@ impl Builder {
             self.problem_at_key(
                 &format!("{path}.jobspec"),
                 format!(
-                    "{file}: no node pool is in the job's datacenters {:?} and node pool",
-                    job.datacenters
+                    "{file}: no node group is in the job's node pool {:?} and datacenters {:?}",
+                    job.node_pool, job.datacenters
                 ),
             );
         } else if !usable
@@ -1964,6 +1984,39 @@ fn offers(pools: &[&PoolConfig]) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The Nomad node pools the node groups are in, sorted, each once.
+pub fn node_pools_of(pools: &[PoolConfig]) -> Vec<String> {
+    let set: BTreeSet<&str> = pools.iter().map(|p| p.node_pool.as_str()).collect();
+    set.into_iter().map(str::to_string).collect()
+}
+
+/// True for a name Nomad accepts for a node pool: 1 to 128 letters, digits, `-` and `_`.
+fn valid_node_pool_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Checks that some node group is in Nomad node pool `name`; the error names the pools there
+/// are, and the node group when `name` is a group's name (the simulator's name, not Nomad's).
+fn node_pool_exists(name: &str, pools: &[PoolConfig]) -> Result<(), String> {
+    if pools.iter().any(|p| p.node_pool == name) {
+        return Ok(());
+    }
+    let known: BTreeSet<&str> = pools.iter().map(|p| p.node_pool.as_str()).collect();
+    let known = known.into_iter().collect::<Vec<_>>().join(", ");
+    match pools.iter().find(|p| p.name == name) {
+        Some(group) => Err(format!(
+            "no node group is in Nomad node pool {name:?}; node group {name:?} is in node pool {:?}: add `node_pool: {name}` to it (node pools: {known}, or \"all\")",
+            group.node_pool
+        )),
+        None => Err(format!(
+            "unknown node pool {name:?} (node pools: {known}, or \"all\")"
+        )),
+    }
 }
 
 fn pool_names(pools: &[PoolConfig]) -> String {

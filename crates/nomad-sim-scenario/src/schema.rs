@@ -393,6 +393,9 @@ pub struct PoolFile {
     pub count: u32,
     #[serde(default)]
     pub datacenter: Option<String>,
+    /// The nodes' Nomad node pool (default `default`).
+    #[serde(default)]
+    pub node_pool: Option<String>,
     #[serde(default)]
     pub node_class: Option<String>,
     pub resources: ResourcesFile,

@@ -21,6 +21,7 @@ node_pools:
   - name: linux
     count: 3
     datacenter: us-east-1
+    node_pool: linux
     node_class: linux-64bit
     resources: { cpu: 16000, memory: 32768, disk: 100000 }
     reserved: { cpu: 1000, memory: 2048, disk: 1000 }
@@ -54,8 +55,10 @@ workloads:
     parallelism: { weighted: [ { value: 1, weight: 3 }, { value: 4, weight: 1 } ] }
     resources: { cpu: 500, memory: 256, disk: 10 }
     duration: { empirical: [1m, 2m, 3m] }
+    node_pool: all
   - name: c
     arrivals: { at: [2h, 10m] }
+    node_pool: all
     resource_class: medium+
     duration: 90s
 operations:
@@ -106,6 +109,7 @@ fn every_key_reaches_the_configuration() {
     let p = &c.pools[0];
     assert_eq!(p.allocatable(), Resources::new(15000, 30720, 99000));
     assert_eq!(p.boot_time_ms, 180_000);
+    assert_eq!(p.node_pool, "linux");
     assert_eq!(p.attributes["cpu.numcores"], "8");
     assert_eq!(p.meta["rack"], "r1");
     let a = &c.workloads[0];
@@ -187,7 +191,10 @@ fn every_key_reaches_the_configuration() {
 #[test]
 fn problems_are_all_reported_in_file_order() {
     let text = FULL
-        .replace("node_pool: linux", "node_pool: windows")
+        .replace(
+            "node_pool: linux\n    constraints",
+            "node_pool: windows\n    constraints",
+        )
         .replace("resource_class: medium+", "resource_class: jumbo")
         .replace(
             "count: 2\n    resource_class: huge",
@@ -197,7 +204,7 @@ fn problems_are_all_reported_in_file_order() {
     let lines: Vec<String> = err.problems.iter().map(|p| p.to_string()).collect();
     assert_eq!(lines.len(), 3, "{lines:#?}");
     assert!(
-        lines[0].starts_with("full.yaml:28:12: workloads[0].count"),
+        lines[0].starts_with("full.yaml:29:12: workloads[0].count"),
         "{lines:#?}"
     );
     assert!(lines[1].contains("workloads[0].node_pool: unknown node pool \"windows\""));

@@ -543,13 +543,7 @@ async fn register_job(app: &App, req: &Req, path_id: Option<String>) -> Response
         Err(e) => return error(e),
     };
     write(app, req, move |w| {
-        let pools: Vec<String> = w
-            .sim
-            .config()
-            .pools
-            .iter()
-            .map(|p| p.name.clone())
-            .collect();
+        let pools = nomad_sim_scenario::node_pools_of(&w.sim.config().pools);
         let window = register::zone_window(w.start_unix_ms, w.sim.now(), w.sim.config().horizon_ms);
         let p = register::prepare(&job, w.default_duration_ms, &pools, window)?;
         Ok(register::register(w, p)?.body)
@@ -586,13 +580,7 @@ async fn job_plan(State(app): State<App>, Path(id): Path<String>, req: Req) -> R
     let taken = app
         .handle
         .call(|w| {
-            let pools: Vec<String> = w
-                .sim
-                .config()
-                .pools
-                .iter()
-                .map(|p| p.name.clone())
-                .collect();
+            let pools = nomad_sim_scenario::node_pools_of(&w.sim.config().pools);
             (
                 w.replica_recipe(),
                 w.catalog.clone(),

@@ -72,8 +72,8 @@ pub fn zone_window(start_unix_ms: u64, now_ms: SimTime, horizon_ms: SimTime) -> 
     (from as i64, to.max(from) as i64)
 }
 
-/// Checks a submitted job (the `Job` object) and maps it onto a workload. `pools` are the
-/// scenario's pool names, which jobs may name as their node pool.
+/// Checks a submitted job (the `Job` object) and maps it onto a workload. `pools` are the Nomad
+/// node pools the scenario's nodes are in, which jobs may name as their node pool.
 pub fn prepare(
     job: &Value,
     default_duration_ms: SimTime,

@@ -587,7 +587,7 @@ impl View<'_> {
                     *entry = json!(entry.as_u64().unwrap_or(0) + 1);
                 }
                 if n.status != NodeStatus::Terminated {
-                    *pools.entry(p.name.clone()).or_insert(0) += 1;
+                    *pools.entry(p.node_pool.clone()).or_insert(0) += 1;
                     *pools.entry("all".to_string()).or_insert(0) += 1;
                 }
             }
@@ -807,7 +807,7 @@ impl View<'_> {
         };
         let mut v = json!({
             "Address": "127.0.0.1", "ID": n.id, "Name": n.name, "Datacenter": p.datacenter, "NodeClass": p.node_class,
-            "NodePool": p.name, "Drain": n.drain.is_some(), "SchedulingEligibility": n.eligibility.as_str(),
+            "NodePool": p.node_pool, "Drain": n.drain.is_some(), "SchedulingEligibility": n.eligibility.as_str(),
             "Status": n.status.as_str(), "StatusDescription": "", "Version": NOMAD_VERSION,
             "Drivers": self.drivers(n),
             "LastDrain": self.last_drain(n),

@@ -204,7 +204,7 @@ impl View<'_> {
             };
             rows.push(vec![
                 short(&n.id),
-                p.name.clone(),
+                p.node_pool.clone(),
                 p.datacenter.clone(),
                 n.name.clone(),
                 p.node_class.clone(),
@@ -228,7 +228,7 @@ impl View<'_> {
         let mut out = key_values(&[
             ("ID", n.id.clone()),
             ("Name", n.name.clone()),
-            ("Node Pool", p.name.clone()),
+            ("Node Pool", p.node_pool.clone()),
             ("Class", p.node_class.clone()),
             ("DC", p.datacenter.clone()),
             ("Drain", self.drain_text(n)),

@@ -34,11 +34,7 @@ impl Simulation {
     pub(crate) fn attach_workload(&mut self, w: usize) {
         let workload = &self.config.workloads[w];
         let key = CandidateKey {
-            pool: workload
-                .node_pool
-                .as_ref()
-                .and_then(|p| self.config.pools.iter().position(|q| &q.name == p))
-                .map(|i| i as u32),
+            pool: workload.node_pool.clone(),
             datacenters: workload.datacenters.clone(),
         };
         let candidate_set = match self.server.candidate_sets.iter().position(|s| s.key == key) {
@@ -47,8 +43,7 @@ impl Simulation {
                 let mut set = CandidateSet::new(key);
                 // A set made after the start takes the nodes that are schedulable now.
                 for (i, n) in self.state.nodes.iter().enumerate() {
-                    let dc = &self.config.pools[n.pool as usize].datacenter;
-                    if is_schedulable(n) && set.matches(n, dc) {
+                    if is_schedulable(n) && set.matches(&self.config.pools[n.pool as usize]) {
                         set.insert(NodeId(i as u32));
                     }
                 }

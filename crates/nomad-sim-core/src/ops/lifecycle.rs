@@ -60,8 +60,7 @@ impl Simulation {
         self.server.candidacy_version += 1;
         for set in &mut self.server.candidate_sets {
             let n = &self.state.nodes[node.index()];
-            let dc = &self.config.pools[n.pool as usize].datacenter;
-            if schedulable && set.matches(n, dc) {
+            if schedulable && set.matches(&self.config.pools[n.pool as usize]) {
                 if !set.contains(node) {
                     set.insert(node);
                     joined = true;

@@ -9,11 +9,12 @@ use crate::model::{Eligibility, Node, NodeStatus};
 
 const ABSENT: u32 = u32::MAX;
 
-/// Which nodes a job may consider: its pool (or all) and its datacenters (globs; empty is all).
+/// Which nodes a job may consider: its Nomad node pool (or all) and its datacenters (globs;
+/// empty is all).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CandidateKey {
-    /// The pool index, or `None` for every pool.
-    pub pool: Option<u32>,
+    /// The Nomad node pool, or `None` for every pool (Nomad's `all`).
+    pub pool: Option<String>,
     /// Datacenter glob patterns; empty means `*`.
     pub datacenters: Vec<String>,
 }
@@ -42,19 +43,17 @@ impl CandidateSet {
         }
     }
 
-    /// True when the node matches the key (whatever its status).
-    pub fn matches(&self, node: &Node, datacenter: &str) -> bool {
-        if let Some(pool) = self.key.pool {
-            if node.pool != pool {
-                return false;
-            }
+    /// True when a node of `pool` matches the key (whatever the node's status).
+    pub fn matches(&self, pool: &PoolConfig) -> bool {
+        if self.key.pool.as_ref().is_some_and(|p| *p != pool.node_pool) {
+            return false;
         }
         self.key.datacenters.is_empty()
             || self
                 .key
                 .datacenters
                 .iter()
-                .any(|p| glob_match(p, datacenter))
+                .any(|p| glob_match(p, &pool.datacenter))
     }
 
     /// True when the node is a member now.

@@ -285,7 +285,7 @@ impl Simulation {
             name: &n.name,
             datacenter: &pool.datacenter,
             node_class: &pool.node_class,
-            pool: &pool.name,
+            pool: &pool.node_pool,
             attributes: &pool.attributes,
             meta: &pool.meta,
         }
