@@ -118,8 +118,13 @@ impl Catalog {
                 nomad_sim_core::config::Arrivals::Dispatch(_) => (false, true),
                 _ => continue,
             };
+            // A job of several groups is one parent, named by its first group's workload.
+            if w.identity.as_ref().is_some_and(|i| i.group_index > 0) {
+                continue;
+            }
+            let id = w.identity.as_ref().map_or(&w.name, |i| &i.job_id).clone();
             let mut spec = serde_json::json!({
-                "ID": w.name, "Type": w.job_type.as_str(), "Priority": w.priority,
+                "ID": id, "Type": w.job_type.as_str(), "Priority": w.priority,
                 "Datacenters": if w.datacenters.is_empty() { vec!["*".to_string()] } else { w.datacenters.clone() },
                 "NodePool": w.node_pool.clone().unwrap_or_else(|| "all".to_string()),
             });
@@ -134,9 +139,9 @@ impl Catalog {
                 });
             }
             catalog.jobs.insert(
-                w.name.clone(),
+                id.clone(),
                 ApiJob {
-                    id: w.name.clone(),
+                    id,
                     workload: i,
                     spec,
                     group: w.group_name().to_string(),
@@ -183,7 +188,14 @@ pub struct View<'a> {
     next_allocs: OnceCell<BTreeMap<AllocId, AllocId>>,
     /// Ready and eligible nodes per datacenter, and nodes per pool, counted when first asked for.
     pub(crate) node_counts: OnceCell<(serde_json::Value, BTreeMap<String, usize>)>,
+    /// The core jobs of each multi-group Nomad job, by its first group's workload, arrival
+    /// and fan-out index, built when first asked for.
+    group_jobs: OnceCell<BTreeMap<GroupKey, Vec<JobId>>>,
 }
+
+/// What the core jobs of one multi-group Nomad job share: the workload of the job's first
+/// group, the arrival and the fan-out index.
+type GroupKey = (u32, u64, Option<u32>);
 
 impl<'a> View<'a> {
     /// The view of `sim` now.
@@ -195,6 +207,7 @@ impl<'a> View<'a> {
             catalog,
             next_allocs: OnceCell::new(),
             node_counts: OnceCell::new(),
+            group_jobs: OnceCell::new(),
         }
     }
 
@@ -237,6 +250,35 @@ impl<'a> View<'a> {
 
     pub(crate) fn pool_of(&self, n: &Node) -> Option<&'a nomad_sim_core::config::PoolConfig> {
         self.sim.config().pools.get(n.pool as usize)
+    }
+
+    /// The key of a job of a multi-group job file, `None` for a job of one group.
+    fn group_key(&self, j: &Job) -> Option<GroupKey> {
+        let w = self.sim.config().workloads.get(j.workload as usize)?;
+        let id = w.identity.as_ref().filter(|i| i.group_count > 1)?;
+        Some((j.workload - id.group_index, j.arrival, j.fan_index))
+    }
+
+    /// The held core jobs that make up the Nomad job `job` belongs to: `job` alone, or for a
+    /// job file with several task groups, each group's job of the same arrival, in the file's
+    /// group order. The first is the one the lists show.
+    pub fn group_jobs(&self, job: JobId) -> Vec<JobId> {
+        let Some(key) = self.job(job).and_then(|j| self.group_key(j)) else {
+            return vec![job];
+        };
+        let index = self.group_jobs.get_or_init(|| {
+            let mut index: BTreeMap<GroupKey, Vec<JobId>> = BTreeMap::new();
+            for (id, j) in self.sim.jobs() {
+                if let Some(key) = self.group_key(j) {
+                    index.entry(key).or_default().push(id);
+                }
+            }
+            for jobs in index.values_mut() {
+                jobs.sort_by_key(|&id| self.job(id).map(|j| j.workload));
+            }
+            index
+        });
+        index.get(&key).cloned().unwrap_or_else(|| vec![job])
     }
 
     // ----- names -----------------------------------------------------------------------------
@@ -334,6 +376,10 @@ impl<'a> View<'a> {
     pub fn job_refs(&self) -> Vec<(String, JobRef<'a>)> {
         let mut by_name: BTreeMap<String, JobRef<'a>> = BTreeMap::new();
         for (id, _) in self.sim.jobs() {
+            // A multi-group job is listed once, by its first group's job.
+            if self.group_jobs(id)[0] != id {
+                continue;
+            }
             // Jobs come in submission order, so a later registration of an ID replaces an older.
             by_name.insert(self.job_name(id), JobRef::Core(id));
         }
@@ -373,12 +419,13 @@ impl<'a> View<'a> {
         ids
     }
 
-    /// Held evals of one job (or all), oldest first.
+    /// Held evals of one Nomad job (all its groups' jobs), or all, oldest first.
     pub fn evals_where(&self, job: Option<JobId>) -> Vec<EvalId> {
+        let jobs = job.map(|j| self.group_jobs(j));
         self.sim
             .evals()
             .into_iter()
-            .filter(|(_, e)| job.is_none_or(|j| e.job == j))
+            .filter(|(_, e)| jobs.as_ref().is_none_or(|js| js.contains(&e.job)))
             .map(|(id, _)| id)
             .collect()
     }
@@ -483,7 +530,8 @@ impl<'a> View<'a> {
                 "Job {arg:?} is parameterized: it has no allocations of its own"
             ));
         };
-        let of_job = self.allocs_where(|a| a.job == job);
+        let jobs = self.group_jobs(job);
+        let of_job = self.allocs_where(|a| jobs.contains(&a.job));
         of_job
             .iter()
             .find(|&&a| {

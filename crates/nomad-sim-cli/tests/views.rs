@@ -525,3 +525,76 @@ fn job_file_workloads_keep_their_identity_in_the_views() {
     let alloc: serde_json::Value = serde_json::from_str(&logs).unwrap();
     assert!(alloc["TaskStates"]["nginx"].is_object(), "{logs}");
 }
+
+#[test]
+fn multi_group_job_files_are_one_job_in_the_views() {
+    let s = fixture("multi-group.yaml").display().to_string();
+    // `nomad status` lists each Nomad job once: the service, the periodic parent and its child.
+    let list = stdout_ok(&["status", &s, "--at", "40m"]);
+    let ids: Vec<&str> = list
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        ids,
+        ["report", "report/periodic-1767573000", "shop"],
+        "{list}"
+    );
+    // `nomad job status shop`: one summary row per task group, in the file's order, and the
+    // allocations of both groups.
+    let detail = stdout_ok(&["status", &s, "--at", "40m", "shop"]);
+    let summary: Vec<&str> = detail
+        .lines()
+        .skip_while(|l| !l.starts_with("Task Group"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "web         0       0         3        0       0         0     0",
+            "cache       0       0         1        0       0         0     0"
+        ],
+        "{detail}"
+    );
+    let allocs: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout_ok(&["status", &s, "--at", "40m", "shop", "--json"])).unwrap();
+    let mut names: Vec<&str> = allocs.iter().map(|a| a["Name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["shop.cache[0]", "shop.web[0]", "shop.web[1]", "shop.web[2]"]
+    );
+    assert!(allocs.iter().all(|a| a["JobID"] == "shop"));
+    // The jobs list's summaries carry every group; the periodic child runs both of its groups.
+    let stubs: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout_ok(&["status", &s, "--at", "32m", "--json"])).unwrap();
+    let running = |id: &str, group: &str| {
+        let stub = stubs.iter().find(|j| j["ID"] == id).unwrap();
+        stub["JobSummary"]["Summary"][group]["Running"].as_u64()
+    };
+    assert_eq!(running("shop", "web"), Some(3));
+    assert_eq!(running("shop", "cache"), Some(1));
+    assert_eq!(running("report/periodic-1767573000", "extract"), Some(1));
+    assert_eq!(running("report/periodic-1767573000", "load"), Some(1));
+    // After its five minutes the child is dead as a whole.
+    let later = stdout_ok(&["status", &s, "--at", "40m", "report/periodic-1767573000"]);
+    assert!(later.contains("Status        = dead"), "{later}");
+    // The report counts the job's groups under the job's ID.
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&["run", &s, "--json"])).unwrap();
+    assert_eq!(
+        report["allocations"]["placed"], 10,
+        "4 for shop, 2 per launch of report"
+    );
+    let text = stdout_ok(&["run", &s]);
+    let placed = |workload: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(workload))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .map(str::to_string)
+    };
+    assert_eq!(placed("shop").as_deref(), Some("4"), "{text}");
+    assert_eq!(placed("report").as_deref(), Some("6"), "{text}");
+}

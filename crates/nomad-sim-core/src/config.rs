@@ -544,6 +544,12 @@ pub struct JobIdentity {
     pub group: String,
     /// True when the job is registered once under its own ID (no `-<n>` suffix).
     pub registered_once: bool,
+    /// The group's place among the job's task groups (0 for the first). A job with several
+    /// groups is one workload per group, in file order, with the same arrivals; each arrival's
+    /// jobs of those workloads form one Nomad job in the views.
+    pub group_index: u32,
+    /// How many task groups the job has (1 for most jobs).
+    pub group_count: u32,
     /// The group's tasks: name, CPU (MHz) and memory (MB), for the views.
     pub tasks: Vec<(String, u64, u64)>,
 }

@@ -114,10 +114,16 @@ impl Tally {
         let mut workloads: Vec<Group> = Vec::new();
         let mut prefixes = Vec::new();
         for w in &c.workloads {
+            // The groups of a job file with several task groups are one job, reported under
+            // the job's ID, which its job IDs start with.
+            let name = match &w.identity {
+                Some(id) if id.group_count > 1 => id.job_id.as_str(),
+                _ => w.name.as_str(),
+            };
             let shown = aliases
                 .iter()
-                .find(|(from, _)| *from == w.name)
-                .map_or(w.name.as_str(), |(_, to)| to.as_str());
+                .find(|(from, _)| *from == name)
+                .map_or(name, |(_, to)| to.as_str());
             let index = match workloads.iter().position(|g| g.name == shown) {
                 Some(i) => i,
                 None => {
@@ -125,7 +131,7 @@ impl Tally {
                     workloads.len() - 1
                 }
             };
-            prefixes.push((w.name.clone(), index, w.job_type.is_per_node()));
+            prefixes.push((name.to_string(), index, w.job_type.is_per_node()));
         }
         prefixes.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
         let mut pool_prefixes: Vec<(String, usize)> = c

@@ -136,15 +136,26 @@ pub fn group_workload(
     default_duration_ms: SimTime,
     pools: &[String],
 ) -> Result<Mapped, String> {
-    let job_type = job_type(j.job_type);
     if j.task_groups.len() != 1 {
         return Err(err(format!(
-            "the simulator models jobs with one task group; job {:?} has {}",
+            "the simulator registers jobs with one task group here; job {:?} has {}",
             j.id,
             j.task_groups.len()
         )));
     }
-    let g = &j.task_groups[0];
+    group_workload_at(j, 0, default_duration_ms, pools)
+}
+
+/// Maps the job's `index`-th task group onto a workload, as [`group_workload`] maps a
+/// one-group job; the job-level blocks (constraints, spreads, affinities) apply to each group.
+pub fn group_workload_at(
+    j: &spec::Job,
+    index: usize,
+    default_duration_ms: SimTime,
+    pools: &[String],
+) -> Result<Mapped, String> {
+    let job_type = job_type(j.job_type);
+    let g = &j.task_groups[index];
     let ask = g.ask();
     let asks = group_asks(g, &ask)?;
     let spreads = spreads_of(j, g)?;

@@ -777,9 +777,7 @@ impl Builder {
         for (i, w) in files.iter().enumerate() {
             let path = format!("workloads[{i}]");
             if let Some(file) = &w.jobspec {
-                if let Some(workload) = self.jobspec_workload(&path, file, w, pools, &mut seen) {
-                    out.push(workload);
-                }
+                out.extend(self.jobspec_workload(&path, file, w, pools, &mut seen));
                 continue;
             }
             let Some(arrivals_file) = w.arrivals.as_ref() else {
@@ -1068,7 +1066,7 @@ impl Builder {
         w: &WorkloadFile,
         pools: &[PoolConfig],
         seen: &mut BTreeSet<String>,
-    ) -> Option<WorkloadConfig> {
+    ) -> Vec<WorkloadConfig> {
         // Keys the job file decides.
         let set: [(&str, bool); 21] = [
             ("type", w.job_type.is_some()),
@@ -1116,7 +1114,7 @@ impl Builder {
                 for d in e.diagnostics {
                     self.job_file_problem(path, &d);
                 }
-                return None;
+                return Vec::new();
             }
         };
         for d in &loaded.unsupported {
@@ -1128,13 +1126,6 @@ impl Builder {
         }
         let job = &loaded.job;
         let node_pools = node_pools_of(pools);
-        let mapped = match jobfile::group_workload(job, 0, &node_pools) {
-            Ok(m) => m,
-            Err(e) => {
-                self.problem_at_key(&format!("{path}.jobspec"), format!("{file}: {e}"));
-                return None;
-            }
-        };
         let name = if w.name.is_empty() {
             job.id.clone()
         } else {
@@ -1146,12 +1137,77 @@ impl Builder {
                 format!("job ID {name:?} is not a valid workload name (letters, digits, '-', '_', '.'): give the workload a name"),
             );
         }
-        if !seen.insert(name.clone()) {
-            self.problem_at_key(
-                &format!("{path}.jobspec"),
-                format!("duplicate workload name {name:?}: give one of them a name"),
-            );
+        let group_count = job.task_groups.len();
+        // A job of several groups is a workload per group with the same arrivals, so its
+        // arrivals must be the same list for each: random arrivals and dispatches are not.
+        if group_count > 1 {
+            let random = match &w.arrivals {
+                Some(a) => matches!(
+                    a,
+                    ArrivalsFile::Poisson(_) | ArrivalsFile::Diurnal(_) | ArrivalsFile::Trace(_)
+                ),
+                None => false,
+            };
+            if random || job.parameterized_job.is_some() {
+                self.problem_at_key(
+                    &format!("{path}.jobspec"),
+                    format!("{file}: job {:?} has {group_count} task groups: the simulator runs such a job registered once, periodic, or at given times (at, every), not dispatched or at random arrivals yet", job.id),
+                );
+                return Vec::new();
+            }
         }
+        let mut out = Vec::new();
+        for index in 0..group_count {
+            let mapped = match jobfile::group_workload_at(job, index, 0, &node_pools) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.problem_at_key(&format!("{path}.jobspec"), format!("{file}: {e}"));
+                    return Vec::new();
+                }
+            };
+            // One group keeps the workload's name; several are `<name>.<group>`.
+            let workload_name = if group_count == 1 {
+                name.clone()
+            } else {
+                format!("{name}.{}", mapped.group)
+            };
+            if group_count > 1 && !valid_name(&workload_name) {
+                self.problem_at_key(
+                    &format!("{path}.jobspec"),
+                    format!("{file}: group {:?} makes the workload name {workload_name:?}, which is not valid (letters, digits, '-', '_', '.')", mapped.group),
+                );
+            }
+            if !seen.insert(workload_name.clone()) {
+                self.problem_at_key(
+                    &format!("{path}.jobspec"),
+                    format!("duplicate workload name {workload_name:?}: give one of them a name"),
+                );
+            }
+            if let Some(workload) = self.jobspec_group(path, file, w, job, mapped, pools) {
+                let mut workload = workload;
+                if let Some(identity) = workload.identity.as_mut() {
+                    identity.job_id = name.clone();
+                    identity.group_index = index as u32;
+                    identity.group_count = group_count as u32;
+                }
+                workload.name = workload_name;
+                out.push(workload);
+            }
+        }
+        out
+    }
+
+    /// One task group of a `jobspec:` workload's job: its pools checked, its arrivals and run
+    /// time from the scenario (or the file's periodic block), its identity set.
+    fn jobspec_group(
+        &mut self,
+        path: &str,
+        file: &str,
+        w: &WorkloadFile,
+        job: &nomad_sim_jobspec::Job,
+        mapped: jobfile::Mapped,
+        pools: &[PoolConfig],
+    ) -> Option<WorkloadConfig> {
         let mut workload = mapped.workload;
         let usable = usable_pools(pools, workload.node_pool.as_deref(), &workload.datacenters);
         if usable.is_empty() {
@@ -1253,12 +1309,13 @@ impl Builder {
         }
         workload.failure_rate = failure_rate;
         workload.identity = Some(Box::new(JobIdentity {
-            job_id: name.clone(),
+            job_id: job.id.clone(),
             group: mapped.group,
             registered_once,
+            group_index: 0,
+            group_count: 1,
             tasks: mapped.tasks,
         }));
-        workload.name = name;
         Some(workload)
     }
 

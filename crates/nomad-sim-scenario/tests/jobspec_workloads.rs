@@ -68,6 +68,8 @@ fn the_shipped_job_files_load_with_their_identity_and_nomads_defaults() {
             job_id: "web".into(),
             group: "frontend".into(),
             registered_once: true,
+            group_index: 0,
+            group_count: 1,
             tasks: vec![("nginx".into(), 500, 512)],
         })
     );
@@ -204,7 +206,7 @@ fn what_the_scenario_must_say_is_asked_for() {
 }
 
 #[test]
-fn an_ask_no_node_can_hold_and_a_second_group_are_refused() {
+fn an_ask_no_node_can_hold_is_refused_in_any_group() {
     let dir = tmpdir("refused");
     let huge = BATCH.replace("memory = 2048", "memory = 64000");
     let e = load_with(
@@ -230,12 +232,17 @@ fn an_ask_no_node_can_hold_and_a_second_group_are_refused() {
         "{}",
         problems(&e)
     );
+    // A second group that fits no node is refused as the first would be.
     let two = BATCH.replace(
         "  group \"load\" {",
-        "  group \"extract\" {\n    task \"t\" {\n      driver = \"docker\"\n    }\n  }\n  group \"load\" {",
+        "  group \"extract\" {\n    task \"t\" {\n      driver = \"docker\"\n      resources {\n        memory = 99000\n      }\n    }\n  }\n  group \"load\" {",
     );
     let e = load_with(&dir, &two, "  - jobspec: job.nomad.hcl\n    duration: 1m\n").unwrap_err();
-    assert!(problems(&e).contains("one task group"), "{}", problems(&e));
+    assert!(
+        problems(&e).contains("asks 100 MHz, 99000 MB, 300 MB disk, which fits no node"),
+        "{}",
+        problems(&e)
+    );
 }
 
 /// A `crons` list launches at the earliest match of any of its specs: from Monday
@@ -259,4 +266,88 @@ fn a_crons_list_launches_at_each_of_its_specs() {
         launches.push(t);
     }
     assert_eq!(launches, [1_767_603_600, 1_767_634_200, 1_767_690_000]);
+}
+
+/// Two groups: a service's web servers and its cache.
+const TWO_GROUPS: &str = "job \"shop\" {\n  type = \"service\"\n  group \"web\" {\n    count = 3\n    task \"nginx\" {\n      driver = \"docker\"\n      resources {\n        cpu    = 500\n        memory = 256\n      }\n    }\n  }\n  group \"cache\" {\n    task \"redis\" {\n      driver = \"docker\"\n      resources {\n        cpu    = 1000\n        memory = 1024\n      }\n    }\n  }\n}\n";
+
+#[test]
+fn a_job_with_several_groups_is_a_workload_per_group_with_one_identity() {
+    let dir = tmpdir("groups");
+    let s = load_with(
+        &dir,
+        TWO_GROUPS,
+        "  - jobspec: job.nomad.hcl\n    duration: 24h\n",
+    )
+    .unwrap();
+    let w = &s.config.workloads;
+    let names: Vec<&str> = w.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(names, ["shop.web", "shop.cache"]);
+    let ids: Vec<(String, String, u32, u32, bool)> = w
+        .iter()
+        .map(|w| {
+            let i = w.identity.as_deref().unwrap();
+            (
+                i.job_id.clone(),
+                i.group.clone(),
+                i.group_index,
+                i.group_count,
+                i.registered_once,
+            )
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("shop".into(), "web".into(), 0, 2, true),
+            ("shop".into(), "cache".into(), 1, 2, true)
+        ]
+    );
+    assert_eq!((w[0].count, w[1].count), (3, 1));
+    assert_eq!(w[0].resources, Resources::new(500, 256, 300));
+    assert_eq!(w[1].resources, Resources::new(1000, 1024, 300));
+    // Both groups are registered at the same moment, as one job is.
+    assert!(w
+        .iter()
+        .all(|w| matches!(&w.arrivals, Arrivals::At(t) if t == &[0])));
+    // A workload name renames the job, and the groups follow it.
+    let s = load_with(
+        &dir,
+        TWO_GROUPS,
+        "  - jobspec: job.nomad.hcl\n    name: store\n    duration: 24h\n",
+    )
+    .unwrap();
+    let names: Vec<&str> = s.config.workloads.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(names, ["store.web", "store.cache"]);
+    assert!(s
+        .config
+        .workloads
+        .iter()
+        .all(|w| w.identity.as_ref().unwrap().job_id == "store"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_job_with_several_groups_at_random_arrivals_is_refused() {
+    let dir = tmpdir("groups-random");
+    let e = load_with(
+        &dir,
+        TWO_GROUPS,
+        "  - jobspec: job.nomad.hcl\n    arrivals: { poisson: { rate: 10/h } }\n    duration: 1h\n",
+    )
+    .unwrap_err();
+    let text = problems(&e);
+    assert!(
+        text.contains("job \"shop\" has 2 task groups: the simulator runs such a job registered once, periodic, or at given times (at, every), not dispatched or at random arrivals yet"),
+        "{text}"
+    );
+    // At given times each arrival registers the whole job.
+    let s = load_with(
+        &dir,
+        TWO_GROUPS,
+        "  - jobspec: job.nomad.hcl\n    arrivals: { at: [0s, 10m] }\n    duration: 1h\n",
+    )
+    .unwrap();
+    assert_eq!(s.config.workloads.len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
 }

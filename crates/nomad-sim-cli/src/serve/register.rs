@@ -130,6 +130,8 @@ pub fn prepare(
                 job_id: j.id.clone(),
                 group: m.group.clone(),
                 registered_once: false,
+                group_index: 0,
+                group_count: 1,
                 tasks: m.tasks.clone(),
             }));
             true

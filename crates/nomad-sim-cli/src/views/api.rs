@@ -165,13 +165,21 @@ impl View<'_> {
                             .unwrap_or_else(|| "all".to_string()),
                     ),
                 };
+                // A job of several groups runs while any group runs, and is pending while any
+                // waits (Nomad's job status over its allocs and evals).
+                let groups = self.group_jobs(job);
+                let statuses: Vec<&str> = groups.iter().map(|&g| self.job_status_str(g)).collect();
+                let status = ["running", "pending"]
+                    .into_iter()
+                    .find(|s| statuses.contains(s))
+                    .unwrap_or("dead");
                 JobFacts {
                     id: self.job_name(job),
                     job_type: w.map_or("batch", |w| w.job_type.as_str()).to_string(),
                     priority: j.map_or(50, |j| u32::from(j.priority)),
                     datacenters,
                     node_pool,
-                    status: self.job_status_str(job).to_string(),
+                    status: status.to_string(),
                     stopped: j
                         .is_some_and(|j| j.stopped || self.catalog.stopped.contains(&j.serial)),
                     parameterized: false,
@@ -197,12 +205,19 @@ impl View<'_> {
         let f = self.job_facts(r);
         let (summary, children) = match r {
             JobRef::Core(job) => {
-                let c = self.summary_counts(job);
+                let mut groups = serde_json::Map::new();
+                for g in self.group_jobs(job) {
+                    let c = self.summary_counts(g);
+                    groups.insert(
+                        self.group_name(g),
+                        json!({
+                            "Queued": c[0], "Starting": c[1], "Running": c[2], "Failed": c[3],
+                            "Complete": c[4], "Lost": c[5], "Unknown": c[6]
+                        }),
+                    );
+                }
                 (
-                    json!({ self.group_name(job): {
-                        "Queued": c[0], "Starting": c[1], "Running": c[2], "Failed": c[3],
-                        "Complete": c[4], "Lost": c[5], "Unknown": c[6]
-                    }}),
+                    Value::Object(groups),
                     json!({ "Pending": 0, "Running": 0, "Dead": 0 }),
                 )
             }
@@ -258,20 +273,25 @@ impl View<'_> {
         })
     }
 
-    /// The job specification of a scenario workload, as Nomad would hold it, with Nomad's
-    /// defaults (read through the jobspec crate so both kinds of job share one shape).
-    fn workload_spec(&self, job: JobId) -> Value {
+    /// A scenario workload's constraints (its job's, its group's and its tasks' together).
+    fn workload_constraints(&self, job: JobId) -> Vec<Value> {
+        let Some(w) = self.workload_of(job) else {
+            return Vec::new();
+        };
+        w.constraints
+            .iter()
+            .map(|c| json!({ "LTarget": c.ltarget, "RTarget": c.rtarget, "Operand": c.operand.as_str() }))
+            .chain(w.distinct_hosts.then(|| json!({ "Operand": "distinct_hosts", "RTarget": "true" })))
+            .collect()
+    }
+
+    /// One task group of a scenario workload's job.
+    fn workload_group(&self, job: JobId) -> Value {
         let Some(w) = self.workload_of(job) else {
             return json!({});
         };
         let ask = self.job(job).map(|j| j.ask).unwrap_or_default();
         let group = self.group_name(job);
-        let constraints: Vec<Value> = w
-            .constraints
-            .iter()
-            .map(|c| json!({ "LTarget": c.ltarget, "RTarget": c.rtarget, "Operand": c.operand.as_str() }))
-            .chain(w.distinct_hosts.then(|| json!({ "Operand": "distinct_hosts", "RTarget": "true" })))
-            .collect();
         let mut tg = json!({
             "Name": group, "Count": w.count,
             "EphemeralDisk": { "SizeMB": ask.disk_mb.max(10) },
@@ -281,13 +301,34 @@ impl View<'_> {
         if w.job_type == JobType::Service {
             tg["Migrate"] = json!({ "MaxParallel": w.max_parallel });
         }
+        tg
+    }
+
+    /// The job specification of a scenario workload, as Nomad would hold it, with Nomad's
+    /// defaults (read through the jobspec crate so both kinds of job share one shape): one
+    /// task group per group of the job.
+    fn workload_spec(&self, job: JobId) -> Value {
+        let Some(w) = self.workload_of(job) else {
+            return json!({});
+        };
+        let jobs = self.group_jobs(job);
+        let mut groups: Vec<Value> = jobs.iter().map(|&g| self.workload_group(g)).collect();
+        // One group's constraints are shown as the job's; several groups keep their own.
+        let constraints = if jobs.len() == 1 {
+            self.workload_constraints(job)
+        } else {
+            for (tg, &g) in groups.iter_mut().zip(&jobs) {
+                tg["Constraints"] = json!(self.workload_constraints(g));
+            }
+            Vec::new()
+        };
         let raw = json!({
             "ID": self.job_name(job), "Name": self.job_name(job),
             "Type": w.job_type.as_str(), "Priority": w.priority,
             "Datacenters": if w.datacenters.is_empty() { vec!["*".to_string()] } else { w.datacenters.clone() },
             "NodePool": w.node_pool.clone().unwrap_or_else(|| "all".to_string()),
             "Constraints": constraints,
-            "TaskGroups": [tg],
+            "TaskGroups": groups,
         });
         let text = raw.to_string();
         let mut spec = match nomad_sim_jobspec::parse_as(
@@ -300,12 +341,15 @@ impl View<'_> {
             Err(_) => raw,
         };
         // The scheduler's ask is the workload's own, whatever the jobspec minimums.
-        if let Some(r) = spec.pointer_mut("/TaskGroups/0/Tasks/0/Resources") {
-            r["CPU"] = json!(ask.cpu_mhz);
-            r["MemoryMB"] = json!(ask.memory_mb);
-        }
-        if let Some(d) = spec.pointer_mut("/TaskGroups/0/EphemeralDisk") {
-            d["SizeMB"] = json!(ask.disk_mb);
+        for (i, &g) in jobs.iter().enumerate() {
+            let ask = self.job(g).map(|j| j.ask).unwrap_or_default();
+            if let Some(r) = spec.pointer_mut(&format!("/TaskGroups/{i}/Tasks/0/Resources")) {
+                r["CPU"] = json!(ask.cpu_mhz);
+                r["MemoryMB"] = json!(ask.memory_mb);
+            }
+            if let Some(d) = spec.pointer_mut(&format!("/TaskGroups/{i}/EphemeralDisk")) {
+                d["SizeMB"] = json!(ask.disk_mb);
+            }
         }
         spec
     }
@@ -350,8 +394,9 @@ impl View<'_> {
         let JobRef::Core(job) = r else {
             return json!([]);
         };
+        let jobs = self.group_jobs(job);
         Value::Array(
-            self.allocs_where(|a| a.job == job)
+            self.allocs_where(|a| jobs.contains(&a.job))
                 .into_iter()
                 .map(|id| self.alloc_stub_json(id))
                 .collect(),

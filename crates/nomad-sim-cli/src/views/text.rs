@@ -103,7 +103,6 @@ impl View<'_> {
             }
         };
         out.push_str("\n\nSummary\n");
-        let c = self.summary_counts(job);
         let mut rows = vec![header(&[
             "Task Group",
             "Queued",
@@ -114,19 +113,31 @@ impl View<'_> {
             "Lost",
             "Unknown",
         ])];
-        let mut row = vec![self.group_name(job)];
-        row.extend(c.iter().map(u32::to_string));
-        rows.push(row);
+        let groups = self.group_jobs(job);
+        for &g in &groups {
+            let mut row = vec![self.group_name(g)];
+            row.extend(self.summary_counts(g).iter().map(u32::to_string));
+            rows.push(row);
+        }
         out.push_str(&columns(&rows));
-        if let Some(j) = self.job(job) {
-            if let (Some(_), Some(metrics)) = (j.blocked_eval, &j.failure) {
-                out.push_str("\n\nPlacement Failure\n");
-                out.push_str(&format!("Task Group {:?}:\n", self.group_name(job)));
-                out.push_str(&metric_lines(metrics).join("\n"));
-            }
+        let failures: Vec<String> = groups
+            .iter()
+            .filter_map(|&g| {
+                let j = self.job(g)?;
+                let metrics = j.failure.as_ref().filter(|_| j.blocked_eval.is_some())?;
+                Some(format!(
+                    "Task Group {:?}:\n{}",
+                    self.group_name(g),
+                    metric_lines(metrics).join("\n")
+                ))
+            })
+            .collect();
+        if !failures.is_empty() {
+            out.push_str("\n\nPlacement Failure\n");
+            out.push_str(&failures.join("\n\n"));
         }
         out.push_str("\n\nAllocations\n");
-        let allocs = self.allocs_where(|a| a.job == job);
+        let allocs = self.allocs_where(|a| groups.contains(&a.job));
         if allocs.is_empty() {
             out.push_str("No allocations placed");
         } else {
