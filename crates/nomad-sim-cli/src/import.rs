@@ -1,5 +1,5 @@
-//! `nomad-sim import`: a scenario from a real cluster's API JSON (`/v1/nodes`, `/v1/node/:id`,
-//! and job specs as `nomad job run -output` writes them).
+//! `nomad-sim import`: a scenario from a real cluster's API JSON (`/v1/nodes`, `/v1/node/:id`)
+//! and its job files (HCL2 or JSON), which the scenario runs as `jobspec:` workloads.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -13,8 +13,10 @@ pub struct ImportOptions {
     pub nodes: PathBuf,
     /// A directory of `GET /v1/node/:id` payloads (`*.json`).
     pub node_detail: Option<PathBuf>,
-    /// Job specs (`POST /v1/jobs` payloads).
+    /// Job files: HCL2, or JSON (`nomad job run -output`, `GET /v1/job/:id`).
     pub jobs: Vec<PathBuf>,
+    /// The directory the scenario is written to, which its job file paths are relative to.
+    pub base_dir: PathBuf,
     /// The scenario's name.
     pub name: String,
     /// The scenario's horizon, as written in the scenario (`24h`).
@@ -156,6 +158,11 @@ fn sanitize(name: &str) -> String {
     } else {
         s
     }
+}
+
+/// The history workload's arrivals line, naming its trace file.
+pub fn trace_line(file: &str) -> String {
+    format!("    arrivals: {{ trace: {{ file: {} }} }}", q(file))
 }
 
 /// Builds the scenario text.
@@ -358,12 +365,23 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
             }
         );
         let _ = writeln!(out, "  - name: history");
-        let _ = writeln!(out, "    arrivals: {{ trace: {{ file: {} }} }}", q(file));
+        let _ = writeln!(out, "{}", trace_line(file));
     }
-    if opts.jobs.is_empty() && opts.history.is_none() {
+    let mut jobs_text = String::new();
+    for path in &opts.jobs {
+        // The job file reader's messages name the file, line and column.
+        jobs_text.push_str(&job_workloads(
+            path,
+            &opts.base_dir,
+            &opts.horizon,
+            &opts.batch_duration,
+        )?);
+    }
+    let runnable = jobs_text.lines().any(|l| l.starts_with("  - "));
+    if !runnable && opts.history.is_none() {
         let _ = writeln!(
             out,
-            "  # No job specs given: a placeholder CI workload. Replace it with your own."
+            "  # No job that runs without dispatches given: a placeholder CI workload. Replace it with your own."
         );
         let _ = writeln!(out, "  - name: builds");
         let _ = writeln!(out, "    arrivals: {{ poisson: {{ rate: 60/h }} }}");
@@ -373,9 +391,7 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
             "    duration: {{ lognormal: {{ median: 6m, sigma: 0.8 }} }}"
         );
     }
-    for path in &opts.jobs {
-        out.push_str(&job_workloads(path, &opts.horizon, &opts.batch_duration)?);
-    }
+    out.push_str(&jobs_text);
     if !operations.is_empty() {
         let _ = writeln!(out, "operations:");
         for o in operations {
@@ -385,184 +401,75 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
     Ok(out)
 }
 
-fn constraint_lines(list: Option<&Value>, indent: &str, out: &mut String) {
-    let Some(items) = list.and_then(Value::as_array) else {
-        return;
-    };
-    for c in items {
-        let operand = c.get("Operand").and_then(Value::as_str).unwrap_or("=");
-        let _ = writeln!(
-            out,
-            "{indent}- {{ attribute: {}, operator: {}, value: {} }}",
-            q(str_field(c, "LTarget")),
-            q(operand),
-            q(str_field(c, "RTarget"))
-        );
-    }
-}
-
-/// The `Spreads` of a job or group as scenario `spreads:` lines.
-fn spread_lines(list: Option<&Value>, indent: &str, out: &mut String) {
-    let Some(items) = list.and_then(Value::as_array) else {
-        return;
-    };
-    for sp in items {
-        let mut line = format!("{indent}- {{ attribute: {}", q(str_field(sp, "Attribute")));
-        if let Some(w) = sp.get("Weight").and_then(Value::as_i64) {
-            let _ = write!(line, ", weight: {w}");
-        }
-        let targets: Vec<String> = sp
-            .get("SpreadTarget")
-            .and_then(Value::as_array)
-            .map(|ts| {
-                ts.iter()
-                    .map(|t| {
-                        format!(
-                            "{{ value: {}, percent: {} }}",
-                            q(str_field(t, "Value")),
-                            t.get("Percent").and_then(Value::as_u64).unwrap_or(0)
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !targets.is_empty() {
-            let _ = write!(line, ", targets: [{}]", targets.join(", "));
-        }
-        let _ = writeln!(out, "{line} }}");
-    }
-}
-
-/// The `Affinities` of a job, group or task as scenario `affinities:` lines.
-fn affinity_lines(list: Option<&Value>, indent: &str, out: &mut String) {
-    let Some(items) = list.and_then(Value::as_array) else {
-        return;
-    };
-    for a in items {
-        let operand = a.get("Operand").and_then(Value::as_str).unwrap_or("=");
-        let mut line = format!(
-            "{indent}- {{ attribute: {}, operator: {}, value: {}",
-            q(str_field(a, "LTarget")),
-            q(operand),
-            q(str_field(a, "RTarget"))
-        );
-        if let Some(w) = a.get("Weight").and_then(Value::as_i64) {
-            let _ = write!(line, ", weight: {w}");
-        }
-        let _ = writeln!(out, "{line} }}");
-    }
-}
-
 /// One workload per task group of a job spec, registered once at time zero.
-fn job_workloads(path: &Path, horizon: &str, batch_duration: &str) -> Result<String, String> {
-    let v = read_json(path)?;
-    let job = v.get("Job").unwrap_or(&v);
-    let id = str_field(job, "ID");
-    if id.is_empty() {
+/// `path` as a scenario in `dir` names it: relative to `dir` when both resolve, else as given.
+fn path_from(dir: &Path, path: &Path) -> String {
+    let (Ok(dir), Ok(file)) = (dir.canonicalize(), path.canonicalize()) else {
+        return path.display().to_string();
+    };
+    let common = dir
+        .components()
+        .zip(file.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut relative = PathBuf::new();
+    for _ in dir.components().skip(common) {
+        relative.push("..");
+    }
+    for c in file.components().skip(common) {
+        relative.push(c);
+    }
+    relative.display().to_string()
+}
+
+/// A `jobspec:` workload for a job file (HCL2, or JSON as `nomad job run -output` or
+/// `GET /v1/job/:id` print it): the scenario refers to the file, so the job keeps its ID,
+/// groups, tasks and every scheduling block as Nomad reads them. Services and system jobs run
+/// for the horizon, batch and sysbatch groups for `batch_duration`; a parameterized job is
+/// written commented out, since only its dispatch rate can make it run.
+fn job_workloads(
+    path: &Path,
+    base_dir: &Path,
+    horizon: &str,
+    batch_duration: &str,
+) -> Result<String, String> {
+    let loaded = nomad_sim_jobspec::load_file(path, &BTreeMap::new()).map_err(|e| e.to_string())?;
+    if !loaded.unsupported.is_empty() {
+        let what: Vec<String> = loaded.unsupported.iter().map(ToString::to_string).collect();
         return Err(format!(
-            "{}: not a job spec (no Job.ID); use `nomad job run -output job.nomad.hcl`",
-            path.display()
+            "the simulator cannot model this job yet:\n{}",
+            what.join("\n")
         ));
     }
-    let job_type = job.get("Type").and_then(Value::as_str).unwrap_or("service");
-    if !matches!(job_type, "service" | "batch") {
-        return Err(format!(
-            "{}: job {id:?} is of type {job_type:?}; the simulator runs service and batch jobs",
-            path.display()
-        ));
-    }
-    let groups = job
-        .get("TaskGroups")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    if groups.is_empty() {
-        return Err(format!("{}: job {id:?} has no TaskGroups", path.display()));
-    }
+    let job = &loaded.job;
+    let shown = path_from(base_dir, path);
+    let core_type = nomad_sim_scenario::jobfile::job_type(job.job_type);
+    let duration = if core_type.runs_to_completion() {
+        batch_duration
+    } else {
+        horizon
+    };
+    let groups: Vec<&str> = job.task_groups.iter().map(|g| g.name.as_str()).collect();
     let mut out = String::new();
-    for g in &groups {
-        let group = str_field(g, "Name");
-        let name = if groups.len() == 1 {
-            sanitize(id)
-        } else {
-            sanitize(&format!("{id}-{group}"))
-        };
-        // Nomad's defaults: a task asks 100 MHz and 300 MB; a group's ephemeral disk is 300 MB.
-        let tasks = g
-            .get("Tasks")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let cpu: u64 = tasks
-            .iter()
-            .map(|t| u64_at(t, &["Resources", "CPU"]).unwrap_or(100))
-            .sum();
-        let mem: u64 = tasks
-            .iter()
-            .map(|t| u64_at(t, &["Resources", "MemoryMB"]).unwrap_or(300))
-            .sum();
-        let disk = u64_at(g, &["EphemeralDisk", "SizeMB"]).unwrap_or(300);
-        let count = g.get("Count").and_then(Value::as_u64).unwrap_or(1);
+    let _ = writeln!(
+        out,
+        "  # From {}: job {} ({}), task groups {}.",
+        comment(&path.display().to_string()),
+        comment(&job.id),
+        core_type.as_str(),
+        comment(&groups.join(", "))
+    );
+    if job.parameterized_job.is_some() {
         let _ = writeln!(
             out,
-            "  # From {} (job {}, group {}), registered once.",
-            comment(&path.display().to_string()),
-            q(id),
-            q(group)
+            "  # A parameterized job runs when dispatched: uncomment it with its dispatch rate."
         );
-        let _ = writeln!(out, "  - name: {}", q(&name));
-        let _ = writeln!(out, "    type: {job_type}");
-        if let Some(p) = job.get("Priority").and_then(Value::as_u64) {
-            let _ = writeln!(out, "    priority: {p}");
-        }
-        let _ = writeln!(out, "    arrivals: {{ at: [0s] }}");
-        let _ = writeln!(out, "    count: {count}");
-        let _ = writeln!(
-            out,
-            "    resources: {{ cpu: {cpu}, memory: {mem}, disk: {disk} }}"
-        );
-        let duration = if job_type == "service" {
-            horizon
-        } else {
-            batch_duration
-        };
-        let _ = writeln!(out, "    duration: {}", q(duration));
-        if let Some(dcs) = job.get("Datacenters").and_then(Value::as_array) {
-            let dcs: Vec<String> = dcs.iter().filter_map(Value::as_str).map(q).collect();
-            if !dcs.is_empty() {
-                let _ = writeln!(out, "    datacenters: [{}]", dcs.join(", "));
-            }
-        }
-        let mut constraints = String::new();
-        constraint_lines(job.get("Constraints"), "      ", &mut constraints);
-        constraint_lines(g.get("Constraints"), "      ", &mut constraints);
-        for t in &tasks {
-            constraint_lines(t.get("Constraints"), "      ", &mut constraints);
-        }
-        if !constraints.is_empty() {
-            let _ = writeln!(out, "    constraints:");
-            out.push_str(&constraints);
-        }
-        let mut spreads = String::new();
-        spread_lines(job.get("Spreads"), "      ", &mut spreads);
-        spread_lines(g.get("Spreads"), "      ", &mut spreads);
-        if !spreads.is_empty() {
-            let _ = writeln!(out, "    spreads:");
-            out.push_str(&spreads);
-        }
-        let mut affinities = String::new();
-        affinity_lines(job.get("Affinities"), "      ", &mut affinities);
-        affinity_lines(g.get("Affinities"), "      ", &mut affinities);
-        for t in &tasks {
-            affinity_lines(t.get("Affinities"), "      ", &mut affinities);
-        }
-        if !affinities.is_empty() {
-            let _ = writeln!(out, "    affinities:");
-            out.push_str(&affinities);
-        }
-        if let Some(mp) = u64_at(g, &["Migrate", "MaxParallel"]) {
-            let _ = writeln!(out, "    max_parallel: {mp}");
-        }
+        let _ = writeln!(out, "  # - jobspec: {}", q(&shown));
+        let _ = writeln!(out, "  #   arrivals: {{ poisson: {{ rate: 30/h }} }}");
+        let _ = writeln!(out, "  #   duration: {}", q(batch_duration));
+        return Ok(out);
     }
+    let _ = writeln!(out, "  - jobspec: {}", q(&shown));
+    let _ = writeln!(out, "    duration: {}", q(duration));
     Ok(out)
 }

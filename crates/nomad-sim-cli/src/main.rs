@@ -72,7 +72,8 @@ struct ImportArgs {
     /// A directory of `GET /v1/node/:id` payloads, for nodes listed without resources.
     #[arg(long, value_name = "DIR")]
     node_detail: Option<PathBuf>,
-    /// Job specs as `nomad job run -output` writes them (the `POST /v1/jobs` payload).
+    /// Job files (HCL2, or JSON as `nomad job run -output` or `GET /v1/job/:id` print it),
+    /// run by the scenario as `jobspec:` workloads that refer to them.
     #[arg(long, value_name = "job.json", num_args = 1..)]
     jobs: Vec<PathBuf>,
     /// The scenario's name.
@@ -415,10 +416,16 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
             )));
         }
     }
+    // Job files are named relative to where the scenario is written (stdout: here).
+    let base_dir = match args.out.as_ref().and_then(|p| p.parent()) {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
     let opts = import::ImportOptions {
         nodes: args.nodes,
         node_detail: args.node_detail,
         jobs: args.jobs,
+        base_dir: base_dir.clone(),
         name: args.name,
         horizon,
         batch_duration: args.batch_duration,
@@ -426,23 +433,25 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
     };
     let text = import::import(&opts).map_err(Failure::input)?;
     let history = &opts.history;
-    // What import writes must load: check it with the loader before writing anything (the
-    // history's trace from a scratch directory, as the scenario will find it beside itself).
+    // What import writes must load: check it with the loader before writing anything, from
+    // the directory it goes to (the history's trace, not written yet, from a scratch copy).
     let label = args.out.as_ref().map_or_else(
         || "<imported scenario>".to_string(),
         |p| p.display().to_string(),
     );
     let scratch = std::env::temp_dir().join(format!("nomad-sim-import-{}", std::process::id()));
-    let check_dir = match history {
-        Some((h, file)) => {
-            std::fs::create_dir_all(&scratch)
-                .and_then(|()| std::fs::write(scratch.join(file), &h.csv))
-                .map_err(|e| Failure::output(format!("{}: {e}", scratch.display())))?;
-            scratch.as_path()
-        }
-        None => Path::new("."),
-    };
-    let checked = nomad_sim_scenario::parse_str(&text, &label, check_dir);
+    let mut checked_text = text.clone();
+    if let Some((h, file)) = history {
+        let copy = scratch.join(file);
+        std::fs::create_dir_all(&scratch)
+            .and_then(|()| std::fs::write(&copy, &h.csv))
+            .map_err(|e| Failure::output(format!("{}: {e}", scratch.display())))?;
+        checked_text = checked_text.replace(
+            &import::trace_line(file),
+            &import::trace_line(&copy.display().to_string()),
+        );
+    }
+    let checked = nomad_sim_scenario::parse_str(&checked_text, &label, &base_dir);
     if history.is_some() {
         let _ = std::fs::remove_dir_all(&scratch);
     }

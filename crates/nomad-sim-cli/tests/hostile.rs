@@ -343,13 +343,35 @@ fn import_never_writes_a_scenario_validate_rejects() {
         "--out",
         out.to_str().unwrap(),
     ]);
+    // The job file is read as Nomad reads it, so its error is located in the job file.
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("would not load"), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("out of Nomad's range"),
+        stderr(&o).contains("job.json:1:73: priority must be from 1 to 100, got 500"),
         "{}",
         stderr(&o)
     );
+    assert!(!out.exists());
+    // A job file that reads but would not load in the scenario (its datacenter has no node)
+    // is refused by the loader's check, and nothing is written either.
+    job["Job"]["Priority"] = serde_json::json!(50);
+    job["Job"]["NodePool"] = serde_json::json!("default");
+    job["Job"]["Datacenters"] = serde_json::json!(["mars-1"]);
+    std::fs::write(&job_path, serde_json::to_string(&job).unwrap()).unwrap();
+    let o = run(&[
+        "import",
+        "--nodes",
+        root()
+            .join("crates/nomad-sim-cli/tests/fixtures/node-detail.comma-fixed.json")
+            .to_str()
+            .unwrap(),
+        "--jobs",
+        job_path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("would not load"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("mars-1"), "{}", stderr(&o));
     assert!(!out.exists());
     assert_eq!(
         std::fs::read_dir(&dir).unwrap().count(),

@@ -235,41 +235,100 @@ fn json_views_use_nomads_api_names() {
 }
 
 #[test]
-fn import_turns_published_payloads_into_a_runnable_scenario() {
+fn import_runs_job_files_as_they_are() {
     let dir = std::env::temp_dir().join(format!("nomad-sim-import-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(dir.join("jobs")).unwrap();
     let out = dir.join("imported.yaml");
-    let o = run(&[
-        "import",
-        "--nodes",
-        fixture("node-detail.comma-fixed.json").to_str().unwrap(),
-        "--jobs",
-        fixture("job-register-payload.json").to_str().unwrap(),
-        "--horizon",
-        "2h",
-        "--out",
-        out.to_str().unwrap(),
+    let nodes = fixture("node-detail.comma-fixed.json");
+    let import = |jobs: &[&Path]| {
+        let mut args = vec![
+            "import".to_string(),
+            "--nodes".into(),
+            nodes.display().to_string(),
+            "--horizon".into(),
+            "2h".into(),
+            "--out".into(),
+            out.display().to_string(),
+            "--jobs".into(),
+        ];
+        args.extend(jobs.iter().map(|p| p.display().to_string()));
+        bin().args(&args).output().unwrap()
+    };
+    // The published job is in node pool "prod" and the published node in "default": Nomad
+    // would never place it there, so the import says so instead of writing the scenario.
+    let o = import(&[&fixture("job-register-payload.json")]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("job \"cache\" is in node pool \"prod\", which no node is in"),
+        "{err}"
+    );
+    assert!(!out.exists());
+
+    // In the node's pool, with an HCL system job and a parameterized job beside it.
+    let mut job = published("job-register-payload.json");
+    job["Job"]["NodePool"] = serde_json::json!("default");
+    std::fs::write(dir.join("cache.json"), job.to_string()).unwrap();
+    std::fs::write(
+        dir.join("jobs/agent.nomad.hcl"),
+        "job \"agent\" {\n  type = \"system\"\n  group \"collect\" {\n    task \"vector\" {\n      driver = \"docker\"\n      resources {\n        cpu    = 100\n        memory = 64\n      }\n    }\n  }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("jobs/build.nomad.hcl"),
+        "job \"build\" {\n  type = \"batch\"\n  parameterized {}\n  group \"b\" {\n    task \"t\" {\n      driver = \"docker\"\n    }\n  }\n}\n",
+    )
+    .unwrap();
+    let o = import(&[
+        &dir.join("cache.json"),
+        &dir.join("jobs/agent.nomad.hcl"),
+        &dir.join("jobs/build.nomad.hcl"),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&out).unwrap();
+    // The scenario refers to the files, relative to itself, and runs services and system jobs
+    // for the horizon; the parameterized job waits, commented out, for a dispatch rate.
     assert!(
-        text.contains("resources: { cpu: 32000, memory: 15803, disk: 7890 }"),
+        text.contains("  - jobspec: \"cache.json\"\n    duration: \"2h\"\n"),
         "{text}"
     );
     assert!(
-        text.contains("resources: { cpu: 100, memory: 300, disk: 300 }"),
-        "Nomad's default task resources: {text}"
+        text.contains("  - jobspec: \"jobs/agent.nomad.hcl\"\n    duration: \"2h\"\n"),
+        "{text}"
     );
+    assert!(
+        text.contains("  # - jobspec: \"jobs/build.nomad.hcl\"\n"),
+        "{text}"
+    );
+    assert!(!text.contains("placeholder"), "{text}");
     let validate = run(&["validate", out.to_str().unwrap()]);
     assert!(
         validate.status.success(),
         "{}",
         String::from_utf8_lossy(&validate.stderr)
     );
-    let report: serde_json::Value =
-        serde_json::from_str(&stdout_ok(&["run", out.to_str().unwrap(), "--json"])).unwrap();
-    assert_eq!(report["allocations"]["placed"], 1);
+    // Identity kept: jobs `cache` and `agent`, allocs named after their groups.
+    let o = out.to_str().unwrap();
+    let list = stdout_ok(&["status", o, "--at", "1m"]);
+    let ids: Vec<&str> = list
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(ids, ["agent", "cache"], "{list}");
+    let allocs: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout_ok(&["status", o, "--at", "1m", "cache", "--json"])).unwrap();
+    let names: Vec<&str> = allocs.iter().map(|a| a["Name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["cache.cache[0]"]);
+    let allocs: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout_ok(&["status", o, "--at", "1m", "agent", "--json"])).unwrap();
+    let names: Vec<&str> = allocs.iter().map(|a| a["Name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["agent.collect[0]"],
+        "the system job on the one node"
+    );
 }
 
 #[test]
@@ -400,46 +459,6 @@ fn dead_jobs_are_garbage_collected_after_four_hours() {
     );
     let o = run(&["status", &v, "--at", "5h", "waits-0"]);
     assert_eq!(o.status.code(), Some(2));
-}
-
-#[test]
-fn import_keeps_spreads_and_affinities() {
-    let dir = std::env::temp_dir().join(format!("nomad-sim-import-pref-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut job = published("job-register-payload.json");
-    job["Job"]["NodePool"] = serde_json::json!("default");
-    job["Job"]["Spreads"] =
-        serde_json::json!([{ "Attribute": "${node.datacenter}", "Weight": 40 }]);
-    job["Job"]["TaskGroups"][0]["Spreads"] = serde_json::json!([{ "Attribute": "${meta.rack}",
-        "SpreadTarget": [{ "Value": "r1", "Percent": 70 }, { "Value": "r2", "Percent": 30 }] }]);
-    job["Job"]["TaskGroups"][0]["Tasks"][0]["Affinities"] = serde_json::json!([{
-        "LTarget": "${node.class}", "RTarget": "fast", "Operand": "=", "Weight": -20 }]);
-    let path = dir.join("job.json");
-    std::fs::write(&path, job.to_string()).unwrap();
-    let out = dir.join("imported.yaml");
-    let o = run(&[
-        "import",
-        "--nodes",
-        fixture("node-detail.comma-fixed.json").to_str().unwrap(),
-        "--jobs",
-        path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let text = std::fs::read_to_string(&out).unwrap();
-    assert!(text.contains("    spreads:\n"), "{text}");
-    assert!(text.contains("weight: 40"), "{text}");
-    assert!(text.contains("percent: 70 }, { value: "), "{text}");
-    assert!(text.contains("    affinities:\n"), "{text}");
-    assert!(text.contains("weight: -20"), "{text}");
-    let validate = run(&["validate", out.to_str().unwrap()]);
-    assert!(
-        validate.status.success(),
-        "{}",
-        String::from_utf8_lossy(&validate.stderr)
-    );
 }
 
 #[test]
