@@ -165,8 +165,16 @@ pub fn trace_line(file: &str) -> String {
     format!("    arrivals: {{ trace: {{ file: {} }} }}", q(file))
 }
 
+/// What an import wrote, and what the user should know about it.
+pub struct Imported {
+    /// The scenario text.
+    pub text: String,
+    /// Warnings for stderr (also written into the scenario as comments).
+    pub warnings: Vec<String>,
+}
+
 /// Builds the scenario text.
-pub fn import(opts: &ImportOptions) -> Result<String, String> {
+pub fn import(opts: &ImportOptions) -> Result<Imported, String> {
     let listed = read_json(&opts.nodes)?;
     let mut nodes: Vec<Value> = match listed {
         Value::Array(a) => a,
@@ -207,6 +215,7 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
     let mut groups: BTreeMap<PoolKey, Vec<(String, String, String)>> = BTreeMap::new();
     let mut all_names: BTreeMap<String, usize> = BTreeMap::new();
     let mut skipped = Vec::new();
+    let mut without_attributes = Vec::new();
     for n in &nodes {
         let id = str_field(n, "ID").to_string();
         let full = details.get(&id).unwrap_or(n);
@@ -227,6 +236,11 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
                 id
             ));
         };
+        // A node of the `/v1/nodes` list (even `?resources=true`) is a stub: no meta, and at
+        // most a few attributes. Only `/v1/node/:id` has them all.
+        if full.get("Meta").is_none() {
+            without_attributes.push(str_field(full, "Name").replace(char::is_control, "?"));
+        }
         let key = PoolKey {
             node_pool: str_field(full, "NodePool").to_string(),
             datacenter: str_field(full, "Datacenter").to_string(),
@@ -262,6 +276,24 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
     let _ = writeln!(out, "# Identical nodes (pool, datacenter, class, resources, attributes, meta) form one node pool.");
     for s in &skipped {
         let _ = writeln!(out, "# Skipped node {}.", comment(s));
+    }
+    let mut warnings = Vec::new();
+    if !without_attributes.is_empty() {
+        let shown: Vec<&str> = without_attributes
+            .iter()
+            .take(3)
+            .map(String::as_str)
+            .collect();
+        warnings.push(format!(
+            "{} of {} nodes come from the node list ({}{}), which carries no meta and few attributes (GET /v1/nodes, even with ?resources=true): constraints on ${{meta.*}} and most ${{attr.*}} will not match them; pass --node-detail DIR with each node's GET /v1/node/:id payload",
+            without_attributes.len(),
+            groups.values().map(Vec::len).sum::<usize>(),
+            shown.join(", "),
+            if without_attributes.len() > 3 { ", ..." } else { "" }
+        ));
+    }
+    for w in &warnings {
+        let _ = writeln!(out, "# Warning: {}", comment(w));
     }
     let _ = writeln!(out, "name: {}", q(&opts.name));
     let _ = writeln!(out, "horizon: {}", q(&opts.horizon));
@@ -398,7 +430,10 @@ pub fn import(opts: &ImportOptions) -> Result<String, String> {
             let _ = writeln!(out, "{o}");
         }
     }
-    Ok(out)
+    Ok(Imported {
+        text: out,
+        warnings,
+    })
 }
 
 /// One workload per task group of a job spec, registered once at time zero.

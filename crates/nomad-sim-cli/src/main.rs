@@ -431,7 +431,10 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
         batch_duration: args.batch_duration,
         history,
     };
-    let text = import::import(&opts).map_err(Failure::input)?;
+    let import::Imported { text, warnings } = import::import(&opts).map_err(Failure::input)?;
+    for w in &warnings {
+        nomad_sim_output::warn(&format!("nomad-sim: warning: {w}"));
+    }
     let history = &opts.history;
     // What import writes must load: check it with the loader before writing anything, from
     // the directory it goes to (the history's trace, not written yet, from a scratch copy).

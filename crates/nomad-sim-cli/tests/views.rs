@@ -617,3 +617,49 @@ fn multi_group_job_files_are_one_job_in_the_views() {
     assert_eq!(placed("shop").as_deref(), Some("4"), "{text}");
     assert_eq!(placed("report").as_deref(), Some("6"), "{text}");
 }
+
+#[test]
+fn import_warns_when_nodes_come_from_the_node_list() {
+    let dir = std::env::temp_dir().join(format!("nomad-sim-import-stub-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // A `/v1/nodes?resources=true` entry: resources, but no meta and a few attributes.
+    let mut node = published("node-detail.comma-fixed.json");
+    let obj = node.as_object_mut().unwrap();
+    obj.remove("Meta");
+    obj.insert(
+        "Attributes".into(),
+        serde_json::json!({ "os.name": "ubuntu", "kernel.name": "linux" }),
+    );
+    let path = dir.join("nodes.json");
+    std::fs::write(&path, serde_json::json!([node]).to_string()).unwrap();
+    let o = run(&["import", "--nodes", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let name = node["Name"].as_str().unwrap();
+    assert!(
+        err.contains(&format!(
+            "nomad-sim: warning: 1 of 1 nodes come from the node list ({name})"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("pass --node-detail DIR"), "{err}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("# Warning: 1 of 1 nodes"));
+    // The node's own payload has everything: no warning.
+    let detail = dir.join("detail");
+    std::fs::create_dir_all(&detail).unwrap();
+    std::fs::copy(
+        fixture("node-detail.comma-fixed.json"),
+        detail.join("n.json"),
+    )
+    .unwrap();
+    let o = run(&[
+        "import",
+        "--nodes",
+        path.to_str().unwrap(),
+        "--node-detail",
+        detail.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("warning"));
+}
