@@ -60,10 +60,12 @@ pub struct ApiJob {
     pub workload: usize,
     /// The job as submitted, with Nomad's defaults, serialised with Nomad's keys.
     pub spec: serde_json::Value,
-    /// The task group's name.
+    /// The first task group's name.
     pub group: String,
     /// Each task's name and resources (CPU MHz, memory MB), in file order.
     pub tasks: Vec<(String, u64, u64)>,
+    /// How many task groups: the workloads `workload..workload + groups` run them.
+    pub groups: usize,
     /// A parameterized job: registered without allocations, dispatched into children.
     pub parameterized: bool,
     /// A periodic job: registered without allocations, launching children on its cron.
@@ -150,6 +152,7 @@ impl Catalog {
                         w.resources.cpu_mhz,
                         w.resources.memory_mb,
                     )],
+                    groups: 1,
                     parameterized,
                     periodic,
                     stopped: sim.workload_stopped(i),
@@ -303,8 +306,13 @@ impl<'a> View<'a> {
         }
     }
 
-    /// The task group's name.
+    /// The task group's name: a group of a job of several groups names itself.
     pub fn group_name(&self, job: JobId) -> String {
+        if let Some(id) = self.workload_of(job).and_then(|w| w.identity.as_ref()) {
+            if id.group_count > 1 {
+                return id.group.clone();
+            }
+        }
         match self.api_job(job) {
             Some(a) => a.group.clone(),
             None if self.job(job).is_some() => self.sim.group_name(job).to_string(),
@@ -315,6 +323,11 @@ impl<'a> View<'a> {
     /// The tasks of a job's group: name, CPU MHz and memory MB each. A scenario workload has
     /// one task named after its group.
     pub fn tasks(&self, job: JobId) -> Vec<(String, u64, u64)> {
+        if let Some(id) = self.workload_of(job).and_then(|w| w.identity.as_ref()) {
+            if id.group_count > 1 {
+                return id.tasks.clone();
+            }
+        }
         if let Some(a) = self.api_job(job) {
             return a.tasks.clone();
         }

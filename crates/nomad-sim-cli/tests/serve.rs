@@ -1033,3 +1033,86 @@ fn import_allocs_replays_the_history_the_api_serves() {
     assert!(!dir.join("x.yaml").exists() && !dir.join("x.allocs.csv").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A batch job of two groups: `extract` (one alloc, 300 MHz for 2m) and `load` (two allocs,
+/// 200 MHz for 4m).
+fn two_group_job(id: &str) -> Value {
+    let group = |name: &str, count: u32, cpu: u64, run_for: &str| {
+        json!({ "Name": name, "Count": count, "Tasks": [{
+            "Name": format!("{name}-task"), "Driver": "mock_driver", "Config": { "run_for": run_for },
+            "Resources": { "CPU": cpu, "MemoryMB": 128 } }] })
+    };
+    json!({ "Job": { "ID": id, "Type": "batch", "Datacenters": ["dc1"],
+        "TaskGroups": [group("extract", 1, 300, "2m"), group("load", 2, 200, "4m")] } })
+}
+
+#[test]
+fn a_job_of_several_groups_registers_plans_and_stops_as_one() {
+    let s = Server::paused(&fixture("views.yaml"));
+    // The plan places every group.
+    let plan = s.post("/v1/job/etl/plan", &two_group_job("etl"));
+    let updates = &plan["Annotations"]["DesiredTGUpdates"];
+    assert_eq!(
+        (
+            updates["extract"]["Place"].as_u64(),
+            updates["load"]["Place"].as_u64()
+        ),
+        (Some(1), Some(2)),
+        "{plan}"
+    );
+    let names: Vec<&str> = plan["Diff"]["TaskGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["extract", "load"]);
+    // Registered: one job in the list, a summary per group, the allocs of both groups.
+    s.post("/v1/jobs", &two_group_job("etl"));
+    let listed: Vec<Value> = s.get("/v1/jobs?prefix=etl").as_array().unwrap().clone();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let summary = &s.get("/v1/job/etl/summary")["Summary"];
+    assert_eq!(summary["extract"]["Running"], 1, "{summary}");
+    assert_eq!(summary["load"]["Running"], 2, "{summary}");
+    let mut names: Vec<String> = s
+        .get("/v1/job/etl/allocations")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["Name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["etl.extract[0]", "etl.load[0]", "etl.load[1]"]);
+    let job = s.get("/v1/job/etl");
+    assert_eq!(job["TaskGroups"].as_array().unwrap().len(), 2);
+    // The job runs while any group runs: extract ends at 2m, load at 4m.
+    s.advance("3m");
+    assert_eq!(s.get("/v1/job/etl")["Status"], "running");
+    assert_eq!(
+        s.get("/v1/job/etl/summary")["Summary"]["extract"]["Complete"],
+        1
+    );
+    s.advance("2m");
+    assert_eq!(s.get("/v1/job/etl")["Status"], "dead");
+    // Registered again and stopped: every group's allocs stop.
+    s.post("/v1/jobs", &two_group_job("etl"));
+    assert_eq!(s.get("/v1/job/etl")["Status"], "running");
+    let d = s.call("DELETE", "/v1/job/etl", None);
+    assert_eq!(d.status, 200, "{}", d.body);
+    let live = s
+        .get("/v1/job/etl/allocations")
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["ClientStatus"] == "running")
+        .count();
+    assert_eq!(live, 0);
+    assert_eq!(s.get("/v1/job/etl")["Status"], "dead");
+    // Dispatching or launching such a job periodically is refused, saying so.
+    let mut periodic = two_group_job("nightly");
+    periodic["Job"]["Periodic"] =
+        json!({ "Enabled": true, "Spec": "0 3 * * *", "SpecType": "cron" });
+    let r = s.call("POST", "/v1/jobs", Some(&periodic.to_string()));
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("has 2 task groups"), "{}", r.body);
+}

@@ -55,6 +55,9 @@ pub struct Prepared {
     pub group: String,
     /// Each task: name, CPU, memory.
     pub tasks: Vec<(String, u64, u64)>,
+    /// The job's other task groups, in file order (a workload each, registered with the
+    /// first); empty for a job of one group.
+    pub others: Vec<jobfile::Mapped>,
     /// The `parameterized` block, if any.
     pub parameterized: Option<spec::Parameterized>,
     /// True for a periodic job (an enabled `periodic` block): a parent whose workload launches
@@ -116,7 +119,40 @@ pub fn prepare(
     }
     let j = loaded.job;
     let warnings: Vec<String> = loaded.warnings.iter().map(|d| d.message.clone()).collect();
-    let mut m = jobfile::group_workload(&j, default_duration_ms, pools).map_err(ApiError::bad)?;
+    let group_count = j.task_groups.len();
+    let launched = j.parameterized_job.is_some() || j.periodic.as_ref().is_some_and(|p| p.enabled);
+    if group_count > 1 && launched {
+        return Err(ApiError::bad(format!(
+            "job {:?} has {group_count} task groups: the simulator registers such jobs, but does not dispatch or launch them periodically yet",
+            j.id
+        )));
+    }
+    let mut m = match group_count {
+        1 => jobfile::group_workload(&j, default_duration_ms, pools),
+        _ => jobfile::group_workload_at(&j, 0, default_duration_ms, pools),
+    }
+    .map_err(ApiError::bad)?;
+    // A job of several groups is a workload per group, registered together; each carries the
+    // job's identity and its place among the groups, so the views show one job.
+    let mut others = Vec::new();
+    for index in 1..group_count {
+        others.push(
+            jobfile::group_workload_at(&j, index, default_duration_ms, pools)
+                .map_err(ApiError::bad)?,
+        );
+    }
+    if group_count > 1 {
+        for (index, g) in std::iter::once(&mut m).chain(others.iter_mut()).enumerate() {
+            g.workload.identity = Some(Box::new(JobIdentity {
+                job_id: j.id.clone(),
+                group: g.group.clone(),
+                registered_once: false,
+                group_index: index as u32,
+                group_count: group_count as u32,
+                tasks: g.tasks.clone(),
+            }));
+        }
+    }
     // A periodic job is a parent that launches `<ID>/periodic-<unix s>` children on its cron
     // from the time it is registered; its workload carries the job's ID so that the core
     // names the children and a deregistration stops the launches.
@@ -144,6 +180,7 @@ pub fn prepare(
         workload: m.workload,
         group: m.group,
         tasks: m.tasks,
+        others,
         parameterized: j.parameterized_job.clone(),
         periodic,
         warnings,
@@ -209,7 +246,12 @@ pub fn register(world: &mut World, p: Prepared) -> Result<Registered, ApiError> 
         let name = world.view().api_name(j).cloned()?;
         (name.parent.is_none()).then_some(j)
     });
-    let alive = current.is_some_and(|j| world.view().job_status_str(j) != "dead");
+    let alive = current.is_some_and(|j| {
+        let view = world.view();
+        view.group_jobs(j)
+            .into_iter()
+            .any(|g| view.job_status_str(g) != "dead")
+    });
     let previous_modify_index = existing.as_ref().map_or(0, |a| a.modify_index);
     let warnings = p.warnings.join("; ");
     if let (Some(a), Some(j)) = (&existing, current) {
@@ -251,21 +293,40 @@ pub fn register(world: &mut World, p: Prepared) -> Result<Registered, ApiError> 
             });
         }
     }
-    // The same scheduling content reuses the workload; anything else gets a new one.
-    let reuse = existing.as_ref().filter(|_| !p.periodic).and_then(|a| {
-        let old = world.sim.config().workloads.get(a.workload)?;
-        (format!("{old:?}") == format!("{:?}", p.workload)).then_some(a.workload)
-    });
+    // The same scheduling content reuses the workloads (one per group); anything else gets
+    // new ones, added together so that a job's groups are consecutive workloads.
+    let groups: Vec<&WorkloadConfig> = std::iter::once(&p.workload)
+        .chain(p.others.iter().map(|m| &m.workload))
+        .collect();
+    let reuse = existing
+        .as_ref()
+        .filter(|a| !p.periodic && a.groups == groups.len())
+        .and_then(|a| {
+            let same = groups.iter().enumerate().all(|(i, g)| {
+                world
+                    .sim
+                    .config()
+                    .workloads
+                    .get(a.workload + i)
+                    .is_some_and(|old| format!("{old:?}") == format!("{g:?}"))
+            });
+            same.then_some(a.workload)
+        });
     let w = match reuse {
         Some(w) => w,
         None => {
-            let mut workload = p.workload.clone();
-            if p.periodic {
-                // Its own workload name, so that stopping it stops this registration's
-                // launches only (the children are named after the job ID it carries).
-                workload.name = format!("{}#{}", p.id, world.sim.config().workloads.len());
+            let mut first = None;
+            for g in &groups {
+                let mut workload = (*g).clone();
+                if p.periodic {
+                    // Its own workload name, so that stopping it stops this registration's
+                    // launches only (the children are named after the job ID it carries).
+                    workload.name = format!("{}#{}", p.id, world.sim.config().workloads.len());
+                }
+                let added = world.add_workload(workload);
+                first.get_or_insert(added);
             }
-            world.add_workload(workload)
+            first.unwrap_or_default()
         }
     };
     world.wrote();
@@ -281,6 +342,7 @@ pub fn register(world: &mut World, p: Prepared) -> Result<Registered, ApiError> 
         spec: p.spec.clone(),
         group: p.group.clone(),
         tasks: p.tasks.clone(),
+        groups: groups.len(),
         parameterized: p.parameterized.is_some(),
         periodic: p.periodic,
         stopped: false,
@@ -303,22 +365,25 @@ pub fn register(world: &mut World, p: Prepared) -> Result<Registered, ApiError> 
             }),
         });
     }
-    if !world.submit(w) {
-        return Err(ApiError::bad(
-            "the simulation reached limits.max_allocations: no more allocations can be registered",
-        ));
+    // Every group's job is registered at this moment, and named as the API job.
+    for g in w..w + groups.len() {
+        if !world.submit(g) {
+            return Err(ApiError::bad(
+                "the simulation reached limits.max_allocations: no more allocations can be registered",
+            ));
+        }
+        if let Some(j) = newest_job_of(world, g).and_then(|j| world.sim.job(j)) {
+            world.catalog.names.insert(
+                j.serial,
+                ApiName {
+                    id: p.id.clone(),
+                    api: p.id.clone(),
+                    parent: None,
+                },
+            );
+        }
     }
     let job = newest_job_of(world, w);
-    if let Some(j) = job.and_then(|j| world.sim.job(j)) {
-        world.catalog.names.insert(
-            j.serial,
-            ApiName {
-                id: p.id.clone(),
-                api: p.id.clone(),
-                parent: None,
-            },
-        );
-    }
     let (eval, eval_index) = job
         .and_then(|j| newest_eval_of(world, j))
         .unwrap_or_default();
@@ -349,33 +414,42 @@ pub fn plan(
     let sim = replay(config, &log, now);
     let mut copy = World::new(sim, base, start_unix_ms, default_duration_ms, None);
     copy.catalog = catalog;
-    let group = p.group.clone();
-    let tasks: Vec<String> = p.tasks.iter().map(|t| t.0.clone()).collect();
-    let count = p.workload.count;
+    // Each group: its name, its tasks' names and its count.
+    let groups: Vec<(String, Vec<String>, u32)> =
+        std::iter::once((&p.group, &p.tasks, &p.workload))
+            .chain(p.others.iter().map(|m| (&m.group, &m.tasks, &m.workload)))
+            .map(|(g, t, w)| (g.clone(), t.iter().map(|t| t.0.clone()).collect(), w.count))
+            .collect();
     let id = p.id.clone();
     let r = register(&mut copy, p)?;
     let view = copy.view();
-    let mut failed = Value::Null;
-    let mut created = Value::Null;
-    let mut updates = json!({});
-    if let Some(job) = r.job {
-        let j = view.sim.job(job);
-        let (place, ignore) = if r.unchanged {
-            (0, j.map_or(0, |j| j.live + j.queued))
-        } else {
-            (j.map_or(count, |j| j.count), 0)
-        };
-        updates = json!({ group.clone(): {
-            "Ignore": ignore, "Place": place, "Migrate": 0, "Stop": 0, "InPlaceUpdate": 0,
-            "DestructiveUpdate": 0, "Canary": 0, "Preemptions": 0, "Reconnect": 0, "Disconnect": 0,
-        }});
-        if let Some(j) = j {
-            if let (Some(eval), Some(m)) = (j.blocked_eval, j.failure.as_deref()) {
-                failed = json!({ group.clone(): view.metric_json(m, job) });
-                created = json!([view.eval_json(eval)]);
+    let mut failed = serde_json::Map::new();
+    let mut created = Vec::new();
+    let mut updates = serde_json::Map::new();
+    if let Some(lead) = r.job {
+        for (job, (group, _, count)) in view.group_jobs(lead).into_iter().zip(&groups) {
+            let j = view.sim.job(job);
+            let (place, ignore) = if r.unchanged {
+                (0, j.map_or(0, |j| j.live + j.queued))
+            } else {
+                (j.map_or(*count, |j| j.count), 0)
+            };
+            updates.insert(group.clone(), json!({
+                "Ignore": ignore, "Place": place, "Migrate": 0, "Stop": 0, "InPlaceUpdate": 0,
+                "DestructiveUpdate": 0, "Canary": 0, "Preemptions": 0, "Reconnect": 0, "Disconnect": 0,
+            }));
+            if let Some(j) = j {
+                if let (Some(eval), Some(m)) = (j.blocked_eval, j.failure.as_deref()) {
+                    failed.insert(group.clone(), view.metric_json(m, job));
+                    created.push(view.eval_json(eval));
+                }
             }
         }
     }
+    let null_if_empty = |v: Value, empty: bool| if empty { Value::Null } else { v };
+    let failed = null_if_empty(Value::Object(failed.clone()), failed.is_empty());
+    let created = null_if_empty(Value::Array(created.clone()), created.is_empty());
+    let updates = Value::Object(updates);
     let kind = if r.new {
         "Added"
     } else if r.unchanged {
@@ -383,14 +457,20 @@ pub fn plan(
     } else {
         "Edited"
     };
+    let task_groups: Vec<Value> = groups
+        .iter()
+        .map(|(group, tasks, count)| {
+            json!({
+                "Type": kind, "Name": group, "Fields": Value::Null, "Objects": Value::Null,
+                "Tasks": tasks.iter().map(|t| json!({ "Type": kind, "Name": t, "Annotations": Value::Null,
+                    "Fields": Value::Null, "Objects": Value::Null })).collect::<Vec<_>>(),
+                "Updates": if r.unchanged { json!({ "ignore": count }) } else { json!({ "create": count }) },
+            })
+        })
+        .collect();
     let diff = json!({
         "Type": kind, "ID": id, "Fields": Value::Null, "Objects": Value::Null,
-        "TaskGroups": [{
-            "Type": kind, "Name": group, "Fields": Value::Null, "Objects": Value::Null,
-            "Tasks": tasks.iter().map(|t| json!({ "Type": kind, "Name": t, "Annotations": Value::Null,
-                "Fields": Value::Null, "Objects": Value::Null })).collect::<Vec<_>>(),
-            "Updates": if r.unchanged { json!({ "ignore": count }) } else { json!({ "create": count }) },
-        }],
+        "TaskGroups": task_groups,
     });
     Ok(json!({
         "Annotations": { "DesiredTGUpdates": updates, "PreemptedAllocs": Value::Null },
@@ -512,10 +592,13 @@ pub fn deregister(world: &mut World, id: &str, purge: bool) -> Result<Value, Api
         return Err(ApiError::not_found("job not found"));
     };
     if let Some(job) = core {
-        if let Some(serial) = world.sim.job(job).map(|j| j.serial) {
-            world.catalog.stopped.insert(serial);
+        // Every group's job of the job stops.
+        for g in world.view().group_jobs(job) {
+            if let Some(serial) = world.sim.job(g).map(|j| j.serial) {
+                world.catalog.stopped.insert(serial);
+            }
+            world.stop_job(g, purge);
         }
-        world.stop_job(job, purge);
     } else if let Some(a) = world
         .catalog
         .jobs
