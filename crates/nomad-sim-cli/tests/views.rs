@@ -663,3 +663,54 @@ fn import_warns_when_nodes_come_from_the_node_list() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!String::from_utf8_lossy(&o.stderr).contains("warning"));
 }
+
+#[test]
+fn a_dispatched_job_of_several_groups_is_one_child_per_dispatch() {
+    let dir = std::env::temp_dir().join(format!("nomad-sim-groups-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("build.nomad.hcl"),
+        "job \"build\" {\n  type = \"batch\"\n  parameterized {}\n  group \"compile\" {\n    task \"cc\" {\n      driver = \"docker\"\n      resources {\n        cpu    = 500\n        memory = 256\n      }\n    }\n  }\n  group \"test\" {\n    count = 2\n    task \"run\" {\n      driver = \"docker\"\n      resources {\n        cpu    = 250\n        memory = 128\n      }\n    }\n  }\n}\n",
+    )
+    .unwrap();
+    let scenario = dir.join("s.yaml");
+    std::fs::write(
+        &scenario,
+        "name: groups\nseed: 4\nhorizon: 2h\nnode_pools:\n  - name: linux\n    count: 2\n    resources: { cpu: 8000, memory: 16000, disk: 50000 }\nworkloads:\n  - jobspec: build.nomad.hcl\n    arrivals: { poisson: { rate: 6/h } }\n    duration: 30m\n",
+    )
+    .unwrap();
+    let s = scenario.to_str().unwrap();
+    let list = stdout_ok(&["status", s, "--at", "2h"]);
+    let children: Vec<&str> = list
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|id| id.starts_with("build/dispatch-"))
+        .collect();
+    assert!(children.len() >= 3, "{list}");
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&["run", s, "--json"])).unwrap();
+    // Each dispatch places its compile alloc and its two test allocs, under one child ID.
+    let dispatched = children.len() as u64;
+    assert_eq!(report["allocations"]["placed"], 3 * dispatched, "{list}");
+    for child in children {
+        let allocs: Vec<serde_json::Value> =
+            serde_json::from_str(&stdout_ok(&["status", s, "--at", "2h", child, "--json"]))
+                .unwrap();
+        let mut names: Vec<String> = allocs
+            .iter()
+            .map(|a| a["Name"].as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                format!("{child}.compile[0]"),
+                format!("{child}.test[0]"),
+                format!("{child}.test[1]")
+            ]
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -590,6 +590,21 @@ impl WorkloadConfig {
         self.identity.as_ref().map_or(&self.name, |i| &i.group)
     }
 
+    /// A later group of a job of several groups: it has no arrivals of its own, and is
+    /// registered with the job's first group at each of that group's arrivals.
+    pub fn follows_first_group(&self) -> bool {
+        self.identity.as_ref().is_some_and(|i| i.group_index > 0)
+    }
+
+    /// How many groups of its job follow this workload (the workloads right after it); 0
+    /// unless it is the first group of a job of several.
+    pub fn following_groups(&self) -> u32 {
+        match &self.identity {
+            Some(i) if i.group_index == 0 => i.group_count.saturating_sub(1),
+            _ => 0,
+        }
+    }
+
     /// The restart policy in force: the workload's, or Nomad's default for its type.
     pub fn restart_policy(&self) -> RestartPolicy {
         self.restart

@@ -1138,23 +1138,14 @@ impl Builder {
             );
         }
         let group_count = job.task_groups.len();
-        // A job of several groups is a workload per group with the same arrivals, so its
-        // arrivals must be the same list for each: random arrivals and dispatches are not.
-        if group_count > 1 {
-            let random = match &w.arrivals {
-                Some(a) => matches!(
-                    a,
-                    ArrivalsFile::Poisson(_) | ArrivalsFile::Diurnal(_) | ArrivalsFile::Trace(_)
-                ),
-                None => false,
-            };
-            if random || job.parameterized_job.is_some() {
-                self.problem_at_key(
-                    &format!("{path}.jobspec"),
-                    format!("{file}: job {:?} has {group_count} task groups: the simulator runs such a job registered once, periodic, or at given times (at, every), not dispatched or at random arrivals yet", job.id),
-                );
-                return Vec::new();
-            }
+        // A job of several groups is a workload per group, the later ones registered at each
+        // arrival of the first. A trace's rows give one group's ask, so they cannot drive it.
+        if group_count > 1 && matches!(w.arrivals, Some(ArrivalsFile::Trace(_))) {
+            self.problem_at_key(
+                &format!("{path}.arrivals"),
+                format!("{file}: job {:?} has {group_count} task groups: a trace's rows give one group's resources, so a trace cannot drive it (use poisson, diurnal, at or every)", job.id),
+            );
+            return Vec::new();
         }
         let mut out = Vec::new();
         for index in 0..group_count {

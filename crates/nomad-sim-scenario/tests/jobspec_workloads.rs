@@ -328,26 +328,35 @@ fn a_job_with_several_groups_is_a_workload_per_group_with_one_identity() {
 }
 
 #[test]
-fn a_job_with_several_groups_at_random_arrivals_is_refused() {
-    let dir = tmpdir("groups-random");
-    let e = load_with(
+fn a_job_with_several_groups_takes_any_arrivals_but_a_trace() {
+    let dir = tmpdir("groups-arrivals");
+    // Random arrivals drive the first group; the others are registered with it.
+    let s = load_with(
         &dir,
         TWO_GROUPS,
         "  - jobspec: job.nomad.hcl\n    arrivals: { poisson: { rate: 10/h } }\n    duration: 1h\n",
     )
+    .unwrap();
+    let w = &s.config.workloads;
+    assert_eq!(w.len(), 2);
+    assert!(!w[0].follows_first_group() && w[1].follows_first_group());
+    assert_eq!((w[0].following_groups(), w[1].following_groups()), (1, 0));
+    // A trace's rows give one group's ask: refused, at the arrivals key.
+    std::fs::write(
+        dir.join("t.csv"),
+        "submit,cpu,memory,duration\n0s,100,100,1m\n",
+    )
+    .unwrap();
+    let e = load_with(
+        &dir,
+        TWO_GROUPS,
+        "  - jobspec: job.nomad.hcl\n    arrivals: { trace: { file: t.csv } }\n    duration: 1h\n",
+    )
     .unwrap_err();
     let text = problems(&e);
     assert!(
-        text.contains("job \"shop\" has 2 task groups: the simulator runs such a job registered once, periodic, or at given times (at, every), not dispatched or at random arrivals yet"),
+        text.contains("workloads[0].arrivals: job.nomad.hcl: job \"shop\" has 2 task groups: a trace's rows give one group's resources"),
         "{text}"
     );
-    // At given times each arrival registers the whole job.
-    let s = load_with(
-        &dir,
-        TWO_GROUPS,
-        "  - jobspec: job.nomad.hcl\n    arrivals: { at: [0s, 10m] }\n    duration: 1h\n",
-    )
-    .unwrap();
-    assert_eq!(s.config.workloads.len(), 2);
     let _ = std::fs::remove_dir_all(&dir);
 }

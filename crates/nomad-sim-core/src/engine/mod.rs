@@ -131,7 +131,10 @@ impl Simulation {
             }
         }
         for w in 0..sim.sources.workloads.len() {
-            sim.schedule_next_arrival(w);
+            // A job's later groups arrive with its first.
+            if !sim.config.workloads[w].follows_first_group() {
+                sim.schedule_next_arrival(w);
+            }
         }
         for (i, op) in sim.config.operations.iter().enumerate() {
             sim.queue

@@ -85,7 +85,8 @@ impl Simulation {
     /// first cron match strictly after now, as Nomad's periodic dispatcher does for a job
     /// registered now. Returns its index.
     pub fn add_workload(&mut self, workload: WorkloadConfig) -> usize {
-        let periodic = matches!(workload.arrivals, Arrivals::Periodic(_));
+        let periodic =
+            matches!(workload.arrivals, Arrivals::Periodic(_)) && !workload.follows_first_group();
         self.config.workloads.push(workload);
         let w = self.config.workloads.len() - 1;
         self.attach_workload(w);
@@ -130,8 +131,12 @@ impl Simulation {
                 return;
             }
         }
-        // Arrivals stop once the allocation limit is reached.
-        if self.register_arrival(w) {
+        // Arrivals stop once the allocation limit is reached. A job of several groups
+        // registers its later groups (the workloads right after its first) at the same moment.
+        let following = self.config.workloads[w].following_groups() as usize;
+        let registered =
+            self.register_arrival(w) && (w + 1..=w + following).all(|g| self.register_arrival(g));
+        if registered {
             self.schedule_next_arrival(w);
         }
     }
