@@ -436,7 +436,6 @@ pub fn import(opts: &ImportOptions) -> Result<Imported, String> {
     })
 }
 
-/// One workload per task group of a job spec, registered once at time zero.
 /// `path` as a scenario in `dir` names it: relative to `dir` when both resolve, else as given.
 fn path_from(dir: &Path, path: &Path) -> String {
     let (Ok(dir), Ok(file)) = (dir.canonicalize(), path.canonicalize()) else {
@@ -505,6 +504,22 @@ fn job_workloads(
         return Ok(out);
     }
     let _ = writeln!(out, "  - jobspec: {}", q(&shown));
+    // A job ID the loader does not take as a workload name (`team/web`, say) is renamed,
+    // and says so: the simulator names its jobs after the name.
+    let valid = !job.id.is_empty()
+        && job
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'));
+    if !valid {
+        let name = sanitize(&job.id);
+        let _ = writeln!(
+            out,
+            "    name: {}   # the job ID {} is not a workload name",
+            q(&name),
+            comment(&job.id)
+        );
+    }
     let _ = writeln!(out, "    duration: {}", q(duration));
     Ok(out)
 }

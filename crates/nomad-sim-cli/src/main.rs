@@ -417,10 +417,19 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
         }
     }
     // Job files are named relative to where the scenario is written (stdout: here).
-    let base_dir = match args.out.as_ref().and_then(|p| p.parent()) {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+    let base_dir = match args.out.as_ref() {
+        Some(out) if !nomad_sim_output::is_stdout(out) => match out.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
         _ => PathBuf::from("."),
     };
+    if !base_dir.is_dir() {
+        return Err(Failure::input(format!(
+            "--out: the directory {} does not exist",
+            base_dir.display()
+        )));
+    }
     let opts = import::ImportOptions {
         nodes: args.nodes,
         node_detail: args.node_detail,

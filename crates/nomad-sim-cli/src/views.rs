@@ -121,7 +121,7 @@ impl Catalog {
                 _ => continue,
             };
             // A job of several groups is one parent, named by its first group's workload.
-            if w.identity.as_ref().is_some_and(|i| i.group_index > 0) {
+            if w.follows_first_group() {
                 continue;
             }
             let id = w.identity.as_ref().map_or(&w.name, |i| &i.job_id).clone();
@@ -152,7 +152,7 @@ impl Catalog {
                         w.resources.cpu_mhz,
                         w.resources.memory_mb,
                     )],
-                    groups: 1,
+                    groups: w.identity.as_ref().map_or(1, |i| i.group_count as usize),
                     parameterized,
                     periodic,
                     stopped: sim.workload_stopped(i),
@@ -259,7 +259,9 @@ impl<'a> View<'a> {
     fn group_key(&self, j: &Job) -> Option<GroupKey> {
         let w = self.sim.config().workloads.get(j.workload as usize)?;
         let id = w.identity.as_ref().filter(|i| i.group_count > 1)?;
-        Some((j.workload - id.group_index, j.arrival, j.fan_index))
+        // The groups are consecutive workloads, the first at `workload - group_index`.
+        let first = j.workload.checked_sub(id.group_index)?;
+        Some((first, j.arrival, j.fan_index))
     }
 
     /// The held core jobs that make up the Nomad job `job` belongs to: `job` alone, or for a

@@ -331,18 +331,19 @@ fn import_never_writes_a_scenario_validate_rejects() {
     let job_path = dir.join("job.json");
     std::fs::write(&job_path, serde_json::to_string(&job).unwrap()).unwrap();
     let out = dir.join("s.yaml");
-    let o = run(&[
-        "import",
-        "--nodes",
-        root()
-            .join("crates/nomad-sim-cli/tests/fixtures/node-detail.comma-fixed.json")
-            .to_str()
-            .unwrap(),
-        "--jobs",
-        job_path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let nodes = root().join("crates/nomad-sim-cli/tests/fixtures/node-detail.comma-fixed.json");
+    let import = || {
+        run(&[
+            "import",
+            "--nodes",
+            nodes.to_str().unwrap(),
+            "--jobs",
+            job_path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let o = import();
     // The job file is read as Nomad reads it, so its error is located in the job file.
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
@@ -357,18 +358,7 @@ fn import_never_writes_a_scenario_validate_rejects() {
     job["Job"]["NodePool"] = serde_json::json!("default");
     job["Job"]["Datacenters"] = serde_json::json!(["mars-1"]);
     std::fs::write(&job_path, serde_json::to_string(&job).unwrap()).unwrap();
-    let o = run(&[
-        "import",
-        "--nodes",
-        root()
-            .join("crates/nomad-sim-cli/tests/fixtures/node-detail.comma-fixed.json")
-            .to_str()
-            .unwrap(),
-        "--jobs",
-        job_path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = import();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("would not load"), "{}", stderr(&o));
     assert!(stderr(&o).contains("mars-1"), "{}", stderr(&o));

@@ -714,3 +714,55 @@ fn a_dispatched_job_of_several_groups_is_one_child_per_dispatch() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A scenario in a fresh directory running `jobs/shop.nomad.hcl` (web ×3, cache ×1) with
+/// `extra` appended (operations, limits, more workloads).
+fn shop_scenario(tag: &str, arrivals: &str, extra: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nomad-sim-shop-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(fixture("jobs/shop.nomad.hcl"), dir.join("shop.nomad.hcl")).unwrap();
+    let path = dir.join("s.yaml");
+    std::fs::write(
+        &path,
+        format!("name: shop\nseed: 2\nhorizon: 1h\nnode_pools:\n  - name: linux\n    count: 2\n    resources: {{ cpu: 8000, memory: 16000, disk: 50000 }}\nworkloads:\n  - jobspec: shop.nomad.hcl\n{arrivals}    duration: 20m\n{extra}"),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_job_of_several_groups_is_registered_and_stopped_whole() {
+    // `job_stop` by the job's ID stops every group of it.
+    let s = shop_scenario(
+        "stop",
+        "",
+        "operations:\n  - at: 5m\n    job_stop: { job: shop }\n",
+    );
+    let s = s.to_str().unwrap();
+    let detail = stdout_ok(&["status", s, "--at", "6m", "shop"]);
+    assert!(
+        detail.contains("Status        = dead (stopped)"),
+        "{detail}"
+    );
+    let allocs: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout_ok(&["status", s, "--at", "6m", "shop", "--json"])).unwrap();
+    assert_eq!(allocs.len(), 4);
+    assert!(
+        allocs.iter().all(|a| a["DesiredStatus"] == "stop"),
+        "{allocs:?}"
+    );
+    // A job's ID is taken: a workload of that name beside it is refused.
+    let s = shop_scenario(
+        "dup",
+        "",
+        "  - { name: shop, arrivals: { at: [0s] }, resources: { cpu: 100, memory: 100 }, duration: 1m }\n",
+    );
+    let o = run(&["validate", s.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("duplicate workload name \"shop\""),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

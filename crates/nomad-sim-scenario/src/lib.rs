@@ -1138,6 +1138,14 @@ impl Builder {
             );
         }
         let group_count = job.task_groups.len();
+        // A job of several groups also takes its ID among the names, so no other workload's
+        // jobs can be named as its.
+        if group_count > 1 && !seen.insert(name.clone()) {
+            self.problem_at_key(
+                &format!("{path}.jobspec"),
+                format!("duplicate workload name {name:?}: give one of them a name"),
+            );
+        }
         // A job of several groups is a workload per group, the later ones registered at each
         // arrival of the first. A trace's rows give one group's ask, so they cannot drive it.
         if group_count > 1 && matches!(w.arrivals, Some(ArrivalsFile::Trace(_))) {
@@ -1935,11 +1943,14 @@ impl Builder {
                 continue;
             };
             let known = workloads.iter().any(|w| {
+                // A job file's jobs are named after its job ID, a workload's after its name.
+                let id = w.identity.as_ref().map_or(&w.name, |i| &i.job_id);
                 job == &w.name
+                    || job == id
                     || if w.arrivals.has_parent() {
-                        job.starts_with(&format!("{}/", w.name))
+                        job.starts_with(&format!("{id}/"))
                     } else {
-                        job.starts_with(&format!("{}-", w.name))
+                        job.starts_with(&format!("{id}-"))
                     }
             });
             if !known {

@@ -246,12 +246,7 @@ pub fn register(world: &mut World, p: Prepared) -> Result<Registered, ApiError> 
         let name = world.view().api_name(j).cloned()?;
         (name.parent.is_none()).then_some(j)
     });
-    let alive = current.is_some_and(|j| {
-        let view = world.view();
-        view.group_jobs(j)
-            .into_iter()
-            .any(|g| view.job_status_str(g) != "dead")
-    });
+    let alive = current.is_some_and(|j| world.view().nomad_job_status(j) != "dead");
     let previous_modify_index = existing.as_ref().map_or(0, |a| a.modify_index);
     let warnings = p.warnings.join("; ");
     if let (Some(a), Some(j)) = (&existing, current) {
@@ -365,13 +360,14 @@ pub fn register(world: &mut World, p: Prepared) -> Result<Registered, ApiError> 
             }),
         });
     }
-    // Every group's job is registered at this moment, and named as the API job.
+    // Every group's job is registered at this moment (whole or not at all), and named as the
+    // API job.
+    if !world.submit(w) {
+        return Err(ApiError::bad(
+            "the simulation reached limits.max_allocations: no more allocations can be registered",
+        ));
+    }
     for g in w..w + groups.len() {
-        if !world.submit(g) {
-            return Err(ApiError::bad(
-                "the simulation reached limits.max_allocations: no more allocations can be registered",
-            ));
-        }
         if let Some(j) = newest_job_of(world, g).and_then(|j| world.sim.job(j)) {
             world.catalog.names.insert(
                 j.serial,
@@ -563,14 +559,23 @@ pub fn dispatch(world: &mut World, parent: &str, body: &Value) -> Result<Value, 
         "{parent}/dispatch-{unix_s}-{:08x}",
         splitmix64(serial ^ world.sim.config().seed) as u32
     );
-    world.catalog.names.insert(
-        serial,
-        ApiName {
-            id: child.clone(),
-            api: parent.to_string(),
-            parent: Some(parent.to_string()),
-        },
-    );
+    // A job of several groups dispatched all of them: each is the same child.
+    let mut serials = vec![serial];
+    for g in a.workload + 1..a.workload + a.groups {
+        if let Some(j) = newest_job_of(world, g).and_then(|j| world.sim.job(j)) {
+            serials.push(j.serial);
+        }
+    }
+    for s in serials {
+        world.catalog.names.insert(
+            s,
+            ApiName {
+                id: child.clone(),
+                api: parent.to_string(),
+                parent: Some(parent.to_string()),
+            },
+        );
+    }
     let (eval, eval_index) = newest_eval_of(world, job).unwrap_or_default();
     let index = world.index();
     Ok(json!({
@@ -605,8 +610,13 @@ pub fn deregister(world: &mut World, id: &str, purge: bool) -> Result<Value, Api
         .get(id)
         .filter(|a| a.periodic && !a.stopped)
     {
-        // A periodic parent: no more launches, and its running children stop with it.
-        let job = world.sim.config().workloads[a.workload].name.clone();
+        // A periodic parent: no more launches, and its running children stop with it (all
+        // groups of a job of several, named by its job ID).
+        let w = &world.sim.config().workloads[a.workload];
+        let job = match &w.identity {
+            Some(i) if i.group_count > 1 => i.job_id.clone(),
+            _ => w.name.clone(),
+        };
         world.apply(Action::JobStop { job, purge });
     }
     world.wrote();

@@ -107,11 +107,12 @@ impl World {
         self.sim.add_workload(w)
     }
 
-    /// Registers workload `w`'s next job now, logged for replay.
+    /// Registers workload `w`'s next job now (with the task groups that follow it, for a job
+    /// of several groups), logged for replay.
     pub fn submit(&mut self, w: usize) -> bool {
         self.log.push(Entry::Submit(self.sim.now(), w));
         self.changed_since_run = true;
-        self.sim.submit(w)
+        self.sim.submit_job(w)
     }
 
     /// Applies an operator action now, logged for replay.
@@ -160,7 +161,7 @@ pub fn replay(config: SimConfig, log: &[Entry], now: SimTime) -> Simulation {
             }
             Entry::Submit(t, w) => {
                 catch_up(&mut sim, *t);
-                sim.submit(*w);
+                sim.submit_job(*w);
             }
             Entry::Apply(t, a) => {
                 catch_up(&mut sim, *t);

@@ -99,6 +99,20 @@ impl View<'_> {
         self.sim.job_status(job).as_str()
     }
 
+    /// The status of the Nomad job `job` is part of: for a job of several groups, running
+    /// while any group runs and pending while any waits, else dead.
+    pub fn nomad_job_status(&self, job: JobId) -> &'static str {
+        let statuses: Vec<&str> = self
+            .group_jobs(job)
+            .into_iter()
+            .map(|g| self.job_status_str(g))
+            .collect();
+        ["running", "pending"]
+            .into_iter()
+            .find(|s| statuses.contains(s))
+            .unwrap_or("dead")
+    }
+
     /// The job's version (0 for scenario jobs).
     pub fn job_version(&self, job: JobId) -> u64 {
         self.api_job(job).map_or(0, |a| a.version)
@@ -123,6 +137,8 @@ impl View<'_> {
                     .is_some_and(|n| n.parent.as_deref() == Some(parent)),
             })
             .map(|(id, _)| id)
+            // A child of several groups is listed once, by its first group's job.
+            .filter(|&id| self.group_jobs(id)[0] == id)
             .collect()
     }
 
@@ -165,14 +181,7 @@ impl View<'_> {
                             .unwrap_or_else(|| "all".to_string()),
                     ),
                 };
-                // A job of several groups runs while any group runs, and is pending while any
-                // waits (Nomad's job status over its allocs and evals).
-                let groups = self.group_jobs(job);
-                let statuses: Vec<&str> = groups.iter().map(|&g| self.job_status_str(g)).collect();
-                let status = ["running", "pending"]
-                    .into_iter()
-                    .find(|s| statuses.contains(s))
-                    .unwrap_or("dead");
+                let status = self.nomad_job_status(job);
                 JobFacts {
                     id: self.job_name(job),
                     job_type: w.map_or("batch", |w| w.job_type.as_str()).to_string(),
@@ -225,7 +234,7 @@ impl View<'_> {
                 let kids = self.children_of(&a.id);
                 let count = |st: &str| {
                     kids.iter()
-                        .filter(|&&c| self.job_status_str(c) == st)
+                        .filter(|&&c| self.nomad_job_status(c) == st)
                         .count()
                 };
                 (

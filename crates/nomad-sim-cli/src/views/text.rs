@@ -72,7 +72,7 @@ impl View<'_> {
                 let count = |st: &str| {
                     children
                         .iter()
-                        .filter(|&&c| self.job_status_str(c) == st)
+                        .filter(|&&c| self.nomad_job_status(c) == st)
                         .count()
                 };
                 out.push_str(&columns(&[
@@ -95,7 +95,7 @@ impl View<'_> {
                 } else {
                     let mut rows = vec![header(&["ID", "Status"])];
                     for c in children {
-                        rows.push(vec![self.job_name(c), self.job_status_str(c).to_string()]);
+                        rows.push(vec![self.job_name(c), self.nomad_job_status(c).to_string()]);
                     }
                     out.push_str(&columns(&rows));
                 }

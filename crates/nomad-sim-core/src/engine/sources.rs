@@ -121,24 +121,64 @@ impl Simulation {
         }
         // A periodic job with `prohibit_overlap` skips a launch while its previous child is
         // pending or running (Nomad's periodic dispatcher checks the running children).
+        // A job of several groups registers its later groups (the workloads right after its
+        // first) at the same moment; a group stopped on its own is left out.
+        let following = self.config.workloads[w].following_groups() as usize;
+        let groups: Vec<usize> = (w..=w + following)
+            .filter(|&g| g == w || !self.sources.workloads[g].stopped)
+            .collect();
         if let Arrivals::Periodic(spec) = &self.config.workloads[w].arrivals {
-            let running = self.sources.workloads[w]
-                .last_job
-                .filter(|j| self.state.jobs.get(*j).is_some())
-                .is_some_and(|j| !self.state.is_dead(j));
+            let running = groups.iter().any(|&g| {
+                self.sources.workloads[g]
+                    .last_job
+                    .filter(|j| self.state.jobs.get(*j).is_some())
+                    .is_some_and(|j| !self.state.is_dead(j))
+            });
             if spec.prohibit_overlap && running {
                 self.schedule_next_arrival(w);
                 return;
             }
         }
-        // Arrivals stop once the allocation limit is reached. A job of several groups
-        // registers its later groups (the workloads right after its first) at the same moment.
-        let following = self.config.workloads[w].following_groups() as usize;
-        let registered =
-            self.register_arrival(w) && (w + 1..=w + following).all(|g| self.register_arrival(g));
-        if registered {
+        // Arrivals stop once the allocation limit is reached; a job of several groups is
+        // registered whole or not at all.
+        if groups.len() > 1 && !self.fits_allocation_limit(&groups) {
+            self.truncated = true;
+            return;
+        }
+        if groups.iter().all(|&g| self.register_arrival(g)) {
             self.schedule_next_arrival(w);
         }
+    }
+
+    /// True when one arrival of each of `workloads` (whose parallelism is one, as a job
+    /// file's is) fits in what the allocation limit has left.
+    fn fits_allocation_limit(&self, workloads: &[usize]) -> bool {
+        let needed: u64 = workloads
+            .iter()
+            .map(|&g| {
+                let w = &self.config.workloads[g];
+                if w.job_type.is_per_node() {
+                    0
+                } else {
+                    u64::from(w.count)
+                }
+            })
+            .sum();
+        needed <= self.sources.allocs_budget_left
+    }
+
+    /// Registers the next job of workload `w` and of the task groups that follow it (a job of
+    /// several groups, whole) now, and runs the broker so they are placed or blocked at once.
+    /// Returns false, registering nothing, when the allocation limit refused it.
+    pub fn submit_job(&mut self, w: usize) -> bool {
+        let following = self.config.workloads[w].following_groups() as usize;
+        let groups: Vec<usize> = (w..=w + following).collect();
+        if groups.len() > 1 && !self.fits_allocation_limit(&groups) {
+            return false;
+        }
+        let registered = groups.iter().all(|&g| self.register_arrival(g));
+        self.drain_broker();
+        registered
     }
 
     /// Registers one arrival of workload `w`: its jobs and their evals. False when the

@@ -25,7 +25,10 @@ impl Simulation {
                 // The groups of one dispatch are registered one after another, so the first
                 // group's serial (which names the child) is this one's less its group index.
                 let group_index = workload.identity.as_ref().map_or(0, |i| i.group_index);
-                let first = j.serial - u64::from(group_index);
+                let first = j
+                    .serial
+                    .checked_sub(u64::from(group_index))
+                    .unwrap_or(j.serial);
                 let hex = crate::ids::splitmix64(first ^ self.config.seed) as u32;
                 return format!("{w}/dispatch-{}-{hex:08x}", unix_s());
             }

@@ -10,13 +10,23 @@ impl Simulation {
     /// launches) and every job of it still held; otherwise the held job with that ID is
     /// stopped. An unknown name does nothing, as for node names.
     pub(crate) fn job_stop_by_name(&mut self, name: &str, purge: bool) {
-        if let Some(w) = self.config.workloads.iter().position(|w| w.name == name) {
-            self.sources.workloads[w].stopped = true;
+        // A workload by its name, or a job file of several groups by its job ID: its first
+        // group's workload and the groups that follow it stop together.
+        let workload = self.config.workloads.iter().position(|w| {
+            w.name == name
+                || (w.following_groups() > 0
+                    && w.identity.as_ref().is_some_and(|i| i.job_id == name))
+        });
+        if let Some(w) = workload {
+            let groups = w..=w + self.config.workloads[w].following_groups() as usize;
+            for g in groups.clone() {
+                self.sources.workloads[g].stopped = true;
+            }
             let mut jobs: Vec<(u64, JobId)> = self
                 .state
                 .jobs
                 .iter()
-                .filter(|(_, j)| j.workload as usize == w)
+                .filter(|(_, j)| groups.contains(&(j.workload as usize)))
                 .map(|(id, j)| (j.serial, id))
                 .collect();
             jobs.sort_unstable();
@@ -31,8 +41,34 @@ impl Simulation {
             .iter()
             .filter(|(_, j)| !j.purged)
             .find(|(_, j)| self.job_name_of(j) == name)
-            .map(|(id, _)| id);
-        if let Some(job) = found {
+            .map(|(id, j)| (id, j.workload as usize, j.arrival, j.fan_index));
+        let Some((job, w, arrival, fan)) = found else {
+            return;
+        };
+        // A job of several groups: the same arrival's jobs of all its groups, which are the
+        // consecutive workloads from its first group's.
+        let (first, count) = match &self.config.workloads[w].identity {
+            Some(i) if i.group_count > 1 => (
+                w.checked_sub(i.group_index as usize).unwrap_or(w),
+                i.group_count as usize,
+            ),
+            _ => (w, 1),
+        };
+        let groups = first..first + count;
+        let mut jobs: Vec<(u64, JobId)> = self
+            .state
+            .jobs
+            .iter()
+            .filter(|(id, j)| {
+                *id == job
+                    || (j.arrival == arrival
+                        && j.fan_index == fan
+                        && groups.contains(&(j.workload as usize)))
+            })
+            .map(|(id, j)| (j.serial, id))
+            .collect();
+        jobs.sort_unstable();
+        for (_, job) in jobs {
             self.stop_job_now(job, purge);
         }
     }
