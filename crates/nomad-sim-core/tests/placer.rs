@@ -202,10 +202,13 @@ fn the_view_shows_the_jobs_candidates_ask_and_the_nodes_use() {
     );
 }
 
+/// Each Select's draws, and the draw after them.
+type Orders = Rc<RefCell<Vec<(Vec<NodeId>, Option<NodeId>)>>>;
+
 /// Draws every candidate with `next_random` (at most 10 draws), records the order and one
 /// more draw, and picks the last node drawn that fits.
 struct Shuffler {
-    orders: Rc<RefCell<Vec<(Vec<NodeId>, Option<NodeId>)>>>,
+    orders: Orders,
 }
 
 impl Placer for Shuffler {
