@@ -317,4 +317,20 @@ fn a_placer_that_refuses_places_nothing() {
     let (sim, events) = run(sim);
     assert_eq!(placements(&events), vec![]);
     assert_eq!(sim.queued_allocs_total(), 1);
+    // The blocked eval reports what a full scan of Nomad's stack finds: one node evaluated,
+    // with room (neither filtered nor exhausted); the scan ranks nothing for the metrics.
+    let blocked: Vec<_> = events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            TraceEvent::EvalBlocked { metrics, .. } => Some(metrics.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(blocked.len(), 1);
+    let m = &blocked[0];
+    assert_eq!(
+        (m.nodes_evaluated, m.nodes_filtered, m.nodes_exhausted),
+        (1, 0, 0)
+    );
+    assert!(m.scores.is_empty(), "{:?}", m.scores);
 }
