@@ -1,7 +1,8 @@
 //! The clients: restarts in place by the restart policy, task start time (issue 12).
 
 use nomad_sim_core::config::{
-    Arrivals, DurationDist, JobType, RestartMode, RestartPolicy, SimConfig, WorkloadConfig,
+    Action, Arrivals, DurationDist, JobType, Operation, RestartMode, RestartPolicy, SimConfig,
+    WorkloadConfig,
 };
 use nomad_sim_core::invariants::{state_violations, trace_violations};
 use nomad_sim_core::model::ClientStatus;
@@ -217,7 +218,11 @@ fn a_task_start_time_delays_the_run_and_holds_the_resources() {
     let allocs = sim.allocs();
     assert_eq!(allocs.len(), 1);
     assert_eq!(allocs[0].1.client, ClientStatus::Pending);
-    assert_eq!(sim.alloc_running_since(allocs[0].0), None);
+    let x = allocs[0].0;
+    assert_eq!(sim.alloc_running_since(x), None);
+    // Its task runs from 2m.
+    sim.run_until(3 * MINUTE_MS);
+    assert_eq!(sim.alloc_running_since(x), Some(2 * MINUTE_MS));
     sim.run();
     let ends: Vec<(u64, String)> = sink
         .events()
@@ -237,4 +242,99 @@ fn a_task_start_time_delays_the_run_and_holds_the_resources() {
     );
     // Pending time is still submission to placement.
     assert_eq!(sim.report().pending_s.max, 720.0);
+}
+
+#[test]
+fn a_client_that_stopped_heartbeating_does_not_start_the_task() {
+    // x is placed on a-0 at 0 and its image pull takes 35s. a-0 stops heartbeating at 30s;
+    // the server cannot notice before 40s (a TTL of at least 10s from the last heartbeat,
+    // plus the 10s grace). At 35s the crashed client starts nothing: the alloc is still
+    // pending as the server last heard, with no run.
+    let mut c = config(
+        1,
+        HOUR_MS,
+        vec![pool("a", 1, 4000, 4000)],
+        vec![job("x", 0, 1000, 10)],
+    );
+    c.client.task_start = DurationDist::Constant(35 * SECOND_MS);
+    c.operations = vec![Operation {
+        at_ms: 30 * SECOND_MS,
+        action: Action::NodeFail {
+            nodes: vec!["a-0".to_string()],
+        },
+    }];
+    let mut sim = Simulation::new(c);
+    sim.check_every_event(true);
+    sim.run_until(36 * SECOND_MS);
+    let allocs = sim.allocs();
+    assert_eq!(allocs.len(), 1);
+    assert_eq!(allocs[0].1.client, ClientStatus::Pending);
+    assert_eq!(sim.alloc_running_since(allocs[0].0), None);
+}
+
+/// The times of the restarts and the failure of `flaky` (fails 30 % of its runs), alone or
+/// next to a service that never fails.
+fn flaky_failures(with_service: bool) -> Vec<(u64, &'static str)> {
+    let mut flaky = job("flaky", 0, 1000, 10);
+    flaky.failure_rate = 0.3;
+    flaky.arrivals = Arrivals::At(vec![0; 20]);
+    let mut workloads = vec![flaky];
+    if with_service {
+        let mut web = job("web", 0, 1000, 120);
+        web.job_type = JobType::Service;
+        workloads.insert(0, web);
+    }
+    let c = config(3, HOUR_MS, vec![pool("a", 4, 8000, 8000)], workloads);
+    let (_, events) = run(c);
+    events
+        .iter()
+        .filter_map(|(t, e)| match e {
+            TraceEvent::AllocRestarting { job, .. } if job.starts_with("flaky") => {
+                Some((*t, "restarting"))
+            }
+            TraceEvent::AllocFailed { job, .. } if job.starts_with("flaky") => Some((*t, "failed")),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_task_that_cannot_fail_draws_nothing_from_the_failure_stream() {
+    // Only tasks with a failure rate draw whether (and when) a run fails, so a service that
+    // never fails, started first, leaves flaky's failures exactly as they were.
+    let alone = flaky_failures(false);
+    assert!(alone.len() >= 3, "{alone:?}");
+    assert_eq!(flaky_failures(true), alone);
+}
+
+#[test]
+fn a_failure_at_the_very_end_of_the_interval_still_counts_in_it() {
+    // Nomad's restart tracker starts a new interval only for a failure strictly after the
+    // current one ends (`now.After(end)`). 60 allocs of a task that fails half its runs at
+    // once (a 1 ms run), 1 attempt in 10m, mode delay: a second failure within the interval
+    // waits until the interval ends, at 10m exactly. A run started then that fails at once
+    // fails at the end itself, still in the interval: the count is past the attempts again,
+    // and the wait until the end is 0 ms (not the 15s delay of a new interval).
+    let mut flaky = batch_workload(
+        "flaky",
+        Arrivals::At(vec![0; 60]),
+        Resources::new(50, 50, 0),
+        DurationDist::Constant(1),
+    );
+    flaky.failure_rate = 0.5;
+    flaky.restart = Some(RestartPolicy {
+        attempts: 1,
+        interval_ms: 10 * MINUTE_MS,
+        delay_ms: 15 * SECOND_MS,
+        mode: RestartMode::Delay,
+    });
+    let c = config(1, HOUR_MS, vec![pool("a", 1, 4000, 4000)], vec![flaky]);
+    let (_, events) = run(c);
+    let at_end: Vec<u64> = restarts(&events)
+        .iter()
+        .filter(|r| r.0 == 10 * MINUTE_MS)
+        .map(|r| r.3)
+        .collect();
+    assert!(!at_end.is_empty());
+    assert!(at_end.iter().all(|&d| d == 0), "{at_end:?}");
 }

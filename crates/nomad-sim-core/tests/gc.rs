@@ -71,3 +71,33 @@ fn shorter_thresholds_collect_sooner() {
     let (jobs, ..) = sim.held_objects();
     assert!(jobs < 120, "{jobs} jobs held with a 1h threshold");
 }
+
+#[test]
+fn nothing_of_a_collected_alloc_is_kept() {
+    // A batch task that fails every run restarts 3 times in place (Nomad's batch restart
+    // policy) and fails; its replacement does the same, and the job is dead within minutes.
+    // Until the alloc is collected its client keeps its record, `Total Restarts` = 3; once
+    // collected (job threshold 1h, collector every 5m), nothing of it is read back.
+    let mut flaky = batch_workload(
+        "flaky",
+        Arrivals::At(vec![0]),
+        Resources::new(1000, 1000, 0),
+        DurationDist::Constant(10 * MINUTE_MS),
+    );
+    flaky.failure_rate = 1.0;
+    let mut c = config(
+        1,
+        4 * HOUR_MS,
+        vec![pool("linux", 1, 4000, 4000)],
+        vec![flaky],
+    );
+    c.gc.job_gc_threshold_ms = HOUR_MS;
+    c.gc.batch_eval_gc_threshold_ms = HOUR_MS;
+    let mut sim = Simulation::new(c);
+    sim.run_until(30 * MINUTE_MS);
+    let first = sim.allocs()[0].0;
+    assert_eq!(sim.alloc_restarts(first), 3);
+    sim.run_until(3 * HOUR_MS);
+    assert!(sim.alloc(first).is_none());
+    assert_eq!(sim.alloc_restarts(first), 0);
+}

@@ -3,6 +3,7 @@
 use nomad_sim_core::config::{
     Action, Arrivals, DisconnectPolicy, DurationDist, JobType, Operation, SimConfig, WorkloadConfig,
 };
+use nomad_sim_core::ids::{AllocId, NodeId};
 use nomad_sim_core::invariants::{state_violations, trace_violations};
 use nomad_sim_core::model::NodeStatus;
 use nomad_sim_core::testing::{batch_workload, config, pool};
@@ -111,6 +112,11 @@ fn a_client_that_stops_heartbeating_is_down_after_its_ttl_and_grace() {
         );
         let r = sim.report();
         assert_eq!((r.allocations.lost, r.allocations.completed), (2, 2));
+        // Both lost runs are wasted, from their placement: long's from 0, late's from 10m1s.
+        assert_eq!(
+            r.wasted_alloc_s,
+            (2 * t - (10 * MINUTE_MS + SECOND_MS)) as f64 / 1000.0
+        );
     }
 }
 
@@ -155,6 +161,47 @@ fn with_lost_after_the_allocs_are_unknown_then_lost() {
     assert_eq!(sim.nodes()[0].status, NodeStatus::Down);
     // Only the replacement ran to the end.
     assert_eq!(sim.report().allocations.completed, 1);
+    // The disconnected node stopped counting as a live node (and costing node-hours) at
+    // the disconnect: a-0 lived from 0 to t, b-0 is still live.
+    assert_eq!(sim.live_nodes_by_pool(), &[0, 1]);
+    assert_eq!(sim.node_hours_by_pool()[0], t as f64 / HOUR_MS as f64);
+}
+
+#[test]
+fn a_disconnect_block_with_lost_after_zero_loses_the_allocs_at_once() {
+    // Nomad's `lost_after` defaults to none, "equivalent to having the disconnect block be
+    // nil": the allocs are lost when the heartbeat expires. The node goes down, never
+    // disconnected, and no alloc is ever unknown.
+    let c = cluster(
+        vec![web(Some(DisconnectPolicy {
+            lost_after_ms: 0,
+            replace: true,
+        }))],
+        3,
+    );
+    let (_, events) = run(c);
+    let down = when(&events, |e| matches!(e, TraceEvent::NodeDown { .. }));
+    assert_eq!(down.len(), 1);
+    let t = down[0];
+    assert!(
+        (10 * MINUTE_MS + 10 * SECOND_MS..=10 * MINUTE_MS + 30 * SECOND_MS).contains(&t),
+        "{t}"
+    );
+    assert_eq!(
+        when(&events, |e| matches!(
+            e,
+            TraceEvent::NodeDisconnected { .. } | TraceEvent::AllocUnknown { .. }
+        )),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        when(&events, |e| matches!(e, TraceEvent::AllocLost { .. })),
+        vec![t]
+    );
+    assert_eq!(
+        when(&events, |e| matches!(e, TraceEvent::AllocPlaced { .. })),
+        vec![0, t]
+    );
 }
 
 #[test]
@@ -256,4 +303,126 @@ fn the_base_ttl_grows_with_the_ready_nodes() {
         "{downs:?}"
     );
     assert!(downs.iter().any(|&d| d > 30 * SECOND_MS), "{downs:?}");
+}
+
+#[test]
+fn a_client_that_fails_at_the_start_is_down_a_ttl_plus_grace_later() {
+    // a-0 stops heartbeating at 0, the instant it registered: its last heartbeat is that
+    // registration, so the server's timer runs a whole TTL (the 10 s minimum plus a stagger
+    // of up to 10 s) plus the 10 s grace: down between 20 s and 30 s.
+    for seed in 1..10 {
+        let mut c = config(
+            seed,
+            HOUR_MS,
+            vec![pool("a", 2, 4000, 4000)],
+            vec![job("x", 0, 10 * MINUTE_MS)],
+        );
+        c.operations = vec![Operation {
+            at_ms: 0,
+            action: Action::NodeFail {
+                nodes: vec!["a-0".to_string()],
+            },
+        }];
+        let (_, events) = run(c);
+        let down = when(&events, |e| matches!(e, TraceEvent::NodeDown { .. }));
+        assert_eq!(down.len(), 1);
+        assert!(
+            (20 * SECOND_MS..30 * SECOND_MS).contains(&down[0]),
+            "{down:?}"
+        );
+    }
+}
+
+#[test]
+fn allocs_on_other_nodes_still_report_while_a_client_is_silent() {
+    // a-0 stops heartbeating at 10m and is detected between 10m10s and 10m30s. `other`
+    // runs on b-0 (node pool b) and ends at 10m5s, while a-0 is silent: b-0's own client
+    // reports it complete then.
+    let mut long = job("long", 0, 2 * HOUR_MS);
+    long.node_pool = Some("a".to_string());
+    let mut other = job("other", 0, 10 * MINUTE_MS + 5 * SECOND_MS);
+    other.node_pool = Some("b".to_string());
+    let mut c = config(
+        4,
+        HOUR_MS,
+        vec![pool("a", 1, 4000, 4000), pool("b", 1, 4000, 4000)],
+        vec![long, other],
+    );
+    c.operations = vec![Operation {
+        at_ms: 10 * MINUTE_MS,
+        action: Action::NodeFail {
+            nodes: vec!["a-0".to_string()],
+        },
+    }];
+    let (_, events) = run(c);
+    let completed: Vec<(u64, String)> = events
+        .iter()
+        .filter_map(|(t, e)| match e {
+            TraceEvent::AllocCompleted { job, node, .. } if node == "b-0" => {
+                Some((*t, job.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        completed,
+        vec![(10 * MINUTE_MS + 5 * SECOND_MS, "other-0".to_string())]
+    );
+}
+
+#[test]
+fn an_unknown_alloc_cannot_report_its_end() {
+    // web (lost_after 5m, replace) would end at 11m. Its node goes silent at 10m and is
+    // disconnected between 10m10s and 10m30s, so at 11m the alloc is unknown: its client
+    // cannot report, and the alloc is lost 5m after the disconnect, never complete. Its
+    // replacement, placed on b-0 at the disconnect, runs its 11m there.
+    let mut w = web(Some(DisconnectPolicy {
+        lost_after_ms: 5 * MINUTE_MS,
+        replace: true,
+    }));
+    w.duration = DurationDist::Constant(11 * MINUTE_MS);
+    let (sim, events) = run(cluster(vec![w], 3));
+    let t = when(&events, |e| {
+        matches!(e, TraceEvent::NodeDisconnected { .. })
+    })[0];
+    assert_eq!(
+        when(&events, |e| matches!(e, TraceEvent::AllocLost { .. })),
+        vec![t + 5 * MINUTE_MS]
+    );
+    assert_eq!(
+        when(&events, |e| matches!(e, TraceEvent::AllocCompleted { .. })),
+        vec![t + 11 * MINUTE_MS]
+    );
+    let r = sim.report();
+    assert_eq!((r.allocations.lost, r.allocations.completed), (1, 1));
+}
+
+#[test]
+fn a_disconnected_node_and_its_unknown_alloc_read_as_such_until_the_alloc_is_lost() {
+    let policy = Some(DisconnectPolicy {
+        lost_after_ms: 5 * MINUTE_MS,
+        replace: true,
+    });
+    let (_, events) = run(cluster(vec![web(policy)], 3));
+    let t = when(&events, |e| {
+        matches!(e, TraceEvent::NodeDisconnected { .. })
+    })[0];
+    // Again, stopped 1m after the disconnect: a-0 is disconnected and the original alloc
+    // (the first placed) unknown; b-0 and the replacement on it are not.
+    let mut sim = Simulation::new(cluster(vec![web(policy)], 3));
+    sim.run_until(t + MINUTE_MS);
+    let (a0, b0) = (NodeId(0), NodeId(1));
+    let allocs: Vec<AllocId> = sim.allocs().iter().map(|(id, _)| *id).collect();
+    assert_eq!(allocs.len(), 2);
+    let (original, replacement) = (allocs[0], allocs[1]);
+    assert_eq!(sim.alloc(original).unwrap().node, a0);
+    assert_eq!(sim.alloc(replacement).unwrap().node, b0);
+    assert!(sim.node_is_disconnected(a0));
+    assert!(!sim.node_is_disconnected(b0));
+    assert!(sim.alloc_is_unknown(original));
+    assert!(!sim.alloc_is_unknown(replacement));
+    // At t + 5m the alloc is lost and the node down: neither reads as before.
+    sim.run_until(t + 5 * MINUTE_MS);
+    assert!(!sim.node_is_disconnected(a0));
+    assert!(!sim.alloc_is_unknown(original));
 }

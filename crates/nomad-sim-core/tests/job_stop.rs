@@ -3,7 +3,7 @@
 //! are cancelled, the job is dead, and a purged job leaves the read model at once.
 
 use nomad_sim_core::config::{
-    Action, Arrivals, DurationDist, JobType, Operation, SimConfig, WorkloadConfig,
+    Action, Arrivals, CountDist, DurationDist, JobType, Operation, SimConfig, WorkloadConfig,
 };
 use nomad_sim_core::invariants::{state_violations, trace_violations};
 use nomad_sim_core::model::{DesiredStatus, EvalStatus, JobStatus};
@@ -202,4 +202,150 @@ fn a_stopped_system_job_does_not_come_to_new_nodes() {
     let (agent, _) = sim.jobs().into_iter().next().unwrap();
     assert_eq!(sim.job_status(agent), JobStatus::Dead);
     assert_eq!(sim.report().allocations.stopped, 2);
+}
+
+/// The (time, job, purge, allocs stopped) of each `job_stopped` event.
+fn stops(events: &[(u64, TraceEvent)]) -> Vec<(u64, String, bool, u32)> {
+    events
+        .iter()
+        .filter_map(|(t, e)| match e {
+            TraceEvent::JobStopped {
+                job,
+                purge,
+                allocs_stopped,
+            } => Some((*t, job.clone(), *purge, *allocs_stopped)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn stopping_from_outside_frees_the_node_at_once_and_a_second_stop_only_purges() {
+    // As `DELETE /v1/job/web` does: web (4000 MHz) fills a-0 and `wait` (3000 MHz, at 10m)
+    // blocks. Stopping web at 1h from outside stops its alloc and places wait at once. The
+    // same stop again changes nothing (the job is already stopped, its allocs already
+    // stopped); then a stop with purge only purges: the job leaves the read model, with no
+    // alloc stopped.
+    let c = config(
+        1,
+        4 * HOUR_MS,
+        vec![pool("a", 1, 4000, 4000)],
+        vec![
+            job("web", JobType::Service, Arrivals::At(vec![0]), 4000, 1),
+            job(
+                "wait",
+                JobType::Batch,
+                Arrivals::At(vec![10 * MINUTE_MS]),
+                3000,
+                1,
+            ),
+        ],
+    );
+    let sink = SharedSink::new();
+    let mut sim = Simulation::new(c);
+    sim.set_trace_sink(Box::new(sink.clone()));
+    sim.check_every_event(true);
+    sim.run_until(HOUR_MS);
+    let web = sim.jobs()[0].0;
+    assert_eq!(sim.job_name(web), "web-0");
+    sim.stop_job(web, false);
+    sim.stop_job(web, false);
+    assert!(sim.job(web).is_some());
+    sim.stop_job(web, true);
+    assert!(sim.job(web).is_none());
+    let events = sink.events();
+    assert_eq!(
+        stops(&events),
+        vec![
+            (HOUR_MS, "web-0".to_string(), false, 1),
+            (HOUR_MS, "web-0".to_string(), true, 0),
+        ]
+    );
+    let placed: Vec<(u64, String)> = events
+        .iter()
+        .filter_map(|(t, e)| match e {
+            TraceEvent::AllocPlaced { job, .. } => Some((*t, job.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        placed,
+        vec![(0, "web-0".to_string()), (HOUR_MS, "wait-0".to_string())]
+    );
+    assert_eq!(state_violations(&sim), Vec::<String>::new());
+}
+
+#[test]
+fn stopping_one_system_job_leaves_the_others_alone() {
+    // Two system jobs run on a-0 next to a batch job; stopping `agent` stops only its alloc:
+    // `logs` and the batch job keep running, and when a-1 joins at 1h `logs` comes to it,
+    // `agent` does not.
+    let mut c = config(
+        1,
+        4 * HOUR_MS,
+        vec![pool("a", 1, 4000, 4000)],
+        vec![
+            job("agent", JobType::System, Arrivals::At(vec![0]), 100, 1),
+            job("logs", JobType::System, Arrivals::At(vec![0]), 100, 1),
+            job("build", JobType::Batch, Arrivals::At(vec![0]), 1000, 1),
+        ],
+    );
+    c.operations = vec![
+        stop(30 * MINUTE_MS, "agent", false),
+        Operation {
+            at_ms: HOUR_MS,
+            action: Action::ScaleUp {
+                pool: "a".to_string(),
+                count: 1,
+            },
+        },
+    ];
+    let (_, events) = run_until(c, 2 * HOUR_MS);
+    let ended: Vec<(u64, String)> = events
+        .iter()
+        .filter_map(|(t, e)| match e {
+            TraceEvent::AllocStopped { job, .. }
+            | TraceEvent::AllocCompleted { job, .. }
+            | TraceEvent::AllocLost { job, .. } => Some((*t, job.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ended, vec![(30 * MINUTE_MS, "agent-0".to_string())]);
+    let placed: Vec<(u64, String, String)> = events
+        .iter()
+        .filter_map(|(t, e)| match e {
+            TraceEvent::AllocPlaced { job, node, .. } => Some((*t, job.clone(), node.clone())),
+            _ => None,
+        })
+        .filter(|p| p.2 == "a-1")
+        .collect();
+    assert_eq!(
+        placed,
+        vec![(HOUR_MS, "logs-0".to_string(), "a-1".to_string())]
+    );
+}
+
+#[test]
+fn a_stopped_circleci_slot_counts_as_done() {
+    // One CircleCI job with parallelism 2: ci-0-0 and ci-0-1, 30m each from 0. Stopping
+    // ci-0-0 at 10m counts its slot as done, so the CircleCI job ends when ci-0-1 does, at
+    // 30m: one makespan of 1800 s, and its record is freed.
+    let mut w = batch_workload(
+        "ci",
+        Arrivals::At(vec![0]),
+        Resources::new(1000, 1000, 0),
+        DurationDist::Constant(30 * MINUTE_MS),
+    );
+    w.parallelism = CountDist::Fixed(2);
+    let mut c = config(1, HOUR_MS, vec![pool("a", 1, 4000, 4000)], vec![w]);
+    c.operations = vec![stop(10 * MINUTE_MS, "ci-0-0", false)];
+    let (sim, events) = run_until(c, HOUR_MS);
+    assert_eq!(
+        stops(&events),
+        vec![(10 * MINUTE_MS, "ci-0-0".to_string(), false, 1)]
+    );
+    let r = sim.report();
+    assert_eq!(r.ci_jobs.count, 1);
+    assert_eq!(r.ci_jobs.makespan_s.p99, 1800.0);
+    assert_eq!(sim.held_objects().3, 0);
 }

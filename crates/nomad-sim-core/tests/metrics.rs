@@ -1,7 +1,9 @@
 //! AllocMetric as Nomad fills it: nodes in pool, nodes available per datacenter, filtered and
 //! exhausted nodes by class (issue 12).
 
-use nomad_sim_core::config::{Arrivals, DurationDist};
+use nomad_sim_core::config::{
+    Action, Arrivals, DrainDeadline, DrainSpec, DurationDist, NodeTarget, Operation,
+};
 use nomad_sim_core::testing::{batch_workload, config, pool};
 use nomad_sim_core::time::{HOUR_MS, MINUTE_MS};
 use nomad_sim_core::trace::{SharedSink, TraceEvent};
@@ -66,4 +68,61 @@ fn exhausted_nodes_are_counted_by_class_and_ready_nodes_by_datacenter() {
     let json = serde_json::to_value(&placed).unwrap();
     assert_eq!(json["nodes_in_pool"], 5);
     assert_eq!(json["nodes_available"]["dc-east"], 2);
+}
+
+#[test]
+fn nodes_available_follows_nodes_joining_and_leaving() {
+    // One node in dc1 at first; a second joins at 10m and the first is drained at 30m (a
+    // draining node is no longer a candidate). Jobs placed at 0, 20m and 40m see 1, 2 and 1
+    // ready nodes in dc1.
+    let work = batch_workload(
+        "x",
+        Arrivals::At(vec![0, 20 * MINUTE_MS, 40 * MINUTE_MS]),
+        Resources::new(1000, 1000, 0),
+        DurationDist::Constant(HOUR_MS),
+    );
+    let mut c = config(1, 3 * HOUR_MS, vec![pool("a", 1, 4000, 4000)], vec![work]);
+    c.operations = vec![
+        Operation {
+            at_ms: 10 * MINUTE_MS,
+            action: Action::ScaleUp {
+                pool: "a".to_string(),
+                count: 1,
+            },
+        },
+        Operation {
+            at_ms: 30 * MINUTE_MS,
+            action: Action::NodeDrain {
+                target: NodeTarget::Names(vec!["a-0".to_string()]),
+                spec: DrainSpec {
+                    deadline: DrainDeadline::After(HOUR_MS),
+                    ignore_system: false,
+                },
+            },
+        },
+    ];
+    let sink = SharedSink::new();
+    let mut sim = Simulation::new(c);
+    sim.set_trace_sink(Box::new(sink.clone()));
+    sim.run_until(50 * MINUTE_MS);
+    let seen: Vec<(u64, Vec<(String, u32)>)> = sink
+        .events()
+        .into_iter()
+        .filter_map(|(t, e)| match e {
+            TraceEvent::AllocPlaced { metrics, .. } => Some((
+                t,
+                metrics.pool.unwrap().nodes_available.into_iter().collect(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let dc1 = |n: u32| vec![("dc1".to_string(), n)];
+    assert_eq!(
+        seen,
+        vec![
+            (0, dc1(1)),
+            (20 * MINUTE_MS, dc1(2)),
+            (40 * MINUTE_MS, dc1(1))
+        ]
+    );
 }

@@ -340,3 +340,34 @@ fn a_simulation_driven_from_outside_registers_jobs_and_drains_nodes() {
     assert_eq!(sim.report().allocations.placed, 1);
     assert!(!sim.nodes()[node.index()].events.is_empty());
 }
+
+#[test]
+fn options_put_aside_are_returned_only_up_to_the_limit() {
+    // Spread scheduling; the ask fills a whole node, so every node scores (10^0 + 10^0) - 2
+    // = 0 and Nomad's limit iterator puts each aside (score <= 0, at most 3). The 3 nodes
+    // run out with nothing returned; the put-aside options are then returned up to the
+    // batch limit of 2: 3 nodes evaluated, 2 ranked.
+    let mut c = config(
+        2,
+        HOUR_MS,
+        vec![pool("a", 3, 4000, 4000)],
+        vec![at_zero("full", Resources::new(4000, 4000, 0), 10)],
+    );
+    c.algorithm = Algorithm::Spread;
+    let sink = SharedSink::new();
+    let mut sim = Simulation::new(c);
+    sim.set_trace_sink(Box::new(sink.clone()));
+    sim.run_until(MINUTE_MS);
+    let placed: Vec<AllocMetric> = sink
+        .events()
+        .into_iter()
+        .filter_map(|(_, e)| match e {
+            TraceEvent::AllocPlaced { metrics, .. } => Some(metrics),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(placed.len(), 1);
+    assert_eq!(placed[0].nodes_evaluated, 3);
+    assert_eq!(placed[0].scores.len(), 2);
+    assert!(placed[0].scores.iter().all(|s| s.norm_score == 0.0));
+}

@@ -317,3 +317,35 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_zero_percent_target_scores_the_evals_lowest_boost_starting_at_minus_one() {
+    // Targets r1 100 %, r2 0 %, count 2, one node per rack. Nomad's spread iterator scores a
+    // value whose desired count is 0 with the lowest boost seen in the eval, which starts at
+    // -1; r1's boost (2 - 1) / 2 = 0.5 is not lower, so r2 scores -1 whichever node is
+    // scored first.
+    let c = config(
+        5,
+        HOUR_MS,
+        vec![rack("r1", 1, "r1"), rack("r2", 1, "r2")],
+        vec![service(
+            2,
+            Resources::new(10_000, 10_000, 0),
+            vec![spread("${meta.rack}", 50, &[("r1", 100), ("r2", 0)])],
+        )],
+    );
+    let (_, events) = traced(c);
+    let placed = placements(&events);
+    let (node, m) = &placed[0];
+    assert_eq!(node, "r1-0");
+    let score = |n: &str| {
+        m.scores
+            .iter()
+            .find(|s| s.node == n)
+            .unwrap()
+            .scores
+            .allocation_spread
+    };
+    assert_eq!(score("r1-0"), Some(0.5));
+    assert_eq!(score("r2-0"), Some(-1.0));
+}
