@@ -342,10 +342,16 @@ fn allocs_on_other_nodes_still_report_while_a_client_is_silent() {
     long.node_pool = Some("a".to_string());
     let mut other = job("other", 0, 10 * MINUTE_MS + 5 * SECOND_MS);
     other.node_pool = Some("b".to_string());
+    // Each group is in the Nomad node pool of its own name.
+    let in_pool = |name: &str| {
+        let mut p = pool(name, 1, 4000, 4000);
+        p.node_pool = name.to_string();
+        p
+    };
     let mut c = config(
         4,
         HOUR_MS,
-        vec![pool("a", 1, 4000, 4000), pool("b", 1, 4000, 4000)],
+        vec![in_pool("a"), in_pool("b")],
         vec![long, other],
     );
     c.operations = vec![Operation {

@@ -108,11 +108,17 @@ fn two_pools(workloads: Vec<WorkloadConfig>) -> SimConfig {
     config(
         1,
         HOUR_MS,
-        vec![pool("a", 2, 4000, 4000), pool("b", 1, 2000, 2000)],
+        vec![in_pool("a", 2, 4000), in_pool("b", 1, 2000)],
         workloads,
     )
 }
 
+/// `count` nodes of `size` MHz and MB named `<name>-<i>`, in the Nomad node pool `name`.
+fn in_pool(name: &str, count: u32, size: u64) -> nomad_sim_core::config::PoolConfig {
+    let mut p = pool(name, count, size, size);
+    p.node_pool = name.to_string();
+    p
+}
 #[test]
 fn the_view_shows_the_jobs_candidates_ask_and_the_nodes_use() {
     // `web` (service, count 2, 1000 MHz/MB) may use any node: pool a's two and pool b's one.
@@ -240,7 +246,7 @@ fn next_random_draws_each_candidate_once_per_select() {
     let c = config(
         5,
         HOUR_MS,
-        vec![pool("a", 4, 4000, 4000), pool("b", 1, 4000, 4000)],
+        vec![in_pool("a", 4, 4000), in_pool("b", 1, 4000)],
         vec![w],
     );
     let orders = Rc::new(RefCell::new(Vec::new()));
