@@ -526,6 +526,12 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         ..breakdown::Options::default()
     };
     let seen = breakdown::observe(&mut sim, options, |_| {});
+    if sim.stopped_at_time_limit {
+        nomad_sim_output::warn(&format!(
+            "nomad-sim: warning: the run stopped {} past the horizon with work still running (limits.max_time_past_horizon; a task that fails forever under restart mode delay does this): raise it with `limits: {{ max_time_past_horizon: 60d }}`",
+            nomad_sim_core::time::format_duration_ms(sim.config().limits.max_time_past_horizon_ms)
+        ));
+    }
     let mut report = sim.report();
     if args.timing {
         report.perf.wall_s = Some((started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0);

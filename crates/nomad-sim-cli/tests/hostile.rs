@@ -369,3 +369,40 @@ fn import_never_writes_a_scenario_validate_rejects() {
         "no temporary file"
     );
 }
+
+/// A batch task that fails every run under restart mode `delay` never ends: the run stops at
+/// `limits.max_time_past_horizon` (here 2h) and says so, instead of running forever. The run
+/// is given 60 s before the test fails, so a regression cannot hang the suite.
+#[test]
+fn work_that_never_ends_stops_at_the_time_limit() {
+    let dir = tmpdir("never-ends");
+    let path = dir.join("s.yaml");
+    std::fs::write(
+        &path,
+        "name: never\nhorizon: 10m\nlimits: { max_time_past_horizon: 2h }\nnode_pools:\n  - { name: n, count: 1, resources: { cpu: 4000, memory: 4000 } }\nworkloads:\n  - name: w\n    arrivals: { at: [0s] }\n    resources: { cpu: 100, memory: 100 }\n    duration: 1ms\n    failure_rate: 1.0\n    restart: { attempts: 1, interval: 1m, delay: 0s, mode: delay }\n",
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
+        .args(["run", path.to_str().unwrap(), "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the run did not stop at the time limit");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the run stopped 2h0m0s past the horizon with work still running"),
+        "{}",
+        stderr(&o)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["allocations"]["placed"], 1);
+}

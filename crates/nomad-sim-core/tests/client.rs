@@ -177,6 +177,44 @@ fn mode_delay_waits_for_the_interval_to_end_instead_of_failing() {
     assert!(r.iter().any(|x| x.3 >= 18_750), "{r:?}");
 }
 
+/// A 1 ms run that fails the instant it starts (a uniform point of 1 ms rounds to 0), with
+/// mode `delay` and no delay: the wait for the interval's end can come out at 0 ms exactly at
+/// the end, and the run used to restart at that same instant forever. Now every restart
+/// moves the clock, and the run ends at the time bound. The run is on a thread, so that a
+/// regression fails after 60 s instead of hanging the suite.
+#[test]
+fn a_run_that_fails_at_once_in_mode_delay_never_stops_the_clock() {
+    let mut flaky = batch_workload(
+        "flaky",
+        Arrivals::At(vec![0]),
+        Resources::new(100, 100, 0),
+        DurationDist::Constant(1),
+    );
+    flaky.failure_rate = 1.0;
+    flaky.restart = Some(RestartPolicy {
+        attempts: 1,
+        interval_ms: MINUTE_MS,
+        delay_ms: 0,
+        mode: RestartMode::Delay,
+    });
+    let c = config(
+        1,
+        10 * MINUTE_MS,
+        vec![pool("a", 1, 4000, 4000)],
+        vec![flaky],
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sim = Simulation::new(c);
+        sim.run_until(HOUR_MS);
+        let _ = tx.send(sim.now());
+    });
+    let now = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the run ends: a restart always moves the clock");
+    assert_eq!(now, HOUR_MS);
+}
+
 #[test]
 fn a_service_that_fails_every_run_ends_at_the_time_bound() {
     // Service: 2 restarts in 30m, then rescheduled without limit (30s doubling up to 1h). The
@@ -314,7 +352,8 @@ fn a_failure_at_the_very_end_of_the_interval_still_counts_in_it() {
     // once (a 1 ms run), 1 attempt in 10m, mode delay: a second failure within the interval
     // waits until the interval ends, at 10m exactly. A run started then that fails at once
     // fails at the end itself, still in the interval: the count is past the attempts again,
-    // and the wait until the end is 0 ms (not the 15s delay of a new interval).
+    // and the wait until the end is the 1 ms floor that keeps the clock moving (not the 15s
+    // delay of a new interval).
     let mut flaky = batch_workload(
         "flaky",
         Arrivals::At(vec![0; 60]),
@@ -336,5 +375,5 @@ fn a_failure_at_the_very_end_of_the_interval_still_counts_in_it() {
         .map(|r| r.3)
         .collect();
     assert!(!at_end.is_empty());
-    assert!(at_end.iter().all(|&d| d == 0), "{at_end:?}");
+    assert!(at_end.iter().all(|&d| d == 1), "{at_end:?}");
 }

@@ -344,8 +344,14 @@ pub fn observe(
     let mut pool_nodes = vec![(u32::MAX, 0u32); pools];
     let mut hours: Vec<Hour> = Vec::new();
     let step = options.sample_every_ms.max(1);
+    // The run stops where `Simulation::run` stops: `limits.max_time_past_horizon` after the
+    // horizon, with work left that never ends (a task failing forever in restart mode delay).
+    let limit = sim.time_limit();
     let mut t: SimTime = 0;
     loop {
+        if t >= limit {
+            sim.run();
+        }
         // Event time by event time up to `t`, so the clock never passes the last event (the
         // report's time integrals end there, as in `Simulation::run`).
         while let Some(next) = sim.next_event_ms().filter(|n| *n <= t) {
@@ -376,10 +382,10 @@ pub fn observe(
         h.peak_queue = h.peak_queue.max(queue);
         h.nodes = (h.nodes.0.min(total), h.nodes.1.max(total));
         each_sample(sim);
-        if done {
+        if done || t >= limit {
             break;
         }
-        t = t.saturating_add(step);
+        t = t.saturating_add(step).min(limit);
     }
     for r in &mut pool_nodes {
         if r.0 == u32::MAX {

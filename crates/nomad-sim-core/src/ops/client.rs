@@ -177,7 +177,11 @@ impl Simulation {
         } else if policy.mode == crate::config::RestartMode::Fail {
             return false;
         } else {
-            (c.window_start_ms + policy.interval_ms).saturating_sub(now)
+            // At least a millisecond: a run that fails the instant it starts at the interval's
+            // very end would otherwise restart at the same instant forever (real clocks move).
+            (c.window_start_ms + policy.interval_ms)
+                .saturating_sub(now)
+                .max(1)
         };
         c.restarts += 1;
         c.running_since = None;
