@@ -308,12 +308,17 @@ impl<'a> View<'a> {
         }
     }
 
+    /// The identity of a group of a job of several groups, which names the group and its
+    /// tasks whether the scenario or the API registered the job.
+    fn multi_group_identity(&self, job: JobId) -> Option<&'a nomad_sim_core::config::JobIdentity> {
+        let id = self.workload_of(job)?.identity.as_deref()?;
+        (id.group_count > 1).then_some(id)
+    }
+
     /// The task group's name: a group of a job of several groups names itself.
     pub fn group_name(&self, job: JobId) -> String {
-        if let Some(id) = self.workload_of(job).and_then(|w| w.identity.as_ref()) {
-            if id.group_count > 1 {
-                return id.group.clone();
-            }
+        if let Some(id) = self.multi_group_identity(job) {
+            return id.group.clone();
         }
         match self.api_job(job) {
             Some(a) => a.group.clone(),
@@ -325,10 +330,8 @@ impl<'a> View<'a> {
     /// The tasks of a job's group: name, CPU MHz and memory MB each. A scenario workload has
     /// one task named after its group.
     pub fn tasks(&self, job: JobId) -> Vec<(String, u64, u64)> {
-        if let Some(id) = self.workload_of(job).and_then(|w| w.identity.as_ref()) {
-            if id.group_count > 1 {
-                return id.tasks.clone();
-            }
+        if let Some(id) = self.multi_group_identity(job) {
+            return id.tasks.clone();
         }
         if let Some(a) = self.api_job(job) {
             return a.tasks.clone();

@@ -127,27 +127,11 @@ pub fn periodic_arrivals(
     })))
 }
 
-/// Maps a one-group job onto a workload. `pools` are the Nomad node pools the scenario's nodes
+/// Maps the job's `index`-th task group onto a workload; the job-level blocks (constraints,
+/// spreads, affinities) apply to each group. `pools` are the Nomad node pools the scenario's nodes
 /// are in (see [`crate::node_pools_of`]); a job's pool must be one of them, `default` (Nomad
 /// always has it) or `all` (every pool). `default_duration_ms` is the run time when the file
 /// gives none.
-pub fn group_workload(
-    j: &spec::Job,
-    default_duration_ms: SimTime,
-    pools: &[String],
-) -> Result<Mapped, String> {
-    if j.task_groups.len() != 1 {
-        return Err(err(format!(
-            "the simulator registers jobs with one task group here; job {:?} has {}",
-            j.id,
-            j.task_groups.len()
-        )));
-    }
-    group_workload_at(j, 0, default_duration_ms, pools)
-}
-
-/// Maps the job's `index`-th task group onto a workload, as [`group_workload`] maps a
-/// one-group job; the job-level blocks (constraints, spreads, affinities) apply to each group.
 pub fn group_workload_at(
     j: &spec::Job,
     index: usize,

@@ -127,11 +127,8 @@ pub fn prepare(
             j.id
         )));
     }
-    let mut m = match group_count {
-        1 => jobfile::group_workload(&j, default_duration_ms, pools),
-        _ => jobfile::group_workload_at(&j, 0, default_duration_ms, pools),
-    }
-    .map_err(ApiError::bad)?;
+    let mut m =
+        jobfile::group_workload_at(&j, 0, default_duration_ms, pools).map_err(ApiError::bad)?;
     // A job of several groups is a workload per group, registered together; each carries the
     // job's identity and its place among the groups, so the views show one job.
     let mut others = Vec::new();

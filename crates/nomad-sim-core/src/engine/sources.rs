@@ -139,15 +139,21 @@ impl Simulation {
                 return;
             }
         }
-        // Arrivals stop once the allocation limit is reached; a job of several groups is
-        // registered whole or not at all.
-        if groups.len() > 1 && !self.fits_allocation_limit(&groups) {
-            self.truncated = true;
-            return;
-        }
-        if groups.iter().all(|&g| self.register_arrival(g)) {
+        // Arrivals stop once the allocation limit is reached.
+        if self.register_groups(&groups) {
             self.schedule_next_arrival(w);
+        } else {
+            self.truncated = true;
         }
+    }
+
+    /// Registers one arrival of each of `groups` (one workload, or a job's groups), whole or
+    /// not at all. False when the allocation limit refused it.
+    fn register_groups(&mut self, groups: &[usize]) -> bool {
+        if groups.len() > 1 && !self.fits_allocation_limit(groups) {
+            return false;
+        }
+        groups.iter().all(|&g| self.register_arrival(g))
     }
 
     /// True when one arrival of each of `workloads` (whose parallelism is one, as a job
@@ -173,10 +179,7 @@ impl Simulation {
     pub fn submit_job(&mut self, w: usize) -> bool {
         let following = self.config.workloads[w].following_groups() as usize;
         let groups: Vec<usize> = (w..=w + following).collect();
-        if groups.len() > 1 && !self.fits_allocation_limit(&groups) {
-            return false;
-        }
-        let registered = groups.iter().all(|&g| self.register_arrival(g));
+        let registered = self.register_groups(&groups);
         self.drain_broker();
         registered
     }
