@@ -507,6 +507,8 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         .map_err(Failure::input)?;
     let started = Instant::now();
     let mut sim = Simulation::new(scenario.config.clone());
+    // The report and the trace are all a run writes: nothing reads terminal objects later.
+    sim.forget_terminal_objects();
     let trace = match &args.trace {
         Some(_) if trace_to_stdout => Some(trace_writer::TraceFile::stdout(
             args.trace_max_events,

@@ -46,7 +46,7 @@ pub fn render(
         s,
         "  CircleCI jobs     {} submitted, {} Nomad jobs",
         report.ci_jobs.count,
-        sim.jobs().len()
+        sim.jobs_registered()
     );
     let _ = writeln!(
         s,

@@ -151,6 +151,8 @@ pub fn run_one_with(
     let started = Instant::now();
     let mut sim = simulation(config.clone(), &spec.algorithm)
         .ok_or_else(|| format!("unknown algorithm {:?}", spec.algorithm))?;
+    // A sweep reads the report and samples of the live cluster, never terminal objects.
+    sim.forget_terminal_objects();
     let ask = typical_ask(&config);
     let step: SimTime = (config.horizon_ms / SAMPLES).max(60_000);
     let mut series = Vec::new();

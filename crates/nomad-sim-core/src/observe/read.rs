@@ -201,6 +201,11 @@ impl Simulation {
         &self.state.nodes
     }
 
+    /// How many Nomad jobs were registered so far, collected or not.
+    pub fn jobs_registered(&self) -> u64 {
+        self.state.next_job_serial
+    }
+
     /// The jobs Nomad still holds (not garbage-collected or purged), in submission order.
     pub fn jobs(&self) -> Vec<(JobId, &Job)> {
         let mut jobs: Vec<_> = self.state.jobs.iter().filter(|(_, j)| !j.purged).collect();

@@ -89,6 +89,14 @@ impl Simulation {
         let Some(j) = self.state.jobs.get_mut(job) else {
             return;
         };
+        // A dead job has nothing left to stop. It is marked for the read model but leaves no
+        // trace event: whether it is still held depends on garbage collection, which must
+        // never change what a run writes.
+        if j.dead_since_ms.is_some() {
+            j.stopped = true;
+            j.purged |= purge;
+            return;
+        }
         if j.stopped {
             if purge && !j.purged {
                 j.purged = true;
@@ -105,15 +113,17 @@ impl Simulation {
         let queued = j.queued;
         j.queued = 0;
         let pending = std::mem::take(&mut j.pending_indexes);
-        for (_, previous) in pending {
+        for (_, previous) in &pending {
             if let Some(p) = previous {
-                self.server.reschedule_at.remove(&p);
+                self.server.reschedule_at.remove(p);
             }
         }
         if queued > 0 {
             self.state.drop_queued(u64::from(queued));
-            for _ in 0..queued {
-                self.abandon_slot(job, true);
+            // Replacements of allocs that ran are slots that started; the rest never did.
+            let replacements = pending.iter().filter(|(_, p)| p.is_some()).count() as u32;
+            for i in 0..queued {
+                self.abandon_slot(job, i >= replacements);
             }
         }
         if self.is_per_node(job) {

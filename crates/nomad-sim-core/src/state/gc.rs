@@ -25,6 +25,9 @@ pub(crate) struct GcQueues {
     jobs: VecDeque<(SimTime, JobId, SimTime)>,
     /// When the collector runs next.
     pub(crate) next_run_ms: SimTime,
+    /// Collect every terminal object at the next instant instead of after `server.gc`'s
+    /// thresholds (see [`Simulation::forget_terminal_objects`]).
+    pub(crate) at_once: bool,
 }
 
 impl GcQueues {
@@ -46,9 +49,21 @@ impl GcQueues {
 }
 
 impl Simulation {
+    /// Frees terminal allocs and evals and dead jobs at the instant after they end, instead of
+    /// keeping them for `server.gc`'s thresholds as Nomad does. Collection never changes what
+    /// the simulation does, so the report and the trace stay the same; only the read model
+    /// (views, the HTTP API) loses the history Nomad would still show. For runs that read
+    /// only the report: memory then follows the live cluster alone.
+    pub fn forget_terminal_objects(&mut self) {
+        self.state.gc.at_once = true;
+    }
+
     /// How long a terminal alloc or eval is kept: its eval threshold, and never longer than
     /// its job would be kept once dead.
     pub(crate) fn gc_threshold(&self, batch: bool) -> SimTime {
+        if self.state.gc.at_once {
+            return 0;
+        }
         let gc = &self.config.gc;
         let eval = if batch {
             gc.batch_eval_gc_threshold_ms
@@ -78,7 +93,12 @@ impl Simulation {
         let j = &mut self.state.jobs[job];
         if j.dead_since_ms.is_none() {
             j.dead_since_ms = Some(now);
-            let due = now.saturating_add(self.config.gc.job_gc_threshold_ms);
+            let threshold = if self.state.gc.at_once {
+                0
+            } else {
+                self.config.gc.job_gc_threshold_ms
+            };
+            let due = now.saturating_add(threshold);
             self.state.gc.jobs.push_back((due, job, now));
         }
     }
@@ -87,6 +107,10 @@ impl Simulation {
     /// `until`, as Nomad's periodic GC would have; called by the engine before each instant and
     /// when the clock stops.
     pub(crate) fn collect_garbage_until(&mut self, until: SimTime) {
+        if self.state.gc.at_once {
+            self.collect_garbage(until);
+            return;
+        }
         let interval = self.config.gc.interval_ms.max(1);
         if self.state.gc.next_run_ms == 0 {
             self.state.gc.next_run_ms = interval;
@@ -113,7 +137,7 @@ impl Simulation {
                     .iter()
                     .any(|&(_, prev)| prev == Some(alloc));
                 if awaited {
-                    let retry = now.saturating_add(self.config.gc.interval_ms.max(1));
+                    let retry = now.saturating_add(self.gc_retry_ms());
                     self.state.gc.allocs(batch).push_back((retry, alloc));
                     continue;
                 }
@@ -144,12 +168,23 @@ impl Simulation {
                 continue;
             }
             if j.kept_objects > 0 {
-                let retry = now.saturating_add(self.config.gc.interval_ms.max(1));
+                let retry = now.saturating_add(self.gc_retry_ms());
                 self.state.gc.jobs.push_back((retry, job, died));
                 continue;
             }
             self.forget_job(job);
             self.state.jobs.remove(job);
+        }
+    }
+
+    /// How long an object that cannot go yet waits before the collector tries again: its next
+    /// run, or the next millisecond when collecting at once (never the same instant, or one
+    /// pass would retry it forever).
+    fn gc_retry_ms(&self) -> SimTime {
+        if self.state.gc.at_once {
+            1
+        } else {
+            self.config.gc.interval_ms.max(1)
         }
     }
 
