@@ -230,14 +230,16 @@ impl Simulation {
         let distinct = workload.distinct_hosts;
         let keep_counts = count > 1 || distinct;
         for fan in 0..parallelism {
-            let durations: Box<[SimTime]> = (0..count)
-                .map(|_| match fixed_duration {
-                    Some(d) => d,
-                    None => self.config.workloads[w]
-                        .duration
-                        .sample_ms(&mut self.sources.workloads[w].duration_rng),
-                })
-                .collect();
+            let mut draw = || {
+                self.config.workloads[w]
+                    .duration
+                    .sample_ms(&mut self.sources.workloads[w].duration_rng)
+            };
+            let durations = match fixed_duration {
+                Some(d) => Durations::Same(d),
+                None if count == 1 => Durations::Same(draw()),
+                None => Durations::Each((0..count).map(|_| draw()).collect()),
+            };
             let serial = self.state.next_job_serial;
             self.state.next_job_serial += 1;
             let job = self.state.jobs.insert(Job {

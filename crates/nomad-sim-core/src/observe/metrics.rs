@@ -144,8 +144,9 @@ pub struct Perf {
 /// without keeping every sample. Its size is the number of distinct values.
 ///
 /// Zeros (most pending times on a cluster with room) are only counted. Other samples go to a
-/// buffer that is sorted and merged into a sorted run-length list when it fills, so a sample
-/// costs an append and, amortised, a few comparisons, with no pointer chasing.
+/// buffer that is sorted and merged into a sorted run-length list when it holds as many
+/// samples as the list has values, so a sample costs an append and, amortised, a sort share
+/// and a few comparisons, with no pointer chasing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Histogram {
     zeros: u64,
@@ -169,7 +170,9 @@ impl Histogram {
             return;
         }
         self.buffer.push(ms);
-        if self.buffer.len() >= HISTOGRAM_BUFFER {
+        // The buffer grows with the runs, so a merge (which costs both) stays amortised O(1)
+        // per sample however many distinct values there are.
+        if self.buffer.len() >= HISTOGRAM_BUFFER.max(self.runs.len()) {
             self.runs = self.merged();
             self.buffer.clear();
         }

@@ -176,7 +176,7 @@ impl Simulation {
                     .duration
                     .sample_ms(&mut self.sources.workloads[w].duration_rng)
             } else {
-                j.durations[index as usize]
+                j.durations.of(index)
             };
             (j.ask, duration, j.submit_ms, j.ci_job, w)
         };

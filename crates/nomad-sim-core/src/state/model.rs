@@ -305,7 +305,7 @@ pub struct Job {
     /// The task group's count.
     pub count: u32,
     /// Run time of each alloc index, drawn at submission.
-    pub durations: Box<[SimTime]>,
+    pub durations: Durations,
     /// Allocs waiting to be placed.
     pub queued: u32,
     /// Allocs placed and not client-terminal.
@@ -338,6 +338,26 @@ pub struct Job {
     pub stopped: bool,
     /// `nomad job stop -purge`: it has left the read model.
     pub purged: bool,
+}
+
+/// The run times of a job's alloc indexes, drawn at submission: one shared by every index
+/// (a fixed duration, or a count of one) costs no allocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Durations {
+    /// Every index runs this long.
+    Same(SimTime),
+    /// Index `i` runs `[i]` long.
+    Each(Box<[SimTime]>),
+}
+
+impl Durations {
+    /// The run time of alloc index `index`.
+    pub fn of(&self, index: u32) -> SimTime {
+        match self {
+            Durations::Same(d) => *d,
+            Durations::Each(each) => each[index as usize],
+        }
+    }
 }
 
 /// An evaluation's status.
