@@ -675,21 +675,13 @@ impl View<'_> {
             .iter()
             .map(|s| {
                 let id = id_of(&s.node);
-                let mut scores = Map::new();
-                if let Some(v) = s.scores.allocation_spread {
-                    scores.insert("allocation-spread".to_string(), json!(v));
-                }
-                scores.insert("binpack".to_string(), json!(s.scores.binpack));
+                let scores: Map<String, Value> = s
+                    .scores
+                    .named()
+                    .into_iter()
+                    .map(|(name, v)| (name.to_string(), json!(v)))
+                    .collect();
                 deprecated_scores.insert(format!("{id}.binpack"), json!(s.scores.binpack));
-                if let Some(a) = s.scores.job_anti_affinity {
-                    scores.insert("job-anti-affinity".to_string(), json!(a));
-                }
-                if let Some(v) = s.scores.node_affinity {
-                    scores.insert("node-affinity".to_string(), json!(v));
-                }
-                if let Some(p) = s.scores.node_reschedule_penalty {
-                    scores.insert("node-reschedule-penalty".to_string(), json!(p));
-                }
                 json!({ "NodeID": id, "Scores": scores, "NormScore": s.norm_score })
             })
             .collect();

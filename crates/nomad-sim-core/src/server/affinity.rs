@@ -16,9 +16,7 @@ pub struct NodeAffinityScorer<'a> {
 }
 
 impl Scorer for NodeAffinityScorer<'_> {
-    fn name(&self) -> &'static str {
-        "node-affinity"
-    }
+    const NAME: &'static str = "node-affinity";
 
     fn score(&self, _input: &ScoreInput) -> Option<f64> {
         if self.affinities.is_empty() {

@@ -85,6 +85,12 @@ pub struct NodeScore {
     pub norm_score: f64,
 }
 
+/// Nomad's name for the device affinity score.
+pub const DEVICES_SCORE: &str = "devices";
+
+/// Nomad's name for the preemption score.
+pub const PREEMPTION_SCORE: &str = "preemption";
+
 /// The scorers of `ScoreMetaData`; absent scorers did not apply. Fields are in the order of
 /// Nomad's JSON (sorted names).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -134,7 +140,7 @@ pub struct ScoreInput {
 /// final score is the mean of the scores that applied.
 pub trait Scorer {
     /// Nomad's name for the score in `ScoreMetaData`.
-    fn name(&self) -> &'static str;
+    const NAME: &'static str;
     /// The node's score, or `None` when the scorer does not apply to this node.
     fn score(&self, input: &ScoreInput) -> Option<f64>;
 }
@@ -144,9 +150,8 @@ pub trait Scorer {
 pub struct FitnessScorer(pub Algorithm);
 
 impl Scorer for FitnessScorer {
-    fn name(&self) -> &'static str {
-        "binpack"
-    }
+    const NAME: &'static str = "binpack";
+
     fn score(&self, input: &ScoreInput) -> Option<f64> {
         Some(fitness(self.0, input.allocatable, input.used_after) / BINPACK_MAX_FIT_SCORE)
     }
@@ -157,9 +162,8 @@ impl Scorer for FitnessScorer {
 pub struct JobAntiAffinityScorer;
 
 impl Scorer for JobAntiAffinityScorer {
-    fn name(&self) -> &'static str {
-        "job-anti-affinity"
-    }
+    const NAME: &'static str = "job-anti-affinity";
+
     fn score(&self, input: &ScoreInput) -> Option<f64> {
         job_anti_affinity(input.collisions, input.count)
     }
@@ -170,9 +174,8 @@ impl Scorer for JobAntiAffinityScorer {
 pub struct ReschedulePenaltyScorer;
 
 impl Scorer for ReschedulePenaltyScorer {
-    fn name(&self) -> &'static str {
-        "node-reschedule-penalty"
-    }
+    const NAME: &'static str = "node-reschedule-penalty";
+
     fn score(&self, input: &ScoreInput) -> Option<f64> {
         input.penalized.then_some(-1.0)
     }
@@ -194,6 +197,24 @@ impl ScoreParts {
             devices: None,
             preemption: None,
         }
+    }
+
+    /// The scores that applied, by Nomad's names, in the order of Nomad's JSON (sorted
+    /// names), as `ScoreMetaData` lists them.
+    pub fn named(&self) -> Vec<(&'static str, f64)> {
+        let scores = [
+            (SpreadScorer::NAME, self.allocation_spread),
+            (FitnessScorer::NAME, Some(self.binpack)),
+            (DEVICES_SCORE, self.devices),
+            (JobAntiAffinityScorer::NAME, self.job_anti_affinity),
+            (NodeAffinityScorer::NAME, self.node_affinity),
+            (ReschedulePenaltyScorer::NAME, self.node_reschedule_penalty),
+            (PREEMPTION_SCORE, self.preemption),
+        ];
+        scores
+            .into_iter()
+            .filter_map(|(name, score)| score.map(|s| (name, s)))
+            .collect()
     }
 
     /// The final score: the mean of the scores that applied, summed in the order Nomad's
@@ -465,6 +486,105 @@ mod tests {
             ..alone
         };
         assert_eq!(preferred.final_score(), (0.8 + 0.5 - 0.25) / 3.0);
+    }
+
+    #[test]
+    fn score_metadata_names_are_nomads() {
+        let every = ScoreParts {
+            allocation_spread: Some(-0.25),
+            binpack: 0.8,
+            devices: Some(0.5),
+            job_anti_affinity: Some(-0.5),
+            node_affinity: Some(1.0),
+            node_reschedule_penalty: Some(-1.0),
+            preemption: Some(0.1),
+        };
+        // Nomad's ScoreMetaData keys, sorted as its JSON prints them.
+        assert_eq!(
+            every.named(),
+            vec![
+                ("allocation-spread", -0.25),
+                ("binpack", 0.8),
+                ("devices", 0.5),
+                ("job-anti-affinity", -0.5),
+                ("node-affinity", 1.0),
+                ("node-reschedule-penalty", -1.0),
+                ("preemption", 0.1),
+            ]
+        );
+        // The same names as the serialised scores.
+        let json = serde_json::to_value(every).unwrap();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let names: Vec<&str> = every.named().iter().map(|(n, _)| *n).collect();
+        assert_eq!(keys, names);
+        // Scorers that did not apply are left out.
+        let binpack_only = ScoreParts {
+            allocation_spread: None,
+            devices: None,
+            job_anti_affinity: None,
+            node_affinity: None,
+            node_reschedule_penalty: None,
+            preemption: None,
+            ..every
+        };
+        assert_eq!(binpack_only.named(), vec![("binpack", 0.8)]);
+    }
+
+    #[test]
+    fn the_reschedule_penalty_is_minus_one_on_the_failed_node_only() {
+        let input = |penalized| ScoreInput {
+            allocatable: NODE,
+            used_after: Resources::new(1000, 1000, 0),
+            collisions: 0,
+            count: 1,
+            penalized,
+        };
+        assert_eq!(ReschedulePenaltyScorer.score(&input(true)), Some(-1.0));
+        assert_eq!(ReschedulePenaltyScorer.score(&input(false)), None);
+        let parts = ScoreParts::rank(Algorithm::Binpack, &input(true));
+        assert_eq!(parts.node_reschedule_penalty, Some(-1.0));
+        assert!(parts.final_score() < parts.binpack);
+    }
+
+    #[test]
+    fn class_counts_leave_out_classes_with_no_node_counted() {
+        // Pool 0 (class c5) had one node filtered, none exhausted; pool 1 (class m5) one
+        // exhausted, none filtered; pool 2 has no class and is left out as Nomad leaves out
+        // nodes without one.
+        let mut tally = PoolTally::default();
+        tally.filtered(0);
+        tally.exhausted(1);
+        tally.exhausted(1);
+        tally.filtered(2);
+        let mut m = PoolMetrics::default();
+        let class = |p: u32| ["c5", "m5", ""][p as usize].to_string();
+        tally.count_classes(&mut m, class);
+        assert_eq!(m.class_filtered, BTreeMap::from([("c5".to_string(), 1)]));
+        assert_eq!(m.class_exhausted, BTreeMap::from([("m5".to_string(), 2)]));
+        tally.clear();
+        let mut empty = PoolMetrics::default();
+        tally.count_classes(&mut empty, class);
+        assert_eq!(empty, PoolMetrics::default());
+    }
+
+    #[test]
+    fn exhausted_dimensions_print_only_the_short_ones() {
+        let mut d = DimensionCounts::default();
+        assert_eq!(serde_json::to_string(&d).unwrap(), "{}");
+        d.add(Dimension::Memory);
+        d.add(Dimension::Memory);
+        assert_eq!(serde_json::to_string(&d).unwrap(), r#"{"memory":2}"#);
+        d.add(Dimension::Cpu);
+        d.add(Dimension::Disk);
+        assert_eq!(
+            serde_json::to_string(&d).unwrap(),
+            r#"{"cpu":1,"memory":2,"disk":1}"#
+        );
     }
 
     #[test]

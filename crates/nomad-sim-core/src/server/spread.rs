@@ -202,9 +202,7 @@ pub struct SpreadScorer<'a> {
 }
 
 impl Scorer for SpreadScorer<'_> {
-    fn name(&self) -> &'static str {
-        "allocation-spread"
-    }
+    const NAME: &'static str = "allocation-spread";
 
     fn score(&self, _input: &crate::placement::ScoreInput) -> Option<f64> {
         let mut total = 0.0;
