@@ -5,17 +5,15 @@ use std::ops::{Index, IndexMut};
 
 use crate::ids::ArenaId;
 
-#[derive(Clone, Debug)]
-struct Slot<T> {
-    generation: u32,
-    value: Option<T>,
-}
-
 /// A table of objects addressed by typed identifiers. Removing an object frees its slot for
 /// the next insert and bumps the slot's generation, so old identifiers stop resolving.
+///
+/// Generations live beside the values rather than in them, so a slot takes exactly the size
+/// of `Option<T>` (the size of `T` for the state's types, whose enums leave a niche).
 #[derive(Clone, Debug)]
 pub struct Arena<I, T> {
-    slots: Vec<Slot<T>>,
+    values: Vec<Option<T>>,
+    generations: Vec<u32>,
     free: Vec<u32>,
     len: usize,
     _id: PhantomData<I>,
@@ -24,7 +22,8 @@ pub struct Arena<I, T> {
 impl<I, T> Default for Arena<I, T> {
     fn default() -> Self {
         Arena {
-            slots: Vec::new(),
+            values: Vec::new(),
+            generations: Vec::new(),
             free: Vec::new(),
             len: 0,
             _id: PhantomData,
@@ -38,17 +37,15 @@ impl<I: ArenaId, T> Arena<I, T> {
         self.len += 1;
         match self.free.pop() {
             Some(slot) => {
-                let s = &mut self.slots[slot as usize];
-                debug_assert!(s.value.is_none(), "a free slot is empty");
-                s.value = Some(value);
-                I::from_parts(slot, s.generation)
+                let v = &mut self.values[slot as usize];
+                debug_assert!(v.is_none(), "a free slot is empty");
+                *v = Some(value);
+                I::from_parts(slot, self.generations[slot as usize])
             }
             None => {
-                let slot = u32::try_from(self.slots.len()).expect("fewer than 2^32 live objects");
-                self.slots.push(Slot {
-                    generation: 0,
-                    value: Some(value),
-                });
+                let slot = u32::try_from(self.values.len()).expect("fewer than 2^32 live objects");
+                self.values.push(Some(value));
+                self.generations.push(0);
                 I::from_parts(slot, 0)
             }
         }
@@ -56,29 +53,38 @@ impl<I: ArenaId, T> Arena<I, T> {
 
     /// Removes the object; its identifier no longer resolves.
     pub fn remove(&mut self, id: I) -> T {
-        let s = &mut self.slots[id.slot()];
-        assert_eq!(s.generation, id.generation(), "removing a collected object");
-        let value = s.value.take().expect("removing a live object");
-        s.generation = s.generation.wrapping_add(1);
-        self.free.push(id.slot() as u32);
+        let slot = id.slot();
+        assert_eq!(
+            self.generations[slot],
+            id.generation(),
+            "removing a collected object"
+        );
+        let value = self.values[slot].take().expect("removing a live object");
+        self.generations[slot] = self.generations[slot].wrapping_add(1);
+        self.free.push(slot as u32);
         self.len -= 1;
         value
     }
 
+    /// True when the identifier's generation is the slot's.
+    fn current(&self, id: I) -> bool {
+        self.generations.get(id.slot()) == Some(&id.generation())
+    }
+
     /// The object, if the identifier still resolves.
     pub fn get(&self, id: I) -> Option<&T> {
-        self.slots
-            .get(id.slot())
-            .filter(|s| s.generation == id.generation())
-            .and_then(|s| s.value.as_ref())
+        if !self.current(id) {
+            return None;
+        }
+        self.values[id.slot()].as_ref()
     }
 
     /// The object, mutably, if the identifier still resolves.
     pub fn get_mut(&mut self, id: I) -> Option<&mut T> {
-        self.slots
-            .get_mut(id.slot())
-            .filter(|s| s.generation == id.generation())
-            .and_then(|s| s.value.as_mut())
+        if !self.current(id) {
+            return None;
+        }
+        self.values[id.slot()].as_mut()
     }
 
     /// True while the identifier resolves.
@@ -98,32 +104,26 @@ impl<I: ArenaId, T> Arena<I, T> {
 
     /// Live objects with their identifiers, in slot order (not creation order).
     pub fn iter(&self) -> impl Iterator<Item = (I, &T)> {
-        self.slots.iter().enumerate().filter_map(|(i, s)| {
-            s.value
-                .as_ref()
-                .map(|v| (I::from_parts(i as u32, s.generation), v))
-        })
+        self.values
+            .iter()
+            .zip(&self.generations)
+            .enumerate()
+            .filter_map(|(i, (v, &g))| v.as_ref().map(|v| (I::from_parts(i as u32, g), v)))
     }
 }
 
 impl<I: ArenaId, T> Index<I> for Arena<I, T> {
     type Output = T;
     fn index(&self, id: I) -> &T {
-        let s = &self.slots[id.slot()];
-        assert_eq!(s.generation, id.generation(), "a collected object was read");
-        s.value.as_ref().expect("a live object")
+        assert!(self.current(id), "a collected object was read");
+        self.values[id.slot()].as_ref().expect("a live object")
     }
 }
 
 impl<I: ArenaId, T> IndexMut<I> for Arena<I, T> {
     fn index_mut(&mut self, id: I) -> &mut T {
-        let s = &mut self.slots[id.slot()];
-        assert_eq!(
-            s.generation,
-            id.generation(),
-            "a collected object was written"
-        );
-        s.value.as_mut().expect("a live object")
+        assert!(self.current(id), "a collected object was written");
+        self.values[id.slot()].as_mut().expect("a live object")
     }
 }
 
