@@ -142,10 +142,10 @@ fn a_system_job_evicts_the_fewest_closest_fit_lower_priority_allocs() {
         sim.alloc_uuid(id)
     };
     assert_eq!(victims, vec![uuid_of("d-0"), uuid_of("a-0")]);
-    for (_, a) in sim.allocs() {
+    for (id, a) in sim.allocs() {
         let name = sim.job_name(a.job);
         let expected = (name == "a-0" || name == "d-0").then_some(sys.serial);
-        assert_eq!(a.preempted_by, expected, "{name}");
+        assert_eq!(sim.preempted_by(id), expected, "{name}");
     }
     assert_eq!(
         sim.desired_description(

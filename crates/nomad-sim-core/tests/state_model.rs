@@ -101,7 +101,6 @@ fn an_alloc_takes_its_asks_plus_its_cores_cpu() {
         eval: 0,
         serial: 0,
         hardware: None,
-        preempted_by: None,
     };
     let ask = Resources::new(500, 256, 300);
     assert_eq!(alloc.resources(ask), ask);

@@ -462,7 +462,7 @@ impl View<'_> {
             .map(|n| (n.id.clone(), n.name.clone()))
             .unwrap_or_default();
         let (client_desc, mut desired_desc) = Self::descriptions(a);
-        if a.preempted_by.is_some() {
+        if self.sim.preempted_by(id).is_some() {
             desired_desc = self.sim.desired_description(id);
         }
         let preempted: Vec<String> = self
@@ -499,7 +499,7 @@ impl View<'_> {
             "PreviousAllocation": a.previous.filter(|&p| self.alloc(p).is_some()).map(|p| self.alloc_uuid(p)).unwrap_or_default(),
             "RescheduleTracker": self.reschedule_tracker(id),
             "PreemptedAllocations": if preempted.is_empty() { Value::Null } else { json!(preempted) },
-            "PreemptedByAllocation": a.preempted_by.map(|s| self.sim.alloc_uuid_of_serial(s)).unwrap_or_default(),
+            "PreemptedByAllocation": self.sim.preempted_by(id).map(|s| self.sim.alloc_uuid_of_serial(s)).unwrap_or_default(),
             "CreateIndex": a.serial + 1, "ModifyIndex": modify,
             "CreateTime": self.unix_ns(a.placed_ms),
             "ModifyTime": self.unix_ns(a.ended_ms.unwrap_or(a.placed_ms)),

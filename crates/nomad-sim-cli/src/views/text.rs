@@ -413,7 +413,7 @@ impl View<'_> {
             .map(|n| (n.id.clone(), n.name.clone()))
             .unwrap_or_default();
         let (client_desc, mut desired_desc) = Self::descriptions(a);
-        if a.preempted_by.is_some() {
+        if self.sim.preempted_by(id).is_some() {
             desired_desc = self.sim.desired_description(id);
         }
         let mut pairs = vec![

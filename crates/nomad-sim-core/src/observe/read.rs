@@ -245,10 +245,16 @@ impl Simulation {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// The serial of the alloc that preempted this one (Nomad's `PreemptedByAllocation`).
+    pub fn preempted_by(&self, alloc: AllocId) -> Option<u64> {
+        let serial = self.state.allocs.get(alloc)?.serial;
+        self.state.preempted_by.get(&serial).copied()
+    }
+
     /// Nomad's `DesiredDescription` for what the server decided about the alloc, where the
     /// core knows it: `Preempted by alloc ID <id>` for a preempted alloc, else empty.
     pub fn desired_description(&self, alloc: AllocId) -> String {
-        match self.state.allocs.get(alloc).and_then(|a| a.preempted_by) {
+        match self.preempted_by(alloc) {
             Some(by) => format!("Preempted by alloc ID {}", self.alloc_uuid_of_serial(by)),
             None => String::new(),
         }

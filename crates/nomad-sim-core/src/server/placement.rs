@@ -585,6 +585,14 @@ mod tests {
             serde_json::to_string(&d).unwrap(),
             r#"{"cpu":1,"memory":2,"disk":1}"#
         );
+        let mut short = DimensionCounts::default();
+        short.add(Dimension::Memory);
+        short.add_named("devices: nvidia/gpu");
+        assert_eq!(
+            short.entries(),
+            vec![("memory", 1), ("devices: nvidia/gpu", 1)]
+        );
+        assert_eq!(d.entries(), vec![("cpu", 1), ("memory", 2), ("disk", 1)]);
     }
 
     #[test]

@@ -267,7 +267,7 @@ impl Simulation {
             );
             let a = &mut self.state.allocs[victim];
             a.desired = DesiredStatus::Evict;
-            a.preempted_by = Some(preemptor_serial);
+            self.state.preempted_by.insert(serial, preemptor_serial);
             serials.push(serial);
             match self.server.plan_preemptions.iter_mut().find(|e| e.0 == job) {
                 Some(e) => e.1 += 1,

@@ -230,7 +230,6 @@ impl Simulation {
             eval: self.state.evals[eval].seq,
             serial,
             hardware,
-            preempted_by: None,
         });
         if let Some(t) = tracker {
             self.server.trackers.insert(id, t);

@@ -146,6 +146,8 @@ impl Simulation {
                 if let Some(kept) = self.observe.alloc_metrics.as_mut() {
                     kept.remove(&serial);
                 }
+                self.state.preempted_by.remove(&serial);
+                self.state.preempted_allocs.remove(&serial);
                 self.release_job_object(job);
             }
             while let Some(&(due, eval)) = self.state.gc.evals(batch).front() {

@@ -42,6 +42,9 @@ pub(crate) struct ClusterState {
     pub(crate) gc: GcQueues,
     /// The allocs each preempting alloc evicted, by serials (looked up, never iterated).
     pub(crate) preempted_allocs: std::collections::HashMap<u64, Vec<u64>>,
+    /// The serial of the alloc that preempted each preempted alloc, by the victim's serial
+    /// (Nomad's `PreemptedByAllocation`); kept beside the allocs since few are preempted.
+    pub(crate) preempted_by: std::collections::HashMap<u64, u64>,
 }
 
 impl ClusterState {

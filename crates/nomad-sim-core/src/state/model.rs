@@ -265,8 +265,6 @@ pub struct Alloc {
     /// The ports, device instances and cores it holds, and its `memory_max`; `None` when its
     /// task group asks for none of them.
     pub hardware: Option<Box<HardwareOffer>>,
-    /// The serial of the alloc that preempted this one (Nomad's `PreemptedByAllocation`).
-    pub preempted_by: Option<u64>,
 }
 
 impl Alloc {
