@@ -24,7 +24,9 @@ fn engine(c: &mut Criterion) {
     group.throughput(Throughput::Elements(events));
     group.bench_function("circleci-weekday", |b| {
         b.iter(|| {
+            // As `nomad-sim run` does: only the report is read.
             let mut sim = Simulation::new(weekday.clone());
+            sim.forget_terminal_objects();
             sim.run();
             sim.report().perf.events
         })
@@ -43,6 +45,7 @@ fn engine(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 let mut sim = Simulation::new(config.clone());
+                sim.forget_terminal_objects();
                 sim.run_until(config.horizon_ms);
                 sim.report().perf.placements
             })
