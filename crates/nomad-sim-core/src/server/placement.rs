@@ -588,9 +588,11 @@ mod tests {
         let mut short = DimensionCounts::default();
         short.add(Dimension::Memory);
         short.add_named("devices: nvidia/gpu");
+        short.add_named("devices: nvidia/gpu");
+        short.add_named("cores");
         assert_eq!(
             short.entries(),
-            vec![("memory", 1), ("devices: nvidia/gpu", 1)]
+            vec![("memory", 1), ("cores", 1), ("devices: nvidia/gpu", 2)]
         );
         assert_eq!(d.entries(), vec![("cpu", 1), ("memory", 2), ("disk", 1)]);
     }
