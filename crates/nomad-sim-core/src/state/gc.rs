@@ -146,8 +146,12 @@ impl Simulation {
                 if let Some(kept) = self.observe.alloc_metrics.as_mut() {
                     kept.remove(&serial);
                 }
-                self.state.preempted_by.remove(&serial);
-                self.state.preempted_allocs.remove(&serial);
+                if !self.state.preempted_by.is_empty() {
+                    self.state.preempted_by.remove(&serial);
+                }
+                if !self.state.preempted_allocs.is_empty() {
+                    self.state.preempted_allocs.remove(&serial);
+                }
                 self.release_job_object(job);
             }
             while let Some(&(due, eval)) = self.state.gc.evals(batch).front() {
