@@ -276,6 +276,11 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
         if let Some(cut) = message.rfind(" at line ") {
             message.truncate(cut);
         }
+        if position.is_none() && message.contains("more than one document") {
+            if let Some(at) = locate::second_document(text) {
+                return ScenarioError::single(file, Some(at), locate::SECOND_DOCUMENT.to_string());
+            }
+        }
         ScenarioError::single(file, position, message)
     })?;
     let mut ctx = Builder {

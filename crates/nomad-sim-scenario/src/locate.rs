@@ -64,7 +64,7 @@ impl PathIndex {
                     if documents > 1 {
                         return Err(ScanProblem {
                             position: position(mark),
-                            message: "a second YAML document starts here: a scenario is one document (remove this `---` and what follows, or split the file)".to_string(),
+                            message: SECOND_DOCUMENT.to_string(),
                         });
                     }
                 }
@@ -114,6 +114,50 @@ impl PathIndex {
             .copied()
             .or_else(|| self.find(path))
     }
+}
+
+/// What a second document in a scenario file gets.
+pub const SECOND_DOCUMENT: &str = "a second YAML document starts here: a scenario is one document (remove this `---` and what follows, or split the file)";
+
+/// The start of a second YAML document, read line by line: a `---` marker after the first
+/// document's marker or content, or content after a `...` end marker. For when serde_yaml
+/// finds a second document that [`PathIndex::scan`] did not reach (it stops at the first
+/// line its parser rejects, where serde_yaml's may read on) and reports it with no location.
+pub fn second_document(text: &str) -> Option<Position> {
+    let mut started = false;
+    let mut ended = false;
+    for (i, line) in text.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let marker = |m: &str| {
+            line.strip_prefix(m)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+        };
+        let at = Position {
+            line: i + 1,
+            column: 1,
+        };
+        if marker("---") {
+            if started {
+                return Some(at);
+            }
+            started = true;
+            ended = false;
+            continue;
+        }
+        if marker("...") {
+            ended = true;
+            continue;
+        }
+        let content = line.trim_start();
+        if content.is_empty() || content.starts_with('#') || (!started && line.starts_with('%')) {
+            continue;
+        }
+        if ended {
+            return Some(at);
+        }
+        started = true;
+    }
+    None
 }
 
 /// Finds flow collections (`[`, `{`) nested deeper than [`MAX_DEPTH`], reading characters

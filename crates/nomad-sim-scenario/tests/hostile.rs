@@ -62,6 +62,23 @@ fn a_second_document_is_located() {
 }
 
 #[test]
+fn a_second_document_is_located_when_the_first_does_not_scan() {
+    // A double-quoted value continued on a line of its own at column 1 (found by the fuzz
+    // harness): serde_yaml reads it, the scanner that finds second documents stops at it,
+    // and serde_yaml's own complaint about the second document has no location.
+    let text = format!(
+        "{}---\n",
+        valid().replace("horizon: 24h", "horizon: \"\n24h\"")
+    );
+    assert_at(&err(&text), 13, 1, "second YAML document");
+    let text = format!(
+        "{}...\nname: again\n",
+        valid().replace("horizon: 24h", "horizon: \"\n24h\"")
+    );
+    assert_at(&err(&text), 14, 1, "second YAML document");
+}
+
+#[test]
 fn a_duplicate_key_is_located_at_the_second_key() {
     let text = valid().replace("    count: 2\n", "    count: 2\n    count: 3\n");
     assert_at(
