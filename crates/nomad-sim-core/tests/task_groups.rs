@@ -82,3 +82,28 @@ fn the_allocation_limit_admits_a_job_whole_or_not_at_all() {
     assert_eq!(jobs(&sim).len(), 2, "{:?}", jobs(&sim));
     assert_eq!(sim.report().allocations.placed, 3);
 }
+
+#[test]
+fn a_job_of_several_groups_is_collected_whole() {
+    // extract (1m) and load (6h) are one job etl, registered at 0. Nomad collects a job
+    // whole, 4h (job_gc_threshold) after it is dead, which is when load ends: extract, dead
+    // since 1m, is still shown at 5h and 9h59m, and both go at the collector's tick at 10h.
+    let mut load = group("load", 1, 1, Arrivals::At(Vec::new()));
+    load.duration = DurationDist::Constant(360 * MINUTE_MS);
+    let c = config(
+        1,
+        12 * 60 * MINUTE_MS,
+        vec![pool("n", 2, 8000, 8000)],
+        vec![group("extract", 0, 1, Arrivals::At(vec![0])), load],
+    );
+    let mut sim = Simulation::new(c);
+    sim.check_every_event(true);
+    for at in [5 * 60 * MINUTE_MS, 10 * 60 * MINUTE_MS - MINUTE_MS] {
+        sim.run_until(at);
+        assert_eq!(jobs(&sim), [(0, 0, 0), (1, 0, 0)], "at {at} ms");
+        assert_eq!(sim.allocs().len(), 2, "at {at} ms");
+    }
+    sim.run_until(10 * 60 * MINUTE_MS);
+    assert_eq!(jobs(&sim), [], "at 10h");
+    assert_eq!(sim.held_objects(), (0, 0, 0, 0));
+}

@@ -153,7 +153,16 @@ impl Simulation {
         if groups.len() > 1 && !self.fits_allocation_limit(groups) {
             return false;
         }
-        groups.iter().all(|&g| self.register_arrival(g))
+        let registered = groups.iter().all(|&g| self.register_arrival(g));
+        if registered && groups.len() > 1 && !self.state.gc.at_once {
+            let jobs: Box<[JobId]> = groups
+                .iter()
+                .map(|&g| self.sources.workloads[g].last_job.expect("just registered"))
+                .collect();
+            let first = self.state.jobs[jobs[0]].serial;
+            self.state.job_groups.insert(first, jobs);
+        }
+        registered
     }
 
     /// True when one arrival of each of `workloads` (whose parallelism is one, as a job

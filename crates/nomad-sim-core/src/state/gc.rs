@@ -136,7 +136,8 @@ impl Simulation {
                     .pending_indexes
                     .iter()
                     .any(|&(_, prev)| prev == Some(alloc));
-                if awaited {
+                // A batch alloc goes with its job, and a job of several groups goes whole.
+                if awaited || (batch && self.held_by_group(job, now)) {
                     let retry = now.saturating_add(self.gc_retry_ms());
                     self.state.gc.allocs(batch).push_back((retry, alloc));
                     continue;
@@ -159,7 +160,13 @@ impl Simulation {
                     break;
                 }
                 self.state.gc.evals(batch).pop_front();
-                let job = self.state.evals.remove(eval).job;
+                let job = self.state.evals[eval].job;
+                if batch && self.held_by_group(job, now) {
+                    let retry = now.saturating_add(self.gc_retry_ms());
+                    self.state.gc.evals(batch).push_back((retry, eval));
+                    continue;
+                }
+                self.state.evals.remove(eval);
                 self.release_job_object(job);
             }
         }
@@ -168,19 +175,75 @@ impl Simulation {
                 break;
             }
             self.state.gc.jobs.pop_front();
-            let j = &self.state.jobs[job];
+            // A job of several groups may have gone with another of its groups.
+            let Some(j) = self.state.jobs.get(job) else {
+                continue;
+            };
             if j.dead_since_ms != Some(died) {
                 // It came back to life; it is queued again when it dies again.
                 continue;
             }
-            if j.kept_objects > 0 {
+            let group = self
+                .group_key(job)
+                .filter(|k| self.state.job_groups.contains_key(k));
+            let ready = match group {
+                None => j.kept_objects == 0,
+                Some(k) => {
+                    !self.held_by_group(job, now)
+                        && self.state.job_groups[&k]
+                            .iter()
+                            .all(|&g| self.state.jobs[g].kept_objects == 0)
+                }
+            };
+            if !ready {
                 let retry = now.saturating_add(self.gc_retry_ms());
                 self.state.gc.jobs.push_back((retry, job, died));
                 continue;
             }
-            self.forget_job(job);
-            self.state.jobs.remove(job);
+            match group.and_then(|k| self.state.job_groups.remove(&k)) {
+                None => {
+                    self.forget_job(job);
+                    self.state.jobs.remove(job);
+                }
+                Some(whole) => {
+                    for &g in whole.iter() {
+                        self.forget_job(g);
+                        self.state.jobs.remove(g);
+                    }
+                }
+            }
         }
+    }
+
+    /// The key of the job's entry in `job_groups`, when it is a group of a job of several.
+    fn group_key(&self, job: JobId) -> Option<u64> {
+        let j = &self.state.jobs[job];
+        let identity = self.config.workloads[j.workload as usize]
+            .identity
+            .as_ref()?;
+        if identity.group_count < 2 {
+            return None;
+        }
+        j.serial.checked_sub(u64::from(identity.group_index))
+    }
+
+    /// True while the job is a group of a job of several groups that may not be collected
+    /// yet: some group is not dead, or died less than the job threshold before `now`.
+    fn held_by_group(&self, job: JobId, now: SimTime) -> bool {
+        let Some(jobs) = self
+            .group_key(job)
+            .and_then(|k| self.state.job_groups.get(&k))
+        else {
+            return false;
+        };
+        let threshold = self.config.gc.job_gc_threshold_ms;
+        !jobs.iter().all(|&g| {
+            self.state
+                .jobs
+                .get(g)
+                .and_then(|j| j.dead_since_ms)
+                .is_some_and(|died| died.saturating_add(threshold) <= now)
+        })
     }
 
     /// How long an object that cannot go yet waits before the collector tries again: its next

@@ -45,6 +45,9 @@ pub(crate) struct ClusterState {
     /// The serial of the alloc that preempted each preempted alloc, by the victim's serial
     /// (Nomad's `PreemptedByAllocation`); kept beside the allocs since few are preempted.
     pub(crate) preempted_by: std::collections::HashMap<u64, u64>,
+    /// The jobs of each job of several task groups, by its first group's serial: Nomad
+    /// collects such a job whole, so none of them goes before all of them may.
+    pub(crate) job_groups: std::collections::HashMap<u64, Box<[JobId]>>,
 }
 
 impl ClusterState {
