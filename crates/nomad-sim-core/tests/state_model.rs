@@ -95,7 +95,6 @@ fn an_alloc_takes_its_asks_plus_its_cores_cpu() {
         placed_ms: 0,
         ended_ms: None,
         end_reason: None,
-        slot: 0,
         previous: None,
         reschedules: 0,
         eval: 0,

@@ -224,7 +224,6 @@ impl Simulation {
             placed_ms: now,
             ended_ms: None,
             end_reason: None,
-            slot: 0,
             previous,
             reschedules,
             eval: self.state.evals[eval].seq,
@@ -234,8 +233,7 @@ impl Simulation {
         if let Some(t) = tracker {
             self.server.trackers.insert(id, t);
         }
-        let slot = self.state.attach_alloc(node, id, ask);
-        self.state.allocs[id].slot = slot;
+        self.state.attach_alloc(node, id, ask);
         self.state.take_queued();
         let j = &mut self.state.jobs[job];
         j.queued = j.queued.checked_sub(1).expect("a placed alloc was queued");

@@ -51,9 +51,8 @@ pub(crate) struct ClusterState {
 }
 
 impl ClusterState {
-    /// Puts `ask` on `node` for a new live alloc and returns the alloc's position in the
-    /// node's list.
-    pub(crate) fn attach_alloc(&mut self, node: NodeId, alloc: AllocId, ask: Resources) -> u32 {
+    /// Puts `ask` on `node` for a new live alloc, at the end of the node's list.
+    pub(crate) fn attach_alloc(&mut self, node: NodeId, alloc: AllocId, ask: Resources) {
         let n = &mut self.nodes[node.index()];
         let used = n.used.plus(ask);
         assert!(
@@ -64,23 +63,25 @@ impl ClusterState {
         );
         n.used = used;
         n.allocs.push(alloc);
-        let slot = (n.allocs.len() - 1) as u32;
         if n.status == NodeStatus::Ready {
             self.used_total = self.used_total.plus(ask);
         }
         self.running_allocs += 1;
-        slot
     }
 
-    /// Takes a live alloc's `ask` off its node.
-    pub(crate) fn detach_alloc(&mut self, node: NodeId, slot: u32, ask: Resources) {
+    /// Takes a live alloc's `ask` off its node, and the alloc off the node's list by
+    /// swap-removal. The alloc is found by scanning the list (a node holds tens to hundreds),
+    /// which reads less memory than keeping each alloc's position: that would write the
+    /// alloc moved into the gap, a cache miss on a large cluster.
+    pub(crate) fn detach_alloc(&mut self, node: NodeId, alloc: AllocId, ask: Resources) {
         let n = &mut self.nodes[node.index()];
         n.used = n.used.minus(ask);
-        let slot = slot as usize;
+        let slot = n
+            .allocs
+            .iter()
+            .position(|&a| a == alloc)
+            .expect("a live alloc is on its node's list");
         n.allocs.swap_remove(slot);
-        if let Some(&moved) = n.allocs.get(slot) {
-            self.allocs[moved].slot = slot as u32;
-        }
         if n.status == NodeStatus::Ready {
             self.used_total = self.used_total.minus(ask);
         }
@@ -193,7 +194,7 @@ impl Simulation {
         if a.ended_ms.is_some() {
             return false;
         }
-        let (job, node, slot) = (a.job, a.node, a.slot);
+        let (job, node) = (a.job, a.node);
         let ask = a.resources(self.state.jobs[job].ask);
         if let Some(h) = a.hardware.as_deref() {
             let h = h.clone();
@@ -206,7 +207,7 @@ impl Simulation {
         if !matches!(reason, EndReason::Completed | EndReason::Failed) {
             a.desired = DesiredStatus::Stop;
         }
-        self.state.detach_alloc(node, slot, ask);
+        self.state.detach_alloc(node, alloc, ask);
         let system = self.is_per_node(job);
         let j = &mut self.state.jobs[job];
         j.live = j.live.checked_sub(1).expect("an ending alloc was live");

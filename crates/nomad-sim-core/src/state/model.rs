@@ -252,8 +252,6 @@ pub struct Alloc {
     pub ended_ms: Option<SimTime>,
     /// Why it ended, if it has.
     pub end_reason: Option<EndReason>,
-    /// Its position in the node's alloc list while live.
-    pub slot: u32,
     /// The alloc it replaces, if it is a replacement.
     pub previous: Option<AllocId>,
     /// Reschedule attempts so far in this slot.
