@@ -53,7 +53,8 @@ impl Simulation {
     /// keeping them for `server.gc`'s thresholds as Nomad does. Collection never changes what
     /// the simulation does, so the report and the trace stay the same; only the read model
     /// (views, the HTTP API) loses the history Nomad would still show. For runs that read
-    /// only the report: memory then follows the live cluster alone.
+    /// only the report: memory then follows the live cluster alone. Call it before the run:
+    /// objects already waiting for collection keep their due times.
     pub fn forget_terminal_objects(&mut self) {
         self.state.gc.at_once = true;
     }
