@@ -191,14 +191,7 @@ pub struct View<'a> {
     next_allocs: OnceCell<BTreeMap<AllocId, AllocId>>,
     /// Ready and eligible nodes per datacenter, and nodes per pool, counted when first asked for.
     pub(crate) node_counts: OnceCell<(serde_json::Value, BTreeMap<String, usize>)>,
-    /// The core jobs of each multi-group Nomad job, by its first group's workload, arrival
-    /// and fan-out index, built when first asked for.
-    group_jobs: OnceCell<BTreeMap<GroupKey, Vec<JobId>>>,
 }
-
-/// What the core jobs of one multi-group Nomad job share: the workload of the job's first
-/// group, the arrival and the fan-out index.
-type GroupKey = (u32, u64, Option<u32>);
 
 impl<'a> View<'a> {
     /// The view of `sim` now.
@@ -210,7 +203,6 @@ impl<'a> View<'a> {
             catalog,
             next_allocs: OnceCell::new(),
             node_counts: OnceCell::new(),
-            group_jobs: OnceCell::new(),
         }
     }
 
@@ -255,35 +247,11 @@ impl<'a> View<'a> {
         self.sim.config().pools.get(n.pool as usize)
     }
 
-    /// The key of a job of a multi-group job file, `None` for a job of one group.
-    fn group_key(&self, j: &Job) -> Option<GroupKey> {
-        let w = self.sim.config().workloads.get(j.workload as usize)?;
-        let id = w.identity.as_ref().filter(|i| i.group_count > 1)?;
-        // The groups are consecutive workloads, the first at `workload - group_index`.
-        let first = j.workload.checked_sub(id.group_index)?;
-        Some((first, j.arrival, j.fan_index))
-    }
-
     /// The held core jobs that make up the Nomad job `job` belongs to: `job` alone, or for a
-    /// job file with several task groups, each group's job of the same arrival, in the file's
-    /// group order. The first is the one the lists show.
+    /// job file with several task groups, each group's job of the same registration, in the
+    /// file's group order. The first is the one the lists show.
     pub fn group_jobs(&self, job: JobId) -> Vec<JobId> {
-        let Some(key) = self.job(job).and_then(|j| self.group_key(j)) else {
-            return vec![job];
-        };
-        let index = self.group_jobs.get_or_init(|| {
-            let mut index: BTreeMap<GroupKey, Vec<JobId>> = BTreeMap::new();
-            for (id, j) in self.sim.jobs() {
-                if let Some(key) = self.group_key(j) {
-                    index.entry(key).or_default().push(id);
-                }
-            }
-            for jobs in index.values_mut() {
-                jobs.sort_by_key(|&id| self.job(id).map(|j| j.workload));
-            }
-            index
-        });
-        index.get(&key).cloned().unwrap_or_else(|| vec![job])
+        self.sim.job_group(job)
     }
 
     // ----- names -----------------------------------------------------------------------------

@@ -112,7 +112,7 @@ impl World {
     pub fn submit(&mut self, w: usize) -> bool {
         self.log.push(Entry::Submit(self.sim.now(), w));
         self.changed_since_run = true;
-        self.sim.submit_job(w)
+        self.sim.submit(w)
     }
 
     /// Applies an operator action now, logged for replay.
@@ -161,7 +161,7 @@ pub fn replay(config: SimConfig, log: &[Entry], now: SimTime) -> Simulation {
             }
             Entry::Submit(t, w) => {
                 catch_up(&mut sim, *t);
-                sim.submit_job(*w);
+                sim.submit(*w);
             }
             Entry::Apply(t, a) => {
                 catch_up(&mut sim, *t);

@@ -97,12 +97,27 @@ impl Simulation {
         w
     }
 
-    /// Registers the next job (or CircleCI fan-out) of workload `w` now, and runs the broker so
-    /// it is placed or blocked at once. Returns false when the allocation limit refused it.
+    /// Registers the next job (or CircleCI fan-out) of workload `w` now, with the task groups
+    /// that follow it for a job of several groups (whole), and runs the broker so they are
+    /// placed or blocked at once. Returns false, registering nothing, when the allocation
+    /// limit refused it.
     pub fn submit(&mut self, w: usize) -> bool {
-        let registered = self.register_arrival(w);
+        let groups: Vec<usize> = self.job_workloads(w).collect();
+        let registered = self.register_groups(&groups);
         self.drain_broker();
         registered
+    }
+
+    /// The workloads that run the job workload `w` belongs to: its first group's and the
+    /// groups right after it, or `w` alone for a job of one group.
+    pub(crate) fn job_workloads(&self, w: usize) -> std::ops::Range<usize> {
+        match &self.config.workloads[w].identity {
+            Some(i) if i.group_count > 1 => {
+                let first = w.saturating_sub(i.group_index as usize);
+                first..first + i.group_count as usize
+            }
+            _ => w..w + 1,
+        }
     }
 
     pub(crate) fn schedule_next_arrival(&mut self, w: usize) {
@@ -122,11 +137,18 @@ impl Simulation {
         // A periodic job with `prohibit_overlap` skips a launch while its previous child is
         // pending or running (Nomad's periodic dispatcher checks the running children).
         // A job of several groups registers its later groups (the workloads right after its
-        // first) at the same moment; a group stopped on its own is left out.
-        let following = self.config.workloads[w].following_groups() as usize;
-        let groups: Vec<usize> = (w..=w + following)
-            .filter(|&g| g == w || !self.sources.workloads[g].stopped)
-            .collect();
+        // first) at the same moment; a group stopped on its own is left out. A job of one
+        // group, the common case, needs no list.
+        let several: Vec<usize>;
+        let groups: &[usize] = if self.config.workloads[w].following_groups() == 0 {
+            std::slice::from_ref(&w)
+        } else {
+            several = self
+                .job_workloads(w)
+                .filter(|&g| g == w || !self.sources.workloads[g].stopped)
+                .collect();
+            &several
+        };
         if let Arrivals::Periodic(spec) = &self.config.workloads[w].arrivals {
             let running = groups.iter().any(|&g| {
                 self.sources.workloads[g]
@@ -140,10 +162,8 @@ impl Simulation {
             }
         }
         // Arrivals stop once the allocation limit is reached.
-        if self.register_groups(&groups) {
+        if self.register_groups(groups) {
             self.schedule_next_arrival(w);
-        } else {
-            self.truncated = true;
         }
     }
 
@@ -151,6 +171,7 @@ impl Simulation {
     /// not at all. False when the allocation limit refused it.
     fn register_groups(&mut self, groups: &[usize]) -> bool {
         if groups.len() > 1 && !self.fits_allocation_limit(groups) {
+            self.truncated = true;
             return false;
         }
         let registered = groups.iter().all(|&g| self.register_arrival(g));
@@ -180,17 +201,6 @@ impl Simulation {
             })
             .sum();
         needed <= self.sources.allocs_budget_left
-    }
-
-    /// Registers the next job of workload `w` and of the task groups that follow it (a job of
-    /// several groups, whole) now, and runs the broker so they are placed or blocked at once.
-    /// Returns false, registering nothing, when the allocation limit refused it.
-    pub fn submit_job(&mut self, w: usize) -> bool {
-        let following = self.config.workloads[w].following_groups() as usize;
-        let groups: Vec<usize> = (w..=w + following).collect();
-        let registered = self.register_groups(&groups);
-        self.drain_broker();
-        registered
     }
 
     /// Registers one arrival of workload `w`: its jobs and their evals. False when the

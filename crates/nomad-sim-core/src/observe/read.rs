@@ -201,6 +201,23 @@ impl Simulation {
         &self.state.nodes
     }
 
+    /// The held jobs that make up the Nomad job `job` belongs to: `job` alone, or for a job of
+    /// several task groups, each group's job of the same registration, in group order.
+    pub fn job_group(&self, job: JobId) -> Vec<JobId> {
+        let whole = self
+            .job(job)
+            .and_then(|_| self.group_key(job))
+            .and_then(|k| self.state.job_groups.get(&k));
+        match whole {
+            Some(jobs) => jobs
+                .iter()
+                .copied()
+                .filter(|&j| self.job(j).is_some())
+                .collect(),
+            None => vec![job],
+        }
+    }
+
     /// How many Nomad jobs were registered so far, collected or not.
     pub fn jobs_registered(&self) -> u64 {
         self.state.next_job_serial

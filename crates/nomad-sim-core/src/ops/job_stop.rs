@@ -18,7 +18,8 @@ impl Simulation {
                     && w.identity.as_ref().is_some_and(|i| i.job_id == name))
         });
         if let Some(w) = workload {
-            let groups = w..=w + self.config.workloads[w].following_groups() as usize;
+            // A later group named by its own workload name stops alone.
+            let groups = w..w + 1 + self.config.workloads[w].following_groups() as usize;
             for g in groups.clone() {
                 self.sources.workloads[g].stopped = true;
             }
@@ -45,16 +46,8 @@ impl Simulation {
         let Some((job, w, arrival, fan)) = found else {
             return;
         };
-        // A job of several groups: the same arrival's jobs of all its groups, which are the
-        // consecutive workloads from its first group's.
-        let (first, count) = match &self.config.workloads[w].identity {
-            Some(i) if i.group_count > 1 => (
-                w.checked_sub(i.group_index as usize).unwrap_or(w),
-                i.group_count as usize,
-            ),
-            _ => (w, 1),
-        };
-        let groups = first..first + count;
+        // A job of several groups: the same arrival's jobs of all its groups.
+        let groups = self.job_workloads(w);
         let mut jobs: Vec<(u64, JobId)> = self
             .state
             .jobs

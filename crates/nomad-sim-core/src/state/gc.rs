@@ -216,9 +216,13 @@ impl Simulation {
         }
     }
 
-    /// The key of the job's entry in `job_groups`, when it is a group of a job of several.
-    fn group_key(&self, job: JobId) -> Option<u64> {
-        let j = &self.state.jobs[job];
+    /// The key of the job's entry in `job_groups`, when it is a held group of a job of
+    /// several (none are registered when collecting at once, and the check stops there).
+    pub(crate) fn group_key(&self, job: JobId) -> Option<u64> {
+        if self.state.job_groups.is_empty() {
+            return None;
+        }
+        let j = self.state.jobs.get(job)?;
         let identity = self.config.workloads[j.workload as usize]
             .identity
             .as_ref()?;
