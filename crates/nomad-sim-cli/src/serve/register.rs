@@ -138,16 +138,19 @@ pub fn prepare(
                 .map_err(ApiError::bad)?,
         );
     }
+    let identity = |g: &jobfile::Mapped, index: usize| {
+        Some(Box::new(JobIdentity {
+            job_id: j.id.clone(),
+            group: g.group.clone(),
+            registered_once: false,
+            group_index: index as u32,
+            group_count: group_count as u32,
+            tasks: g.tasks.clone(),
+        }))
+    };
     if group_count > 1 {
         for (index, g) in std::iter::once(&mut m).chain(others.iter_mut()).enumerate() {
-            g.workload.identity = Some(Box::new(JobIdentity {
-                job_id: j.id.clone(),
-                group: g.group.clone(),
-                registered_once: false,
-                group_index: index as u32,
-                group_count: group_count as u32,
-                tasks: g.tasks.clone(),
-            }));
+            g.workload.identity = identity(g, index);
         }
     }
     // A periodic job is a parent that launches `<ID>/periodic-<unix s>` children on its cron
@@ -159,14 +162,8 @@ pub fn prepare(
             // sysbatch, as Nomad does.
             let (from, to) = zone_window_unix_s;
             m.workload.arrivals = jobfile::periodic_arrivals(p, from, to).map_err(ApiError::bad)?;
-            m.workload.identity = Some(Box::new(JobIdentity {
-                job_id: j.id.clone(),
-                group: m.group.clone(),
-                registered_once: false,
-                group_index: 0,
-                group_count: 1,
-                tasks: m.tasks.clone(),
-            }));
+            // Refused above with several groups: this is the only one.
+            m.workload.identity = identity(&m, 0);
             true
         }
         _ => false,
