@@ -55,17 +55,13 @@ fn classes_run_in_their_order_at_one_instant() {
         EventKind::Operation { index: 0 },
         EventKind::MigrateCheck { node: NodeId(3) },
         EventKind::LifecycleTimeout { node: NodeId(2) },
-        EventKind::DrainDeadline {
-            node: NodeId(1),
-            record: 0,
-        },
         EventKind::NodeReady { node: NodeId(0) },
         end(0),
     ];
     for k in kinds {
         q.push(1_000, k);
     }
-    assert_eq!(q.len(), 9);
+    assert_eq!(q.len(), 8);
     assert!(!q.is_empty());
     let popped: Vec<EventKind> = drain_all(&mut q).into_iter().map(|(_, k)| k).collect();
     assert_eq!(
@@ -74,10 +70,6 @@ fn classes_run_in_their_order_at_one_instant() {
             end(0),
             EventKind::MigrateCheck { node: NodeId(3) },
             EventKind::LifecycleTimeout { node: NodeId(2) },
-            EventKind::DrainDeadline {
-                node: NodeId(1),
-                record: 0,
-            },
             EventKind::NodeReady { node: NodeId(0) },
             EventKind::AutoscalerTick,
             EventKind::Operation { index: 0 },

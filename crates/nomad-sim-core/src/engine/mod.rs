@@ -295,8 +295,6 @@ impl Simulation {
             EventKind::Arrival { workload } => self.on_arrival(workload as usize),
             EventKind::DelayedEval { eval } => self.enqueue_eval(eval, false),
             EventKind::Operation { index } => self.on_operation(index as usize),
-            // Drain deadlines go through the drainer's deadline heap (an ops timer) now.
-            EventKind::DrainDeadline { .. } => {}
             EventKind::LifecycleTimeout { node } => self.on_lifecycle_timeout(node),
             // The wake-up of the ops timers (drainer, clients, scheduler workers).
             EventKind::MigrateCheck { .. } => self.on_timer_wake(),

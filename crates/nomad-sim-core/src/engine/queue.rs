@@ -25,7 +25,7 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
-use crate::ids::{AllocId, EvalId, NodeId};
+use crate::ids::{AllocId, ArenaId, EvalId, NodeId};
 use crate::time::SimTime;
 
 /// Event classes, in the order same-time events run. Placements run after all of them
@@ -34,7 +34,7 @@ use crate::time::SimTime;
 pub enum EventClass {
     /// Allocations finishing or failing: capacity is freed first.
     AllocEnd = 0,
-    /// Node lifecycle: boot complete, drain deadlines, lifecycle-hook timeouts, migration health.
+    /// Node lifecycle: boot complete, lifecycle-hook timeouts, the ops timers' wake-up.
     NodeLifecycle = 1,
     /// Operator actions from the scenario's timeline.
     Operation = 2,
@@ -59,19 +59,12 @@ pub enum EventKind {
         /// The node.
         node: NodeId,
     },
-    /// A drain's deadline passes.
-    DrainDeadline {
-        /// The node.
-        node: NodeId,
-        /// The drain record, to ignore deadlines of drains that already ended.
-        record: u32,
-    },
     /// A lifecycle hook's heartbeat timeout passes: the instance is terminated.
     LifecycleTimeout {
         /// The node.
         node: NodeId,
     },
-    /// A migrated service alloc's replacement may now be healthy: drain the next batch.
+    /// The ops timers (drainer deadlines and migrations, clients, scheduler workers) are due.
     MigrateCheck {
         /// The draining node.
         node: NodeId,
@@ -101,7 +94,6 @@ impl EventKind {
         match self {
             EventKind::AllocEnd { .. } => EventClass::AllocEnd,
             EventKind::NodeReady { .. }
-            | EventKind::DrainDeadline { .. }
             | EventKind::LifecycleTimeout { .. }
             | EventKind::MigrateCheck { .. } => EventClass::NodeLifecycle,
             EventKind::Operation { .. } | EventKind::AutoscalerTick => EventClass::Operation,
@@ -125,10 +117,80 @@ fn key_of(time: SimTime, kind: &EventKind) -> u64 {
     (time << CLASS_BITS) | kind.class() as u64
 }
 
+/// Bits of a packed payload above the identifier: the kind within a class of several kinds,
+/// or the `failed` flag of an allocation's end.
+const TAG_SHIFT: u32 = 32;
+
+/// The generations of identifiers carried in events must fit in 31 bits: the arenas wrap
+/// generations there (`arena::GENERATION_BITS`), so an alloc's end keeps its `failed` flag
+/// in bit 63 of the payload.
+const FAILED_BIT: u64 = 1 << 63;
+
+fn pack_id(slot: usize, generation: u32) -> u64 {
+    assert!(
+        generation < (1 << 31),
+        "an event's identifier has a 31-bit generation"
+    );
+    slot as u64 | (u64::from(generation) << TAG_SHIFT)
+}
+
+fn unpack_id<I: ArenaId>(payload: u64) -> I {
+    I::from_parts(
+        payload as u32,
+        ((payload >> TAG_SHIFT) as u32) & 0x7fff_ffff,
+    )
+}
+
+/// An event in 8 bytes; its class is in the key, so the payload names the kind only within
+/// a class of several kinds. With the key, an entry takes 16 bytes.
+fn pack(kind: &EventKind) -> u64 {
+    let tagged = |tag: u64, low: u32| (tag << TAG_SHIFT) | u64::from(low);
+    match *kind {
+        EventKind::AllocEnd { alloc, failed } => {
+            pack_id(alloc.slot(), alloc.generation()) | if failed { FAILED_BIT } else { 0 }
+        }
+        EventKind::NodeReady { node } => tagged(0, node.0),
+        EventKind::LifecycleTimeout { node } => tagged(1, node.0),
+        EventKind::MigrateCheck { node } => tagged(2, node.0),
+        EventKind::Operation { index } => tagged(0, index),
+        EventKind::AutoscalerTick => tagged(1, 0),
+        EventKind::DelayedEval { eval } => pack_id(eval.slot(), eval.generation()),
+        EventKind::Arrival { workload } => u64::from(workload),
+    }
+}
+
+/// The event a key's class and a packed payload stand for.
+fn unpack(key: u64, payload: u64) -> EventKind {
+    let low = payload as u32;
+    let tag = payload >> TAG_SHIFT;
+    match key & ((1 << CLASS_BITS) - 1) {
+        0 => EventKind::AllocEnd {
+            alloc: unpack_id(payload),
+            failed: payload & FAILED_BIT != 0,
+        },
+        1 => match tag {
+            0 => EventKind::NodeReady { node: NodeId(low) },
+            1 => EventKind::LifecycleTimeout { node: NodeId(low) },
+            _ => EventKind::MigrateCheck { node: NodeId(low) },
+        },
+        2 => match tag {
+            0 => EventKind::Operation { index: low },
+            _ => EventKind::AutoscalerTick,
+        },
+        3 => EventKind::DelayedEval {
+            eval: unpack_id(payload),
+        },
+        _ => EventKind::Arrival { workload: low },
+    }
+}
+
+/// The largest spare vector kept for moving buckets down (1 MiB of entries).
+const MAX_SPARE_ENTRIES: usize = 1 << 16;
+
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     key: u64,
-    kind: EventKind,
+    payload: u64,
 }
 
 /// An entry pushed below the last popped key, ordered by key then push order.
@@ -136,7 +198,7 @@ struct Entry {
 struct Late {
     key: u64,
     seq: u64,
-    kind: EventKind,
+    payload: u64,
 }
 
 impl PartialEq for Late {
@@ -162,8 +224,8 @@ impl Ord for Late {
 pub struct EventQueue {
     /// The key of the last popped entry (the radix heap's base).
     last: u64,
-    /// Entries whose key equals `last`, in push order.
-    front: VecDeque<EventKind>,
+    /// Payloads of the entries whose key equals `last`, in push order.
+    front: VecDeque<u64>,
     /// Bucket `i` (1..=64) holds keys whose highest bit differing from `last` is bit `i - 1`.
     buckets: Vec<Vec<Entry>>,
     /// Entries pushed with a key below `last`.
@@ -201,16 +263,17 @@ impl EventQueue {
     /// Schedules `kind` at `time`.
     pub fn push(&mut self, time: SimTime, kind: EventKind) {
         let key = key_of(time, &kind);
+        let payload = pack(&kind);
         self.len += 1;
         if key < self.last {
             let seq = self.next_late_seq;
             self.next_late_seq += 1;
-            self.late.push(Late { key, seq, kind });
+            self.late.push(Late { key, seq, payload });
         } else if key == self.last {
-            self.front.push_back(kind);
+            self.front.push_back(payload);
         } else {
             let b = self.bucket_of(key);
-            self.buckets[b].push(Entry { key, kind });
+            self.buckets[b].push(Entry { key, payload });
         }
     }
 
@@ -228,14 +291,18 @@ impl EventQueue {
             .expect("the bucket is not empty");
         for e in moving.drain(..) {
             if e.key == self.last {
-                self.front.push_back(e.kind);
+                self.front.push_back(e.payload);
             } else {
                 let to = self.bucket_of(e.key);
                 debug_assert!(to < b, "an entry moves to a lower bucket");
                 self.buckets[to].push(e);
             }
         }
-        self.spare = moving;
+        // A large emptied bucket goes back to the allocator rather than wait as the spare:
+        // holding it would keep the queue's peak memory while its entries move down.
+        if moving.capacity() <= MAX_SPARE_ENTRIES {
+            self.spare = moving;
+        }
     }
 
     /// The time of the next event.
@@ -253,14 +320,14 @@ impl EventQueue {
     pub fn pop(&mut self) -> Option<(SimTime, EventKind)> {
         if let Some(l) = self.late.pop() {
             self.len -= 1;
-            return Some((l.key >> CLASS_BITS, l.kind));
+            return Some((l.key >> CLASS_BITS, unpack(l.key, l.payload)));
         }
         if self.front.is_empty() {
             self.refill();
         }
-        let kind = self.front.pop_front()?;
+        let payload = self.front.pop_front()?;
         self.len -= 1;
-        Some((self.last >> CLASS_BITS, kind))
+        Some((self.last >> CLASS_BITS, unpack(self.last, payload)))
     }
 
     /// Events waiting.
@@ -277,7 +344,6 @@ impl EventQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::ArenaId;
 
     #[test]
     fn same_time_events_run_by_class_then_insertion() {
@@ -323,6 +389,49 @@ mod tests {
                 (10, EventKind::Operation { index: 0 }),
                 (10, EventKind::Arrival { workload: 0 }),
             ]
+        );
+    }
+
+    #[test]
+    fn every_kind_comes_back_as_it_was_pushed() {
+        let big = (1 << 31) - 1;
+        let kinds = [
+            EventKind::AllocEnd {
+                alloc: AllocId::from_parts(u32::MAX, big),
+                failed: true,
+            },
+            EventKind::AllocEnd {
+                alloc: AllocId::from_parts(7, big),
+                failed: false,
+            },
+            EventKind::NodeReady {
+                node: NodeId(u32::MAX),
+            },
+            EventKind::LifecycleTimeout { node: NodeId(5) },
+            EventKind::MigrateCheck { node: NodeId(6) },
+            EventKind::Operation { index: u32::MAX },
+            EventKind::AutoscalerTick,
+            EventKind::DelayedEval {
+                eval: EvalId::from_parts(9, big),
+            },
+            EventKind::Arrival { workload: u32::MAX },
+        ];
+        let mut q = EventQueue::new();
+        for (t, k) in kinds.iter().enumerate() {
+            q.push(t as u64, *k);
+        }
+        let popped: Vec<EventKind> = std::iter::from_fn(|| q.pop()).map(|(_, k)| k).collect();
+        assert_eq!(popped, kinds);
+    }
+
+    #[test]
+    #[should_panic(expected = "31-bit generation")]
+    fn an_identifier_past_31_generation_bits_is_refused() {
+        EventQueue::new().push(
+            0,
+            EventKind::DelayedEval {
+                eval: EvalId::from_parts(0, 1 << 31),
+            },
         );
     }
 }

@@ -5,6 +5,11 @@ use std::ops::{Index, IndexMut};
 
 use crate::ids::ArenaId;
 
+/// Generations wrap within this many bits, so an identifier and a flag fit in an event's
+/// 8-byte payload. A stale identifier could resolve again only after its slot was reused
+/// 2^31 times while the identifier waited.
+pub const GENERATION_BITS: u32 = 31;
+
 /// A table of objects addressed by typed identifiers. Removing an object frees its slot for
 /// the next insert and bumps the slot's generation, so old identifiers stop resolving.
 ///
@@ -60,7 +65,7 @@ impl<I: ArenaId, T> Arena<I, T> {
             "removing a collected object"
         );
         let value = self.values[slot].take().expect("removing a live object");
-        self.generations[slot] = self.generations[slot].wrapping_add(1);
+        self.generations[slot] = (self.generations[slot] + 1) & ((1 << GENERATION_BITS) - 1);
         self.free.push(slot as u32);
         self.len -= 1;
         value
