@@ -348,7 +348,7 @@ impl<'a> View<'a> {
                 self.sim
                     .allocs()
                     .into_iter()
-                    .filter_map(|(id, a)| a.previous.map(|p| (p, id)))
+                    .filter_map(|(id, a)| a.previous().map(|p| (p, id)))
                     .collect()
             })
             .get(&alloc)

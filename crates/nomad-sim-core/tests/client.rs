@@ -95,7 +95,7 @@ fn a_failing_batch_task_restarts_three_times_in_place_holding_its_resources_then
         .find(|(_, a)| a.client == ClientStatus::Failed)
         .unwrap();
     assert_eq!(sim.alloc_restarts(id), 3);
-    assert_eq!(a.reschedules, 0);
+    assert_eq!(a.reschedules(), 0);
 }
 
 #[test]

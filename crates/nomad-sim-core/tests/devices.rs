@@ -122,7 +122,7 @@ fn a_gpu_job_runs_only_where_gpus_are_free() {
     allocs.sort_by_key(|(_, a)| a.serial);
     let devices: Vec<_> = allocs
         .iter()
-        .map(|(_, a)| a.hardware.as_deref().unwrap().devices.clone())
+        .map(|(_, a)| a.hardware().unwrap().devices.clone())
         .collect();
     assert_eq!(
         devices,
@@ -205,12 +205,12 @@ fn cores_are_exhausted_before_cpu() {
     );
     let mut allocs = sim.allocs();
     allocs.sort_by_key(|(_, a)| a.serial);
-    let first = allocs[0].1.hardware.as_deref().unwrap();
+    let first = allocs[0].1.hardware().unwrap();
     assert_eq!(
         (first.cores.clone(), first.core_cpu_mhz),
         (vec![0, 1, 2], 3000)
     );
-    let last = allocs[2].1.hardware.as_deref().unwrap();
+    let last = allocs[2].1.hardware().unwrap();
     assert_eq!((last.cores.clone(), last.core_cpu_mhz), (vec![0, 1], 2000));
 }
 
@@ -241,11 +241,7 @@ fn memory_max_is_recorded_only_with_oversubscription() {
         let (sim, _) = traced(c);
         let allocs = sim.allocs();
         assert_eq!(allocs.len(), 1);
-        let max = allocs[0]
-            .1
-            .hardware
-            .as_deref()
-            .and_then(|h| h.memory_max_mb);
+        let max = allocs[0].1.hardware().and_then(|h| h.memory_max_mb);
         assert_eq!(max, on.then_some(4000));
     }
 }

@@ -570,7 +570,7 @@ fn ignore_system_leaves_system_allocs_running() {
         .iter()
         .find(|(_, a)| a.node.0 == 0 && sim.job(a.job).unwrap().workload == 0)
         .unwrap();
-    assert_eq!(agent_on_a0.ended_ms, Some(3 * HOUR_MS));
+    assert_eq!(agent_on_a0.ended_ms(), Some(3 * HOUR_MS));
 }
 
 #[test]

@@ -129,7 +129,7 @@ fn forgetting_terminal_objects_keeps_only_the_live_ones() {
     let live = sim
         .allocs()
         .iter()
-        .filter(|(_, a)| a.ended_ms.is_none())
+        .filter(|(_, a)| a.ended_ms().is_none())
         .count();
     // What is held is what runs now: a few jobs of 5 minutes, not 4 hours of dead ones.
     assert!(jobs < 30, "{jobs} jobs held");

@@ -165,7 +165,7 @@ fn an_alloc_that_ended_gets_no_health() {
     let allocs = sim.allocs();
     assert_eq!(allocs.len(), 1);
     let (id, a) = allocs[0];
-    assert_eq!(a.ended_ms, Some(3 * MINUTE_MS));
+    assert_eq!(a.ended_ms(), Some(3 * MINUTE_MS));
     assert!(sim.alloc_restarts(id) >= 1);
     assert_eq!(sim.alloc_healthy(id), None);
 }

@@ -99,7 +99,7 @@ fn stopping_a_service_frees_its_nodes_at_the_stop_time() {
     assert!(sim.job(web).unwrap().stopped);
     for (_, a) in sim.allocs().into_iter().filter(|(_, a)| a.job == web) {
         assert_eq!(a.desired, DesiredStatus::Stop);
-        assert_eq!(a.ended_ms, Some(HOUR_MS));
+        assert_eq!(a.ended_ms(), Some(HOUR_MS));
     }
     assert_eq!(sim.report().allocations.stopped, 2);
 }

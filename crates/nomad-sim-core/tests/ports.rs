@@ -83,10 +83,7 @@ fn a_static_port_is_held_once_per_node() {
     );
     assert!(state_violations(&sim).is_empty());
     for (_, a) in sim.allocs() {
-        let h = a
-            .hardware
-            .as_deref()
-            .expect("a port alloc records its port");
+        let h = a.hardware().expect("a port alloc records its port");
         assert_eq!(h.ports, vec![("http".to_string(), 7234)]);
     }
 }
@@ -131,7 +128,7 @@ fn dynamic_ports_run_out_after_the_free_ones() {
     allocs.sort_by_key(|(_, a)| a.serial);
     let ports: Vec<u16> = allocs
         .iter()
-        .map(|(_, a)| a.hardware.as_deref().unwrap().ports[0].1)
+        .map(|(_, a)| a.hardware().unwrap().ports[0].1)
         .collect();
     assert_eq!(ports, vec![31_998, 31_999, 32_000, 31_998]);
     let b = blocked(&events);
@@ -151,7 +148,7 @@ fn jobs_without_ports_keep_no_port_state() {
     );
     let (sim, _) = traced(c);
     assert!(sim.nodes().iter().all(|n| n.hardware.is_none()));
-    assert!(sim.allocs().iter().all(|(_, a)| a.hardware.is_none()));
+    assert!(sim.allocs().iter().all(|(_, a)| a.hardware().is_none()));
 }
 
 /// A workload asking for a few static ports out of a small set and some dynamic ports.
@@ -209,7 +206,7 @@ proptest! {
         let v = state_violations(&sim);
         prop_assert!(v.is_empty(), "{v:#?}");
         for (_, a) in sim.allocs() {
-            if let Some(h) = a.hardware.as_deref() {
+            if let Some(h) = a.hardware() {
                 for (_, port) in &h.ports {
                     prop_assert!(!reserved.contains(port));
                 }

@@ -47,7 +47,7 @@ proptest! {
         // Every allocation ends in exactly one terminal state or is still live.
         let r = sim.report();
         let a = r.allocations;
-        let live = sim.allocs().iter().filter(|(_, x)| x.ended_ms.is_none()).count() as u64;
+        let live = sim.allocs().iter().filter(|(_, x)| x.ended_ms().is_none()).count() as u64;
         prop_assert_eq!(a.placed, a.completed + a.failed + a.stopped + a.lost + live);
         // With nothing left to run, nothing is live at the end.
         prop_assert_eq!(live, 0);

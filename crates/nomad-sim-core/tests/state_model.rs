@@ -4,8 +4,8 @@
 use nomad_sim_core::hardware::HardwareOffer;
 use nomad_sim_core::ids::{AllocId, ArenaId, JobId, NodeId};
 use nomad_sim_core::model::{
-    Alloc, ClientStatus, DesiredStatus, Eligibility, EndReason, JobStatus, Node, NodeStatus,
-    Trigger,
+    Alloc, AllocExtra, ClientStatus, DesiredStatus, Eligibility, EndReason, JobStatus, Node,
+    NodeStatus, Trigger,
 };
 use nomad_sim_core::state::arena::Arena;
 use nomad_sim_core::Resources;
@@ -86,29 +86,21 @@ fn a_nodes_free_resources_are_allocatable_minus_used() {
 
 #[test]
 fn an_alloc_takes_its_asks_plus_its_cores_cpu() {
-    let mut alloc = Alloc {
-        job: JobId::from_parts(0, 0),
-        index: 0,
-        node: NodeId(0),
-        desired: DesiredStatus::Run,
-        client: ClientStatus::Running,
-        placed_ms: 0,
-        ended_ms: None,
-        end_reason: None,
-        previous: None,
-        reschedules: 0,
-        eval: 0,
-        serial: 0,
-        hardware: None,
-    };
+    let alloc = Alloc::new(JobId::from_parts(0, 0), 0, NodeId(0), 0, 0, 0);
     let ask = Resources::new(500, 256, 300);
     assert_eq!(alloc.resources(ask), ask);
+    assert_eq!(alloc.ended_ms(), None);
     // Two reserved cores of a 2400 MHz node: 4800 MHz on top of the ask's CPU.
-    alloc.hardware = Some(Box::new(HardwareOffer {
-        cores: vec![0, 1],
-        core_cpu_mhz: 4_800,
-        ..HardwareOffer::default()
-    }));
+    let alloc = alloc.with_extra(AllocExtra {
+        hardware: Some(HardwareOffer {
+            cores: vec![0, 1],
+            core_cpu_mhz: 4_800,
+            ..HardwareOffer::default()
+        }),
+        ..AllocExtra::default()
+    });
+    assert_eq!(alloc.previous(), None);
+    assert_eq!(alloc.reschedules(), 0);
     assert_eq!(alloc.resources(ask), Resources::new(5_300, 256, 300));
 }
 
@@ -157,4 +149,10 @@ fn the_arena_counts_reuses_and_forgets() {
     assert_eq!(arena.insert(3).slot(), 0);
     assert_eq!(arena.insert(4).slot(), 3);
     assert_eq!(arena.len(), 4);
+}
+
+#[test]
+fn an_alloc_slot_takes_64_bytes() {
+    // C2M keeps two million allocs live: each byte here is 2 MB at its peak.
+    assert_eq!(std::mem::size_of::<Option<Alloc>>(), 64);
 }

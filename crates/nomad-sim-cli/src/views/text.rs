@@ -167,7 +167,7 @@ impl View<'_> {
                 a.desired.as_str().to_string(),
                 a.client.as_str().to_string(),
                 ago(self.at_ms, a.placed_ms),
-                ago(self.at_ms, a.ended_ms.unwrap_or(a.placed_ms)),
+                ago(self.at_ms, a.ended_ms().unwrap_or(a.placed_ms)),
             ]);
         }
         columns(&rows)
@@ -321,7 +321,7 @@ impl View<'_> {
             (a.placed_ms, "Driver", "Downloading image".to_string()),
             (a.placed_ms, "Started", "Task started by client".to_string()),
         ];
-        if let (Some(t), Some(reason)) = (a.ended_ms, a.end_reason) {
+        if let (Some(t), Some(reason)) = (a.ended_ms(), a.end_reason) {
             match reason {
                 EndReason::Completed => events.push((t, "Terminated", "Exit Code: 0".to_string())),
                 EndReason::Failed => {
@@ -431,14 +431,14 @@ impl View<'_> {
             ("Created", ago(self.at_ms, a.placed_ms)),
             (
                 "Modified",
-                ago(self.at_ms, a.ended_ms.unwrap_or(a.placed_ms)),
+                ago(self.at_ms, a.ended_ms().unwrap_or(a.placed_ms)),
             ),
         ];
-        if let Some(prev) = a.previous.filter(|&p| self.alloc(p).is_some()) {
+        if let Some(prev) = a.previous().filter(|&p| self.alloc(p).is_some()) {
             pairs.push(("Previous Alloc ID", short(&self.alloc_uuid(prev))));
         }
         let mut out = key_values(&pairs);
-        let state = if a.ended_ms.is_some() {
+        let state = if a.ended_ms().is_some() {
             "dead"
         } else {
             "running"
@@ -460,7 +460,7 @@ impl View<'_> {
                 ("Started At", self.date(a.placed_ms)),
                 (
                     "Finished At",
-                    a.ended_ms.map_or("N/A".to_string(), |t| self.date(t)),
+                    a.ended_ms().map_or("N/A".to_string(), |t| self.date(t)),
                 ),
                 ("Total Restarts", "0".to_string()),
                 ("Last Restart", "N/A".to_string()),

@@ -26,7 +26,7 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
         vec![Vec::new(); sim.nodes().len()];
     let mut per_node_seen = std::collections::BTreeSet::new();
     for (id, a) in sim.allocs() {
-        let live = a.ended_ms.is_none();
+        let live = a.ended_ms().is_none();
         if live == a.client.is_terminal() {
             out.push(format!(
                 "alloc {}: ended_ms and client status {:?} disagree",
@@ -54,7 +54,7 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
             }
             live_per_node[a.node.index()] =
                 live_per_node[a.node.index()].plus(a.resources(job.ask));
-            if let Some(h) = a.hardware.as_deref() {
+            if let Some(h) = a.hardware() {
                 held[a.node.index()].push((id, h));
             }
             live_count[a.node.index()] += 1;

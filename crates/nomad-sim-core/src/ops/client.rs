@@ -116,7 +116,7 @@ impl Simulation {
         let Some(a) = self.state.allocs.get(alloc) else {
             return;
         };
-        if a.ended_ms.is_some() || self.client_is_silent(a.node) {
+        if a.ended_ms().is_some() || self.client_is_silent(a.node) {
             return;
         }
         let job = a.job;
@@ -244,7 +244,7 @@ impl Simulation {
         self.state
             .allocs
             .get(alloc)
-            .is_some_and(|a| a.ended_ms.is_none())
+            .is_some_and(|a| a.ended_ms().is_none())
     }
 
     /// An alloc ended (called by `end_alloc`): the client forgets it, unless it restarted
@@ -288,7 +288,7 @@ impl Simulation {
     /// placement.
     pub fn alloc_running_since(&self, alloc: AllocId) -> Option<SimTime> {
         let a = self.state.allocs.get(alloc)?;
-        if a.ended_ms.is_some() {
+        if a.ended_ms().is_some() {
             return None;
         }
         match self.ops.client.allocs.get(&alloc) {

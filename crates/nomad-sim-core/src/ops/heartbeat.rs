@@ -200,7 +200,7 @@ impl Simulation {
     /// True while the alloc is `unknown`: on a disconnected node, not yet lost.
     pub fn alloc_is_unknown(&self, alloc: AllocId) -> bool {
         self.state.allocs.get(alloc).is_some_and(|a| {
-            a.ended_ms.is_none()
+            a.ended_ms().is_none()
                 && self
                     .ops
                     .heartbeat

@@ -133,7 +133,7 @@ impl Simulation {
             .state
             .allocs
             .iter()
-            .filter(|(_, a)| a.job == job && a.ended_ms.is_none())
+            .filter(|(_, a)| a.job == job && a.ended_ms().is_none())
             .map(|(id, a)| (a.serial, id))
             .collect();
         live.sort_unstable();

@@ -61,11 +61,7 @@ impl Simulation {
 
     /// What a new alloc of `job` on `node` holds: the offer made now (for a group asking for
     /// ports, devices or cores) and its `memory_max` with oversubscription on.
-    pub(crate) fn hardware_for_alloc(
-        &self,
-        job: JobId,
-        node: NodeId,
-    ) -> Option<Box<HardwareOffer>> {
+    pub(crate) fn hardware_for_alloc(&self, job: JobId, node: NodeId) -> Option<HardwareOffer> {
         let w = self.state.jobs[job].workload as usize;
         let memory_max_mb = if self.config.scheduler.memory_oversubscription {
             self.config.workloads[w].asks.memory_max_mb
@@ -73,18 +69,16 @@ impl Simulation {
             None
         };
         if !self.sources.workloads[w].hardware {
-            return memory_max_mb.map(|m| {
-                Box::new(HardwareOffer {
-                    memory_max_mb: Some(m),
-                    ..HardwareOffer::default()
-                })
+            return memory_max_mb.map(|m| HardwareOffer {
+                memory_max_mb: Some(m),
+                ..HardwareOffer::default()
             });
         }
         let mut offer = self
             .hardware_offer(w, node)
             .expect("a placed alloc's ports, devices and cores were checked");
         offer.memory_max_mb = memory_max_mb;
-        Some(Box::new(offer))
+        Some(offer)
     }
 }
 

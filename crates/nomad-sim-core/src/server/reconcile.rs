@@ -191,7 +191,7 @@ impl Simulation {
                 self.config.workloads[self.state.jobs[job].workload as usize].reschedule_policy();
             let events: &[RescheduleEvent] =
                 self.server.trackers.get(&p).map_or(&[], Vec::as_slice);
-            let fail_ms = a.ended_ms.unwrap_or(now);
+            let fail_ms = a.ended_ms().unwrap_or(now);
             let mut kept = reschedule::carried(&policy, events, now);
             kept.push(RescheduleEvent {
                 time_ms: now,
@@ -215,21 +215,12 @@ impl Simulation {
             Some(h) => ask.plus(Resources::new(h.core_cpu_mhz, 0, 0)),
             None => ask,
         };
-        let id = self.state.allocs.insert(Alloc {
-            job,
-            index,
-            node,
-            desired: DesiredStatus::Run,
-            client: ClientStatus::Running,
-            placed_ms: now,
-            ended_ms: None,
-            end_reason: None,
+        let alloc = Alloc::new(job, index, node, now, self.state.evals[eval].seq, serial);
+        let id = self.state.allocs.insert(alloc.with_extra(AllocExtra {
             previous,
             reschedules,
-            eval: self.state.evals[eval].seq,
-            serial,
             hardware,
-        });
+        }));
         if let Some(t) = tracker {
             self.server.trackers.insert(id, t);
         }
@@ -295,7 +286,7 @@ impl Simulation {
             .state
             .allocs
             .get(alloc)
-            .filter(|a| a.ended_ms.is_none())
+            .filter(|a| a.ended_ms().is_none())
         else {
             return;
         };
@@ -353,7 +344,7 @@ impl Simulation {
         let a = &self.state.allocs[alloc];
         let policy =
             self.config.workloads[self.state.jobs[a.job].workload as usize].reschedule_policy();
-        let fail_ms = a.ended_ms.unwrap_or(self.now);
+        let fail_ms = a.ended_ms().unwrap_or(self.now);
         let events: &[RescheduleEvent] =
             self.server.trackers.get(&alloc).map_or(&[], Vec::as_slice);
         if !reschedule::eligible(&policy, events, fail_ms) {

@@ -328,7 +328,7 @@ impl Simulation {
         let mut want: BTreeMap<JobId, SpreadCounts> = BTreeMap::new();
         let mut out = Vec::new();
         for (_, a) in self.state.allocs.iter() {
-            if a.ended_ms.is_some() {
+            if a.ended_ms().is_some() {
                 continue;
             }
             let Some(j) = self.state.jobs.get(a.job) else {

@@ -191,18 +191,18 @@ impl Simulation {
         let Some(a) = self.state.allocs.get(alloc) else {
             return false;
         };
-        if a.ended_ms.is_some() {
+        if a.ended_ms().is_some() {
             return false;
         }
         let (job, node) = (a.job, a.node);
         let ask = a.resources(self.state.jobs[job].ask);
-        if let Some(h) = a.hardware.as_deref() {
+        if let Some(h) = a.hardware() {
             let h = h.clone();
             self.state.release_hardware(node, &h);
         }
         let a = &mut self.state.allocs[alloc];
         a.client = client;
-        a.ended_ms = Some(self.now);
+        a.set_ended(self.now);
         a.end_reason = Some(reason);
         if !matches!(reason, EndReason::Completed | EndReason::Failed) {
             a.desired = DesiredStatus::Stop;

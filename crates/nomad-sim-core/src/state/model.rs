@@ -234,42 +234,113 @@ impl EndReason {
 }
 
 /// An allocation: one instance of a task group placed on a node.
+///
+/// Two million of these are live at C2M's peak, so the record keeps to 64 bytes: what few
+/// allocs have (a predecessor, reschedules, ports, devices, cores) sits in one boxed
+/// [`AllocExtra`], and the end time uses a sentinel instead of an `Option`.
 #[derive(Clone, Debug)]
 pub struct Alloc {
     /// The job.
     pub job: JobId,
-    /// The index within the task group (`<job>.<group>[index]`).
-    pub index: u32,
     /// The node it was placed on.
     pub node: NodeId,
-    /// Desired status.
-    pub desired: DesiredStatus,
-    /// Client status.
-    pub client: ClientStatus,
+    /// The index within the task group (`<job>.<group>[index]`).
+    pub index: u32,
     /// When it was placed (and started: the simulator has no image pull time).
     pub placed_ms: SimTime,
-    /// When it ended, if it has.
-    pub ended_ms: Option<SimTime>,
-    /// Why it ended, if it has.
-    pub end_reason: Option<EndReason>,
-    /// The alloc it replaces, if it is a replacement.
-    pub previous: Option<AllocId>,
-    /// Reschedule attempts so far in this slot.
-    pub reschedules: u16,
+    /// When it ended, or [`NOT_ENDED`].
+    ended_ms: SimTime,
     /// The serial number of the eval that placed it (the eval may be collected first).
     pub eval: u64,
     /// Creation number among allocs, which its UUID derives from.
     pub serial: u64,
-    /// The ports, device instances and cores it holds, and its `memory_max`; `None` when its
-    /// task group asks for none of them.
-    pub hardware: Option<Box<HardwareOffer>>,
+    /// What few allocs have; `None` for most.
+    extra: Option<Box<AllocExtra>>,
+    /// Desired status.
+    pub desired: DesiredStatus,
+    /// Client status.
+    pub client: ClientStatus,
+    /// Why it ended, if it has.
+    pub end_reason: Option<EndReason>,
+}
+
+/// The end time of an alloc that has not ended.
+const NOT_ENDED: SimTime = SimTime::MAX;
+
+/// The parts of an alloc that few allocs have.
+#[derive(Clone, Debug, Default)]
+pub struct AllocExtra {
+    /// The alloc it replaces, if it is a replacement.
+    pub previous: Option<AllocId>,
+    /// Reschedule attempts so far in this slot.
+    pub reschedules: u16,
+    /// The ports, device instances and cores it holds, and its `memory_max`, when its task
+    /// group asks for any of them.
+    pub hardware: Option<HardwareOffer>,
 }
 
 impl Alloc {
+    /// A running alloc placed at `placed_ms`, with no predecessor and no hardware.
+    pub fn new(
+        job: JobId,
+        index: u32,
+        node: NodeId,
+        placed_ms: SimTime,
+        eval: u64,
+        serial: u64,
+    ) -> Alloc {
+        Alloc {
+            job,
+            node,
+            index,
+            placed_ms,
+            ended_ms: NOT_ENDED,
+            eval,
+            serial,
+            extra: None,
+            desired: DesiredStatus::Run,
+            client: ClientStatus::Running,
+            end_reason: None,
+        }
+    }
+
+    /// The same alloc with what few allocs have; no box is kept when `extra` is empty.
+    pub fn with_extra(mut self, extra: AllocExtra) -> Alloc {
+        let empty = extra.previous.is_none() && extra.reschedules == 0 && extra.hardware.is_none();
+        self.extra = (!empty).then(|| Box::new(extra));
+        self
+    }
+
+    /// When it ended, if it has.
+    pub fn ended_ms(&self) -> Option<SimTime> {
+        (self.ended_ms != NOT_ENDED).then_some(self.ended_ms)
+    }
+
+    /// Records that it ended at `t_ms`.
+    pub(crate) fn set_ended(&mut self, t_ms: SimTime) {
+        debug_assert!(t_ms != NOT_ENDED, "an end time is a time");
+        self.ended_ms = t_ms;
+    }
+
+    /// The alloc it replaces, if it is a replacement.
+    pub fn previous(&self) -> Option<AllocId> {
+        self.extra.as_ref().and_then(|e| e.previous)
+    }
+
+    /// Reschedule attempts so far in this slot.
+    pub fn reschedules(&self) -> u16 {
+        self.extra.as_ref().map_or(0, |e| e.reschedules)
+    }
+
+    /// The ports, device instances and cores it holds, if its task group asks for any.
+    pub fn hardware(&self) -> Option<&HardwareOffer> {
+        self.extra.as_ref().and_then(|e| e.hardware.as_ref())
+    }
+
     /// What the alloc takes of its node's CPU, memory and disk: the job's ask plus the CPU of
     /// its reserved cores.
     pub fn resources(&self, job_ask: Resources) -> Resources {
-        match &self.hardware {
+        match self.hardware() {
             Some(h) => job_ask.plus(Resources::new(h.core_cpu_mhz, 0, 0)),
             None => job_ask,
         }
