@@ -223,7 +223,11 @@ impl Simulation {
                     .parallelism
                     .sample(&mut self.sources.workloads[w].parallelism_rng),
                 workload.resources,
-                None,
+                // A constant run time draws nothing: every alloc index shares it.
+                match workload.duration {
+                    crate::config::DurationDist::Constant(ms) => Some(ms),
+                    _ => None,
+                },
             ),
         };
         let system = workload.job_type.is_per_node();
