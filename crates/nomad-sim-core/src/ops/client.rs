@@ -6,8 +6,6 @@
 //! allocs keep a [`ClientAlloc`] until they end; one that restarted keeps it until it is
 //! garbage-collected, so `Total Restarts` can still be read.
 
-use std::collections::HashMap;
-
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -37,7 +35,7 @@ pub(crate) struct ClientAlloc {
 #[derive(Debug)]
 pub(crate) struct ClientState {
     /// Tracked allocs.
-    pub(crate) allocs: HashMap<AllocId, ClientAlloc>,
+    pub(crate) allocs: crate::ids::IdMap<AllocId, ClientAlloc>,
     /// Live allocs of each service job, in placement order (the drainer's job watcher).
     pub(crate) service_allocs: BTreeMap<JobId, Vec<AllocId>>,
     /// Task start times (image pulls).
@@ -49,7 +47,7 @@ pub(crate) struct ClientState {
 impl ClientState {
     pub(crate) fn new(start_rng: ChaCha8Rng, restart_rng: ChaCha8Rng) -> ClientState {
         ClientState {
-            allocs: HashMap::new(),
+            allocs: Default::default(),
             service_allocs: BTreeMap::new(),
             start_rng,
             restart_rng,

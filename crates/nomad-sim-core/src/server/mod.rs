@@ -44,10 +44,10 @@ pub(crate) struct Server {
     /// The (job, node) pairs of those evals, so a node gets one eval per job at a time.
     pub(crate) system_pending: BTreeSet<(JobId, NodeId)>,
     /// Reschedule trackers of replacements of failed allocs (looked up, never iterated).
-    pub(crate) trackers: std::collections::HashMap<AllocId, Vec<reschedule::RescheduleEvent>>,
+    pub(crate) trackers: crate::ids::IdMap<AllocId, Vec<reschedule::RescheduleEvent>>,
     /// Failed allocs whose replacement waits for its reschedule delay, with the time it may
     /// be placed: other evals of the job leave it alone until then.
-    pub(crate) reschedule_at: std::collections::HashMap<AllocId, SimTime>,
+    pub(crate) reschedule_at: crate::ids::IdMap<AllocId, SimTime>,
     /// Filtered and exhausted nodes of the last Select, by pool (for class counts).
     pub(crate) tally: placement::PoolTally,
     /// Bumped whenever a node may have joined or left candidate sets.

@@ -41,13 +41,13 @@ pub(crate) struct ClusterState {
     /// Terminal objects waiting for garbage collection.
     pub(crate) gc: GcQueues,
     /// The allocs each preempting alloc evicted, by serials (looked up, never iterated).
-    pub(crate) preempted_allocs: std::collections::HashMap<u64, Vec<u64>>,
+    pub(crate) preempted_allocs: crate::ids::IdMap<u64, Vec<u64>>,
     /// The serial of the alloc that preempted each preempted alloc, by the victim's serial
     /// (Nomad's `PreemptedByAllocation`); kept beside the allocs since few are preempted.
-    pub(crate) preempted_by: std::collections::HashMap<u64, u64>,
+    pub(crate) preempted_by: crate::ids::IdMap<u64, u64>,
     /// The jobs of each job of several task groups, by its first group's serial: Nomad
     /// collects such a job whole, so none of them goes before all of them may.
-    pub(crate) job_groups: std::collections::HashMap<u64, Box<[JobId]>>,
+    pub(crate) job_groups: crate::ids::IdMap<u64, Box<[JobId]>>,
 }
 
 impl ClusterState {

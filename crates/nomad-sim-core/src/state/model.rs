@@ -1,7 +1,5 @@
 //! The cluster state Nomad keeps: nodes, jobs, allocations and evaluations, with Nomad's statuses.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use crate::hardware::{HardwareOffer, NodeHardwareUse};
@@ -348,7 +346,7 @@ impl Alloc {
 }
 
 /// Per-job node counts, for job anti-affinity and `distinct_hosts`.
-pub type NodeCounts = HashMap<u32, u32>;
+pub type NodeCounts = crate::ids::IdMap<u32, u32>;
 
 /// A Nomad job with one task group.
 #[derive(Clone, Debug)]
