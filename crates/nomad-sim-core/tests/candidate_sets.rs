@@ -26,7 +26,7 @@ fn node(pool: u32) -> Node {
         status: NodeStatus::Ready,
         eligibility: Eligibility::Eligible,
         drain: None,
-        allocs: Vec::new(),
+        allocs: Default::default(),
         create_index: 0,
         created_ms: 0,
         terminated_ms: None,

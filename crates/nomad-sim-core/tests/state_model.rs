@@ -74,7 +74,7 @@ fn a_nodes_free_resources_are_allocatable_minus_used() {
         status: NodeStatus::Ready,
         eligibility: Eligibility::Eligible,
         drain: None,
-        allocs: Vec::new(),
+        allocs: Default::default(),
         create_index: 0,
         created_ms: 0,
         terminated_ms: None,

@@ -215,9 +215,12 @@ pub fn drain_violations(sim: &Simulation) -> Vec<String> {
     };
     for n in sim.nodes() {
         if n.drain.is_some()
-            && n.allocs
-                .iter()
-                .all(|&a| sim.alloc(a).is_none_or(|a| system(a.job)))
+            && n.allocs.slots().iter().all(|&s| {
+                sim.state
+                    .allocs
+                    .at_slot(s)
+                    .is_none_or(|(_, a)| system(a.job))
+            })
         {
             out.push(format!(
                 "{} is draining but holds only system allocs: its drain is done",
@@ -228,8 +231,14 @@ pub fn drain_violations(sim: &Simulation) -> Vec<String> {
     // Live allocs are the ones listed on nodes.
     let mut by_job: BTreeMap<crate::ids::JobId, (i64, usize)> = BTreeMap::new();
     for n in sim.nodes() {
-        for &id in &n.allocs {
-            let Some(a) = sim.alloc(id) else { continue };
+        for &slot in n.allocs.slots() {
+            let Some((id, a)) = sim.state.allocs.at_slot(slot) else {
+                out.push(format!(
+                    "{} lists alloc slot {slot}, which is empty",
+                    n.name
+                ));
+                continue;
+            };
             let Some(j) = sim.job(a.job) else { continue };
             if sim.config().workloads[j.workload as usize].job_type != JobType::Service {
                 continue;

@@ -195,7 +195,7 @@ impl Simulation {
         let ignore_system = self.state.nodes[node.index()]
             .drain
             .is_some_and(|d| d.ignore_system);
-        let allocs: Vec<AllocId> = self.state.nodes[node.index()].allocs.clone();
+        let allocs: Vec<AllocId> = self.state.allocs_on(node).collect();
         for alloc in allocs {
             if ignore_system && self.is_system(self.state.allocs[alloc].job) {
                 continue;
@@ -307,10 +307,10 @@ impl Simulation {
     /// A node starts draining (or its drain changes): the job watcher looks at every service
     /// job with allocs on it, in submission order.
     fn drainer_watch_node(&mut self, node: NodeId) {
-        let mut jobs: Vec<(u64, JobId)> = self.state.nodes[node.index()]
-            .allocs
-            .iter()
-            .map(|a| self.state.allocs[*a].job)
+        let mut jobs: Vec<(u64, JobId)> = self
+            .state
+            .allocs_on(node)
+            .map(|a| self.state.allocs[a].job)
             .filter(|j| self.ops.client.service_allocs.contains_key(j))
             .map(|j| (self.state.jobs[j].serial, j))
             .collect();
@@ -334,7 +334,7 @@ impl Simulation {
         let Some(drain) = self.state.nodes[node.index()].drain else {
             return;
         };
-        let allocs = self.state.nodes[node.index()].allocs.clone();
+        let allocs: Vec<AllocId> = self.state.allocs_on(node).collect();
         if allocs
             .iter()
             .any(|a| !self.is_system(self.state.allocs[*a].job))

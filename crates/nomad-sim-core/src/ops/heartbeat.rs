@@ -92,10 +92,9 @@ impl Simulation {
             return;
         }
         let version = self.config.nomad_version;
-        let keep: Vec<AllocId> = self.state.nodes[node.index()]
-            .allocs
-            .iter()
-            .copied()
+        let keep: Vec<AllocId> = self
+            .state
+            .allocs_on(node)
             .filter(|&a| {
                 let w = &self.config.workloads
                     [self.state.jobs[self.state.allocs[a].job].workload as usize];
@@ -121,10 +120,9 @@ impl Simulation {
         self.emit_node(node, |s| TraceEvent::NodeDisconnected {
             node: s.node_name(node).to_string(),
         });
-        let others: Vec<AllocId> = self.state.nodes[node.index()]
-            .allocs
-            .iter()
-            .copied()
+        let others: Vec<AllocId> = self
+            .state
+            .allocs_on(node)
             .filter(|a| !keep.contains(a))
             .collect();
         for alloc in others {

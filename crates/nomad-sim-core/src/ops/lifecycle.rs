@@ -25,7 +25,7 @@ impl Simulation {
             eligibility: Eligibility::Eligible,
             drain: None,
             class_id,
-            allocs: Vec::new(),
+            allocs: Default::default(),
             create_index: id.0 as u64 + 1,
             created_ms: self.now,
             terminated_ms: None,
@@ -153,7 +153,7 @@ impl Simulation {
         self.state.live_nodes[pool as usize] -= 1;
         self.refresh_candidacy(node);
         self.ops.heartbeat.silent.remove(&node);
-        let allocs: Vec<AllocId> = self.state.nodes[node.index()].allocs.clone();
+        let allocs: Vec<AllocId> = self.state.allocs_on(node).collect();
         for alloc in allocs {
             self.lose_alloc(node, alloc, reason);
         }

@@ -172,11 +172,10 @@ impl Simulation {
                 candidates.truncate(count);
             }
             NodeSelector::EmptyIgnoreSystem => {
-                candidates.retain(|n| {
-                    self.state.nodes[n.index()]
-                        .allocs
-                        .iter()
-                        .all(|a| self.is_system(self.state.allocs[*a].job))
+                candidates.retain(|&n| {
+                    self.state
+                        .allocs_on(n)
+                        .all(|a| self.is_system(self.state.allocs[a].job))
                 });
                 candidates.truncate(count);
             }

@@ -189,11 +189,9 @@ impl Simulation {
         if self.sources.workloads[j.workload as usize].hardware {
             return None;
         }
-        let n = &self.state.nodes[node.index()];
-        let mut allocs: Vec<AllocId> = n
-            .allocs
-            .iter()
-            .copied()
+        let mut allocs: Vec<AllocId> = self
+            .state
+            .allocs_on(node)
             .filter(|&a| {
                 let other = self.state.allocs[a].job;
                 other != job && preemptible(j.priority, self.state.jobs[other].priority)
@@ -227,7 +225,8 @@ impl Simulation {
                 }
             })
             .collect();
-        let picked = select_victims(j.priority, n.free(), j.ask, &candidates)?;
+        let free = self.state.nodes[node.index()].free();
+        let picked = select_victims(j.priority, free, j.ask, &candidates)?;
         let priorities: Vec<u8> = picked.iter().map(|&i| candidates[i].priority).collect();
         let victims = picked.into_iter().map(|i| allocs[i]).collect();
         Some((victims, preemption_score(net_priority(&priorities))))

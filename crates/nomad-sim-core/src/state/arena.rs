@@ -84,6 +84,18 @@ impl<I: ArenaId, T> Arena<I, T> {
         self.values[id.slot()].as_ref()
     }
 
+    /// The object in `slot` and its identifier, if the slot is occupied.
+    pub fn at_slot(&self, slot: u32) -> Option<(I, &T)> {
+        let value = self.values.get(slot as usize)?.as_ref()?;
+        Some((I::from_parts(slot, self.generations[slot as usize]), value))
+    }
+
+    /// The identifier of the object in `slot`, which must be occupied.
+    pub fn id_at(&self, slot: u32) -> I {
+        debug_assert!(self.values[slot as usize].is_some(), "an occupied slot");
+        I::from_parts(slot, self.generations[slot as usize])
+    }
+
     /// The object, mutably, if the identifier still resolves.
     pub fn get_mut(&mut self, id: I) -> Option<&mut T> {
         if !self.current(id) {

@@ -76,12 +76,7 @@ impl ClusterState {
     pub(crate) fn detach_alloc(&mut self, node: NodeId, alloc: AllocId, ask: Resources) {
         let n = &mut self.nodes[node.index()];
         n.used = n.used.minus(ask);
-        let slot = n
-            .allocs
-            .iter()
-            .position(|&a| a == alloc)
-            .expect("a live alloc is on its node's list");
-        n.allocs.swap_remove(slot);
+        n.allocs.remove(alloc);
         if n.status == NodeStatus::Ready {
             self.used_total = self.used_total.minus(ask);
         }
@@ -126,6 +121,15 @@ impl ClusterState {
             self.avail_total = self.avail_total.minus(n.allocatable);
             self.used_total = self.used_total.minus(n.used);
         }
+    }
+
+    /// The live allocs on `node`, in its list's order.
+    pub(crate) fn allocs_on(&self, node: NodeId) -> impl Iterator<Item = AllocId> + '_ {
+        self.nodes[node.index()]
+            .allocs
+            .slots()
+            .iter()
+            .map(|&slot| self.allocs.id_at(slot))
     }
 
     /// Stores a new eval for `job`.
