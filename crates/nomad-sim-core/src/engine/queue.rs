@@ -184,8 +184,11 @@ fn unpack(key: u64, payload: u64) -> EventKind {
     }
 }
 
-/// The largest spare vector kept for moving buckets down (1 MiB of entries).
-const MAX_SPARE_ENTRIES: usize = 1 << 16;
+/// Entries per chunk of a bucket (4 KiB).
+const CHUNK: usize = 256;
+
+/// Empty chunks kept for reuse at most (4 MiB); more go back to the allocator.
+const MAX_FREE_CHUNKS: usize = 1 << 10;
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -227,11 +230,13 @@ pub struct EventQueue {
     /// Payloads of the entries whose key equals `last`, in push order.
     front: VecDeque<u64>,
     /// Bucket `i` (1..=64) holds keys whose highest bit differing from `last` is bit `i - 1`.
-    buckets: Vec<Vec<Entry>>,
+    /// Each bucket is a list of chunks of [`CHUNK`] entries, filled in push order: a bucket
+    /// wastes at most one chunk, and moving a bucket down frees its chunks as it fills others.
+    buckets: Vec<Vec<Vec<Entry>>>,
     /// Entries pushed with a key below `last`.
     late: BinaryHeap<Late>,
-    /// A spare vector, so moving a bucket down allocates nothing.
-    spare: Vec<Entry>,
+    /// Empty chunks, so filling a bucket rarely allocates.
+    free: Vec<Vec<Entry>>,
     len: usize,
     next_late_seq: u64,
 }
@@ -243,7 +248,7 @@ impl Default for EventQueue {
             front: VecDeque::new(),
             buckets: (0..=64).map(|_| Vec::new()).collect(),
             late: BinaryHeap::new(),
-            spare: Vec::new(),
+            free: Vec::new(),
             len: 0,
             next_late_seq: 0,
         }
@@ -273,7 +278,20 @@ impl EventQueue {
             self.front.push_back(payload);
         } else {
             let b = self.bucket_of(key);
-            self.buckets[b].push(Entry { key, payload });
+            self.push_to_bucket(b, Entry { key, payload });
+        }
+    }
+
+    /// Appends an entry to bucket `b`, starting a chunk when its last one is full.
+    fn push_to_bucket(&mut self, b: usize, e: Entry) {
+        let chunks = &mut self.buckets[b];
+        match chunks.last_mut() {
+            Some(last) if last.len() < CHUNK => last.push(e),
+            _ => {
+                let mut chunk = self.free.pop().unwrap_or_else(|| Vec::with_capacity(CHUNK));
+                chunk.push(e);
+                chunks.push(chunk);
+            }
         }
     }
 
@@ -283,25 +301,25 @@ impl EventQueue {
         let Some(b) = (1..=64).find(|&b| !self.buckets[b].is_empty()) else {
             return;
         };
-        let mut moving = std::mem::replace(&mut self.buckets[b], std::mem::take(&mut self.spare));
+        let moving = std::mem::take(&mut self.buckets[b]);
         self.last = moving
             .iter()
-            .map(|e| e.key)
+            .flat_map(|chunk| chunk.iter().map(|e| e.key))
             .min()
             .expect("the bucket is not empty");
-        for e in moving.drain(..) {
-            if e.key == self.last {
-                self.front.push_back(e.payload);
-            } else {
-                let to = self.bucket_of(e.key);
-                debug_assert!(to < b, "an entry moves to a lower bucket");
-                self.buckets[to].push(e);
+        for mut chunk in moving {
+            for e in chunk.drain(..) {
+                if e.key == self.last {
+                    self.front.push_back(e.payload);
+                } else {
+                    let to = self.bucket_of(e.key);
+                    debug_assert!(to < b, "an entry moves to a lower bucket");
+                    self.push_to_bucket(to, e);
+                }
             }
-        }
-        // A large emptied bucket goes back to the allocator rather than wait as the spare:
-        // holding it would keep the queue's peak memory while its entries move down.
-        if moving.capacity() <= MAX_SPARE_ENTRIES {
-            self.spare = moving;
+            if self.free.len() < MAX_FREE_CHUNKS {
+                self.free.push(chunk);
+            }
         }
     }
 
