@@ -66,8 +66,9 @@ mod prelude {
     pub(crate) use crate::ids::{uuid_for, AllocId, CiJobId, EvalId, JobId, NodeId};
     pub(crate) use crate::metrics::{self, Collector, DrainRecord, Report};
     pub(crate) use crate::model::{
-        ActiveDrain, Alloc, AllocExtra, CiJob, ClientStatus, DesiredStatus, Durations, Eligibility,
-        EndReason, Eval, EvalStatus, Job, JobStatus, Node, NodeCounts, NodeStatus, Trigger,
+        ActiveDrain, Alloc, AllocExtra, CiJob, CiLink, CiSlots, ClientStatus, DesiredStatus,
+        Durations, Eligibility, EndReason, Eval, EvalStatus, Job, JobStatus, Node, NodeCounts,
+        NodeStatus, Trigger,
     };
     pub(crate) use crate::observe::Observer;
     pub(crate) use crate::ops::OpsState;

@@ -243,12 +243,21 @@ impl Simulation {
             || matches!(workload.arrivals.timing(), Arrivals::Trace(_));
         let ci_serial = self.state.next_ci_job_serial;
         self.state.next_ci_job_serial += 1;
-        let ci_job = self.state.ci_jobs.insert(CiJob {
-            serial: ci_serial,
-            submit_ms: self.now,
+        let slots = CiSlots {
             to_start: parallelism * count,
             to_finish: parallelism * count,
-        });
+        };
+        // A CircleCI job of one Nomad job keeps its counters in the job; a fanned-out one
+        // (or one with nothing to run, whose record goes at once) has a record of its own.
+        let ci_job = if parallelism == 1 {
+            CiLink::Own(slots)
+        } else {
+            CiLink::Shared(self.state.ci_jobs.insert(CiJob {
+                serial: ci_serial,
+                submit_ms: self.now,
+                slots,
+            }))
+        };
         let priority = workload.priority;
         let distinct = workload.distinct_hosts;
         let keep_counts = count > 1 || distinct;
@@ -309,9 +318,9 @@ impl Simulation {
             let eval = self.create_eval(job, Trigger::JobRegister, self.now);
             self.enqueue_eval(eval, false);
         }
-        if parallelism * count == 0 {
+        if let (CiLink::Shared(id), 0) = (ci_job, parallelism * count) {
             // Nothing of it will start or finish (a system job's allocs are per node).
-            self.state.ci_jobs.remove(ci_job);
+            self.state.ci_jobs.remove(id);
         }
         true
     }

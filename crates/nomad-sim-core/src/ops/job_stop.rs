@@ -171,8 +171,7 @@ impl Simulation {
         if self.is_per_node(job) {
             return;
         }
-        let ci_job = self.state.jobs[job].ci_job;
-        let Some(ci) = self.state.ci_jobs.get_mut(ci_job) else {
+        let Some((ci, _)) = self.state.ci_slots(job) else {
             return;
         };
         if never_started {
@@ -186,7 +185,7 @@ impl Simulation {
             .checked_sub(1)
             .expect("a stopped slot had not finished");
         if ci.to_finish == 0 {
-            self.state.ci_jobs.remove(ci_job);
+            self.state.release_ci_job(job);
         }
     }
 }

@@ -168,7 +168,7 @@ impl Simulation {
     ) {
         let now = self.now;
         let system = self.is_per_node(job);
-        let (ask, duration, submit_ms, ci_job, workload) = {
+        let (ask, duration, submit_ms, workload) = {
             let j = &self.state.jobs[job];
             let w = j.workload as usize;
             let duration = if system {
@@ -178,7 +178,7 @@ impl Simulation {
             } else {
                 j.durations.of(index)
             };
-            (j.ask, duration, j.submit_ms, j.ci_job, w)
+            (j.ask, duration, j.submit_ms, w)
         };
         // A replacement of a failed alloc is a reschedule: it carries the tracker. Replacements
         // of lost or migrated allocs start without one.
@@ -241,11 +241,13 @@ impl Simulation {
             self.observe
                 .collector
                 .record_pending(submit_ms, now - submit_ms);
-            let ci = &mut self.state.ci_jobs[ci_job];
+            let (ci, ci_submit_ms) = self
+                .state
+                .ci_slots(job)
+                .expect("a CircleCI job with a slot to start is kept");
             ci.to_start = ci.to_start.checked_sub(1).expect("each slot starts once");
             if ci.to_start == 0 {
-                let start_all = now - ci.submit_ms;
-                self.observe.collector.start_all.record(start_all);
+                self.observe.collector.start_all.record(now - ci_submit_ms);
             }
         }
         self.client_receive(id, job, workload, duration);

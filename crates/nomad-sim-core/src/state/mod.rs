@@ -166,6 +166,26 @@ impl ClusterState {
         }
     }
 
+    /// The slot counters of `job`'s CircleCI job and its submission time; `None` once every
+    /// slot has finished.
+    pub(crate) fn ci_slots(&mut self, job: JobId) -> Option<(&mut CiSlots, SimTime)> {
+        let j = &mut self.jobs[job];
+        match &mut j.ci_job {
+            CiLink::Own(slots) => (slots.to_finish > 0).then_some((slots, j.submit_ms)),
+            CiLink::Shared(id) => {
+                let ci = self.ci_jobs.get_mut(*id)?;
+                Some((&mut ci.slots, ci.submit_ms))
+            }
+        }
+    }
+
+    /// Drops the record of `job`'s CircleCI job once its last slot finished.
+    pub(crate) fn release_ci_job(&mut self, job: JobId) {
+        if let CiLink::Shared(id) = self.jobs[job].ci_job {
+            self.ci_jobs.remove(id);
+        }
+    }
+
     /// True when the job has nothing live, queued or open: Nomad's `dead`.
     pub(crate) fn is_dead(&self, job: JobId) -> bool {
         let j = &self.jobs[job];
@@ -249,16 +269,17 @@ impl Simulation {
         if self.is_per_node(job) {
             return;
         }
-        let ci_job = self.state.jobs[job].ci_job;
-        let ci = &mut self.state.ci_jobs[ci_job];
+        let (ci, submit_ms) = self
+            .state
+            .ci_slots(job)
+            .expect("a CircleCI job with a slot to finish is kept");
         ci.to_finish = ci
             .to_finish
             .checked_sub(1)
             .expect("a CircleCI job finishes each slot once");
         if ci.to_finish == 0 {
-            let makespan = self.now - ci.submit_ms;
-            self.state.ci_jobs.remove(ci_job);
-            self.observe.collector.makespan.record(makespan);
+            self.state.release_ci_job(job);
+            self.observe.collector.makespan.record(self.now - submit_ms);
         }
     }
 }
