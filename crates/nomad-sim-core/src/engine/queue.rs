@@ -233,6 +233,8 @@ pub struct EventQueue {
     /// Each bucket is a list of chunks of [`CHUNK`] entries, filled in push order: a bucket
     /// wastes at most one chunk, and moving a bucket down frees its chunks as it fills others.
     buckets: Vec<Vec<Vec<Entry>>>,
+    /// Bit `i - 1` is set while bucket `i` holds entries, so the lowest one is found at once.
+    occupied: u64,
     /// Entries pushed with a key below `last`.
     late: BinaryHeap<Late>,
     /// Empty chunks, so filling a bucket rarely allocates.
@@ -247,6 +249,7 @@ impl Default for EventQueue {
             last: 0,
             front: VecDeque::new(),
             buckets: (0..=64).map(|_| Vec::new()).collect(),
+            occupied: 0,
             late: BinaryHeap::new(),
             free: Vec::new(),
             len: 0,
@@ -284,6 +287,8 @@ impl EventQueue {
 
     /// Appends an entry to bucket `b`, starting a chunk when its last one is full.
     fn push_to_bucket(&mut self, b: usize, e: Entry) {
+        debug_assert!(b >= 1, "bucket 0 is the front");
+        self.occupied |= 1 << (b - 1);
         let chunks = &mut self.buckets[b];
         match chunks.last_mut() {
             Some(last) if last.len() < CHUNK => last.push(e),
@@ -298,9 +303,11 @@ impl EventQueue {
     /// Moves the lowest non-empty bucket down so that `front` holds the smallest key.
     fn refill(&mut self) {
         debug_assert!(self.front.is_empty());
-        let Some(b) = (1..=64).find(|&b| !self.buckets[b].is_empty()) else {
+        if self.occupied == 0 {
             return;
-        };
+        }
+        let b = self.occupied.trailing_zeros() as usize + 1;
+        self.occupied &= !(1 << (b - 1));
         let moving = std::mem::take(&mut self.buckets[b]);
         self.last = moving
             .iter()
