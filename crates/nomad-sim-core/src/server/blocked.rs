@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use crate::prelude::*;
+use std::sync::Arc;
 
 /// Jobs that wait for the same thing: same candidate nodes, constraints, ask and priority.
 ///
@@ -25,7 +26,7 @@ pub(crate) struct Bucket {
     /// Nodes whose capacity grew since the bucket was last found to fit nowhere.
     pub(crate) dirty: Vec<NodeId>,
     /// What the last full scan that found no room saw: the metrics of the bucket's blocked evals.
-    pub(crate) failure: Option<Box<AllocMetric>>,
+    pub(crate) failure: Option<Arc<AllocMetric>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -121,20 +122,19 @@ impl Simulation {
     /// The metrics of an eval that joins a clean bucket: what the bucket's last full scan
     /// found, since nothing fits anywhere and no node changed in a way that matters. Scanning
     /// again would cost the whole cluster per eval on a saturated cluster.
-    pub(crate) fn bucket_metrics(&mut self, bucket: u32, job: JobId) -> AllocMetric {
+    pub(crate) fn bucket_metrics(&mut self, bucket: u32, job: JobId) -> Arc<AllocMetric> {
         let queued = self.state.jobs[job].queued;
-        let mut metrics = match &self.server.blocked.buckets[bucket as usize].failure {
-            Some(stored) => (**stored).clone(),
+        let metrics = match &self.server.blocked.buckets[bucket as usize].failure {
+            Some(stored) => Arc::clone(stored),
             None => {
                 let mut m = self.blocked_metrics(job);
                 if self.observe.collect_scores {
                     self.finish_metrics(job, &mut m);
                 }
-                m
+                Arc::new(m)
             }
         };
-        metrics.coalesced_failures = queued.saturating_sub(1);
-        metrics
+        with_coalesced(metrics, queued.saturating_sub(1))
     }
 
     /// Places a job's queued allocs for an eval of `bucket`. A woken eval scans only the
@@ -147,23 +147,22 @@ impl Simulation {
         eval: EvalId,
         bucket: u32,
         woken: bool,
-    ) -> Option<AllocMetric> {
+    ) -> Option<Arc<AllocMetric>> {
         if woken && self.server.placer.is_none() {
             self.server.restrict = Some(self.server.blocked.buckets[bucket as usize].dirty.clone());
         }
         let failed = self.place_job(job, eval);
         let restricted = self.server.restrict.take().is_some();
-        let mut metrics = failed?;
+        let metrics = failed?;
         let b = &mut self.server.blocked.buckets[bucket as usize];
-        match (&b.failure, restricted) {
-            (Some(stored), true) => {
-                let coalesced = metrics.coalesced_failures;
-                metrics = (**stored).clone();
-                metrics.coalesced_failures = coalesced;
+        Some(match (&b.failure, restricted) {
+            (Some(stored), true) => with_coalesced(Arc::clone(stored), metrics.coalesced_failures),
+            _ => {
+                let metrics = Arc::new(metrics);
+                b.failure = Some(Arc::clone(&metrics));
+                metrics
             }
-            _ => b.failure = Some(Box::new(metrics.clone())),
-        }
-        Some(metrics)
+        })
     }
 
     /// The metrics of a blocked eval that did not scan: what a full scan finds now.
@@ -185,7 +184,7 @@ impl Simulation {
         failed: EvalId,
         bucket: u32,
         reblock: bool,
-        metrics: AllocMetric,
+        metrics: Arc<AllocMetric>,
     ) {
         let job = self.state.evals[failed].job;
         let eval = if reblock {
@@ -196,7 +195,7 @@ impl Simulation {
             {
                 // A newer blocked eval of the job came while this one was woken: it stays,
                 // with the newest failure, and this one is the duplicate.
-                self.state.jobs[job].failure = Some(Box::new(metrics));
+                self.state.jobs[job].failure = Some(metrics);
                 self.finish_eval(failed, EvalStatus::Canceled);
                 return;
             }
@@ -215,7 +214,7 @@ impl Simulation {
         };
         self.state.evals[eval].status = EvalStatus::Blocked;
         self.state.jobs[job].blocked_eval = Some(eval);
-        self.state.jobs[job].failure = Some(Box::new(metrics));
+        self.state.jobs[job].failure = Some(metrics);
         let b = &mut self.server.blocked.buckets[bucket as usize];
         if reblock {
             b.queue.push_front(eval);
@@ -346,4 +345,13 @@ impl Simulation {
         }
         self.server.blocked.scratch_buckets = waiting;
     }
+}
+
+/// Failure metrics with `coalesced` placements not attempted. Evals of a bucket share one
+/// copy of its last scan's metrics; a copy is made only for a different count.
+fn with_coalesced(mut metrics: Arc<AllocMetric>, coalesced: u32) -> Arc<AllocMetric> {
+    if metrics.coalesced_failures != coalesced {
+        Arc::make_mut(&mut metrics).coalesced_failures = coalesced;
+    }
+    metrics
 }

@@ -454,7 +454,7 @@ pub struct Job {
     /// Live allocs per spread block and attribute value, kept when the job has spreads.
     pub spread_counts: Option<Box<crate::server::spread::SpreadCounts>>,
     /// The metrics of the Select that failed, while the job has a blocked eval.
-    pub failure: Option<Box<crate::placement::AllocMetric>>,
+    pub failure: Option<std::sync::Arc<crate::placement::AllocMetric>>,
     /// `nomad job stop` stopped it (Nomad's `Stop`): nothing of it is placed again.
     pub stopped: bool,
     /// `nomad job stop -purge`: it has left the read model.
