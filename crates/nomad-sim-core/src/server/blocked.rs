@@ -314,7 +314,7 @@ impl Simulation {
         }
         if let Some(job) = distinct {
             let counts = self.state.jobs[job].node_counts.as_ref();
-            if counts.is_some_and(|c| c.get(&node.0).copied().unwrap_or(0) > 0) {
+            if counts.is_some_and(|c| c.contains(node.0)) {
                 return false;
             }
         }

@@ -96,7 +96,7 @@ impl ClusterView<'_> {
         self.sim.state.jobs[self.job]
             .node_counts
             .as_ref()
-            .map_or(0, |c| c.get(&node.0).copied().unwrap_or(0))
+            .map_or(0, |c| c.get(node.0))
     }
 
     /// Nomad's normalised fitness (0..1) of the node after adding the ask.

@@ -231,7 +231,7 @@ impl Simulation {
         j.live += 1;
         j.kept_objects += 1;
         if let Some(counts) = j.node_counts.as_mut() {
-            *counts.entry(node.0).or_insert(0) += 1;
+            counts.add(node.0);
         }
         if j.spread_counts.is_some() {
             self.count_spread(job, node, true);

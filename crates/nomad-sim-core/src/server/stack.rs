@@ -191,7 +191,7 @@ impl Simulation {
             let collisions = self.state.jobs[job]
                 .node_counts
                 .as_ref()
-                .map_or(0, |c| c.get(&node.0).copied().unwrap_or(0));
+                .map_or(0, |c| c.get(node.0));
             if distinct && collisions > 0 {
                 self.server
                     .tally

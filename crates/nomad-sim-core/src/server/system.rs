@@ -21,10 +21,7 @@ impl Simulation {
         let j = &self.state.jobs[job];
         let set = self.sources.workloads[j.workload as usize].candidate_set as usize;
         let cs = self.sources.workloads[j.workload as usize].constraint_set;
-        let placed_before = j
-            .node_counts
-            .as_ref()
-            .is_some_and(|c| c.contains_key(&node.0));
+        let placed_before = j.node_counts.as_ref().is_some_and(|c| c.contains(node.0));
         !placed_before
             && self.server.candidate_sets[set].contains(node)
             && self.constraint_check(cs, node).is_none()

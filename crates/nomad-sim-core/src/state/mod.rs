@@ -8,6 +8,7 @@
 pub mod arena;
 mod gc;
 pub mod model;
+mod per_node;
 
 pub(crate) use gc::GcQueues;
 
@@ -162,7 +163,7 @@ impl ClusterState {
     /// scheduler places on every eligible node without a live alloc of the job).
     pub(crate) fn forget_system_node(&mut self, job: JobId, node: NodeId) {
         if let Some(counts) = self.jobs[job].node_counts.as_mut() {
-            counts.remove(&node.0);
+            counts.remove(node.0);
         }
     }
 
@@ -242,13 +243,7 @@ impl Simulation {
         }
         // A system job remembers where it ran, so it does not come back to a node it left.
         if let Some(counts) = j.node_counts.as_mut().filter(|_| !system) {
-            let c = counts
-                .get_mut(&node.0)
-                .expect("a live alloc is counted on its node");
-            *c -= 1;
-            if *c == 0 {
-                counts.remove(&node.0);
-            }
+            counts.sub(node.0);
         }
         if j.spread_counts.is_some() {
             self.count_spread(job, node, false);

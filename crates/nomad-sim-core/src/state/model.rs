@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::hardware::{HardwareOffer, NodeHardwareUse};
-use crate::ids::{AllocId, ArenaId, CiJobId, EvalId, JobId, NodeId};
+use crate::ids::{AllocId, CiJobId, EvalId, JobId, NodeId};
 use crate::resources::Resources;
 use crate::time::SimTime;
 
@@ -107,62 +107,6 @@ pub struct Node {
     /// Ports, device instances and cores its allocs hold; `None` until an alloc that asks
     /// for them lands here.
     pub hardware: Option<Box<NodeHardwareUse>>,
-}
-
-/// The live allocs on a node, by arena slot: a live alloc's slot names it (its generation is
-/// the slot's current one), so the list takes 4 bytes an alloc, and finding an alloc to remove
-/// compares 16 slots at a time.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct NodeAllocs {
-    slots: Vec<u32>,
-}
-
-impl NodeAllocs {
-    /// How many live allocs the node holds.
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    /// True when the node holds no live alloc.
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
-
-    /// The allocs' arena slots, in list order.
-    pub fn slots(&self) -> &[u32] {
-        &self.slots
-    }
-
-    /// Adds a live alloc at the end of the list.
-    pub(crate) fn push(&mut self, alloc: AllocId) {
-        self.slots.push(alloc.slot() as u32);
-    }
-
-    /// Takes a live alloc off the list by swap-removal.
-    pub(crate) fn remove(&mut self, alloc: AllocId) {
-        let slot = alloc.slot() as u32;
-        let at = position_of(&self.slots, slot).expect("a live alloc is on its node's list");
-        self.slots.swap_remove(at);
-    }
-}
-
-/// Where `x` is in `slots`: a chunk of 16 is checked without branches (the compiler makes
-/// that a few vector compares), then searched when it holds `x`.
-fn position_of(slots: &[u32], x: u32) -> Option<usize> {
-    const LANES: usize = 16;
-    let mut chunks = slots.chunks_exact(LANES);
-    let mut base = 0;
-    for chunk in &mut chunks {
-        if chunk.iter().fold(false, |found, &s| found | (s == x)) {
-            return chunk.iter().position(|&s| s == x).map(|i| base + i);
-        }
-        base += LANES;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&s| s == x)
-        .map(|i| base + i)
 }
 
 /// One entry of a node's event list, as `nomad node status <node>` shows it.
@@ -401,8 +345,7 @@ impl Alloc {
     }
 }
 
-/// Per-job node counts, for job anti-affinity and `distinct_hosts`.
-pub type NodeCounts = crate::ids::IdMap<u32, u32>;
+pub use super::per_node::{NodeAllocs, NodeCounts};
 
 /// A Nomad job with one task group.
 #[derive(Clone, Debug)]
@@ -607,38 +550,4 @@ pub enum CiLink {
     Own(CiSlots),
     /// One of the jobs of a fanned-out CircleCI job, kept in the state's arena.
     Shared(CiJobId),
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_node_list_finds_each_alloc_in_any_chunk_and_removes_by_swap() {
-        let mut list = NodeAllocs::default();
-        let ids: Vec<AllocId> = (0..40).map(|s| AllocId::from_parts(s * 3, 7)).collect();
-        for &id in &ids {
-            list.push(id);
-        }
-        for (i, &id) in ids.iter().enumerate() {
-            assert_eq!(position_of(list.slots(), id.slot() as u32), Some(i));
-        }
-        assert_eq!(position_of(list.slots(), 1), None);
-        // Removing the 20th (in the second chunk) moves the last into its place.
-        list.remove(ids[20]);
-        assert_eq!(list.len(), 39);
-        assert_eq!(list.slots()[20], ids[39].slot() as u32);
-        // The remainder past the last full chunk is searched too.
-        list.remove(ids[33]);
-        assert!(!list.slots().contains(&(ids[33].slot() as u32)));
-        assert_eq!(list.len(), 38);
-    }
-
-    #[test]
-    #[should_panic(expected = "a live alloc is on its node's list")]
-    fn removing_an_alloc_the_node_does_not_hold_panics() {
-        let mut list = NodeAllocs::default();
-        list.push(AllocId::from_parts(1, 0));
-        list.remove(AllocId::from_parts(2, 0));
-    }
 }
