@@ -26,6 +26,7 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
 use crate::ids::{AllocId, ArenaId, EvalId, NodeId};
+use crate::state::arena::GENERATION_BITS;
 use crate::time::SimTime;
 
 /// Event classes, in the order same-time events run. Placements run after all of them
@@ -121,14 +122,16 @@ fn key_of(time: SimTime, kind: &EventKind) -> u64 {
 /// or the `failed` flag of an allocation's end.
 const TAG_SHIFT: u32 = 32;
 
-/// The generations of identifiers carried in events must fit in 31 bits: the arenas wrap
-/// generations there (`arena::GENERATION_BITS`), so an alloc's end keeps its `failed` flag
-/// in bit 63 of the payload.
-const FAILED_BIT: u64 = 1 << 63;
+/// The arenas wrap generations within `GENERATION_BITS`, so an identifier leaves the bit
+/// above them free: an alloc's end keeps its `failed` flag there.
+const FAILED_BIT: u64 = 1 << (TAG_SHIFT + GENERATION_BITS);
+
+/// The generation bits of a packed identifier.
+const GENERATION_MASK: u32 = (1 << GENERATION_BITS) - 1;
 
 fn pack_id(slot: usize, generation: u32) -> u64 {
     assert!(
-        generation < (1 << 31),
+        generation <= GENERATION_MASK,
         "an event's identifier has a 31-bit generation"
     );
     slot as u64 | (u64::from(generation) << TAG_SHIFT)
@@ -137,7 +140,7 @@ fn pack_id(slot: usize, generation: u32) -> u64 {
 fn unpack_id<I: ArenaId>(payload: u64) -> I {
     I::from_parts(
         payload as u32,
-        ((payload >> TAG_SHIFT) as u32) & 0x7fff_ffff,
+        ((payload >> TAG_SHIFT) as u32) & GENERATION_MASK,
     )
 }
 

@@ -160,24 +160,10 @@ pub struct Histogram {
 /// Sorted run-length `runs` with the sorted samples `fresh` merged in.
 fn merge(runs: &[(SimTime, u64)], fresh: &[SimTime]) -> Vec<(SimTime, u64)> {
     let mut out = Vec::with_capacity(runs.len() + fresh.len());
-    let mut push = |v: SimTime, c: u64| match out.last_mut() {
-        Some((last, count)) if *last == v => *count += c,
-        _ => out.push((v, c)),
-    };
-    let mut old = runs.iter().peekable();
-    for &v in fresh {
-        while let Some(&&(o, c)) = old.peek() {
-            if o > v {
-                break;
-            }
-            push(o, c);
-            old.next();
-        }
-        push(v, 1);
-    }
-    for &(o, c) in old {
-        push(o, c);
-    }
+    out.extend(MergedCounts {
+        runs: runs.iter().copied().peekable(),
+        fresh: fresh.iter().copied().peekable(),
+    });
     out
 }
 

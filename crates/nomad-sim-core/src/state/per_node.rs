@@ -204,7 +204,7 @@ mod tests {
             if step % 5 == 4 {
                 if let Some((&n, _)) = want.iter().nth((step as usize) % want.len().max(1)) {
                     counts.sub(n);
-                    let c = want.get_mut(&n).unwrap();
+                    let c = want.get_mut(&n).expect("the node was picked from the map");
                     *c -= 1;
                     if *c == 0 {
                         want.remove(&n);
