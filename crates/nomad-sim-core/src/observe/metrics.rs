@@ -144,27 +144,49 @@ pub struct Perf {
 /// without keeping every sample. Its size is the number of distinct values.
 ///
 /// Zeros (most pending times on a cluster with room) are only counted. Other samples go to a
-/// buffer that is sorted and merged into a sorted run-length list when it holds as many
-/// samples as the list has values, so a sample costs an append and, amortised, a sort share
-/// and a few comparisons, with no pointer chasing.
+/// buffer that is sorted and merged into a sorted run-length list when it holds a quarter as
+/// many samples as the list has values, so a sample costs an append and, amortised, a sort
+/// share and a few comparisons, with no pointer chasing.
+///
+/// The run-length list is kept in full chunks of [`RUN_CHUNK`] runs. A merge reads the old
+/// chunks by value and frees each as it is passed, so it holds the list about once, not twice:
+/// over a simulated week those two copies were the run's peak memory.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Histogram {
     zeros: u64,
     buffer: Vec<SimTime>,
-    /// Distinct values above zero with their counts, ascending.
-    runs: Vec<(SimTime, u64)>,
+    /// Distinct values above zero with their counts, ascending, in chunks that are full but
+    /// for the last.
+    runs: Vec<Vec<(SimTime, u64)>>,
+    /// Runs in all chunks.
+    distinct: usize,
     n: u64,
     sum_ms: u128,
 }
 
-/// Sorted run-length `runs` with the sorted samples `fresh` merged in.
-fn merge(runs: &[(SimTime, u64)], fresh: &[SimTime]) -> Vec<(SimTime, u64)> {
-    let mut out = Vec::with_capacity(runs.len() + fresh.len());
-    out.extend(MergedCounts {
-        runs: runs.iter().copied().peekable(),
+/// Runs per chunk of a histogram's run-length list (64 KiB).
+const RUN_CHUNK: usize = 4096;
+
+/// The chunked run-length list `runs` with the sorted samples `fresh` merged in, and the runs
+/// in it. Each old chunk is freed once the merge has passed it.
+fn merge(runs: Vec<Vec<(SimTime, u64)>>, fresh: &[SimTime]) -> (Vec<Vec<(SimTime, u64)>>, usize) {
+    let merged = MergedCounts {
+        runs: runs.into_iter().flatten().peekable(),
         fresh: fresh.iter().copied().peekable(),
-    });
-    out
+    };
+    let (mut out, mut distinct) = (Vec::new(), 0);
+    let mut chunk = Vec::with_capacity(RUN_CHUNK);
+    for run in merged {
+        if chunk.len() == RUN_CHUNK {
+            out.push(std::mem::replace(&mut chunk, Vec::with_capacity(RUN_CHUNK)));
+        }
+        chunk.push(run);
+        distinct += 1;
+    }
+    if !chunk.is_empty() {
+        out.push(chunk);
+    }
+    (out, distinct)
 }
 
 /// Sorted run-length counts and sorted samples, merged as they are read.
@@ -212,9 +234,9 @@ impl Histogram {
         // The buffer grows with the runs (to a quarter of them), so a merge, which costs
         // both, stays amortised O(1) per sample however many distinct values there are,
         // for two bytes per distinct value.
-        if self.buffer.len() >= HISTOGRAM_BUFFER.max(self.runs.len() / 4) {
+        if self.buffer.len() >= HISTOGRAM_BUFFER.max(self.distinct / 4) {
             self.buffer.sort_unstable();
-            self.runs = merge(&self.runs, &self.buffer);
+            (self.runs, self.distinct) = merge(std::mem::take(&mut self.runs), &self.buffer);
             self.buffer.clear();
         }
     }
@@ -227,7 +249,7 @@ impl Histogram {
         fresh.sort_unstable();
         let zeros = (self.zeros > 0).then_some((0, self.zeros));
         zeros.into_iter().chain(MergedCounts {
-            runs: self.runs.iter().copied().peekable(),
+            runs: self.runs.iter().flatten().copied().peekable(),
             fresh: fresh.into_iter().peekable(),
         })
     }
@@ -493,5 +515,9 @@ mod tests {
         assert_eq!(h.percentiles_ms(&ranks), want);
         assert_eq!(h.count(), 400_000);
         assert_eq!((h.min_ms(), h.max_ms()), (0, 150_000));
+        // The merged runs fill whole chunks but for the last, and count what they hold.
+        assert!(h.runs.len() > 1);
+        assert!(h.runs.iter().rev().skip(1).all(|c| c.len() == RUN_CHUNK));
+        assert_eq!(h.distinct, h.runs.iter().map(Vec::len).sum::<usize>());
     }
 }
