@@ -330,7 +330,7 @@ impl<'a> View<'a> {
     /// The alloc's ID.
     pub fn alloc_uuid(&self, alloc: AllocId) -> String {
         self.alloc(alloc)
-            .map(|a| self.sim.alloc_uuid_of_serial(a.serial))
+            .map(|a| self.sim.alloc_uuid_of_serial(a.serial()))
             .unwrap_or_default()
     }
 
@@ -348,7 +348,7 @@ impl<'a> View<'a> {
                 self.sim
                     .allocs()
                     .into_iter()
-                    .filter_map(|(id, a)| a.previous().map(|p| (p, id)))
+                    .filter_map(|(id, _)| self.sim.alloc_extra(id).previous.map(|p| (p, id)))
                     .collect()
             })
             .get(&alloc)
@@ -484,7 +484,7 @@ impl<'a> View<'a> {
         self.sim
             .allocs()
             .into_iter()
-            .find(|(_, a)| self.sim.alloc_uuid_of_serial(a.serial) == id)
+            .find(|(_, a)| self.sim.alloc_uuid_of_serial(a.serial()) == id)
             .map(|(id, _)| id)
     }
 
@@ -493,7 +493,7 @@ impl<'a> View<'a> {
         let allocs = self.sim.allocs();
         let by_id: Vec<AllocId> = allocs
             .iter()
-            .filter(|(_, a)| self.sim.alloc_uuid_of_serial(a.serial).starts_with(arg))
+            .filter(|(_, a)| self.sim.alloc_uuid_of_serial(a.serial()).starts_with(arg))
             .map(|(id, _)| *id)
             .collect();
         if arg.len() >= 2 && by_id.len() == 1 {

@@ -21,7 +21,7 @@ fn job(name: &str, minutes: u64) -> WorkloadConfig {
 /// (client status, desired status, end reason) of every alloc, in placement order.
 fn endings(sim: &Simulation) -> Vec<(ClientStatus, DesiredStatus, Option<EndReason>)> {
     let mut allocs: Vec<_> = sim.allocs().into_iter().map(|(_, a)| a).collect();
-    allocs.sort_by_key(|a| a.serial);
+    allocs.sort_by_key(|a| a.serial());
     allocs
         .iter()
         .map(|a| (a.client, a.desired, a.end_reason))

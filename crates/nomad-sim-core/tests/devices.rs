@@ -119,10 +119,17 @@ fn a_gpu_job_runs_only_where_gpus_are_free() {
         vec![("devices: no devices match request", 1)]
     );
     let mut allocs = sim.allocs();
-    allocs.sort_by_key(|(_, a)| a.serial);
+    allocs.sort_by_key(|(_, a)| a.serial());
     let devices: Vec<_> = allocs
         .iter()
-        .map(|(_, a)| a.hardware().unwrap().devices.clone())
+        .map(|&(id, _)| {
+            sim.alloc_extra(id)
+                .hardware
+                .as_ref()
+                .unwrap()
+                .devices
+                .clone()
+        })
         .collect();
     assert_eq!(
         devices,
@@ -204,13 +211,13 @@ fn cores_are_exhausted_before_cpu() {
         vec![0, 2 * MINUTE_MS, 60 * MINUTE_MS]
     );
     let mut allocs = sim.allocs();
-    allocs.sort_by_key(|(_, a)| a.serial);
-    let first = allocs[0].1.hardware().unwrap();
+    allocs.sort_by_key(|(_, a)| a.serial());
+    let first = sim.alloc_extra(allocs[0].0).hardware.as_ref().unwrap();
     assert_eq!(
         (first.cores.clone(), first.core_cpu_mhz),
         (vec![0, 1, 2], 3000)
     );
-    let last = allocs[2].1.hardware().unwrap();
+    let last = sim.alloc_extra(allocs[2].0).hardware.as_ref().unwrap();
     assert_eq!((last.cores.clone(), last.core_cpu_mhz), (vec![0, 1], 2000));
 }
 
@@ -241,7 +248,11 @@ fn memory_max_is_recorded_only_with_oversubscription() {
         let (sim, _) = traced(c);
         let allocs = sim.allocs();
         assert_eq!(allocs.len(), 1);
-        let max = allocs[0].1.hardware().and_then(|h| h.memory_max_mb);
+        let max = sim
+            .alloc_extra(allocs[0].0)
+            .hardware
+            .as_ref()
+            .and_then(|h| h.memory_max_mb);
         assert_eq!(max, on.then_some(4000));
     }
 }

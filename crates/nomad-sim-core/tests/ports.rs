@@ -82,8 +82,12 @@ fn a_static_port_is_held_once_per_node() {
         vec![("network: reserved port collision http=7234", 3)]
     );
     assert!(state_violations(&sim).is_empty());
-    for (_, a) in sim.allocs() {
-        let h = a.hardware().expect("a port alloc records its port");
+    for (id, _) in sim.allocs() {
+        let h = sim
+            .alloc_extra(id)
+            .hardware
+            .as_ref()
+            .expect("a port alloc records its port");
         assert_eq!(h.ports, vec![("http".to_string(), 7234)]);
     }
 }
@@ -125,10 +129,10 @@ fn dynamic_ports_run_out_after_the_free_ones() {
         vec![0, 0, 0, 10 * MINUTE_MS]
     );
     let mut allocs = sim.allocs();
-    allocs.sort_by_key(|(_, a)| a.serial);
+    allocs.sort_by_key(|(_, a)| a.serial());
     let ports: Vec<u16> = allocs
         .iter()
-        .map(|(_, a)| a.hardware().unwrap().ports[0].1)
+        .map(|&(id, _)| sim.alloc_extra(id).hardware.as_ref().unwrap().ports[0].1)
         .collect();
     assert_eq!(ports, vec![31_998, 31_999, 32_000, 31_998]);
     let b = blocked(&events);
@@ -148,7 +152,10 @@ fn jobs_without_ports_keep_no_port_state() {
     );
     let (sim, _) = traced(c);
     assert!(sim.nodes().iter().all(|n| n.hardware.is_none()));
-    assert!(sim.allocs().iter().all(|(_, a)| a.hardware().is_none()));
+    assert!(sim
+        .allocs()
+        .iter()
+        .all(|&(id, _)| sim.alloc_extra(id).hardware.is_none()));
 }
 
 /// A workload asking for a few static ports out of a small set and some dynamic ports.
@@ -205,8 +212,8 @@ proptest! {
         sim.run();
         let v = state_violations(&sim);
         prop_assert!(v.is_empty(), "{v:#?}");
-        for (_, a) in sim.allocs() {
-            if let Some(h) = a.hardware() {
+        for (id, _) in sim.allocs() {
+            if let Some(h) = &sim.alloc_extra(id).hardware {
                 for (_, port) in &h.ports {
                     prop_assert!(!reserved.contains(port));
                 }

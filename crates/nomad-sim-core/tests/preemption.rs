@@ -144,7 +144,7 @@ fn a_system_job_evicts_the_fewest_closest_fit_lower_priority_allocs() {
     assert_eq!(victims, vec![uuid_of("d-0"), uuid_of("a-0")]);
     for (id, a) in sim.allocs() {
         let name = sim.job_name(a.job);
-        let expected = (name == "a-0" || name == "d-0").then_some(sys.serial);
+        let expected = (name == "a-0" || name == "d-0").then_some(sys.serial());
         assert_eq!(sim.preempted_by(id), expected, "{name}");
     }
     assert_eq!(

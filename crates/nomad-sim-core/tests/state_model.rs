@@ -86,22 +86,40 @@ fn a_nodes_free_resources_are_allocatable_minus_used() {
 
 #[test]
 fn an_alloc_takes_its_asks_plus_its_cores_cpu() {
-    let alloc = Alloc::new(JobId::from_parts(0, 0), 0, NodeId(0), 0, 0, 0);
     let ask = Resources::new(500, 256, 300);
-    assert_eq!(alloc.resources(ask), ask);
-    assert_eq!(alloc.ended_ms(), None);
+    assert_eq!(AllocExtra::NONE.resources(ask), ask);
+    assert!(AllocExtra::NONE.is_empty());
     // Two reserved cores of a 2400 MHz node: 4800 MHz on top of the ask's CPU.
-    let alloc = alloc.with_extra(AllocExtra {
+    let extra = AllocExtra {
         hardware: Some(HardwareOffer {
             cores: vec![0, 1],
             core_cpu_mhz: 4_800,
             ..HardwareOffer::default()
         }),
         ..AllocExtra::default()
-    });
-    assert_eq!(alloc.previous(), None);
-    assert_eq!(alloc.reschedules(), 0);
-    assert_eq!(alloc.resources(ask), Resources::new(5_300, 256, 300));
+    };
+    assert!(!extra.is_empty());
+    assert_eq!(extra.previous, None);
+    assert_eq!(extra.reschedules, 0);
+    assert_eq!(extra.resources(ask), Resources::new(5_300, 256, 300));
+}
+
+#[test]
+fn an_alloc_keeps_times_and_serials_up_to_48_bits() {
+    let big = (1u64 << 48) - 2;
+    let alloc = Alloc::new(JobId::from_parts(0, 0), 7, NodeId(3), big, big - 1, big - 2);
+    assert_eq!(alloc.placed_ms(), big);
+    assert_eq!(alloc.eval(), big - 1);
+    assert_eq!(alloc.serial(), big - 2);
+    assert_eq!(alloc.ended_ms(), None);
+    let alloc = Alloc::new(JobId::from_parts(0, 0), 7, NodeId(3), 0, 0, 0);
+    assert_eq!((alloc.placed_ms(), alloc.eval(), alloc.serial()), (0, 0, 0));
+}
+
+#[test]
+#[should_panic(expected = "does not fit in 48 bits")]
+fn an_alloc_refuses_a_time_past_48_bits() {
+    Alloc::new(JobId::from_parts(0, 0), 0, NodeId(0), 1 << 48, 0, 0);
 }
 
 #[test]
@@ -152,7 +170,7 @@ fn the_arena_counts_reuses_and_forgets() {
 }
 
 #[test]
-fn an_alloc_slot_takes_64_bytes() {
+fn an_alloc_takes_44_bytes() {
     // C2M keeps two million allocs live: each byte here is 2 MB at its peak.
-    assert_eq!(std::mem::size_of::<Option<Alloc>>(), 64);
+    assert_eq!(std::mem::size_of::<Option<Alloc>>(), 44);
 }

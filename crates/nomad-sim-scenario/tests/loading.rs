@@ -498,7 +498,7 @@ fn ports_devices_and_cores_reach_the_configuration() {
     let mut sim = Simulation::new(s.config);
     sim.run_until(60_000);
     let allocs = sim.allocs();
-    let h = allocs[0].1.hardware().unwrap();
+    let h = sim.alloc_extra(allocs[0].0).hardware.as_ref().unwrap();
     assert_eq!(
         h.ports,
         vec![("http".to_string(), 7234), ("metrics".to_string(), 20_000)]

@@ -391,7 +391,7 @@ async fn eval_allocs(State(app): State<App>, Path(id): Path<String>, req: Req) -
             .ok_or_else(|| ApiError::not_found("eval not found"))?;
         let seq = e.seq;
         Ok(Value::Array(
-            v.allocs_where(|a| a.eval == seq)
+            v.allocs_where(|a| a.eval() == seq)
                 .into_iter()
                 .map(|a| v.alloc_stub_json(a))
                 .collect(),

@@ -475,10 +475,10 @@ impl View<'_> {
             a.end_reason,
             Some(EndReason::Migrate | EndReason::DrainDeadline | EndReason::ForceDrain)
         );
-        let modify = a.serial + 1 + u64::from(a.ended_ms().is_some());
+        let modify = a.serial() + 1 + u64::from(a.ended_ms().is_some());
         json!({
             "ID": self.alloc_uuid(id),
-            "EvalID": self.sim.eval_uuid_of_serial(a.eval),
+            "EvalID": self.sim.eval_uuid_of_serial(a.eval()),
             "Name": self.alloc_name(id),
             "Namespace": "default",
             "NodeID": node_id, "NodeName": node_name,
@@ -496,13 +496,13 @@ impl View<'_> {
             "DeploymentStatus": Value::Null,
             "FollowupEvalID": "",
             "NextAllocation": self.next_alloc(id).map(|n| self.alloc_uuid(n)).unwrap_or_default(),
-            "PreviousAllocation": a.previous().filter(|&p| self.alloc(p).is_some()).map(|p| self.alloc_uuid(p)).unwrap_or_default(),
+            "PreviousAllocation": self.sim.alloc_extra(id).previous.filter(|&p| self.alloc(p).is_some()).map(|p| self.alloc_uuid(p)).unwrap_or_default(),
             "RescheduleTracker": self.reschedule_tracker(id),
             "PreemptedAllocations": if preempted.is_empty() { Value::Null } else { json!(preempted) },
             "PreemptedByAllocation": self.sim.preempted_by(id).map(|s| self.sim.alloc_uuid_of_serial(s)).unwrap_or_default(),
-            "CreateIndex": a.serial + 1, "ModifyIndex": modify,
-            "CreateTime": self.unix_ns(a.placed_ms),
-            "ModifyTime": self.unix_ns(a.ended_ms().unwrap_or(a.placed_ms)),
+            "CreateIndex": a.serial() + 1, "ModifyIndex": modify,
+            "CreateTime": self.unix_ns(a.placed_ms()),
+            "ModifyTime": self.unix_ns(a.ended_ms().unwrap_or(a.placed_ms())),
         })
     }
 
@@ -510,7 +510,12 @@ impl View<'_> {
         let Some(a) = self.alloc(id) else {
             return Value::Null;
         };
-        let Some(prev) = a.previous().and_then(|p| self.alloc(p).map(|pa| (p, pa))) else {
+        let Some(prev) = self
+            .sim
+            .alloc_extra(id)
+            .previous
+            .and_then(|p| self.alloc(p).map(|pa| (p, pa)))
+        else {
             return Value::Null;
         };
         let prev_node = self
@@ -520,8 +525,8 @@ impl View<'_> {
         json!({ "Events": [{
             "PrevAllocID": self.alloc_uuid(prev.0),
             "PrevNodeID": prev_node,
-            "RescheduleTime": self.unix_ns(a.placed_ms),
-            "Delay": (a.placed_ms.saturating_sub(prev.1.ended_ms().unwrap_or(a.placed_ms))) * 1_000_000,
+            "RescheduleTime": self.unix_ns(a.placed_ms()),
+            "Delay": (a.placed_ms().saturating_sub(prev.1.ended_ms().unwrap_or(a.placed_ms()))) * 1_000_000,
         }]})
     }
 
@@ -549,7 +554,7 @@ impl View<'_> {
                     "Failed": failed,
                     "Restarts": 0,
                     "LastRestart": ZERO_TIME,
-                    "StartedAt": self.date(a.placed_ms),
+                    "StartedAt": self.date(a.placed_ms()),
                     "FinishedAt": a.ended_ms().map_or(ZERO_TIME.to_string(), |t| self.date(t)),
                     "Events": events,
                     "TaskHandle": Value::Null,
@@ -579,7 +584,7 @@ impl View<'_> {
         }
         // Ports the alloc holds (Nomad's `AllocatedPortMapping`; every node's address is
         // 127.0.0.1 in the simulator), or null when it holds none.
-        let ports = match a.hardware() {
+        let ports = match &self.sim.alloc_extra(id).hardware {
             Some(h) if !h.ports.is_empty() => Value::Array(
                 h.ports
                     .iter()
@@ -621,7 +626,7 @@ impl View<'_> {
             Some(m) => self.metric_json(m, a.job),
             None => self.metric_json(&AllocMetric::default(), a.job),
         };
-        v["AllocModifyIndex"] = json!(a.serial + 1);
+        v["AllocModifyIndex"] = json!(a.serial() + 1);
         v["NetworkStatus"] = Value::Null;
         v
     }

@@ -166,8 +166,8 @@ impl View<'_> {
                 self.job_version(a.job).to_string(),
                 a.desired.as_str().to_string(),
                 a.client.as_str().to_string(),
-                ago(self.at_ms, a.placed_ms),
-                ago(self.at_ms, a.ended_ms().unwrap_or(a.placed_ms)),
+                ago(self.at_ms, a.placed_ms()),
+                ago(self.at_ms, a.ended_ms().unwrap_or(a.placed_ms())),
             ]);
         }
         columns(&rows)
@@ -309,17 +309,21 @@ impl View<'_> {
         };
         let mut events = vec![
             (
-                a.placed_ms,
+                a.placed_ms(),
                 "Received",
                 "Task received by client".to_string(),
             ),
             (
-                a.placed_ms,
+                a.placed_ms(),
                 "Task Setup",
                 "Building Task Directory".to_string(),
             ),
-            (a.placed_ms, "Driver", "Downloading image".to_string()),
-            (a.placed_ms, "Started", "Task started by client".to_string()),
+            (a.placed_ms(), "Driver", "Downloading image".to_string()),
+            (
+                a.placed_ms(),
+                "Started",
+                "Task started by client".to_string(),
+            ),
         ];
         if let (Some(t), Some(reason)) = (a.ended_ms(), a.end_reason) {
             match reason {
@@ -418,7 +422,7 @@ impl View<'_> {
         }
         let mut pairs = vec![
             ("ID", uuid.clone()),
-            ("Eval ID", short(&self.sim.eval_uuid_of_serial(a.eval))),
+            ("Eval ID", short(&self.sim.eval_uuid_of_serial(a.eval()))),
             ("Name", self.alloc_name(id)),
             ("Node ID", short(&node_id)),
             ("Node Name", node_name),
@@ -428,13 +432,18 @@ impl View<'_> {
             ("Client Description", client_desc),
             ("Desired Status", a.desired.as_str().to_string()),
             ("Desired Description", desired_desc),
-            ("Created", ago(self.at_ms, a.placed_ms)),
+            ("Created", ago(self.at_ms, a.placed_ms())),
             (
                 "Modified",
-                ago(self.at_ms, a.ended_ms().unwrap_or(a.placed_ms)),
+                ago(self.at_ms, a.ended_ms().unwrap_or(a.placed_ms())),
             ),
         ];
-        if let Some(prev) = a.previous().filter(|&p| self.alloc(p).is_some()) {
+        if let Some(prev) = self
+            .sim
+            .alloc_extra(id)
+            .previous
+            .filter(|&p| self.alloc(p).is_some())
+        {
             pairs.push(("Previous Alloc ID", short(&self.alloc_uuid(prev))));
         }
         let mut out = key_values(&pairs);
@@ -457,7 +466,7 @@ impl View<'_> {
             ]));
             out.push_str("\n\nTask Events:\n");
             out.push_str(&key_values(&[
-                ("Started At", self.date(a.placed_ms)),
+                ("Started At", self.date(a.placed_ms())),
                 (
                     "Finished At",
                     a.ended_ms().map_or("N/A".to_string(), |t| self.date(t)),

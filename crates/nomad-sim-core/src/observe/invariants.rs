@@ -53,8 +53,8 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
                 ));
             }
             live_per_node[a.node.index()] =
-                live_per_node[a.node.index()].plus(a.resources(job.ask));
-            if let Some(h) = a.hardware() {
+                live_per_node[a.node.index()].plus(sim.alloc_extra(id).resources(job.ask));
+            if let Some(h) = &sim.alloc_extra(id).hardware {
                 held[a.node.index()].push((id, h));
             }
             live_count[a.node.index()] += 1;

@@ -65,7 +65,7 @@ impl Simulation {
 
     /// The alloc's UUID-shaped ID.
     pub fn alloc_uuid(&self, alloc: AllocId) -> String {
-        self.alloc_uuid_of_serial(self.state.allocs[alloc].serial)
+        self.alloc_uuid_of_serial(self.state.allocs[alloc].serial())
     }
 
     /// The UUID-shaped ID of the alloc with this serial number (it may have been collected).
@@ -166,7 +166,7 @@ impl Simulation {
     /// The placement metrics of a held alloc, if [`Simulation::keep_alloc_metrics`] was on when
     /// it was placed.
     pub fn alloc_metrics(&self, alloc: AllocId) -> Option<&AllocMetric> {
-        let serial = self.state.allocs.get(alloc)?.serial;
+        let serial = self.state.allocs.get(alloc)?.serial();
         self.observe.alloc_metrics.as_ref()?.get(&serial)
     }
 
@@ -248,7 +248,7 @@ impl Simulation {
             .iter()
             .filter(|(_, a)| !self.gone(a.job))
             .collect();
-        allocs.sort_by_key(|(_, a)| a.serial);
+        allocs.sort_by_key(|(_, a)| a.serial());
         allocs
     }
 
@@ -258,13 +258,13 @@ impl Simulation {
         self.state
             .allocs
             .get(alloc)
-            .and_then(|a| self.state.preempted_allocs.get(&a.serial))
+            .and_then(|a| self.state.preempted_allocs.get(&a.serial()))
             .map_or(&[], Vec::as_slice)
     }
 
     /// The serial of the alloc that preempted this one (Nomad's `PreemptedByAllocation`).
     pub fn preempted_by(&self, alloc: AllocId) -> Option<u64> {
-        let serial = self.state.allocs.get(alloc)?.serial;
+        let serial = self.state.allocs.get(alloc)?.serial();
         self.state.preempted_by.get(&serial).copied()
     }
 
@@ -280,6 +280,12 @@ impl Simulation {
     /// An allocation, if Nomad still holds it.
     pub fn alloc(&self, alloc: AllocId) -> Option<&Alloc> {
         self.state.allocs.get(alloc).filter(|a| !self.gone(a.job))
+    }
+
+    /// What a held alloc has beyond its record: the alloc it replaces, its reschedules, its
+    /// ports, devices and cores ([`AllocExtra::NONE`] for most).
+    pub fn alloc_extra(&self, alloc: AllocId) -> &AllocExtra {
+        self.state.alloc_extra(alloc)
     }
 
     /// The evaluations Nomad still holds, in creation order.

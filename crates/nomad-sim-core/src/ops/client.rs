@@ -291,7 +291,7 @@ impl Simulation {
         }
         match self.ops.client.allocs.get(&alloc) {
             Some(c) => c.running_since,
-            None => Some(a.placed_ms),
+            None => Some(a.placed_ms()),
         }
     }
 

@@ -207,7 +207,7 @@ impl Simulation {
 
     /// Stops one alloc of a draining node; replaces it as its job type and Nomad version say.
     pub(crate) fn stop_for_drain(&mut self, node: NodeId, alloc: AllocId, reason: EndReason) {
-        let placed_ms = self.state.allocs[alloc].placed_ms;
+        let placed_ms = self.state.allocs[alloc].placed_ms();
         if !self.end_alloc(alloc, ClientStatus::Complete, reason) {
             return;
         }

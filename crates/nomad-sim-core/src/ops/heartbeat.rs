@@ -168,7 +168,7 @@ impl Simulation {
     /// An alloc of a node the server gave up on is lost, and replaced unless it is a system
     /// alloc or was replaced while unknown.
     pub(crate) fn lose_alloc(&mut self, node: NodeId, alloc: AllocId, reason: EndReason) {
-        let placed_ms = self.state.allocs[alloc].placed_ms;
+        let placed_ms = self.state.allocs[alloc].placed_ms();
         if !self.end_alloc(alloc, ClientStatus::Lost, reason) {
             return;
         }

@@ -134,7 +134,7 @@ impl Simulation {
             .allocs
             .iter()
             .filter(|(_, a)| a.job == job && a.ended_ms().is_none())
-            .map(|(id, a)| (a.serial, id))
+            .map(|(id, a)| (a.serial(), id))
             .collect();
         live.sort_unstable();
         let mut stopped = 0u32;

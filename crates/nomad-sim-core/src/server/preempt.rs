@@ -200,7 +200,7 @@ impl Simulation {
         if allocs.is_empty() {
             return None;
         }
-        allocs.sort_by_key(|&a| self.state.allocs[a].serial);
+        allocs.sort_by_key(|&a| self.state.allocs[a].serial());
         let candidates: Vec<Candidate> = allocs
             .iter()
             .map(|&a| {
@@ -208,7 +208,7 @@ impl Simulation {
                 let w = &self.config.workloads[victim.workload as usize];
                 Candidate {
                     priority: victim.priority,
-                    resources: self.state.allocs[a].resources(victim.ask),
+                    resources: self.state.alloc_extra(a).resources(victim.ask),
                     // Nomad gives only service groups a migrate block by default.
                     max_parallel: if w.job_type == JobType::Service {
                         w.max_parallel
@@ -258,7 +258,7 @@ impl Simulation {
         for &victim in victims {
             let (job, node, placed_ms, serial) = {
                 let a = &self.state.allocs[victim];
-                (a.job, a.node, a.placed_ms, a.serial)
+                (a.job, a.node, a.placed_ms(), a.serial())
             };
             assert!(
                 self.end_alloc(victim, ClientStatus::Complete, EndReason::Preempted),

@@ -216,11 +216,14 @@ impl Simulation {
             None => ask,
         };
         let alloc = Alloc::new(job, index, node, now, self.state.evals[eval].seq, serial);
-        let id = self.state.allocs.insert(alloc.with_extra(AllocExtra {
-            previous,
-            reschedules,
-            hardware,
-        }));
+        let id = self.state.insert_alloc(
+            alloc,
+            AllocExtra {
+                previous,
+                reschedules,
+                hardware,
+            },
+        );
         if let Some(t) = tracker {
             self.server.trackers.insert(id, t);
         }

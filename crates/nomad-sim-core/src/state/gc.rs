@@ -144,7 +144,7 @@ impl Simulation {
                     continue;
                 }
                 self.client_alloc_collected(alloc);
-                let serial = self.state.allocs.remove(alloc).serial;
+                let serial = self.state.remove_alloc(alloc).serial();
                 if let Some(kept) = self.observe.alloc_metrics.as_mut() {
                     kept.remove(&serial);
                 }

@@ -23,6 +23,9 @@ pub(crate) struct ClusterState {
     pub(crate) nodes: Vec<Node>,
     pub(crate) jobs: Arena<JobId, Job>,
     pub(crate) allocs: Arena<AllocId, Alloc>,
+    /// What few allocs have, by alloc, while the alloc is kept (outside the 44-byte record,
+    /// since C2M holds two million allocs and almost none of them has any).
+    pub(crate) alloc_extras: crate::ids::IdMap<AllocId, AllocExtra>,
     pub(crate) evals: Arena<EvalId, Eval>,
     pub(crate) ci_jobs: Arena<CiJobId, CiJob>,
     /// Allocated resources on ready nodes, and what those nodes can give.
@@ -52,6 +55,32 @@ pub(crate) struct ClusterState {
 }
 
 impl ClusterState {
+    /// Stores a new alloc with what it has beyond the record, and returns its identifier.
+    pub(crate) fn insert_alloc(&mut self, alloc: Alloc, extra: AllocExtra) -> AllocId {
+        let id = self.allocs.insert(alloc);
+        if !extra.is_empty() {
+            self.alloc_extras.insert(id, extra);
+        }
+        id
+    }
+
+    /// Collects an alloc with its extra; its identifier no longer resolves.
+    pub(crate) fn remove_alloc(&mut self, alloc: AllocId) -> Alloc {
+        if !self.alloc_extras.is_empty() {
+            self.alloc_extras.remove(&alloc);
+        }
+        self.allocs.remove(alloc)
+    }
+
+    /// What the alloc has beyond its record ([`AllocExtra::NONE`] for most).
+    pub(crate) fn alloc_extra(&self, alloc: AllocId) -> &AllocExtra {
+        static NONE: AllocExtra = AllocExtra::NONE;
+        if self.alloc_extras.is_empty() {
+            return &NONE;
+        }
+        self.alloc_extras.get(&alloc).unwrap_or(&NONE)
+    }
+
     /// Puts `ask` on `node` for a new live alloc, at the end of the node's list.
     pub(crate) fn attach_alloc(&mut self, node: NodeId, alloc: AllocId, ask: Resources) {
         let n = &mut self.nodes[node.index()];
@@ -220,8 +249,9 @@ impl Simulation {
             return false;
         }
         let (job, node) = (a.job, a.node);
-        let ask = a.resources(self.state.jobs[job].ask);
-        if let Some(h) = a.hardware() {
+        let extra = self.state.alloc_extra(alloc);
+        let ask = extra.resources(self.state.jobs[job].ask);
+        if let Some(h) = &extra.hardware {
             let h = h.clone();
             self.state.release_hardware(node, &h);
         }
