@@ -28,6 +28,11 @@ impl NodeAllocs {
 
     /// Adds a live alloc at the end of the list.
     pub(crate) fn push(&mut self, alloc: AllocId) {
+        // The list grows by half, not double: C2M's nodes hold about 330 allocs each, which
+        // doubling would keep in room for 512.
+        if self.slots.len() == self.slots.capacity() {
+            self.slots.reserve_exact((self.slots.len() / 2).max(4));
+        }
         self.slots.push(alloc.slot() as u32);
     }
 
