@@ -522,7 +522,7 @@ impl<'a> View<'a> {
             .iter()
             .find(|&&a| {
                 self.alloc(a)
-                    .is_some_and(|a| a.client == ClientStatus::Running)
+                    .is_some_and(|a| a.client() == ClientStatus::Running)
             })
             .or(of_job.first())
             .copied()

@@ -24,7 +24,7 @@ fn endings(sim: &Simulation) -> Vec<(ClientStatus, DesiredStatus, Option<EndReas
     allocs.sort_by_key(|a| a.serial());
     allocs
         .iter()
-        .map(|a| (a.client, a.desired, a.end_reason))
+        .map(|a| (a.client(), a.desired, a.end_reason()))
         .collect()
 }
 

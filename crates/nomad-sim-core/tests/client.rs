@@ -92,7 +92,7 @@ fn a_failing_batch_task_restarts_three_times_in_place_holding_its_resources_then
     let (id, _) = sim
         .allocs()
         .into_iter()
-        .find(|(_, a)| a.client == ClientStatus::Failed)
+        .find(|(_, a)| a.client() == ClientStatus::Failed)
         .unwrap();
     assert_eq!(sim.alloc_restarts(id), 3);
     assert_eq!(sim.alloc_extra(id).reschedules, 0);
@@ -255,7 +255,7 @@ fn a_task_start_time_delays_the_run_and_holds_the_resources() {
     // x is placed and pulling its image: pending, holding its 3000 MHz.
     let allocs = sim.allocs();
     assert_eq!(allocs.len(), 1);
-    assert_eq!(allocs[0].1.client, ClientStatus::Pending);
+    assert_eq!(allocs[0].1.client(), ClientStatus::Pending);
     let x = allocs[0].0;
     assert_eq!(sim.alloc_running_since(x), None);
     // Its task runs from 2m.
@@ -306,7 +306,7 @@ fn a_client_that_stopped_heartbeating_does_not_start_the_task() {
     sim.run_until(36 * SECOND_MS);
     let allocs = sim.allocs();
     assert_eq!(allocs.len(), 1);
-    assert_eq!(allocs[0].1.client, ClientStatus::Pending);
+    assert_eq!(allocs[0].1.client(), ClientStatus::Pending);
     assert_eq!(sim.alloc_running_since(allocs[0].0), None);
 }
 

@@ -61,7 +61,7 @@ fn allocs_of(
     sim.allocs()
         .into_iter()
         .filter(|(_, a)| sim.job_name(a.job) == name)
-        .map(|(_, a)| (a.client, a.desired, a.end_reason))
+        .map(|(_, a)| (a.client(), a.desired, a.end_reason()))
         .collect()
 }
 
@@ -127,7 +127,7 @@ fn a_system_job_evicts_the_fewest_closest_fit_lower_priority_allocs() {
         .into_iter()
         .find(|(_, a)| sim.job_name(a.job) == "sys-0")
         .expect("the system alloc was placed");
-    assert_eq!(sys.client, ClientStatus::Running);
+    assert_eq!(sys.client(), ClientStatus::Running);
     let victims: Vec<String> = sim
         .preempted_allocations(sys_id)
         .iter()

@@ -453,7 +453,7 @@ mod tests {
                 (
                     v.alloc_uuid(id),
                     sim.nodes()[a.node.index()].name.clone(),
-                    a.client.as_str(),
+                    a.client().as_str(),
                 )
             })
             .collect();

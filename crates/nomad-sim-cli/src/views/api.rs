@@ -472,7 +472,7 @@ impl View<'_> {
             .map(|&s| self.sim.alloc_uuid_of_serial(s))
             .collect();
         let migrate = matches!(
-            a.end_reason,
+            a.end_reason(),
             Some(EndReason::Migrate | EndReason::DrainDeadline | EndReason::ForceDrain)
         );
         let modify = a.serial() + 1 + u64::from(a.ended_ms().is_some());
@@ -491,7 +491,7 @@ impl View<'_> {
             "DesiredTransition": { "Migrate": if migrate { json!(true) } else { Value::Null },
                                    "Reschedule": Value::Null, "ForceReschedule": Value::Null,
                                    "NoShutdownDelay": Value::Null },
-            "ClientStatus": a.client.as_str(), "ClientDescription": client_desc,
+            "ClientStatus": a.client().as_str(), "ClientDescription": client_desc,
             "TaskStates": self.task_states(id),
             "DeploymentStatus": Value::Null,
             "FollowupEvalID": "",
@@ -534,7 +534,7 @@ impl View<'_> {
         let Some(a) = self.alloc(id) else {
             return Value::Null;
         };
-        let failed = a.client == ClientStatus::Failed;
+        let failed = a.client() == ClientStatus::Failed;
         let events: Vec<Value> = self
             .task_events(id)
             .into_iter()

@@ -165,7 +165,7 @@ impl View<'_> {
                 self.group_name(a.job),
                 self.job_version(a.job).to_string(),
                 a.desired.as_str().to_string(),
-                a.client.as_str().to_string(),
+                a.client().as_str().to_string(),
                 ago(self.at_ms, a.placed_ms()),
                 ago(self.at_ms, a.ended_ms().unwrap_or(a.placed_ms())),
             ]);
@@ -267,7 +267,7 @@ impl View<'_> {
         }
         out.push_str(&columns(&rows));
         out.push_str("\n\nAllocated Resources\n");
-        let running = self.allocs_where(|a| a.node == node && a.client == ClientStatus::Running);
+        let running = self.allocs_where(|a| a.node == node && a.client() == ClientStatus::Running);
         let used = running.iter().fold((0u64, 0u64, 0u64), |acc, &a| {
             let ask = self
                 .alloc(a)
@@ -325,7 +325,7 @@ impl View<'_> {
                 "Task started by client".to_string(),
             ),
         ];
-        if let (Some(t), Some(reason)) = (a.ended_ms(), a.end_reason) {
+        if let (Some(t), Some(reason)) = (a.ended_ms(), a.end_reason()) {
             match reason {
                 EndReason::Completed => events.push((t, "Terminated", "Exit Code: 0".to_string())),
                 EndReason::Failed => {
@@ -383,7 +383,7 @@ impl View<'_> {
 
     /// The client and desired descriptions Nomad gives an alloc.
     pub(crate) fn descriptions(a: &Alloc) -> (String, String) {
-        let client = match a.end_reason {
+        let client = match a.end_reason() {
             None => "Tasks are running".to_string(),
             Some(EndReason::Completed) => "All tasks have completed".to_string(),
             Some(EndReason::Failed) => "Failed tasks".to_string(),
@@ -392,7 +392,7 @@ impl View<'_> {
             }
             Some(_) => "All tasks have completed".to_string(),
         };
-        let desired = match a.end_reason {
+        let desired = match a.end_reason() {
             Some(EndReason::Migrate) => "alloc is being migrated".to_string(),
             Some(EndReason::DrainDeadline) | Some(EndReason::ForceDrain) => {
                 "alloc is being drained".to_string()
@@ -428,7 +428,7 @@ impl View<'_> {
             ("Node Name", node_name),
             ("Job ID", self.job_name(a.job)),
             ("Job Version", self.job_version(a.job).to_string()),
-            ("Client Status", a.client.as_str().to_string()),
+            ("Client Status", a.client().as_str().to_string()),
             ("Client Description", client_desc),
             ("Desired Status", a.desired.as_str().to_string()),
             ("Desired Description", desired_desc),

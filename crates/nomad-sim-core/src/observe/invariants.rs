@@ -27,11 +27,11 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
     let mut per_node_seen = std::collections::BTreeSet::new();
     for (id, a) in sim.allocs() {
         let live = a.ended_ms().is_none();
-        if live == a.client.is_terminal() {
+        if live == a.client().is_terminal() {
             out.push(format!(
                 "alloc {}: ended_ms and client status {:?} disagree",
                 sim.alloc_uuid(id),
-                a.client
+                a.client()
             ));
         }
         if live {
@@ -512,7 +512,7 @@ pub fn trace_violations(sim: &Simulation, events: &[(SimTime, TraceEvent)]) -> V
     let live_in_state = sim
         .allocs()
         .iter()
-        .filter(|(_, a)| !a.client.is_terminal())
+        .filter(|(_, a)| !a.client().is_terminal())
         .count();
     if live_in_trace != live_in_state {
         out.push(format!(

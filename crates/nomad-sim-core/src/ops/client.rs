@@ -103,7 +103,7 @@ impl Simulation {
             self.start_task(alloc);
         } else {
             // Pulling the image: the alloc is pending and holds its resources.
-            self.state.allocs[alloc].client = ClientStatus::Pending;
+            self.state.allocs[alloc].set_client(ClientStatus::Pending);
             self.set_timer(self.now + start_after, Timer::TaskStart { alloc, run: 0 });
         }
     }
@@ -134,7 +134,7 @@ impl Simulation {
         }
         c.running_since = Some(now);
         c.run += 1;
-        self.state.allocs[alloc].client = ClientStatus::Running;
+        self.state.allocs[alloc].set_client(ClientStatus::Running);
         let (run, duration, health_unset) = (c.run, c.duration_ms, c.healthy.is_none());
         let (end, failed) =
             if failure_rate > 0.0 && self.ops.failure_rng.gen::<f64>() < failure_rate {
@@ -184,7 +184,7 @@ impl Simulation {
         c.restarts += 1;
         c.running_since = None;
         let (restarts, run) = (c.restarts, c.run);
-        self.state.allocs[alloc].client = ClientStatus::Pending;
+        self.state.allocs[alloc].set_client(ClientStatus::Pending);
         self.set_timer(now + delay, Timer::TaskStart { alloc, run });
         let node = self.state.allocs[alloc].node;
         self.emit(|s| TraceEvent::AllocRestarting {

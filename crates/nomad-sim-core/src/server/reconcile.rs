@@ -142,7 +142,7 @@ impl Simulation {
     /// every node in its reschedule tracker (Nomad's `getSelectOptions`).
     fn reschedule_penalty(&self, previous: AllocId) -> (Option<NodeId>, Vec<NodeId>) {
         let a = &self.state.allocs[previous];
-        let own = (a.client == ClientStatus::Failed).then_some(a.node);
+        let own = (a.client() == ClientStatus::Failed).then_some(a.node);
         let mut extra: Vec<NodeId> = Vec::new();
         if let Some(events) = Some(&self.server.trackers)
             .filter(|t| !t.is_empty())
@@ -184,7 +184,7 @@ impl Simulation {
         // of lost or migrated allocs start without one.
         let tracker = previous.and_then(|p| {
             let a = &self.state.allocs[p];
-            if a.client != ClientStatus::Failed {
+            if a.client() != ClientStatus::Failed {
                 return None;
             }
             let policy =

@@ -5,6 +5,7 @@
 //! keeps (no saturating arithmetic hides an underflow). Other parts read the state freely and
 //! call these mutators.
 
+mod alloc;
 pub mod arena;
 mod gc;
 pub mod model;
@@ -23,7 +24,7 @@ pub(crate) struct ClusterState {
     pub(crate) nodes: Vec<Node>,
     pub(crate) jobs: Arena<JobId, Job>,
     pub(crate) allocs: Arena<AllocId, Alloc>,
-    /// What few allocs have, by alloc, while the alloc is kept (outside the 44-byte record,
+    /// What few allocs have, by alloc, while the alloc is kept (outside the 40-byte record,
     /// since C2M holds two million allocs and almost none of them has any).
     pub(crate) alloc_extras: crate::ids::IdMap<AllocId, AllocExtra>,
     pub(crate) evals: Arena<EvalId, Eval>,
@@ -256,9 +257,9 @@ impl Simulation {
             self.state.release_hardware(node, &h);
         }
         let a = &mut self.state.allocs[alloc];
-        a.client = client;
+        a.set_client(client);
         a.set_ended(self.now);
-        a.end_reason = Some(reason);
+        a.set_end_reason(reason);
         if !matches!(reason, EndReason::Completed | EndReason::Failed) {
             a.desired = DesiredStatus::Stop;
         }

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use crate::hardware::{HardwareOffer, NodeHardwareUse};
-use crate::ids::{AllocId, CiJobId, EvalId, JobId, NodeId};
+use crate::hardware::NodeHardwareUse;
+use crate::ids::{AllocId, CiJobId, EvalId, JobId};
 use crate::resources::Resources;
 use crate::time::SimTime;
 
@@ -231,153 +231,7 @@ impl EndReason {
     }
 }
 
-/// An allocation: one instance of a task group placed on a node.
-///
-/// Two million of these are live at C2M's peak, so the record keeps to 44 bytes (48 with its
-/// arena generation): what few allocs have (a predecessor, reschedules, ports, devices,
-/// cores) sits in [`AllocExtra`] beside the arena, times and serial numbers take 48 bits, and
-/// the end time uses a sentinel instead of an `Option`.
-#[derive(Clone, Debug)]
-pub struct Alloc {
-    /// The job.
-    pub job: JobId,
-    /// The node it was placed on.
-    pub node: NodeId,
-    /// The index within the task group (`<job>.<group>[index]`).
-    pub index: u32,
-    /// When it was placed (and started: the simulator has no image pull time).
-    placed_ms: U48,
-    /// When it ended, or [`U48::MAX`].
-    ended_ms: U48,
-    /// The serial number of the eval that placed it (the eval may be collected first).
-    eval: U48,
-    /// Creation number among allocs, which its UUID derives from.
-    serial: U48,
-    /// Desired status.
-    pub desired: DesiredStatus,
-    /// Client status.
-    pub client: ClientStatus,
-    /// Why it ended, if it has.
-    pub end_reason: Option<EndReason>,
-}
-
-/// A number below 2^48 in six bytes, aligned to two. Simulated times stay below it (8,900
-/// years in milliseconds, where a scenario's durations stop at 100 years), and so do serial
-/// numbers (a run creating a million allocs a second would take nine years to reach it).
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct U48([u16; 3]);
-
-impl U48 {
-    /// The largest value, which [`Alloc`] uses for "not ended".
-    const MAX: U48 = U48([u16::MAX; 3]);
-
-    fn new(value: u64) -> U48 {
-        assert!(value < (1 << 48) - 1, "{value} does not fit in 48 bits");
-        U48([value as u16, (value >> 16) as u16, (value >> 32) as u16])
-    }
-
-    fn get(self) -> u64 {
-        let [a, b, c] = self.0;
-        u64::from(a) | u64::from(b) << 16 | u64::from(c) << 32
-    }
-}
-
-impl std::fmt::Debug for U48 {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if *self == U48::MAX {
-            f.write_str("MAX")
-        } else {
-            write!(f, "{}", self.get())
-        }
-    }
-}
-
-/// The parts of an alloc that few allocs have, kept beside the arena by
-/// [`ClusterState`](super::ClusterState) while the alloc is.
-#[derive(Clone, Debug, Default)]
-pub struct AllocExtra {
-    /// The alloc it replaces, if it is a replacement.
-    pub previous: Option<AllocId>,
-    /// Reschedule attempts so far in this slot.
-    pub reschedules: u16,
-    /// The ports, device instances and cores it holds, and its `memory_max`, when its task
-    /// group asks for any of them.
-    pub hardware: Option<HardwareOffer>,
-}
-
-impl AllocExtra {
-    /// The extra of an alloc that has none.
-    pub const NONE: AllocExtra = AllocExtra {
-        previous: None,
-        reschedules: 0,
-        hardware: None,
-    };
-
-    /// True when there is nothing to keep.
-    pub fn is_empty(&self) -> bool {
-        self.previous.is_none() && self.reschedules == 0 && self.hardware.is_none()
-    }
-
-    /// What an alloc with this extra takes of its node's CPU, memory and disk: the job's ask
-    /// plus the CPU of its reserved cores.
-    pub fn resources(&self, job_ask: Resources) -> Resources {
-        match &self.hardware {
-            Some(h) => job_ask.plus(Resources::new(h.core_cpu_mhz, 0, 0)),
-            None => job_ask,
-        }
-    }
-}
-
-impl Alloc {
-    /// A running alloc placed at `placed_ms`.
-    pub fn new(
-        job: JobId,
-        index: u32,
-        node: NodeId,
-        placed_ms: SimTime,
-        eval: u64,
-        serial: u64,
-    ) -> Alloc {
-        Alloc {
-            job,
-            node,
-            index,
-            placed_ms: U48::new(placed_ms),
-            ended_ms: U48::MAX,
-            eval: U48::new(eval),
-            serial: U48::new(serial),
-            desired: DesiredStatus::Run,
-            client: ClientStatus::Running,
-            end_reason: None,
-        }
-    }
-
-    /// When it was placed (and started: the simulator has no image pull time).
-    pub fn placed_ms(&self) -> SimTime {
-        self.placed_ms.get()
-    }
-
-    /// When it ended, if it has.
-    pub fn ended_ms(&self) -> Option<SimTime> {
-        (self.ended_ms != U48::MAX).then(|| self.ended_ms.get())
-    }
-
-    /// Records that it ended at `t_ms`.
-    pub(crate) fn set_ended(&mut self, t_ms: SimTime) {
-        self.ended_ms = U48::new(t_ms);
-    }
-
-    /// The serial number of the eval that placed it (the eval may be collected first).
-    pub fn eval(&self) -> u64 {
-        self.eval.get()
-    }
-
-    /// Creation number among allocs, which its UUID derives from.
-    pub fn serial(&self) -> u64 {
-        self.serial.get()
-    }
-}
-
+pub use super::alloc::{Alloc, AllocExtra};
 pub use super::per_node::{NodeAllocs, NodeCounts};
 
 /// A Nomad job with one task group.
