@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod scratch;
+use scratch::Scratch;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
 }
@@ -20,11 +23,8 @@ fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("the binary runs")
 }
 
-fn tmpdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nomad-sim-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn tmpdir(name: &str) -> Scratch {
+    Scratch::new(std::env::temp_dir().join(format!("nomad-sim-cli-{}-{name}", std::process::id())))
 }
 
 fn stderr(o: &Output) -> String {

@@ -3,11 +3,14 @@
 //! the file; never a panic. Each case runs the binary, so CI runs few cases by default;
 //! NOMAD_SIM_PROPTEST_CASES asks for more.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use nomad_sim_core::testing::cases;
 use proptest::prelude::*;
+
+mod scratch;
+use scratch::Scratch;
 
 const NODE: &str = include_str!("fixtures/node-detail.comma-fixed.json");
 const JOB: &str = include_str!("fixtures/job-register-payload.json");
@@ -55,10 +58,8 @@ fn apply(text: &str, edit: &Edit) -> String {
     }
 }
 
-fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("nomad-sim-cli-fuzz-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn dir() -> Scratch {
+    Scratch::new(std::env::temp_dir().join(format!("nomad-sim-cli-fuzz-{}", std::process::id())))
 }
 
 proptest! {

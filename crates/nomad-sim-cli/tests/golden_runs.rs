@@ -6,6 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod scratch;
+use scratch::Scratch;
+
 /// Shipped scenarios that run in well under a second (C2M and the long M/M/c runs are measured
 /// by the benchmarks instead).
 const QUICK: [&str; 8] = [
@@ -34,8 +37,8 @@ fn fnv64(bytes: &[u8]) -> u64 {
 fn quick_scenarios_match_their_golden_report_and_trace() {
     let golden_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/reports");
     let update = std::env::var_os("NOMAD_SIM_UPDATE_GOLDEN").is_some();
-    let tmp = std::env::temp_dir().join(format!("nomad-sim-golden-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp =
+        Scratch::new(std::env::temp_dir().join(format!("nomad-sim-golden-{}", std::process::id())));
     let mut differ = Vec::new();
     for name in QUICK {
         let scenario = repo().join("scenarios").join(format!("{name}.yaml"));
@@ -67,7 +70,6 @@ fn quick_scenarios_match_their_golden_report_and_trace() {
             }
         }
     }
-    std::fs::remove_dir_all(&tmp).ok();
     assert!(
         differ.is_empty(),
         "these differ from their golden files (rerun with NOMAD_SIM_UPDATE_GOLDEN=1 after an intended change): {differ:#?}"

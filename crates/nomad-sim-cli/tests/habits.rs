@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod scratch;
+use scratch::Scratch;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
 }
@@ -227,8 +230,8 @@ fn every_quick_scenario_and_a_long_run_print_short_summaries() {
         assert!(n < 50, "{name}: {n} lines");
     }
     // Ninety days on one busy node: the queue is shown in buckets, not 90 rows.
-    let dir = std::env::temp_dir().join(format!("nomad-sim-habits-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir =
+        Scratch::new(std::env::temp_dir().join(format!("nomad-sim-habits-{}", std::process::id())));
     let path = dir.join("long.yaml");
     std::fs::write(
         &path,
@@ -241,5 +244,4 @@ fn every_quick_scenario_and_a_long_run_print_short_summaries() {
     let s = text(&o);
     assert!(s.lines().count() < 40, "{s}");
     assert!(s.contains("per 13 hours"), "{s}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,8 +1,11 @@
 //! `nomad-sim jobspec`: the summary, Nomad's JSON (both flag spellings), the round trip through
 //! that JSON, the shipped sweep job, and bad files (exit 2 with file:line:col).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+mod scratch;
+use scratch::Scratch;
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
@@ -26,10 +29,8 @@ fn sweep_job() -> String {
         .to_string()
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nomad-sim-jobspec-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+fn tmp() -> Scratch {
+    Scratch::new(std::env::temp_dir().join(format!("nomad-sim-jobspec-{}", std::process::id())))
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -78,6 +79,7 @@ fn json_is_nomads_job_run_output_in_both_spellings() {
 
 #[test]
 fn hcl_to_json_and_back_gives_the_same_job() {
+    let dir = tmp();
     for name in [
         "full.nomad.hcl",
         "variables.nomad.hcl",
@@ -86,7 +88,7 @@ fn hcl_to_json_and_back_gives_the_same_job() {
     ] {
         let first = run(&["jobspec", &fixture(name), "--json"]);
         assert!(first.status.success(), "{name}: {}", text(&first.stderr));
-        let file = tmp(&format!("{name}.json"));
+        let file = dir.join(format!("{name}.json"));
         std::fs::write(&file, &first.stdout).unwrap();
         let second = run(&["jobspec", file.to_str().unwrap(), "--json"]);
         assert!(second.status.success(), "{name}: {}", text(&second.stderr));

@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+mod scratch;
+use scratch::Scratch;
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -916,9 +919,9 @@ fn eval_lists_and_shows_evaluations() {
 /// that runs and places all three again.
 #[test]
 fn import_allocs_replays_the_history_the_api_serves() {
-    let dir = std::env::temp_dir().join(format!("nomad-sim-history-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new(
+        std::env::temp_dir().join(format!("nomad-sim-history-{}", std::process::id())),
+    );
     {
         let s = Server::start(&fixture("views.yaml"), &["--paused"]);
         s.advance("40m");
@@ -1031,7 +1034,6 @@ fn import_allocs_replays_the_history_the_api_serves() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(!dir.join("x.yaml").exists() && !dir.join("x.allocs.csv").exists());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A batch job of two groups: `extract` (one alloc, 300 MHz for 2m) and `load` (two allocs,

@@ -6,6 +6,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod scratch;
+use scratch::Scratch;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
 }
@@ -236,8 +239,8 @@ fn json_views_use_nomads_api_names() {
 
 #[test]
 fn import_runs_job_files_as_they_are() {
-    let dir = std::env::temp_dir().join(format!("nomad-sim-import-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir =
+        Scratch::new(std::env::temp_dir().join(format!("nomad-sim-import-{}", std::process::id())));
     std::fs::create_dir_all(dir.join("jobs")).unwrap();
     let out = dir.join("imported.yaml");
     let nodes = fixture("node-detail.comma-fixed.json");
@@ -333,9 +336,9 @@ fn import_runs_job_files_as_they_are() {
 
 #[test]
 fn import_groups_identical_nodes_and_keeps_ineligible_ones_ineligible() {
-    let dir = std::env::temp_dir().join(format!("nomad-sim-import-group-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new(
+        std::env::temp_dir().join(format!("nomad-sim-import-group-{}", std::process::id())),
+    );
     let mut node = published("node-detail.comma-fixed.json");
     let mut list = Vec::new();
     for i in 0..3 {
@@ -398,9 +401,9 @@ fn import_groups_identical_nodes_and_keeps_ineligible_ones_ineligible() {
 #[test]
 fn import_errors_are_located() {
     // The published node-detail example is not valid JSON as printed (a missing comma).
-    let dir = std::env::temp_dir().join(format!("nomad-sim-import-bad-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new(
+        std::env::temp_dir().join(format!("nomad-sim-import-bad-{}", std::process::id())),
+    );
     std::fs::copy(fixture("node-detail.json"), dir.join("node-detail.json")).unwrap();
     let o = run(&[
         "import",
@@ -620,9 +623,9 @@ fn multi_group_job_files_are_one_job_in_the_views() {
 
 #[test]
 fn import_warns_when_nodes_come_from_the_node_list() {
-    let dir = std::env::temp_dir().join(format!("nomad-sim-import-stub-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new(
+        std::env::temp_dir().join(format!("nomad-sim-import-stub-{}", std::process::id())),
+    );
     // A `/v1/nodes?resources=true` entry: resources, but no meta and a few attributes.
     let mut node = published("node-detail.comma-fixed.json");
     let obj = node.as_object_mut().unwrap();
@@ -666,9 +669,8 @@ fn import_warns_when_nodes_come_from_the_node_list() {
 
 #[test]
 fn a_dispatched_job_of_several_groups_is_one_child_per_dispatch() {
-    let dir = std::env::temp_dir().join(format!("nomad-sim-groups-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir =
+        Scratch::new(std::env::temp_dir().join(format!("nomad-sim-groups-{}", std::process::id())));
     std::fs::write(
         dir.join("build.nomad.hcl"),
         "job \"build\" {\n  type = \"batch\"\n  parameterized {}\n  group \"compile\" {\n    task \"cc\" {\n      driver = \"docker\"\n      resources {\n        cpu    = 500\n        memory = 256\n      }\n    }\n  }\n  group \"test\" {\n    count = 2\n    task \"run\" {\n      driver = \"docker\"\n      resources {\n        cpu    = 250\n        memory = 128\n      }\n    }\n  }\n}\n",
@@ -712,15 +714,14 @@ fn a_dispatched_job_of_several_groups_is_one_child_per_dispatch() {
             ]
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A scenario in a fresh directory running `jobs/shop.nomad.hcl` (web ×3, cache ×1) with
 /// `extra` appended (operations, limits, more workloads).
-fn shop_scenario(tag: &str, arrivals: &str, extra: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nomad-sim-shop-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+fn shop_scenario(tag: &str, arrivals: &str, extra: &str) -> (Scratch, PathBuf) {
+    let dir = Scratch::new(
+        std::env::temp_dir().join(format!("nomad-sim-shop-{tag}-{}", std::process::id())),
+    );
     std::fs::copy(fixture("jobs/shop.nomad.hcl"), dir.join("shop.nomad.hcl")).unwrap();
     let path = dir.join("s.yaml");
     std::fs::write(
@@ -728,13 +729,13 @@ fn shop_scenario(tag: &str, arrivals: &str, extra: &str) -> PathBuf {
         format!("name: shop\nseed: 2\nhorizon: 1h\nnode_pools:\n  - name: linux\n    count: 2\n    resources: {{ cpu: 8000, memory: 16000, disk: 50000 }}\nworkloads:\n  - jobspec: shop.nomad.hcl\n{arrivals}    duration: 20m\n{extra}"),
     )
     .unwrap();
-    path
+    (dir, path)
 }
 
 #[test]
 fn a_job_of_several_groups_is_registered_and_stopped_whole() {
     // `job_stop` by the job's ID stops every group of it.
-    let s = shop_scenario(
+    let (_stop, s) = shop_scenario(
         "stop",
         "",
         "operations:\n  - at: 5m\n    job_stop: { job: shop }\n",
@@ -753,7 +754,7 @@ fn a_job_of_several_groups_is_registered_and_stopped_whole() {
         "{allocs:?}"
     );
     // A job's ID is taken: a workload of that name beside it is refused.
-    let s = shop_scenario(
+    let (_dup, s) = shop_scenario(
         "dup",
         "",
         "  - { name: shop, arrivals: { at: [0s] }, resources: { cpu: 100, memory: 100 }, duration: 1m }\n",

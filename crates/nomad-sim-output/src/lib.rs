@@ -289,12 +289,37 @@ mod tests {
         REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn tmpdir(name: &str) -> PathBuf {
-        let d =
+    /// A test's scratch directory, removed when dropped, whether the test passed or failed.
+    struct Scratch {
+        path: PathBuf,
+    }
+
+    impl std::ops::Deref for Scratch {
+        type Target = Path;
+
+        fn deref(&self) -> &Path {
+            &self.path
+        }
+    }
+
+    impl AsRef<Path> for Scratch {
+        fn as_ref(&self) -> &Path {
+            &self.path
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+
+    fn tmpdir(name: &str) -> Scratch {
+        let path =
             std::env::temp_dir().join(format!("nomad-sim-output-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        Scratch { path }
     }
 
     #[test]

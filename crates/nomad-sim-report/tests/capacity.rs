@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod scratch;
+use scratch::Scratch;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nomad-sim-report"))
 }
@@ -12,14 +15,11 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
+fn tmp(name: &str) -> Scratch {
+    Scratch::new(std::env::temp_dir().join(format!(
         "nomad-sim-report-capacity-{}-{name}",
         std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    )))
 }
 
 fn run(args: &[&str]) -> Output {

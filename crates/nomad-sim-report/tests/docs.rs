@@ -25,6 +25,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod scratch;
+use scratch::Scratch;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
@@ -177,18 +180,16 @@ fn runnable(command: &str) -> bool {
 }
 
 struct Workdir {
-    dir: PathBuf,
+    dir: Scratch,
     bin: PathBuf,
 }
 
 fn workdir(name: &str) -> Workdir {
-    let dir = std::env::temp_dir().join(format!(
+    let dir = Scratch::new(std::env::temp_dir().join(format!(
         "nomad-sim-docs-{}-{}",
         std::process::id(),
         name.replace('/', "-")
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    )));
     for link in ["scenarios", "docs", "crates", "benches"] {
         std::os::unix::fs::symlink(root().join(link), dir.join(link)).unwrap();
     }
@@ -544,7 +545,6 @@ fn every_command_in_the_docs_runs_and_prints_what_the_docs_show() {
             t.push('\n');
             std::fs::write(&file, t).unwrap();
         }
-        let _ = std::fs::remove_dir_all(&w.dir);
     }
     assert!(ran > 10, "only {ran} commands found in the docs");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

@@ -13,13 +13,17 @@ use nomad_sim_report::shard;
 use nomad_sim_report::summary;
 use proptest::prelude::*;
 
+mod scratch;
+use scratch::Scratch;
+
 /// A real shard (1 of 2) and a real baseline of a small sweep, made once.
 fn files() -> &'static (String, String, String) {
     static FILES: OnceLock<(String, String, String)> = OnceLock::new();
     FILES.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("nomad-sim-report-fuzz-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
+        // The files are read into memory, so the directory goes when this returns.
+        let d = Scratch::new(
+            std::env::temp_dir().join(format!("nomad-sim-report-fuzz-{}", std::process::id())),
+        );
         let s = d.join("s.yaml");
         std::fs::write(
             &s,

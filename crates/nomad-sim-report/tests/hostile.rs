@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod scratch;
+use scratch::Scratch;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nomad-sim-report"))
 }
@@ -22,14 +25,11 @@ fn scenario(name: &str) -> String {
         .to_string()
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
+fn tmp(name: &str) -> Scratch {
+    Scratch::new(std::env::temp_dir().join(format!(
         "nomad-sim-report-hostile-{}-{name}",
         std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    )))
 }
 
 fn run(args: &[&str]) -> Output {

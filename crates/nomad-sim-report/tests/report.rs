@@ -11,6 +11,9 @@ use nomad_sim_core::trace::{SharedSink, TraceEvent};
 use nomad_sim_core::{Resources, Simulation};
 use nomad_sim_report::algorithms::{by_name, simulation, NAMES};
 
+mod scratch;
+use scratch::Scratch;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nomad-sim-report"))
 }
@@ -28,11 +31,10 @@ fn scenario(name: &str) -> String {
         .to_string()
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("nomad-sim-report-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tmp(name: &str) -> Scratch {
+    Scratch::new(
+        std::env::temp_dir().join(format!("nomad-sim-report-{}-{name}", std::process::id())),
+    )
 }
 
 fn run(args: &[&str]) -> Output {

@@ -1,9 +1,12 @@
 //! Hostile scenario files: each gets a clear, located answer, and none costs quadratic time
 //! or unbounded memory. Every case here was once a panic, a hang or an unlocated message.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nomad_sim_scenario::{load_file, parse_str, ScenarioError};
+
+mod scratch;
+use scratch::Scratch;
 
 const HEAD: &str = "name: t\nhorizon: 24h\nnode_pools:\n  - name: linux\n    count: 2\n    resources: { cpu: 8000, memory: 16000 }\n";
 const WORK: &str = "workloads:\n  - name: w\n    arrivals: { poisson: { rate: 10/h } }\n    resource_class: medium\n    duration: 5m\n";
@@ -12,11 +15,10 @@ fn valid() -> String {
     format!("{HEAD}{WORK}")
 }
 
-fn tmpdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nomad-sim-hostile-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn tmpdir(name: &str) -> Scratch {
+    Scratch::new(
+        std::env::temp_dir().join(format!("nomad-sim-hostile-{}-{name}", std::process::id())),
+    )
 }
 
 fn err(text: &str) -> ScenarioError {

@@ -7,15 +7,17 @@ use nomad_sim_core::config::{Arrivals, DurationDist, JobIdentity};
 use nomad_sim_core::{JobType, Resources};
 use nomad_sim_scenario::{load_file, parse_str, ScenarioError};
 
+mod scratch;
+use scratch::Scratch;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn tmpdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nomad-sim-jobspec-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn tmpdir(name: &str) -> Scratch {
+    Scratch::new(
+        std::env::temp_dir().join(format!("nomad-sim-jobspec-{}-{name}", std::process::id())),
+    )
 }
 
 const HEAD: &str = "name: t\nhorizon: 2h\nnode_pools:\n  - name: linux\n    count: 2\n    resources: { cpu: 8000, memory: 16000, disk: 50000 }\n";
@@ -324,7 +326,6 @@ fn a_job_with_several_groups_is_a_workload_per_group_with_one_identity() {
         .workloads
         .iter()
         .all(|w| w.identity.as_ref().unwrap().job_id == "store"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -358,5 +359,4 @@ fn a_job_with_several_groups_takes_any_arrivals_but_a_trace() {
         text.contains("workloads[0].arrivals: job.nomad.hcl: job \"shop\" has 2 task groups: a trace's rows give one group's resources"),
         "{text}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

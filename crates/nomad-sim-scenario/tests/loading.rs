@@ -9,6 +9,9 @@ use nomad_sim_core::config::{
 use nomad_sim_core::{Algorithm, NomadVersion, Resources, Simulation};
 use nomad_sim_scenario::{load_file, parse_str};
 
+mod scratch;
+use scratch::Scratch;
+
 const FULL: &str = r#"
 name: full
 description: every key
@@ -249,8 +252,8 @@ fn a_trace_replays_row_by_row() {
 
 #[test]
 fn a_bad_trace_is_located_in_the_csv() {
-    let dir = std::env::temp_dir().join(format!("nomad-sim-trace-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir =
+        Scratch::new(std::env::temp_dir().join(format!("nomad-sim-trace-{}", std::process::id())));
     std::fs::write(
         dir.join("t.csv"),
         "submit,parallelism,cpu,memory,duration\n1m,2,2048,4096,5m\n2m,two,2048,4096,5m\n",

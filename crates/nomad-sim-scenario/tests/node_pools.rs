@@ -8,6 +8,9 @@ use std::path::Path;
 use nomad_sim_core::Simulation;
 use nomad_sim_scenario::{parse_str, Scenario, ScenarioError};
 
+mod scratch;
+use scratch::Scratch;
+
 /// Two groups: `linux` in Nomad's `default` pool and `gpu` in pool `gpu`, and `workloads`.
 fn scenario(workloads: &str) -> Result<Scenario, ScenarioError> {
     let text = format!(
@@ -75,8 +78,9 @@ fn node_pool_interpolation_gives_nomads_pool_not_the_group_name() {
 
 #[test]
 fn a_job_file_runs_in_its_node_pool() {
-    let dir = std::env::temp_dir().join(format!("nomad-sim-node-pools-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new(
+        std::env::temp_dir().join(format!("nomad-sim-node-pools-{}", std::process::id())),
+    );
     let job = |id: &str, pool: &str| {
         format!(
             "job \"{id}\" {{\n  type = \"batch\"\n  {pool}\n  group \"g\" {{\n    count = 40\n    task \"t\" {{\n      driver = \"docker\"\n      resources {{\n        cpu    = 100\n        memory = 100\n      }}\n    }}\n  }}\n}}\n"
@@ -125,7 +129,6 @@ fn a_job_file_runs_in_its_node_pool() {
         ),
         "{text}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
