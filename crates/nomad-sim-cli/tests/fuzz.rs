@@ -6,7 +6,6 @@
 use std::path::Path;
 use std::process::Command;
 
-use nomad_sim_core::testing::cases;
 use proptest::prelude::*;
 
 mod scratch;
@@ -63,7 +62,7 @@ fn dir() -> Scratch {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(24)))]
+    #![proptest_config(nomad_sim_core::testing::proptest_config(24))]
 
     #[test]
     fn edited_payloads_import_or_fail_with_exit_2(

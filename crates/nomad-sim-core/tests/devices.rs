@@ -13,7 +13,7 @@ use nomad_sim_core::config::{
 use nomad_sim_core::hardware::device_constraint;
 use nomad_sim_core::invariants::state_violations;
 use nomad_sim_core::placement::AllocMetric;
-use nomad_sim_core::testing::{batch_workload, cases, config, pool};
+use nomad_sim_core::testing::{batch_workload, config, pool};
 use nomad_sim_core::time::MINUTE_MS;
 use nomad_sim_core::trace::{SharedSink, TraceEvent};
 use nomad_sim_core::{Resources, SimConfig, Simulation};
@@ -258,7 +258,7 @@ fn memory_max_is_recorded_only_with_oversubscription() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(64), ..ProptestConfig::default() })]
+    #![proptest_config(nomad_sim_core::testing::proptest_config(64))]
 
     #[test]
     fn no_device_instance_or_core_is_over_committed(

@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 
 use nomad_sim_core::config::{Action, Arrivals, DurationDist, GcConfig, Operation};
-use nomad_sim_core::testing::{arb_config, batch_workload, cases, config, pool};
+use nomad_sim_core::testing::{arb_config, batch_workload, config, pool};
 use nomad_sim_core::time::{HOUR_MS, MINUTE_MS};
 use nomad_sim_core::trace::{SharedSink, TraceEvent};
 use nomad_sim_core::{Resources, SimConfig, Simulation};
@@ -148,7 +148,7 @@ fn forgetting_terminal_objects_keeps_only_the_live_ones() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(48), max_shrink_iters: 100, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { max_shrink_iters: 100, ..nomad_sim_core::testing::proptest_config(48) })]
 
     /// Collection frees memory and nothing else: with Nomad's thresholds, short ones, or none
     /// at all (`forget_terminal_objects`), a run writes the same report and trace, including

@@ -7,7 +7,7 @@ use nomad_sim_core::config::{Arrivals, DurationDist, JobType, StaticPort, Worklo
 use nomad_sim_core::hardware::parse_port_ranges;
 use nomad_sim_core::invariants::state_violations;
 use nomad_sim_core::placement::AllocMetric;
-use nomad_sim_core::testing::{batch_workload, cases, config, pool};
+use nomad_sim_core::testing::{batch_workload, config, pool};
 use nomad_sim_core::time::MINUTE_MS;
 use nomad_sim_core::trace::{SharedSink, TraceEvent};
 use nomad_sim_core::{Resources, SimConfig, Simulation};
@@ -194,7 +194,7 @@ fn arb_port_workload(i: usize) -> impl Strategy<Value = WorkloadConfig> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(64), ..ProptestConfig::default() })]
+    #![proptest_config(nomad_sim_core::testing::proptest_config(64))]
 
     #[test]
     fn no_port_is_used_twice_on_a_node(

@@ -5,7 +5,7 @@ use nomad_sim_core::config::{Arrivals, DurationDist, SimConfig, WorkloadConfig};
 use nomad_sim_core::invariants::{state_violations, trace_violations};
 use nomad_sim_core::model::{ClientStatus, DesiredStatus, EndReason, Trigger};
 use nomad_sim_core::preempt::{self, Candidate};
-use nomad_sim_core::testing::{batch_workload, cases, config, pool};
+use nomad_sim_core::testing::{batch_workload, config, pool};
 use nomad_sim_core::time::{HOUR_MS, MINUTE_MS};
 use nomad_sim_core::trace::{SharedSink, TraceEvent};
 use nomad_sim_core::{JobType, Resources, Simulation};
@@ -417,7 +417,7 @@ fn covers(free: Resources, victims: &[&Candidate], ask: Resources) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
+    #![proptest_config(nomad_sim_core::testing::proptest_config(256))]
 
     /// Preemption never evicts an alloc whose priority is within 10 of the preemptor's; the
     /// victims cover the ask; dropping the last victim leaves the ask unmet (Nomad's superset

@@ -9,7 +9,7 @@ use nomad_sim_core::config::{Action, DrainDeadline, NodeSelector};
 use nomad_sim_core::invariants::{state_violations, trace_violations};
 use nomad_sim_core::model::NodeStatus;
 use nomad_sim_core::ops::DEADLINE_COALESCE_WINDOW_MS;
-use nomad_sim_core::testing::{arb_config, cases};
+use nomad_sim_core::testing::arb_config;
 use nomad_sim_core::time::{HOUR_MS, MINUTE_MS};
 use nomad_sim_core::trace::{SharedSink, TraceEvent};
 use nomad_sim_core::{SimConfig, Simulation};
@@ -39,7 +39,7 @@ fn run_checked(config: SimConfig) -> Result<(Simulation, Vec<(u64, TraceEvent)>)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(128), max_shrink_iters: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { max_shrink_iters: 200, ..nomad_sim_core::testing::proptest_config(128) })]
 
     #[test]
     fn drains_scale_downs_and_failures_keep_nomads_rules(config in arb_config()) {
@@ -135,7 +135,7 @@ fn deadline_overruns(events: &[(u64, TraceEvent)]) -> Vec<String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(32), max_shrink_iters: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { max_shrink_iters: 200, ..nomad_sim_core::testing::proptest_config(32) })]
 
     /// A drain with a deadline completes by it (give or take the drainer's 5 s coalescing
     /// window), whatever else happens: updates, force, failures, latency.

@@ -38,7 +38,7 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(nomad_sim_core::testing::cases(256)))]
+    #![proptest_config(nomad_sim_core::testing::proptest_config(256))]
 
     #[test]
     fn pops_in_time_class_push_order(steps in steps()) {

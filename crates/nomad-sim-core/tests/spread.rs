@@ -9,7 +9,7 @@ use nomad_sim_core::config::{
     Arrivals, DurationDist, JobType, PoolConfig, SimConfig, Spread, SpreadTarget, WorkloadConfig,
 };
 use nomad_sim_core::placement::{even_spread_boost, AllocMetric, BINPACK_MAX_FIT_SCORE};
-use nomad_sim_core::testing::{batch_workload, cases, config, pool};
+use nomad_sim_core::testing::{batch_workload, config, pool};
 use nomad_sim_core::time::{HOUR_MS, MINUTE_MS};
 use nomad_sim_core::trace::{SharedSink, TraceEvent};
 use nomad_sim_core::{Resources, Simulation};
@@ -282,7 +282,7 @@ fn spread_jobs_are_scored_over_more_than_two_nodes() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(24)))]
+    #![proptest_config(nomad_sim_core::testing::proptest_config(24))]
 
     /// With room on both racks, the placed counts meet the targets: each rack gets its
     /// desired count rounded down or up.

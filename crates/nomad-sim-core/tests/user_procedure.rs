@@ -3,14 +3,14 @@
 
 use nomad_sim_core::config::{Action, DrainDeadline, DrainSpec, NodeTarget, Operation};
 use nomad_sim_core::invariants::{state_violations, trace_violations};
-use nomad_sim_core::testing::{arb_pools, arb_workloads, cases, config};
+use nomad_sim_core::testing::{arb_pools, arb_workloads, config};
 use nomad_sim_core::time::HOUR_MS;
 use nomad_sim_core::trace::SharedSink;
 use nomad_sim_core::Simulation;
 use proptest::prelude::*;
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(64)))]
+    #![proptest_config(nomad_sim_core::testing::proptest_config(64))]
 
     /// Our nightly procedure: drain the first node of each pool with a 30-minute deadline.
     #[test]

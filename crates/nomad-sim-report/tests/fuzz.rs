@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use nomad_sim_core::testing::cases;
 use nomad_sim_report::baseline::{self, Thresholds};
 use nomad_sim_report::shard;
 use nomad_sim_report::summary;
@@ -101,7 +100,7 @@ fn located(e: &str, label: &str) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
+    #![proptest_config(nomad_sim_core::testing::proptest_config(256))]
 
     #[test]
     fn edited_shards_read_and_merge_or_fail_located(edits in prop::collection::vec(arb_edit(), 1..4)) {

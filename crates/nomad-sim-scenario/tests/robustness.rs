@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use nomad_sim_core::testing::cases;
 use proptest::prelude::*;
 
 const VALID: &str = include_str!("../../../scenarios/circleci-weekday.yaml");
@@ -93,7 +92,7 @@ fn apply(text: &str, edit: &Edit) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
+    #![proptest_config(nomad_sim_core::testing::proptest_config(256))]
 
     #[test]
     fn edited_scenarios_load_or_fail_with_located_problems(edits in prop::collection::vec(arb_edit(), 1..4)) {
