@@ -455,9 +455,13 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
     let mut checked_text = text.clone();
     if let Some((h, file)) = history {
         let copy = scratch.join(file);
-        std::fs::create_dir_all(&scratch)
-            .and_then(|()| std::fs::write(&copy, &h.csv))
-            .map_err(|e| Failure::output(format!("{}: {e}", scratch.display())))?;
+        let written =
+            std::fs::create_dir_all(&scratch).and_then(|()| std::fs::write(&copy, &h.csv));
+        if let Err(e) = written {
+            // A scratch directory made before the write failed goes too.
+            let _ = std::fs::remove_dir_all(&scratch);
+            return Err(Failure::output(format!("{}: {e}", scratch.display())));
+        }
         checked_text = checked_text.replace(
             &import::trace_line(file),
             &import::trace_line(&copy.display().to_string()),
