@@ -18,7 +18,7 @@ runs=(scenarios/c2m.yaml benches/scenarios/busy-10k.yaml benches/scenarios/busy-
 if [ "${1:-}" != "--quick" ]; then
   runs+=(benches/scenarios/ci-day-2k.yaml benches/scenarios/ci-week-2k.yaml)
 fi
-echo "| scenario | placements | wall s | CPU s | placements per CPU s | peak MB |"
+echo "| scenario | placements | wall s | CPU s | placements per CPU s | peak MiB |"
 echo "|---|---:|---:|---:|---:|---:|"
 for s in "${runs[@]}"; do
   out=$(mktemp)
