@@ -10,6 +10,11 @@ pub const MINUTE_MS: u64 = 60 * SECOND_MS;
 /// Milliseconds in one hour.
 pub const HOUR_MS: u64 = 60 * MINUTE_MS;
 
+/// The latest simulated time, about 8,900 years: the clock stops there however far a caller
+/// (`serve`'s `/v1/sim/advance`, a fast `--speed`) asks it to go, since an alloc keeps its
+/// times in 48 bits.
+pub const MAX_SIM_TIME_MS: SimTime = (1 << 48) - 2;
+
 /// Parses a Go duration string (`250ms`, `90s`, `5m`, `1h30m`, `1.5h`) into milliseconds.
 ///
 /// Negative durations are rejected; a bare `0` is accepted as in Go.

@@ -6,7 +6,7 @@ use nomad_sim_core::config::{Action, Arrivals, DurationDist, Operation, Workload
 use nomad_sim_core::invariants::state_violations;
 use nomad_sim_core::model::{ClientStatus, DesiredStatus, EndReason};
 use nomad_sim_core::testing::{batch_workload, config, pool};
-use nomad_sim_core::time::{HOUR_MS, MINUTE_MS};
+use nomad_sim_core::time::{HOUR_MS, MAX_SIM_TIME_MS, MINUTE_MS};
 use nomad_sim_core::{Resources, Simulation};
 
 fn job(name: &str, minutes: u64) -> WorkloadConfig {
@@ -34,6 +34,30 @@ fn summary(sim: &Simulation) -> (u32, u32, u32, u32) {
     assert_eq!(jobs.len(), 1);
     let j = jobs[0].1;
     (j.complete, j.failed, j.lost, j.live)
+}
+
+#[test]
+fn the_clock_stops_at_the_latest_simulated_time_and_allocs_still_place_and_end_there() {
+    // `serve` can ask for any time: the clock stops at MAX_SIM_TIME_MS, and a job registered
+    // there places and ends (an alloc keeps its times in 48 bits).
+    let c = config(
+        1,
+        HOUR_MS,
+        vec![pool("a", 1, 4_000, 4_000)],
+        vec![job("late", 0)],
+    );
+    let mut sim = Simulation::new(c);
+    sim.check_every_event(true);
+    sim.run_until(20 * MINUTE_MS);
+    sim.run_until(u64::MAX - 1);
+    assert_eq!(sim.now(), MAX_SIM_TIME_MS);
+    assert!(sim.submit(0));
+    sim.run_until(u64::MAX - 1);
+    let allocs = sim.allocs();
+    let last = allocs.last().expect("the late job's alloc").1;
+    assert_eq!(last.placed_ms(), MAX_SIM_TIME_MS);
+    assert_eq!(last.ended_ms(), Some(MAX_SIM_TIME_MS));
+    assert!(state_violations(&sim).is_empty());
 }
 
 #[test]

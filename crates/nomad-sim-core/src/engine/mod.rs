@@ -204,7 +204,7 @@ impl Simulation {
         self.config
             .horizon_ms
             .saturating_add(self.config.limits.max_time_past_horizon_ms)
-            .min(crate::queue::MAX_EVENT_TIME)
+            .min(crate::time::MAX_SIM_TIME_MS)
     }
 
     /// Runs every event at or before `until`, then stops with the clock at `until`
@@ -216,6 +216,7 @@ impl Simulation {
     /// Runs every event at or before `until`; when events remain past it, stops with the clock
     /// at `until`. When none remain, the clock stays at the last event unless `to_until`.
     fn run_events(&mut self, until: SimTime, to_until: bool) -> bool {
+        let until = until.min(crate::time::MAX_SIM_TIME_MS);
         while let Some(t) = self.queue.peek_time() {
             if t > until {
                 self.advance_to(until);

@@ -282,8 +282,8 @@ impl Simulation {
         self.state.allocs.get(alloc).filter(|a| !self.gone(a.job))
     }
 
-    /// What a held alloc has beyond its record: the alloc it replaces, its reschedules, its
-    /// ports, devices and cores ([`AllocExtra::NONE`] for most).
+    /// What an alloc has beyond its record: the alloc it replaces, its reschedules, its
+    /// ports, devices and cores ([`AllocExtra::NONE`] for most, and for an id no longer held).
     pub fn alloc_extra(&self, alloc: AllocId) -> &AllocExtra {
         self.state.alloc_extra(alloc)
     }

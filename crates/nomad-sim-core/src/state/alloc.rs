@@ -84,9 +84,8 @@ impl std::fmt::Debug for U40 {
     }
 }
 
-/// A number below 2^48 in six bytes, aligned to two. Simulated times stay below it (8,900
-/// years in milliseconds, where a scenario's durations stop at 100 years), and so do serial
-/// numbers (a run creating a million allocs a second would take nine years to reach it).
+/// A number below 2^48 - 1 in six bytes, aligned to two: simulated times stay below it, since
+/// the clock stops at [`MAX_SIM_TIME_MS`](crate::time::MAX_SIM_TIME_MS) (8,900 years).
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct U48([u16; 3]);
 
@@ -188,10 +187,15 @@ impl Alloc {
 
     /// Sets the client status.
     pub(crate) fn set_client(&mut self, client: ClientStatus) {
-        let n = CLIENT_STATUSES
-            .iter()
-            .position(|&c| c == client)
-            .expect("every client status is listed") as u8;
+        // A match, not a search of the list, so a new status fails to compile here.
+        let n = match client {
+            ClientStatus::Pending => 0,
+            ClientStatus::Running => 1,
+            ClientStatus::Complete => 2,
+            ClientStatus::Failed => 3,
+            ClientStatus::Lost => 4,
+        };
+        debug_assert_eq!(CLIENT_STATUSES[usize::from(n)], client);
         self.client_end = (self.client_end & !0b111) | n;
     }
 
@@ -205,10 +209,19 @@ impl Alloc {
 
     /// Records why it ended.
     pub(crate) fn set_end_reason(&mut self, reason: EndReason) {
-        let n = END_REASONS
-            .iter()
-            .position(|&r| r == reason)
-            .expect("every end reason is listed") as u8;
+        // A match, not a search of the list, so a new reason fails to compile here.
+        let n: u8 = match reason {
+            EndReason::Completed => 0,
+            EndReason::Failed => 1,
+            EndReason::DrainDeadline => 2,
+            EndReason::ForceDrain => 3,
+            EndReason::Migrate => 4,
+            EndReason::NodeDown => 5,
+            EndReason::NodeTerminated => 6,
+            EndReason::JobStopped => 7,
+            EndReason::Preempted => 8,
+        };
+        debug_assert_eq!(END_REASONS[usize::from(n)], reason);
         self.client_end = (self.client_end & 0b111) | (n + 1) << 3;
     }
 
@@ -245,21 +258,9 @@ mod tests {
 
     #[test]
     fn an_alloc_keeps_every_client_status_with_every_end_reason() {
-        use ClientStatus::*;
-        use EndReason::*;
-        let reasons = [
-            Completed,
-            EndReason::Failed,
-            DrainDeadline,
-            ForceDrain,
-            Migrate,
-            NodeDown,
-            NodeTerminated,
-            JobStopped,
-            Preempted,
-        ];
-        for client in [Pending, Running, Complete, ClientStatus::Failed, Lost] {
-            for reason in reasons {
+        use ClientStatus::Running;
+        for client in CLIENT_STATUSES {
+            for reason in END_REASONS {
                 let mut alloc = Alloc::new(JobId::from_parts(0, 0), 0, NodeId(0), 0, 0, 0);
                 assert_eq!((alloc.client(), alloc.end_reason()), (Running, None));
                 alloc.set_end_reason(reason);
