@@ -451,26 +451,27 @@ fn import_cmd(args: ImportArgs) -> Result<(), Failure> {
         || "<imported scenario>".to_string(),
         |p| p.display().to_string(),
     );
-    let scratch = std::env::temp_dir().join(format!("nomad-sim-import-{}", std::process::id()));
     let mut checked_text = text.clone();
-    if let Some((h, file)) = history {
-        let copy = scratch.join(file);
-        let written =
-            std::fs::create_dir_all(&scratch).and_then(|()| std::fs::write(&copy, &h.csv));
-        if let Err(e) = written {
-            // A scratch directory made before the write failed goes too.
-            let _ = std::fs::remove_dir_all(&scratch);
-            return Err(Failure::output(format!("{}: {e}", scratch.display())));
+    // The history's copy lives in a scratch directory that goes when this block ends, on an
+    // error too.
+    let scratch = match history {
+        Some((h, file)) => {
+            let path =
+                std::env::temp_dir().join(format!("nomad-sim-import-{}", std::process::id()));
+            let shown = path.display().to_string();
+            let dir = nomad_sim_output::ScratchDir::create(path)
+                .and_then(|dir| std::fs::write(dir.join(file), &h.csv).map(|()| dir))
+                .map_err(|e| Failure::output(format!("{shown}: {e}")))?;
+            checked_text = checked_text.replace(
+                &import::trace_line(file),
+                &import::trace_line(&dir.join(file).display().to_string()),
+            );
+            Some(dir)
         }
-        checked_text = checked_text.replace(
-            &import::trace_line(file),
-            &import::trace_line(&copy.display().to_string()),
-        );
-    }
+        None => None,
+    };
     let checked = nomad_sim_scenario::parse_str(&checked_text, &label, &base_dir);
-    if history.is_some() {
-        let _ = std::fs::remove_dir_all(&scratch);
-    }
+    drop(scratch);
     if let Err(e) = checked {
         return Err(Failure::input(format!(
             "the imported scenario would not load, so it was not written:\n{e}"

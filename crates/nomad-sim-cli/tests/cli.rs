@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
@@ -23,8 +22,11 @@ fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("the binary runs")
 }
 
-fn tmpdir(name: &str) -> Scratch {
-    Scratch::new(std::env::temp_dir().join(format!("nomad-sim-cli-{}-{name}", std::process::id())))
+fn tmpdir(name: &str) -> ScratchDir {
+    ScratchDir::create(
+        std::env::temp_dir().join(format!("nomad-sim-cli-{}-{name}", std::process::id())),
+    )
+    .expect("a scratch directory")
 }
 
 fn stderr(o: &Output) -> String {

@@ -8,8 +8,7 @@ use std::process::Command;
 
 use proptest::prelude::*;
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 const NODE: &str = include_str!("fixtures/node-detail.comma-fixed.json");
 const JOB: &str = include_str!("fixtures/job-register-payload.json");
@@ -57,8 +56,11 @@ fn apply(text: &str, edit: &Edit) -> String {
     }
 }
 
-fn dir() -> Scratch {
-    Scratch::new(std::env::temp_dir().join(format!("nomad-sim-cli-fuzz-{}", std::process::id())))
+fn dir() -> ScratchDir {
+    ScratchDir::create(
+        std::env::temp_dir().join(format!("nomad-sim-cli-fuzz-{}", std::process::id())),
+    )
+    .expect("a scratch directory")
 }
 
 proptest! {

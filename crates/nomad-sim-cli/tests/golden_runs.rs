@@ -6,8 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 /// Shipped scenarios that run in well under a second (C2M and the long M/M/c runs are measured
 /// by the benchmarks instead).
@@ -37,8 +36,10 @@ fn fnv64(bytes: &[u8]) -> u64 {
 fn quick_scenarios_match_their_golden_report_and_trace() {
     let golden_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/reports");
     let update = std::env::var_os("NOMAD_SIM_UPDATE_GOLDEN").is_some();
-    let tmp =
-        Scratch::new(std::env::temp_dir().join(format!("nomad-sim-golden-{}", std::process::id())));
+    let tmp = ScratchDir::create(
+        std::env::temp_dir().join(format!("nomad-sim-golden-{}", std::process::id())),
+    )
+    .expect("a scratch directory");
     let mut differ = Vec::new();
     for name in QUICK {
         let scenario = repo().join("scenarios").join(format!("{name}.yaml"));

@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
@@ -230,8 +229,10 @@ fn every_quick_scenario_and_a_long_run_print_short_summaries() {
         assert!(n < 50, "{name}: {n} lines");
     }
     // Ninety days on one busy node: the queue is shown in buckets, not 90 rows.
-    let dir =
-        Scratch::new(std::env::temp_dir().join(format!("nomad-sim-habits-{}", std::process::id())));
+    let dir = ScratchDir::create(
+        std::env::temp_dir().join(format!("nomad-sim-habits-{}", std::process::id())),
+    )
+    .expect("a scratch directory");
     let path = dir.join("long.yaml");
     std::fs::write(
         &path,

@@ -6,8 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
@@ -30,11 +29,12 @@ fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("the binary runs")
 }
 
-fn tmpdir(name: &str) -> Scratch {
-    Scratch::new(std::env::temp_dir().join(format!(
+fn tmpdir(name: &str) -> ScratchDir {
+    ScratchDir::create(std::env::temp_dir().join(format!(
         "nomad-sim-cli-hostile-{}-{name}",
         std::process::id()
     )))
+    .expect("a scratch directory")
 }
 
 fn stderr(o: &Output) -> String {

@@ -4,8 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
@@ -29,8 +28,11 @@ fn sweep_job() -> String {
         .to_string()
 }
 
-fn tmp() -> Scratch {
-    Scratch::new(std::env::temp_dir().join(format!("nomad-sim-jobspec-{}", std::process::id())))
+fn tmp() -> ScratchDir {
+    ScratchDir::create(
+        std::env::temp_dir().join(format!("nomad-sim-jobspec-{}", std::process::id())),
+    )
+    .expect("a scratch directory")
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -919,9 +918,10 @@ fn eval_lists_and_shows_evaluations() {
 /// that runs and places all three again.
 #[test]
 fn import_allocs_replays_the_history_the_api_serves() {
-    let dir = Scratch::new(
+    let dir = ScratchDir::create(
         std::env::temp_dir().join(format!("nomad-sim-history-{}", std::process::id())),
-    );
+    )
+    .expect("a scratch directory");
     {
         let s = Server::start(&fixture("views.yaml"), &["--paused"]);
         s.advance("40m");

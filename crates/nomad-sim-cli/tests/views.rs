@@ -6,8 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
@@ -239,8 +238,10 @@ fn json_views_use_nomads_api_names() {
 
 #[test]
 fn import_runs_job_files_as_they_are() {
-    let dir =
-        Scratch::new(std::env::temp_dir().join(format!("nomad-sim-import-{}", std::process::id())));
+    let dir = ScratchDir::create(
+        std::env::temp_dir().join(format!("nomad-sim-import-{}", std::process::id())),
+    )
+    .expect("a scratch directory");
     std::fs::create_dir_all(dir.join("jobs")).unwrap();
     let out = dir.join("imported.yaml");
     let nodes = fixture("node-detail.comma-fixed.json");
@@ -336,9 +337,10 @@ fn import_runs_job_files_as_they_are() {
 
 #[test]
 fn import_groups_identical_nodes_and_keeps_ineligible_ones_ineligible() {
-    let dir = Scratch::new(
+    let dir = ScratchDir::create(
         std::env::temp_dir().join(format!("nomad-sim-import-group-{}", std::process::id())),
-    );
+    )
+    .expect("a scratch directory");
     let mut node = published("node-detail.comma-fixed.json");
     let mut list = Vec::new();
     for i in 0..3 {
@@ -401,9 +403,10 @@ fn import_groups_identical_nodes_and_keeps_ineligible_ones_ineligible() {
 #[test]
 fn import_errors_are_located() {
     // The published node-detail example is not valid JSON as printed (a missing comma).
-    let dir = Scratch::new(
+    let dir = ScratchDir::create(
         std::env::temp_dir().join(format!("nomad-sim-import-bad-{}", std::process::id())),
-    );
+    )
+    .expect("a scratch directory");
     std::fs::copy(fixture("node-detail.json"), dir.join("node-detail.json")).unwrap();
     let o = run(&[
         "import",
@@ -623,9 +626,10 @@ fn multi_group_job_files_are_one_job_in_the_views() {
 
 #[test]
 fn import_warns_when_nodes_come_from_the_node_list() {
-    let dir = Scratch::new(
+    let dir = ScratchDir::create(
         std::env::temp_dir().join(format!("nomad-sim-import-stub-{}", std::process::id())),
-    );
+    )
+    .expect("a scratch directory");
     // A `/v1/nodes?resources=true` entry: resources, but no meta and a few attributes.
     let mut node = published("node-detail.comma-fixed.json");
     let obj = node.as_object_mut().unwrap();
@@ -669,8 +673,10 @@ fn import_warns_when_nodes_come_from_the_node_list() {
 
 #[test]
 fn a_dispatched_job_of_several_groups_is_one_child_per_dispatch() {
-    let dir =
-        Scratch::new(std::env::temp_dir().join(format!("nomad-sim-groups-{}", std::process::id())));
+    let dir = ScratchDir::create(
+        std::env::temp_dir().join(format!("nomad-sim-groups-{}", std::process::id())),
+    )
+    .expect("a scratch directory");
     std::fs::write(
         dir.join("build.nomad.hcl"),
         "job \"build\" {\n  type = \"batch\"\n  parameterized {}\n  group \"compile\" {\n    task \"cc\" {\n      driver = \"docker\"\n      resources {\n        cpu    = 500\n        memory = 256\n      }\n    }\n  }\n  group \"test\" {\n    count = 2\n    task \"run\" {\n      driver = \"docker\"\n      resources {\n        cpu    = 250\n        memory = 128\n      }\n    }\n  }\n}\n",
@@ -718,10 +724,11 @@ fn a_dispatched_job_of_several_groups_is_one_child_per_dispatch() {
 
 /// A scenario in a fresh directory running `jobs/shop.nomad.hcl` (web ×3, cache ×1) with
 /// `extra` appended (operations, limits, more workloads).
-fn shop_scenario(tag: &str, arrivals: &str, extra: &str) -> (Scratch, PathBuf) {
-    let dir = Scratch::new(
+fn shop_scenario(tag: &str, arrivals: &str, extra: &str) -> (ScratchDir, PathBuf) {
+    let dir = ScratchDir::create(
         std::env::temp_dir().join(format!("nomad-sim-shop-{tag}-{}", std::process::id())),
-    );
+    )
+    .expect("a scratch directory");
     std::fs::copy(fixture("jobs/shop.nomad.hcl"), dir.join("shop.nomad.hcl")).unwrap();
     let path = dir.join("s.yaml");
     std::fs::write(

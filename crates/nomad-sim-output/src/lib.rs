@@ -10,9 +10,14 @@
 //! - [`cleanup`] removes temporary files and directories a command created when it stops
 //!   early: on SIGINT or SIGTERM (exit 130 or 143), or on an error.
 //! - [`args`] gives both binaries Nomad's single-dash flags and one error prefix.
+//! - [`ScratchDir`] is a directory removed when dropped, for a command's (or a test's) scratch
+//!   files.
 
 pub mod args;
 pub mod cleanup;
+mod scratch;
+
+pub use scratch::ScratchDir;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -289,37 +294,10 @@ mod tests {
         REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A test's scratch directory, removed when dropped, whether the test passed or failed.
-    struct Scratch {
-        path: PathBuf,
-    }
-
-    impl std::ops::Deref for Scratch {
-        type Target = Path;
-
-        fn deref(&self) -> &Path {
-            &self.path
-        }
-    }
-
-    impl AsRef<Path> for Scratch {
-        fn as_ref(&self) -> &Path {
-            &self.path
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.path);
-        }
-    }
-
-    fn tmpdir(name: &str) -> Scratch {
+    fn tmpdir(name: &str) -> ScratchDir {
         let path =
             std::env::temp_dir().join(format!("nomad-sim-output-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        Scratch { path }
+        ScratchDir::create(path).expect("a scratch directory")
     }
 
     #[test]

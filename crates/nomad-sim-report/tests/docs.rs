@@ -25,8 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -180,16 +179,17 @@ fn runnable(command: &str) -> bool {
 }
 
 struct Workdir {
-    dir: Scratch,
+    dir: ScratchDir,
     bin: PathBuf,
 }
 
 fn workdir(name: &str) -> Workdir {
-    let dir = Scratch::new(std::env::temp_dir().join(format!(
+    let dir = ScratchDir::create(std::env::temp_dir().join(format!(
         "nomad-sim-docs-{}-{}",
         std::process::id(),
         name.replace('/', "-")
-    )));
+    )))
+    .expect("a scratch directory");
     for link in ["scenarios", "docs", "crates", "benches"] {
         std::os::unix::fs::symlink(root().join(link), dir.join(link)).unwrap();
     }

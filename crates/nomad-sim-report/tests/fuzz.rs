@@ -12,17 +12,17 @@ use nomad_sim_report::shard;
 use nomad_sim_report::summary;
 use proptest::prelude::*;
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 /// A real shard (1 of 2) and a real baseline of a small sweep, made once.
 fn files() -> &'static (String, String, String) {
     static FILES: OnceLock<(String, String, String)> = OnceLock::new();
     FILES.get_or_init(|| {
         // The files are read into memory, so the directory goes when this returns.
-        let d = Scratch::new(
+        let d = ScratchDir::create(
             std::env::temp_dir().join(format!("nomad-sim-report-fuzz-{}", std::process::id())),
-        );
+        )
+.expect("a scratch directory");
         let s = d.join("s.yaml");
         std::fs::write(
             &s,

@@ -5,8 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nomad-sim-report"))
@@ -25,11 +24,12 @@ fn scenario(name: &str) -> String {
         .to_string()
 }
 
-fn tmp(name: &str) -> Scratch {
-    Scratch::new(std::env::temp_dir().join(format!(
+fn tmp(name: &str) -> ScratchDir {
+    ScratchDir::create(std::env::temp_dir().join(format!(
         "nomad-sim-report-hostile-{}-{name}",
         std::process::id()
     )))
+    .expect("a scratch directory")
 }
 
 fn run(args: &[&str]) -> Output {

@@ -11,8 +11,7 @@ use nomad_sim_core::trace::{SharedSink, TraceEvent};
 use nomad_sim_core::{Resources, Simulation};
 use nomad_sim_report::algorithms::{by_name, simulation, NAMES};
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nomad-sim-report"))
@@ -31,10 +30,11 @@ fn scenario(name: &str) -> String {
         .to_string()
 }
 
-fn tmp(name: &str) -> Scratch {
-    Scratch::new(
+fn tmp(name: &str) -> ScratchDir {
+    ScratchDir::create(
         std::env::temp_dir().join(format!("nomad-sim-report-{}-{name}", std::process::id())),
     )
+    .expect("a scratch directory")
 }
 
 fn run(args: &[&str]) -> Output {

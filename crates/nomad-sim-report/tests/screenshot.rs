@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nomad-sim-report"))
@@ -17,11 +16,12 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn tmp(name: &str) -> Scratch {
-    Scratch::new(std::env::temp_dir().join(format!(
+fn tmp(name: &str) -> ScratchDir {
+    ScratchDir::create(std::env::temp_dir().join(format!(
         "nomad-sim-report-shot-{}-{name}",
         std::process::id()
     )))
+    .expect("a scratch directory")
 }
 
 fn chromium() -> Option<String> {

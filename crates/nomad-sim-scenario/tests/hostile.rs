@@ -5,8 +5,7 @@ use std::path::Path;
 
 use nomad_sim_scenario::{load_file, parse_str, ScenarioError};
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 const HEAD: &str = "name: t\nhorizon: 24h\nnode_pools:\n  - name: linux\n    count: 2\n    resources: { cpu: 8000, memory: 16000 }\n";
 const WORK: &str = "workloads:\n  - name: w\n    arrivals: { poisson: { rate: 10/h } }\n    resource_class: medium\n    duration: 5m\n";
@@ -15,10 +14,11 @@ fn valid() -> String {
     format!("{HEAD}{WORK}")
 }
 
-fn tmpdir(name: &str) -> Scratch {
-    Scratch::new(
+fn tmpdir(name: &str) -> ScratchDir {
+    ScratchDir::create(
         std::env::temp_dir().join(format!("nomad-sim-hostile-{}-{name}", std::process::id())),
     )
+    .expect("a scratch directory")
 }
 
 fn err(text: &str) -> ScenarioError {

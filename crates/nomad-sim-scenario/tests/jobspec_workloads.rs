@@ -7,17 +7,17 @@ use nomad_sim_core::config::{Arrivals, DurationDist, JobIdentity};
 use nomad_sim_core::{JobType, Resources};
 use nomad_sim_scenario::{load_file, parse_str, ScenarioError};
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn tmpdir(name: &str) -> Scratch {
-    Scratch::new(
+fn tmpdir(name: &str) -> ScratchDir {
+    ScratchDir::create(
         std::env::temp_dir().join(format!("nomad-sim-jobspec-{}-{name}", std::process::id())),
     )
+    .expect("a scratch directory")
 }
 
 const HEAD: &str = "name: t\nhorizon: 2h\nnode_pools:\n  - name: linux\n    count: 2\n    resources: { cpu: 8000, memory: 16000, disk: 50000 }\n";

@@ -9,8 +9,7 @@ use nomad_sim_core::config::{
 use nomad_sim_core::{Algorithm, NomadVersion, Resources, Simulation};
 use nomad_sim_scenario::{load_file, parse_str};
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 const FULL: &str = r#"
 name: full
@@ -252,8 +251,10 @@ fn a_trace_replays_row_by_row() {
 
 #[test]
 fn a_bad_trace_is_located_in_the_csv() {
-    let dir =
-        Scratch::new(std::env::temp_dir().join(format!("nomad-sim-trace-{}", std::process::id())));
+    let dir = ScratchDir::create(
+        std::env::temp_dir().join(format!("nomad-sim-trace-{}", std::process::id())),
+    )
+    .expect("a scratch directory");
     std::fs::write(
         dir.join("t.csv"),
         "submit,parallelism,cpu,memory,duration\n1m,2,2048,4096,5m\n2m,two,2048,4096,5m\n",

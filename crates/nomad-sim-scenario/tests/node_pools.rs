@@ -8,8 +8,7 @@ use std::path::Path;
 use nomad_sim_core::Simulation;
 use nomad_sim_scenario::{parse_str, Scenario, ScenarioError};
 
-mod scratch;
-use scratch::Scratch;
+use nomad_sim_output::ScratchDir;
 
 /// Two groups: `linux` in Nomad's `default` pool and `gpu` in pool `gpu`, and `workloads`.
 fn scenario(workloads: &str) -> Result<Scenario, ScenarioError> {
@@ -78,9 +77,10 @@ fn node_pool_interpolation_gives_nomads_pool_not_the_group_name() {
 
 #[test]
 fn a_job_file_runs_in_its_node_pool() {
-    let dir = Scratch::new(
+    let dir = ScratchDir::create(
         std::env::temp_dir().join(format!("nomad-sim-node-pools-{}", std::process::id())),
-    );
+    )
+    .expect("a scratch directory");
     let job = |id: &str, pool: &str| {
         format!(
             "job \"{id}\" {{\n  type = \"batch\"\n  {pool}\n  group \"g\" {{\n    count = 40\n    task \"t\" {{\n      driver = \"docker\"\n      resources {{\n        cpu    = 100\n        memory = 100\n      }}\n    }}\n  }}\n}}\n"
