@@ -34,10 +34,9 @@ pub fn rng_seed() -> proptest::test_runner::RngSeed {
     use proptest::test_runner::RngSeed;
     match std::env::var("NOMAD_SIM_PROPTEST_SEED").ok().as_deref() {
         Some("random") => RngSeed::Random,
-        Some(n) => n
-            .trim()
-            .parse()
-            .map_or(RngSeed::Fixed(FIXED_SEED), RngSeed::Fixed),
+        Some(n) => RngSeed::Fixed(n.trim().parse().unwrap_or_else(|_| {
+            panic!("NOMAD_SIM_PROPTEST_SEED={n:?}: expected a number or `random`")
+        })),
         None => RngSeed::Fixed(FIXED_SEED),
     }
 }
