@@ -52,9 +52,10 @@ pub fn state_violations(sim: &Simulation) -> Vec<String> {
                     sim.node_name(a.node)
                 ));
             }
+            let extra = sim.alloc_extra(id);
             live_per_node[a.node.index()] =
-                live_per_node[a.node.index()].plus(sim.alloc_extra(id).resources(job.ask));
-            if let Some(h) = &sim.alloc_extra(id).hardware {
+                live_per_node[a.node.index()].plus(extra.resources(job.ask));
+            if let Some(h) = &extra.hardware {
                 held[a.node.index()].push((id, h));
             }
             live_count[a.node.index()] += 1;

@@ -211,19 +211,14 @@ impl Simulation {
             self.state
                 .hold_hardware(node, &self.config.pools[pool].hardware, h);
         }
-        let ask = match &hardware {
-            Some(h) => ask.plus(Resources::new(h.core_cpu_mhz, 0, 0)),
-            None => ask,
+        let extra = AllocExtra {
+            previous,
+            reschedules,
+            hardware,
         };
+        let ask = extra.resources(ask);
         let alloc = Alloc::new(job, index, node, now, self.state.evals[eval].seq, serial);
-        let id = self.state.insert_alloc(
-            alloc,
-            AllocExtra {
-                previous,
-                reschedules,
-                hardware,
-            },
-        );
+        let id = self.state.insert_alloc(alloc, extra);
         if let Some(t) = tracker {
             self.server.trackers.insert(id, t);
         }

@@ -160,7 +160,7 @@ impl Alloc {
         eval: u64,
         serial: u64,
     ) -> Alloc {
-        Alloc {
+        let mut alloc = Alloc {
             job,
             node,
             index,
@@ -170,14 +170,9 @@ impl Alloc {
             serial: U40::new(serial),
             desired: DesiredStatus::Run,
             client_end: 0,
-        }
-        .with_client(ClientStatus::Running)
-    }
-
-    /// The same alloc with client status `client`.
-    fn with_client(mut self, client: ClientStatus) -> Alloc {
-        self.set_client(client);
-        self
+        };
+        alloc.set_client(ClientStatus::Running);
+        alloc
     }
 
     /// Client status.
