@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use nomad_sim_core::config::Action;
+use nomad_sim_core::metrics::Histogram;
 use nomad_sim_core::time::{format_duration_ms, SimTime, HOUR_MS};
 use nomad_sim_core::{Report, Simulation};
-use nomad_sim_report::breakdown::{Group, Observed};
+use nomad_sim_report::breakdown::{waited_fraction, Group, Observed};
 
 /// Lists this long or shorter are printed in full; longer ones need `--verbose`.
 const SHORT_LIST: usize = 6;
@@ -101,29 +102,47 @@ pub fn render(
     s
 }
 
+/// One line of the pool or workload table: a group's figures, or the whole run's.
+struct Row<'a> {
+    name: &'a str,
+    placements: u64,
+    pending: &'a Histogram,
+    stopped_lost: u64,
+}
+
+impl<'a> Row<'a> {
+    fn of(g: &'a Group) -> Self {
+        Row {
+            name: &g.name,
+            placements: g.placements,
+            pending: &g.pending,
+            stopped_lost: g.stopped + g.lost,
+        }
+    }
+}
+
 /// A table of pools and one of workloads (only when there is more than one of either).
 fn groups(s: &mut String, sim: &Simulation, seen: &Observed, verbose: bool) {
     let c = sim.config();
-    // One pool and one workload: their figures are the run's, so they come from the report
-    // instead of a tally of every placement.
-    let single;
-    let (pools, workloads) = match &seen.groups {
-        Some((p, w)) => (p, w),
+    // One pool and one workload: their figures are the run's, so they come from the run's
+    // own counters and histogram instead of a tally of every placement.
+    let (pools, mut workloads): (Vec<Row>, Vec<Row>) = match &seen.groups {
+        Some((p, w)) => (
+            p.iter().map(Row::of).collect(),
+            w.iter().map(Row::of).collect(),
+        ),
         None if c.pools.len() == 1 && c.workloads.len() == 1 => {
-            let r = sim.report();
-            let whole = |name: &str| Group {
-                name: name.to_string(),
-                placements: r.allocations.placed,
-                pending: sim.pending_histogram().clone(),
-                stopped: r.allocations.stopped,
-                lost: r.allocations.lost,
-                failed: r.allocations.failed,
+            let counts = sim.report().allocations;
+            let whole = |name| Row {
+                name,
+                placements: counts.placed,
+                pending: sim.pending_histogram(),
+                stopped_lost: counts.stopped + counts.lost,
             };
-            single = (
+            (
                 vec![whole(&c.pools[0].name)],
                 vec![whole(&c.workloads[0].name)],
-            );
-            (&single.0, &single.1)
+            )
         }
         None => return,
     };
@@ -142,17 +161,17 @@ fn groups(s: &mut String, sim: &Simulation, seen: &Observed, verbose: bool) {
         };
         let hours = seen.pool_node_hours.get(i).copied().unwrap_or(0.0);
         let cost = c.pools.get(i).map_or(0.0, |p| p.cost_per_hour) * hours;
-        let p = g.pending_stats();
+        let p = g.pending.pending_stats();
         let _ = writeln!(
             s,
             "  {:<20} {:>7} {:>9} {:>8.1} {:>8.1} {:>8.1} {:>6.1}% {:>11.1} {:>10}",
-            clip(&g.name, 20),
+            clip(g.name, 20),
             nodes,
             g.placements,
             p.p50,
             p.p95,
             p.p99,
-            g.waited_fraction() * 100.0,
+            waited_fraction(g.pending) * 100.0,
             hours,
             if cost > 0.0 {
                 format!("{cost:.2}")
@@ -167,28 +186,27 @@ fn groups(s: &mut String, sim: &Simulation, seen: &Observed, verbose: bool) {
         "  {:<20} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>13}",
         "workload", "placed", "p50 s", "p95 s", "p99 s", "max s", "waited", "stopped+lost"
     );
-    let mut shown: Vec<&Group> = workloads.iter().collect();
-    let hidden = if !verbose && shown.len() > 2 * SHORT_LIST {
+    let hidden = if !verbose && workloads.len() > 2 * SHORT_LIST {
         // The busiest ones; the rest are counted.
-        shown.sort_by_key(|g| std::cmp::Reverse(g.placements));
-        let rest = shown.split_off(2 * SHORT_LIST);
+        workloads.sort_by_key(|g| std::cmp::Reverse(g.placements));
+        let rest = workloads.split_off(2 * SHORT_LIST);
         Some(rest.len())
     } else {
         None
     };
-    for g in shown {
-        let p = g.pending_stats();
+    for g in &workloads {
+        let p = g.pending.pending_stats();
         let _ = writeln!(
             s,
             "  {:<20} {:>9} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>6.1}% {:>13}",
-            clip(&g.name, 20),
+            clip(g.name, 20),
             g.placements,
             p.p50,
             p.p95,
             p.p99,
             p.max,
-            g.waited_fraction() * 100.0,
-            g.stopped + g.lost
+            waited_fraction(g.pending) * 100.0,
+            g.stopped_lost
         );
     }
     if let Some(n) = hidden {

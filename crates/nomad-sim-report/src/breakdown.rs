@@ -30,6 +30,15 @@ pub struct Group {
     pub failed: u64,
 }
 
+/// The share of the pending times above zero: the placements that waited for capacity.
+pub fn waited_fraction(pending: &Histogram) -> f64 {
+    if pending.count() == 0 {
+        0.0
+    } else {
+        round_to(pending.count_above(0) as f64 / pending.count() as f64, 6)
+    }
+}
+
 impl Group {
     fn named(name: &str) -> Group {
         Group {
@@ -45,14 +54,7 @@ impl Group {
 
     /// The share of original placements that waited for capacity.
     pub fn waited_fraction(&self) -> f64 {
-        if self.pending.count() == 0 {
-            0.0
-        } else {
-            round_to(
-                self.pending.count_above(0) as f64 / self.pending.count() as f64,
-                6,
-            )
-        }
+        waited_fraction(&self.pending)
     }
 
     /// A figure by name, for targets (`p95_pending_s`, `waited_fraction`, ...); `None` for a

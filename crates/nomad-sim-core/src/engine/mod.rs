@@ -234,6 +234,8 @@ impl Simulation {
             self.drain_broker();
             self.check_after_event();
         }
+        // Nothing is left to run: the report reads settled histograms.
+        self.observe.collector.settle();
         if to_until {
             self.advance_to(until.max(self.now));
             self.collect_garbage_until(until);

@@ -242,6 +242,8 @@ pub struct EventQueue {
     late: BinaryHeap<Late>,
     /// Empty chunks, so filling a bucket rarely allocates.
     free: Vec<Vec<Entry>>,
+    /// An empty chunk list with room, swapped in for the bucket a refill empties.
+    spare: Vec<Vec<Entry>>,
     len: usize,
     next_late_seq: u64,
 }
@@ -255,6 +257,7 @@ impl Default for EventQueue {
             occupied: 0,
             late: BinaryHeap::new(),
             free: Vec::new(),
+            spare: Vec::new(),
             len: 0,
             next_late_seq: 0,
         }
@@ -311,13 +314,15 @@ impl EventQueue {
         }
         let b = self.occupied.trailing_zeros() as usize + 1;
         self.occupied &= !(1 << (b - 1));
-        let moving = std::mem::take(&mut self.buckets[b]);
+        // The bucket's chunk list is swapped for an empty one that kept its room, and kept
+        // in turn once emptied, so moving a bucket allocates nothing.
+        let mut moving = std::mem::replace(&mut self.buckets[b], std::mem::take(&mut self.spare));
         self.last = moving
             .iter()
             .flat_map(|chunk| chunk.iter().map(|e| e.key))
             .min()
             .expect("the bucket is not empty");
-        for mut chunk in moving {
+        for mut chunk in moving.drain(..) {
             for e in chunk.drain(..) {
                 if e.key == self.last {
                     self.front.push_back(e.payload);
@@ -331,6 +336,7 @@ impl EventQueue {
                 self.free.push(chunk);
             }
         }
+        self.spare = moving;
     }
 
     /// The time of the next event.

@@ -144,49 +144,140 @@ pub struct Perf {
 /// without keeping every sample. Its size is the number of distinct values.
 ///
 /// Zeros (most pending times on a cluster with room) are only counted. Other samples go to a
-/// buffer that is sorted and merged into a sorted run-length list when it holds a quarter as
-/// many samples as the list has values, so a sample costs an append and, amortised, a sort
-/// share and a few comparisons, with no pointer chasing.
+/// buffer that is radix-sorted and merged into a sorted run-length list when it holds a
+/// quarter as many samples as the list has values, so a sample costs an append and, amortised,
+/// a few passes of a radix sort and of a merge, with no pointer chasing.
 ///
-/// The run-length list is kept in full chunks of [`RUN_CHUNK`] runs. A merge reads the old
-/// chunks by value and frees each as it is passed, so it holds the list about once, not twice:
-/// over a simulated week those two copies were the run's peak memory.
+/// The run-length list is kept in full chunks of [`RUN_CHUNK`] runs, each with its total
+/// count. A merge reads the old chunks by value and frees each as it is passed, so it holds the
+/// list about once, not twice: over a simulated week those two copies were the run's peak
+/// memory. Once the buffer is merged ([`Histogram::settle`], at the end of a run) a percentile
+/// skips whole chunks by their totals instead of walking every run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Histogram {
     zeros: u64,
     buffer: Vec<SimTime>,
     /// Distinct values above zero with their counts, ascending, in chunks that are full but
     /// for the last.
-    runs: Vec<Vec<(SimTime, u64)>>,
+    runs: RunChunks,
+    /// The samples in each chunk of `runs`.
+    chunk_totals: Vec<u64>,
     /// Runs in all chunks.
     distinct: usize,
     n: u64,
     sum_ms: u128,
+    max_ms: SimTime,
 }
 
 /// Runs per chunk of a histogram's run-length list (64 KiB).
 const RUN_CHUNK: usize = 4096;
 
-/// The chunked run-length list `runs` with the sorted samples `fresh` merged in, and the runs
-/// in it. Each old chunk is freed once the merge has passed it.
-fn merge(runs: Vec<Vec<(SimTime, u64)>>, fresh: &[SimTime]) -> (Vec<Vec<(SimTime, u64)>>, usize) {
-    let merged = MergedCounts {
-        runs: runs.into_iter().flatten().peekable(),
-        fresh: fresh.iter().copied().peekable(),
-    };
-    let (mut out, mut distinct) = (Vec::new(), 0);
-    let mut chunk = Vec::with_capacity(RUN_CHUNK);
-    for run in merged {
-        if chunk.len() == RUN_CHUNK {
-            out.push(std::mem::replace(&mut chunk, Vec::with_capacity(RUN_CHUNK)));
+/// A run-length list in chunks: (value, count) pairs, ascending.
+type RunChunks = Vec<Vec<(SimTime, u64)>>;
+
+/// A chunked run-length list being written in ascending order.
+#[derive(Default)]
+struct RunsBuilder {
+    chunks: RunChunks,
+    totals: Vec<u64>,
+    chunk: Vec<(SimTime, u64)>,
+    total: u64,
+    distinct: usize,
+}
+
+impl RunsBuilder {
+    fn push(&mut self, value: SimTime, count: u64) {
+        if self.chunk.len() == RUN_CHUNK {
+            self.chunks.push(std::mem::replace(
+                &mut self.chunk,
+                Vec::with_capacity(RUN_CHUNK),
+            ));
+            self.totals.push(std::mem::take(&mut self.total));
         }
-        chunk.push(run);
-        distinct += 1;
+        if self.chunk.capacity() == 0 {
+            self.chunk.reserve_exact(RUN_CHUNK);
+        }
+        self.chunk.push((value, count));
+        self.total += count;
+        self.distinct += 1;
     }
-    if !chunk.is_empty() {
-        out.push(chunk);
+
+    fn finish(mut self) -> (RunChunks, Vec<u64>, usize) {
+        if !self.chunk.is_empty() {
+            self.chunks.push(self.chunk);
+            self.totals.push(self.total);
+        }
+        (self.chunks, self.totals, self.distinct)
     }
-    (out, distinct)
+}
+
+/// The chunked run-length list `runs` with the sorted samples `fresh` merged in, the samples
+/// in each of its chunks and its runs. Each old chunk is freed once the merge has passed it.
+fn merge(runs: RunChunks, fresh: &[SimTime]) -> (RunChunks, Vec<u64>, usize) {
+    let mut out = RunsBuilder::default();
+    let mut i = 0;
+    // The next value of `fresh` with how many times it comes.
+    let take_equal = |i: &mut usize, v: SimTime| {
+        let from = *i;
+        while *i < fresh.len() && fresh[*i] == v {
+            *i += 1;
+        }
+        (*i - from) as u64
+    };
+    for chunk in runs {
+        for (v, c) in chunk {
+            while i < fresh.len() && fresh[i] < v {
+                let f = fresh[i];
+                let k = take_equal(&mut i, f);
+                out.push(f, k);
+            }
+            let k = take_equal(&mut i, v);
+            out.push(v, c + k);
+        }
+    }
+    while i < fresh.len() {
+        let f = fresh[i];
+        let k = take_equal(&mut i, f);
+        out.push(f, k);
+    }
+    out.finish()
+}
+
+/// Sorts `values` with a least-significant-digit radix sort on bytes, skipping the bytes
+/// every value shares: a buffer of pending times takes three or four passes.
+fn radix_sort(values: &mut Vec<SimTime>) {
+    const SMALL: usize = 256;
+    if values.len() < SMALL {
+        values.sort_unstable();
+        return;
+    }
+    let mut counts = [[0usize; 256]; 8];
+    for &v in values.iter() {
+        for (d, c) in counts.iter_mut().enumerate() {
+            c[((v >> (8 * d)) & 0xff) as usize] += 1;
+        }
+    }
+    let n = values.len();
+    let mut from = std::mem::take(values);
+    let mut to = vec![0; n];
+    for (d, c) in counts.iter().enumerate() {
+        if c.contains(&n) {
+            continue;
+        }
+        let mut next = [0usize; 256];
+        let mut sum = 0;
+        for (slot, &k) in next.iter_mut().zip(c) {
+            *slot = sum;
+            sum += k;
+        }
+        for &v in &from {
+            let digit = ((v >> (8 * d)) & 0xff) as usize;
+            to[next[digit]] = v;
+            next[digit] += 1;
+        }
+        std::mem::swap(&mut from, &mut to);
+    }
+    *values = from;
 }
 
 /// Sorted run-length counts and sorted samples, merged as they are read.
@@ -226,6 +317,7 @@ impl Histogram {
     pub fn record(&mut self, ms: SimTime) {
         self.n += 1;
         self.sum_ms += u128::from(ms);
+        self.max_ms = self.max_ms.max(ms);
         if ms == 0 {
             self.zeros += 1;
             return;
@@ -235,10 +327,20 @@ impl Histogram {
         // both, stays amortised O(1) per sample however many distinct values there are,
         // for two bytes per distinct value.
         if self.buffer.len() >= HISTOGRAM_BUFFER.max(self.distinct / 4) {
-            self.buffer.sort_unstable();
-            (self.runs, self.distinct) = merge(std::mem::take(&mut self.runs), &self.buffer);
-            self.buffer.clear();
+            self.settle();
         }
+    }
+
+    /// Merges the buffered samples into the runs, so that percentiles skip whole chunks. The
+    /// engine settles its histograms when a run ends; the figures are the same either way.
+    pub fn settle(&mut self) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        radix_sort(&mut self.buffer);
+        (self.runs, self.chunk_totals, self.distinct) =
+            merge(std::mem::take(&mut self.runs), &self.buffer);
+        self.buffer.clear();
     }
 
     /// Every distinct value with its count, ascending (zeros first). The runs and the sorted
@@ -246,7 +348,7 @@ impl Histogram {
     /// a day of a busy cluster those copies were the run's peak memory.
     fn counts(&self) -> impl Iterator<Item = (SimTime, u64)> + '_ {
         let mut fresh = self.buffer.clone();
-        fresh.sort_unstable();
+        radix_sort(&mut fresh);
         let zeros = (self.zeros > 0).then_some((0, self.zeros));
         zeros.into_iter().chain(MergedCounts {
             runs: self.runs.iter().flatten().copied().peekable(),
@@ -261,6 +363,9 @@ impl Histogram {
 
     /// Samples above `ms`.
     pub fn count_above(&self, ms: SimTime) -> u64 {
+        if ms == 0 {
+            return self.n - self.zeros;
+        }
         self.counts().filter(|&(v, _)| v > ms).map(|(_, c)| c).sum()
     }
 
@@ -289,6 +394,10 @@ impl Histogram {
             .collect();
         ranks.sort_unstable();
         let mut out = vec![0; ps.len()];
+        if self.buffer.is_empty() {
+            self.settled_ranks(&ranks, &mut out);
+            return out;
+        }
         let mut counts = self.counts();
         let (mut seen, mut value) = (0u64, 0);
         for (rank, i) in ranks {
@@ -302,6 +411,32 @@ impl Histogram {
         out
     }
 
+    /// The values at ascending `ranks` once every sample is in the runs: whole chunks are
+    /// skipped by their totals, and only the chunk holding a rank is walked.
+    fn settled_ranks(&self, ranks: &[(u64, usize)], out: &mut [SimTime]) {
+        // Samples at or below the end of the chunk before `chunk`.
+        let (mut chunk, mut before) = (0usize, self.zeros);
+        for &(rank, i) in ranks {
+            if rank <= self.zeros {
+                out[i] = 0;
+                continue;
+            }
+            while before + self.chunk_totals[chunk] < rank {
+                before += self.chunk_totals[chunk];
+                chunk += 1;
+            }
+            let mut seen = before;
+            out[i] = self.runs[chunk]
+                .iter()
+                .find(|&&(_, c)| {
+                    seen += c;
+                    seen >= rank
+                })
+                .expect("the chunk holds the rank")
+                .0;
+        }
+    }
+
     /// One nearest-rank percentile in milliseconds.
     pub fn percentile_ms(&self, p: f64) -> SimTime {
         self.percentiles_ms(&[p])[0]
@@ -309,12 +444,21 @@ impl Histogram {
 
     /// The smallest sample (0 when empty).
     pub fn min_ms(&self) -> SimTime {
-        self.counts().next().map_or(0, |(v, _)| v)
+        if self.zeros > 0 || self.n == 0 {
+            return 0;
+        }
+        let first_run = self.runs.first().map(|c| c[0].0);
+        let least_buffered = self.buffer.iter().min().copied();
+        first_run
+            .into_iter()
+            .chain(least_buffered)
+            .min()
+            .expect("a sample above zero is in the runs or the buffer")
     }
 
     /// The largest sample (0 when empty).
     pub fn max_ms(&self) -> SimTime {
-        self.counts().last().map_or(0, |(v, _)| v)
+        self.max_ms
     }
 
     /// Mean and percentiles in seconds, rounded as the report prints them.
@@ -323,14 +467,14 @@ impl Histogram {
             return PendingStats::default();
         }
         let s = |ms: SimTime| round_to(ms as f64 / 1000.0, 3);
-        let p = self.percentiles_ms(&[50.0, 90.0, 95.0, 99.0, 100.0]);
+        let p = self.percentiles_ms(&[50.0, 90.0, 95.0, 99.0]);
         PendingStats {
             mean: round_to(self.mean_ms() / 1000.0, 3),
             p50: s(p[0]),
             p90: s(p[1]),
             p95: s(p[2]),
             p99: s(p[3]),
-            max: s(p[4]),
+            max: s(self.max_ms),
         }
     }
 
@@ -384,6 +528,13 @@ pub struct Collector {
 }
 
 impl Collector {
+    /// Merges the histograms' buffered samples (see [`Histogram::settle`]).
+    pub fn settle(&mut self) {
+        self.pending.settle();
+        self.start_all.settle();
+        self.makespan.settle();
+    }
+
     /// Records one original placement's pending time.
     pub fn record_pending(&mut self, submit_ms: SimTime, pending_ms: SimTime) {
         self.pending.record(pending_ms);
@@ -519,5 +670,57 @@ mod tests {
         assert!(h.runs.len() > 1);
         assert!(h.runs.iter().rev().skip(1).all(|c| c.len() == RUN_CHUNK));
         assert_eq!(h.distinct, h.runs.iter().map(Vec::len).sum::<usize>());
+        let in_chunks: Vec<u64> = h.runs.iter().map(|c| c.iter().map(|r| r.1).sum()).collect();
+        assert_eq!(h.chunk_totals, in_chunks);
+        // Settled, the percentiles skip chunks by their totals and find the same values.
+        assert!(!h.buffer.is_empty());
+        let mut settled = h.clone();
+        settled.settle();
+        assert!(settled.buffer.is_empty());
+        assert_eq!(settled.percentiles_ms(&ranks), want);
+        assert_eq!(settled.runs.len(), settled.chunk_totals.len());
+        assert_eq!(settled.chunk_totals.iter().sum::<u64>(), 400_000 - h.zeros);
+    }
+
+    #[test]
+    fn radix_sort_sorts_like_the_standard_sort() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for (len, mask) in [
+            (10, u64::MAX),
+            (300, 0xff),
+            (5_000, (1 << 48) - 1),
+            (70_000, 0xffff_ffff),
+        ] {
+            let mut values: Vec<u64> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x & mask
+                })
+                .collect();
+            let mut want = values.clone();
+            want.sort_unstable();
+            radix_sort(&mut values);
+            assert_eq!(values, want, "{len} values under {mask:#x}");
+        }
+    }
+
+    #[test]
+    fn min_and_max_come_from_runs_and_buffer_alike() {
+        let mut h = Histogram::default();
+        assert_eq!((h.min_ms(), h.max_ms()), (0, 0));
+        for v in (1..=20_000u64).rev() {
+            h.record(v + 5);
+        }
+        // Some values merged, the smallest still buffered.
+        assert!(!h.runs.is_empty() && !h.buffer.is_empty());
+        assert_eq!((h.min_ms(), h.max_ms()), (6, 20_005));
+        h.settle();
+        assert_eq!((h.min_ms(), h.max_ms()), (6, 20_005));
+        h.record(0);
+        assert_eq!(h.min_ms(), 0);
+        assert_eq!(h.count_above(0), 20_000);
+        assert_eq!(h.count_above(10_005), 10_000);
     }
 }
