@@ -1,4 +1,5 @@
-//! The radix-heap event queue pops exactly what a reference heap on (time, class, push order) pops.
+//! The event queue pops exactly what a reference heap on (time, class, push order) pops, in
+//! its small form, in radix form, and across the switches between them.
 
 use std::collections::BTreeSet;
 
@@ -31,10 +32,28 @@ struct Step {
 }
 
 fn steps() -> impl Strategy<Value = Vec<Step>> {
+    steps_of(4, 6, 60)
+}
+
+/// Steps of up to `pops - 1` pops and `pushes - 1` pushes.
+fn steps_of(pops: u8, pushes: usize, steps: usize) -> impl Strategy<Value = Vec<Step>> {
     let delay = prop_oneof![Just(0u64), 0u64..4, 0u64..1_000, 0u64..(1u64 << 40)];
-    let step = (0u8..4, prop::collection::vec((delay, 0u8..5), 0..6))
+    let step = (0u8..pops, prop::collection::vec((delay, 0u8..5), 0..pushes))
         .prop_map(|(pops, pushes)| Step { pops, pushes });
-    prop::collection::vec(step, 1..60)
+    prop::collection::vec(step, 1..steps)
+}
+
+/// Bursts of pushes then of pops: the queue grows past `TO_RADIX` and shrinks below
+/// `TO_SMALL`, again and again.
+fn bursts() -> impl Strategy<Value = Vec<Step>> {
+    let grow = steps_of(2, 40, 12);
+    let shrink = steps_of(60, 2, 12);
+    prop::collection::vec((grow, shrink), 1..4).prop_map(|phases| {
+        phases
+            .into_iter()
+            .flat_map(|(g, s)| g.into_iter().chain(s))
+            .collect()
+    })
 }
 
 proptest! {
@@ -42,12 +61,26 @@ proptest! {
 
     #[test]
     fn pops_in_time_class_push_order(steps in steps()) {
+        check(&steps)?;
+    }
+
+    #[test]
+    fn pops_in_order_across_the_switches_between_forms(steps in bursts()) {
+        let most = steps.iter().map(|s| s.pushes.len()).sum::<usize>();
+        prop_assume!(most > nomad_sim_core::queue::TO_RADIX);
+        check(&steps)?;
+    }
+}
+
+/// Runs the steps on the queue and on the reference and compares every pop.
+fn check(steps: &[Step]) -> Result<(), TestCaseError> {
+    {
         let mut q = EventQueue::new();
         // The reference: an ordered set of (time, class, push number).
         let mut reference: BTreeSet<(u64, u8, u32)> = BTreeSet::new();
         let mut now = 0u64;
         let mut n = 0u32;
-        for step in &steps {
+        for step in steps {
             for _ in 0..step.pops {
                 let expected = reference.pop_first();
                 let got = q.pop();
@@ -74,4 +107,5 @@ proptest! {
         }
         prop_assert!(q.is_empty());
     }
+    Ok(())
 }

@@ -354,15 +354,9 @@ pub fn observe(
         if t >= limit {
             sim.run();
         }
-        // Event time by event time up to `t`, so the clock never passes the last event (the
-        // report's time integrals end there, as in `Simulation::run`).
-        while let Some(next) = sim.next_event_ms().filter(|n| *n <= t) {
-            sim.run_until(next);
-        }
-        let done = sim.next_event_ms().is_none();
-        if !done {
-            sim.run_until(t);
-        }
+        // The clock never passes the last event (the report's time integrals end there, as
+        // in `Simulation::run`).
+        let done = sim.run_through(t);
         let queue = sim.queued_allocs_total();
         let live = sim.live_nodes_by_pool();
         let total: u32 = live.iter().sum();

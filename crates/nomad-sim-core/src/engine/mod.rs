@@ -213,6 +213,18 @@ impl Simulation {
         self.run_events(until, until != SimTime::MAX)
     }
 
+    /// Runs every event at or before `until`. When events remain past it, the clock stops at
+    /// `until`; when none remain, it stays at the last event (as [`Simulation::run`] leaves
+    /// it), so time integrals end there. Returns true when the run has ended. One call does
+    /// what a `run_until` per event time up to `until` would.
+    pub fn run_through(&mut self, until: SimTime) -> bool {
+        let ended = self.run_events(until, false);
+        if ended {
+            self.collect_garbage_until(self.now);
+        }
+        ended
+    }
+
     /// Runs every event at or before `until`; when events remain past it, stops with the clock
     /// at `until`. When none remain, the clock stays at the last event unless `to_until`.
     fn run_events(&mut self, until: SimTime, to_until: bool) -> bool {

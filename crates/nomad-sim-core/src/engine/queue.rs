@@ -21,6 +21,12 @@
 //! rule 3 costs nothing. An event pushed for the current instant in an earlier class than the
 //! one being handled (a zero-length deadline, say) has a key below the last popped one; such
 //! rare entries wait in a small binary heap ordered by key then push order, ahead of the rest.
+//!
+//! A radix heap pays for its buckets on every refill, which a queue of a few events (an
+//! M/M/c queue on ten nodes holds about eleven) does not repay. While it holds fewer than
+//! [`TO_RADIX`] events the queue keeps them all in that binary heap instead, and it goes back
+//! to it when it drops below [`TO_SMALL`]. Both keep the same order, so the switch is never
+//! seen; the gap between the two sizes keeps it from switching back and forth.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
@@ -187,6 +193,12 @@ fn unpack(key: u64, payload: u64) -> EventKind {
     }
 }
 
+/// Events past which a queue in its small form moves them to the radix heap.
+pub const TO_RADIX: usize = 128;
+
+/// Events below which a queue in radix form moves them back to the binary heap.
+pub const TO_SMALL: usize = 32;
+
 /// Entries per chunk of a bucket (4 KiB).
 const CHUNK: usize = 256;
 
@@ -238,8 +250,10 @@ pub struct EventQueue {
     buckets: Vec<Vec<Vec<Entry>>>,
     /// Bit `i - 1` is set while bucket `i` holds entries, so the lowest one is found at once.
     occupied: u64,
-    /// Entries pushed with a key below `last`.
+    /// Entries pushed with a key below `last`, or every entry while `small`.
     late: BinaryHeap<Late>,
+    /// True while every entry is in `late` (a queue of few events).
+    small: bool,
     /// Empty chunks, so filling a bucket rarely allocates.
     free: Vec<Vec<Entry>>,
     /// An empty chunk list with room, swapped in for the bucket a refill empties.
@@ -256,6 +270,7 @@ impl Default for EventQueue {
             buckets: (0..=64).map(|_| Vec::new()).collect(),
             occupied: 0,
             late: BinaryHeap::new(),
+            small: true,
             free: Vec::new(),
             spare: Vec::new(),
             len: 0,
@@ -279,10 +294,13 @@ impl EventQueue {
         let key = key_of(time, &kind);
         let payload = pack(&kind);
         self.len += 1;
-        if key < self.last {
+        if self.small || key < self.last {
             let seq = self.next_late_seq;
             self.next_late_seq += 1;
             self.late.push(Late { key, seq, payload });
+            if self.small && self.len > TO_RADIX {
+                self.grow_to_radix();
+            }
         } else if key == self.last {
             self.front.push_back(payload);
         } else {
@@ -352,16 +370,67 @@ impl EventQueue {
 
     /// Removes and returns the next event.
     pub fn pop(&mut self) -> Option<(SimTime, EventKind)> {
+        let (key, payload) = self.pop_entry()?;
+        if !self.small && self.len < TO_SMALL {
+            self.shrink_to_small();
+        }
+        Some((key >> CLASS_BITS, unpack(key, payload)))
+    }
+
+    /// Removes the next entry: its key and payload.
+    fn pop_entry(&mut self) -> Option<(u64, u64)> {
         if let Some(l) = self.late.pop() {
             self.len -= 1;
-            return Some((l.key >> CLASS_BITS, unpack(l.key, l.payload)));
+            return Some((l.key, l.payload));
         }
         if self.front.is_empty() {
             self.refill();
         }
         let payload = self.front.pop_front()?;
         self.len -= 1;
-        Some((self.last >> CLASS_BITS, unpack(self.last, payload)))
+        Some((self.last, payload))
+    }
+
+    /// Moves every entry of the binary heap into the radix heap, based at the smallest key.
+    /// Entries go in in order, so equal keys keep their push order.
+    fn grow_to_radix(&mut self) {
+        debug_assert!(self.small && self.occupied == 0 && self.front.is_empty());
+        self.small = false;
+        let mut entries = std::mem::take(&mut self.late).into_sorted_vec();
+        // `Late` orders the smallest key last (the heap is a max-heap of reversed keys).
+        entries.reverse();
+        if let Some(first) = entries.first() {
+            self.last = first.key;
+        }
+        for e in entries {
+            if e.key == self.last {
+                self.front.push_back(e.payload);
+            } else {
+                let b = self.bucket_of(e.key);
+                self.push_to_bucket(
+                    b,
+                    Entry {
+                        key: e.key,
+                        payload: e.payload,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Moves every entry back into the binary heap, numbered in the order they would pop.
+    fn shrink_to_small(&mut self) {
+        let mut entries = Vec::with_capacity(self.len);
+        while let Some(e) = self.pop_entry() {
+            entries.push(e);
+        }
+        self.small = true;
+        for (key, payload) in entries {
+            let seq = self.next_late_seq;
+            self.next_late_seq += 1;
+            self.late.push(Late { key, seq, payload });
+            self.len += 1;
+        }
     }
 
     /// Events waiting.

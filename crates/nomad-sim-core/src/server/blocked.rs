@@ -44,6 +44,9 @@ pub(crate) struct BucketKey {
 pub(crate) struct Blocked {
     pub(crate) buckets: Vec<Bucket>,
     pub(crate) bucket_index: BTreeMap<BucketKey, u32>,
+    /// The last key looked up and its bucket: the evals of one workload follow each other,
+    /// and comparing a key costs less than a search of the index.
+    last_lookup: Option<(BucketKey, u32)>,
     /// Buckets holding blocked evals.
     pub(crate) waiting_buckets: BTreeSet<u32>,
     /// Reused buffer for iterating `waiting_buckets` while waking them.
@@ -71,7 +74,13 @@ impl Simulation {
     /// The bucket the job's evals wait in, created on first use.
     pub(crate) fn bucket_of(&mut self, job: JobId) -> u32 {
         let key = self.bucket_key(job);
+        if let Some((last, b)) = self.server.blocked.last_lookup {
+            if last == key {
+                return b;
+            }
+        }
         if let Some(&b) = self.server.blocked.bucket_index.get(&key) {
+            self.server.blocked.last_lookup = Some((key, b));
             return b;
         }
         let bucket = Bucket {
@@ -97,6 +106,7 @@ impl Simulation {
             }
         };
         blocked.bucket_index.insert(key, b);
+        blocked.last_lookup = Some((key, b));
         b
     }
 
@@ -107,6 +117,9 @@ impl Simulation {
             return;
         }
         let blocked = &mut self.server.blocked;
+        if blocked.last_lookup.is_some_and(|(last, _)| last == key) {
+            blocked.last_lookup = None;
+        }
         if let Some(b) = blocked.bucket_index.remove(&key) {
             let bucket = &mut blocked.buckets[b as usize];
             assert!(
