@@ -23,10 +23,12 @@
 //! rare entries wait in a small binary heap ordered by key then push order, ahead of the rest.
 //!
 //! A radix heap pays for its buckets on every refill, which a queue of a few events (an
-//! M/M/c queue on ten nodes holds about eleven) does not repay. While it holds fewer than
-//! [`TO_RADIX`] events the queue keeps them all in that binary heap instead, and it goes back
-//! to it when it drops below [`TO_SMALL`]. Both keep the same order, so the switch is never
-//! seen; the gap between the two sizes keeps it from switching back and forth.
+//! M/M/c queue on ten nodes holds about eleven) does not repay. While it holds at most
+//! [`TO_RADIX`] events the queue keeps them in one vector sorted by key, latest first and, for
+//! equal keys, newest first, so the next event is popped off its end. Past that size it moves
+//! them to the radix heap, and back when it drops below [`TO_SMALL`]. Both forms keep the same
+//! order, so the switch is never seen; the gap between the two sizes keeps it from switching
+//! back and forth.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
@@ -250,10 +252,12 @@ pub struct EventQueue {
     buckets: Vec<Vec<Vec<Entry>>>,
     /// Bit `i - 1` is set while bucket `i` holds entries, so the lowest one is found at once.
     occupied: u64,
-    /// Entries pushed with a key below `last`, or every entry while `small`.
+    /// Entries pushed with a key below `last`.
     late: BinaryHeap<Late>,
-    /// True while every entry is in `late` (a queue of few events).
+    /// True while every entry is in `sorted` (a queue of few events).
     small: bool,
+    /// While `small`, every entry: the next to pop last.
+    sorted: Vec<Entry>,
     /// Empty chunks, so filling a bucket rarely allocates.
     free: Vec<Vec<Entry>>,
     /// An empty chunk list with room, swapped in for the bucket a refill empties.
@@ -271,6 +275,7 @@ impl Default for EventQueue {
             occupied: 0,
             late: BinaryHeap::new(),
             small: true,
+            sorted: Vec::new(),
             free: Vec::new(),
             spare: Vec::new(),
             len: 0,
@@ -294,13 +299,17 @@ impl EventQueue {
         let key = key_of(time, &kind);
         let payload = pack(&kind);
         self.len += 1;
-        if self.small || key < self.last {
+        if self.small {
+            // Before every entry of a smaller key and every older entry of this key.
+            let at = self.sorted.partition_point(|e| e.key > key);
+            self.sorted.insert(at, Entry { key, payload });
+            if self.len > TO_RADIX {
+                self.grow_to_radix();
+            }
+        } else if key < self.last {
             let seq = self.next_late_seq;
             self.next_late_seq += 1;
             self.late.push(Late { key, seq, payload });
-            if self.small && self.len > TO_RADIX {
-                self.grow_to_radix();
-            }
         } else if key == self.last {
             self.front.push_back(payload);
         } else {
@@ -359,6 +368,9 @@ impl EventQueue {
 
     /// The time of the next event.
     pub fn peek_time(&mut self) -> Option<SimTime> {
+        if self.small {
+            return self.sorted.last().map(|e| e.key >> CLASS_BITS);
+        }
         if let Some(l) = self.late.peek() {
             return Some(l.key >> CLASS_BITS);
         }
@@ -379,6 +391,11 @@ impl EventQueue {
 
     /// Removes the next entry: its key and payload.
     fn pop_entry(&mut self) -> Option<(u64, u64)> {
+        if self.small {
+            let e = self.sorted.pop()?;
+            self.len -= 1;
+            return Some((e.key, e.payload));
+        }
         if let Some(l) = self.late.pop() {
             self.len -= 1;
             return Some((l.key, l.payload));
@@ -391,48 +408,6 @@ impl EventQueue {
         Some((self.last, payload))
     }
 
-    /// Moves every entry of the binary heap into the radix heap, based at the smallest key.
-    /// Entries go in in order, so equal keys keep their push order.
-    fn grow_to_radix(&mut self) {
-        debug_assert!(self.small && self.occupied == 0 && self.front.is_empty());
-        self.small = false;
-        let mut entries = std::mem::take(&mut self.late).into_sorted_vec();
-        // `Late` orders the smallest key last (the heap is a max-heap of reversed keys).
-        entries.reverse();
-        if let Some(first) = entries.first() {
-            self.last = first.key;
-        }
-        for e in entries {
-            if e.key == self.last {
-                self.front.push_back(e.payload);
-            } else {
-                let b = self.bucket_of(e.key);
-                self.push_to_bucket(
-                    b,
-                    Entry {
-                        key: e.key,
-                        payload: e.payload,
-                    },
-                );
-            }
-        }
-    }
-
-    /// Moves every entry back into the binary heap, numbered in the order they would pop.
-    fn shrink_to_small(&mut self) {
-        let mut entries = Vec::with_capacity(self.len);
-        while let Some(e) = self.pop_entry() {
-            entries.push(e);
-        }
-        self.small = true;
-        for (key, payload) in entries {
-            let seq = self.next_late_seq;
-            self.next_late_seq += 1;
-            self.late.push(Late { key, seq, payload });
-            self.len += 1;
-        }
-    }
-
     /// Events waiting.
     pub fn len(&self) -> usize {
         self.len
@@ -441,6 +416,41 @@ impl EventQueue {
     /// True when nothing is scheduled.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Moves every entry of the sorted vector into the radix heap, based at the smallest key.
+    /// Entries go in in order, so equal keys keep their push order.
+    fn grow_to_radix(&mut self) {
+        debug_assert!(self.small && self.occupied == 0 && self.front.is_empty());
+        debug_assert!(self.late.is_empty());
+        self.small = false;
+        let mut sorted = std::mem::take(&mut self.sorted);
+        if let Some(first) = sorted.last() {
+            self.last = first.key;
+        }
+        for e in sorted.drain(..).rev() {
+            if e.key == self.last {
+                self.front.push_back(e.payload);
+            } else {
+                let b = self.bucket_of(e.key);
+                self.push_to_bucket(b, e);
+            }
+        }
+        // The vector keeps its room for the next time the queue is small.
+        self.sorted = sorted;
+    }
+
+    /// Moves every entry back into the sorted vector, in the order they would pop.
+    fn shrink_to_small(&mut self) {
+        let mut sorted = std::mem::take(&mut self.sorted);
+        let len = self.len;
+        while let Some((key, payload)) = self.pop_entry() {
+            sorted.push(Entry { key, payload });
+        }
+        sorted.reverse();
+        self.sorted = sorted;
+        self.small = true;
+        self.len = len;
     }
 }
 

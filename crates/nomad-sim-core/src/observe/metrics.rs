@@ -186,20 +186,24 @@ struct RunsBuilder {
 }
 
 impl RunsBuilder {
+    #[inline]
     fn push(&mut self, value: SimTime, count: u64) {
-        if self.chunk.len() == RUN_CHUNK {
-            self.chunks.push(std::mem::replace(
-                &mut self.chunk,
-                Vec::with_capacity(RUN_CHUNK),
-            ));
-            self.totals.push(std::mem::take(&mut self.total));
-        }
-        if self.chunk.capacity() == 0 {
-            self.chunk.reserve_exact(RUN_CHUNK);
+        if self.chunk.len() == self.chunk.capacity() {
+            self.next_chunk();
         }
         self.chunk.push((value, count));
         self.total += count;
         self.distinct += 1;
+    }
+
+    /// Closes the full chunk, if any, and starts the next.
+    #[cold]
+    fn next_chunk(&mut self) {
+        if !self.chunk.is_empty() {
+            self.chunks.push(std::mem::take(&mut self.chunk));
+            self.totals.push(std::mem::take(&mut self.total));
+        }
+        self.chunk.reserve_exact(RUN_CHUNK);
     }
 
     fn finish(mut self) -> (RunChunks, Vec<u64>, usize) {
