@@ -89,3 +89,30 @@ fn adding_a_workload_keeps_the_others_arrivals() {
     };
     assert_eq!(submissions(base), submissions(extended));
 }
+
+#[test]
+fn stepping_with_run_through_is_the_same_run() {
+    let (trace, report) = run(busy_config(3));
+    let sink = SharedSink::new();
+    let mut sim = Simulation::new(busy_config(3));
+    sim.set_trace_sink(Box::new(sink.clone()));
+    let mut t = 0;
+    loop {
+        t += 7 * MINUTE_MS;
+        let ended = sim.run_through(t);
+        if ended {
+            // The clock stays at the last event, where `run` leaves it.
+            assert!(sim.now() <= t);
+            break;
+        }
+        // Events remain past `t`: the clock stops there.
+        assert_eq!(sim.now(), t);
+    }
+    let stepped: Vec<String> = sink
+        .events()
+        .iter()
+        .map(|(t, e)| format!("{t} {}", serde_json::to_string(e).unwrap()))
+        .collect();
+    assert_eq!(stepped.join("\n"), trace);
+    assert_eq!(serde_json::to_string(&sim.report()).unwrap(), report);
+}

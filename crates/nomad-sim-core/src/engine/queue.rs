@@ -198,7 +198,7 @@ fn unpack(key: u64, payload: u64) -> EventKind {
 /// Events past which a queue in its small form moves them to the radix heap.
 pub const TO_RADIX: usize = 128;
 
-/// Events below which a queue in radix form moves them back to the binary heap.
+/// Events below which a queue in radix form moves them back to its sorted vector.
 pub const TO_SMALL: usize = 32;
 
 /// Entries per chunk of a bucket (4 KiB).
