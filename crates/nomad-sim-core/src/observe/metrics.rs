@@ -162,8 +162,6 @@ pub struct Histogram {
     runs: RunChunks,
     /// The samples in each chunk of `runs`.
     chunk_totals: Vec<u64>,
-    /// Runs in all chunks.
-    distinct: usize,
     n: u64,
     sum_ms: u128,
     max_ms: SimTime,
@@ -182,7 +180,6 @@ struct RunsBuilder {
     totals: Vec<u64>,
     chunk: Vec<(SimTime, u64)>,
     total: u64,
-    distinct: usize,
 }
 
 impl RunsBuilder {
@@ -193,7 +190,6 @@ impl RunsBuilder {
         }
         self.chunk.push((value, count));
         self.total += count;
-        self.distinct += 1;
     }
 
     /// Closes the full chunk, if any, and starts the next.
@@ -206,18 +202,18 @@ impl RunsBuilder {
         self.chunk.reserve_exact(RUN_CHUNK);
     }
 
-    fn finish(mut self) -> (RunChunks, Vec<u64>, usize) {
+    fn finish(mut self) -> (RunChunks, Vec<u64>) {
         if !self.chunk.is_empty() {
             self.chunks.push(self.chunk);
             self.totals.push(self.total);
         }
-        (self.chunks, self.totals, self.distinct)
+        (self.chunks, self.totals)
     }
 }
 
-/// The chunked run-length list `runs` with the sorted samples `fresh` merged in, the samples
-/// in each of its chunks and its runs. Each old chunk is freed once the merge has passed it.
-fn merge(runs: RunChunks, fresh: &[SimTime]) -> (RunChunks, Vec<u64>, usize) {
+/// The chunked run-length list `runs` with the sorted samples `fresh` merged in, and the
+/// samples in each of its chunks. Each old chunk is freed once the merge has passed it.
+fn merge(runs: RunChunks, fresh: &[SimTime]) -> (RunChunks, Vec<u64>) {
     let mut out = RunsBuilder::default();
     let mut i = 0;
     // The next value of `fresh` with how many times it comes.
@@ -330,7 +326,7 @@ impl Histogram {
         // The buffer grows with the runs (to a quarter of them), so a merge, which costs
         // both, stays amortised O(1) per sample however many distinct values there are,
         // for two bytes per distinct value.
-        if self.buffer.len() >= HISTOGRAM_BUFFER.max(self.distinct / 4) {
+        if self.buffer.len() >= HISTOGRAM_BUFFER && self.buffer.len() >= self.distinct() / 4 {
             self.settle();
         }
     }
@@ -342,9 +338,14 @@ impl Histogram {
             return;
         }
         radix_sort(&mut self.buffer);
-        (self.runs, self.chunk_totals, self.distinct) =
-            merge(std::mem::take(&mut self.runs), &self.buffer);
+        (self.runs, self.chunk_totals) = merge(std::mem::take(&mut self.runs), &self.buffer);
         self.buffer.clear();
+    }
+
+    /// Runs in all chunks: the distinct values above zero merged so far (every chunk but the
+    /// last is full).
+    fn distinct(&self) -> usize {
+        self.runs.len().saturating_sub(1) * RUN_CHUNK + self.runs.last().map_or(0, Vec::len)
     }
 
     /// Every distinct value with its count, ascending (zeros first). The runs and the sorted
@@ -673,7 +674,7 @@ mod tests {
         // The merged runs fill whole chunks but for the last, and count what they hold.
         assert!(h.runs.len() > 1);
         assert!(h.runs.iter().rev().skip(1).all(|c| c.len() == RUN_CHUNK));
-        assert_eq!(h.distinct, h.runs.iter().map(Vec::len).sum::<usize>());
+        assert_eq!(h.distinct(), h.runs.iter().map(Vec::len).sum::<usize>());
         let in_chunks: Vec<u64> = h.runs.iter().map(|c| c.iter().map(|r| r.1).sum()).collect();
         assert_eq!(h.chunk_totals, in_chunks);
         // Settled, the percentiles skip chunks by their totals and find the same values.

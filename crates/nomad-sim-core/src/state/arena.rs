@@ -14,9 +14,9 @@ pub const GENERATION_BITS: u32 = 31;
 /// the next insert and bumps the slot's generation, so old identifiers stop resolving.
 ///
 /// A slot holds its generation beside its value, so resolving an identifier reads one place
-/// (one cache line, or two when the slot straddles them), not two tables: on a large cluster each of those reads is a miss. For the state's types,
-/// whose enums leave a niche, a slot takes four bytes more than `T`: 44 for a 40-byte
-/// [`Alloc`](super::model::Alloc).
+/// (one cache line, or two when the slot straddles them), not two tables: on a large cluster
+/// each of those reads is a miss. For the state's types, whose enums leave a niche, a slot
+/// takes four bytes more than `T`: 44 for a 40-byte [`Alloc`](super::model::Alloc).
 #[derive(Clone, Debug)]
 pub struct Arena<I, T> {
     slots: Vec<Slot<T>>,
