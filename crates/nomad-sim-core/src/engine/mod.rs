@@ -84,6 +84,7 @@ impl Simulation {
                 preempting: false,
                 preempt_options: Vec::new(),
                 plan_preemptions: Vec::new(),
+                pow10: crate::placement::Pow10Memo::default(),
                 candidacy_version: 0,
                 tally: Default::default(),
                 nodes_by_dc: Vec::new(),

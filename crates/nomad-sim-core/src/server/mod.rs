@@ -68,4 +68,6 @@ pub(crate) struct Server {
     /// Allocs preempted per job in the eval in progress (Nomad counts the plan's preemptions
     /// for the max_parallel penalty).
     pub(crate) plan_preemptions: Vec<(JobId, u32)>,
+    /// Powers of ten the fitness scorer computed, by exponent.
+    pub(crate) pow10: placement::Pow10Memo,
 }

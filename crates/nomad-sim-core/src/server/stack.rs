@@ -3,7 +3,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use crate::placement::Scorer;
+use crate::placement::{FitnessScorer, Scorer};
 
 /// Where the lazy shuffle of one evaluation stands (Nomad's `StaticIterator` offset).
 #[derive(Clone, Debug, Default)]
@@ -249,7 +249,11 @@ impl Simulation {
                 count,
                 penalized: penalty == Some(node) || self.server.penalty_nodes.contains(&node),
             };
-            let mut parts = ScoreParts::rank(algorithm, &input);
+            let fitness = FitnessScorer {
+                algorithm,
+                memo: &self.server.pow10,
+            };
+            let mut parts = ScoreParts::rank(fitness, &input);
             parts.devices = device_score;
             parts.preemption = preemption;
             if let Some(p) = prefs.as_deref_mut() {
