@@ -1,5 +1,5 @@
 //! The event queue pops exactly what a reference heap on (time, class, push order) pops, in
-//! its small form, in radix form, and across the switches between them.
+//! its small form, in radix form (with its in-order run), and across the switches between them.
 
 use std::collections::BTreeSet;
 
@@ -56,11 +56,31 @@ fn bursts() -> impl Strategy<Value = Vec<Step>> {
     })
 }
 
+/// Mostly pushes a fixed time ahead, as allocations of a constant run time end, mixed with
+/// same-time and near pushes: the run takes the in-order keys and the radix heap the rest,
+/// with many equal keys between them.
+fn constant_run_times() -> impl Strategy<Value = Vec<Step>> {
+    let delay = prop_oneof![
+        4 => Just(1_000u64),
+        1 => Just(0u64),
+        1 => 0u64..4,
+        1 => 990u64..1_010,
+    ];
+    let step = (0u8..8, prop::collection::vec((delay, 0u8..5), 0..10))
+        .prop_map(|(pops, pushes)| Step { pops, pushes });
+    prop::collection::vec(step, 1..120)
+}
+
 proptest! {
     #![proptest_config(nomad_sim_core::testing::proptest_config(256))]
 
     #[test]
     fn pops_in_time_class_push_order(steps in steps()) {
+        check(&steps)?;
+    }
+
+    #[test]
+    fn pops_in_order_when_most_pushes_come_in_key_order(steps in constant_run_times()) {
         check(&steps)?;
     }
 
