@@ -408,23 +408,33 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-/// Exhausted-node counts per dimension; zero counts are left out of the JSON.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+/// Exhausted-node counts per dimension; zero counts are left out of the JSON, which is one
+/// map of [`DimensionCounts::entries`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DimensionCounts {
     /// Nodes short of CPU.
-    #[serde(skip_serializing_if = "is_zero")]
     pub cpu: u32,
     /// Nodes short of memory.
-    #[serde(skip_serializing_if = "is_zero")]
     pub memory: u32,
     /// Nodes short of disk.
-    #[serde(skip_serializing_if = "is_zero")]
     pub disk: u32,
     /// Nodes short of ports, devices or cores, by Nomad's dimension string
     /// (`network: reserved port collision http=7234`, `devices: no devices match request`,
-    /// `cores`).
-    #[serde(flatten)]
-    pub other: BTreeMap<String, u32>,
+    /// `cores`), sorted by it. A vector, not a map: every Select makes and drops one of these,
+    /// and an empty vector costs nothing to drop.
+    pub other: Vec<(String, u32)>,
+}
+
+impl Serialize for DimensionCounts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let entries = self.entries();
+        let mut map = serializer.serialize_map(Some(entries.len()))?;
+        for (dimension, n) in entries {
+            map.serialize_entry(dimension, &n)?;
+        }
+        map.end()
+    }
 }
 
 impl DimensionCounts {
@@ -439,11 +449,12 @@ impl DimensionCounts {
 
     /// Counts one node exhausted in a dimension named by its string.
     pub fn add_named(&mut self, dimension: &str) {
-        match self.other.get_mut(dimension) {
-            Some(n) => *n += 1,
-            None => {
-                self.other.insert(dimension.to_string(), 1);
-            }
+        match self
+            .other
+            .binary_search_by(|(name, _)| name.as_str().cmp(dimension))
+        {
+            Ok(i) => self.other[i].1 += 1,
+            Err(i) => self.other.insert(i, (dimension.to_string(), 1)),
         }
     }
 
@@ -687,6 +698,10 @@ mod tests {
         assert_eq!(
             short.entries(),
             vec![("memory", 1), ("cores", 1), ("devices: nvidia/gpu", 2)]
+        );
+        assert_eq!(
+            serde_json::to_string(&short).unwrap(),
+            r#"{"memory":1,"cores":1,"devices: nvidia/gpu":2}"#
         );
         assert_eq!(d.entries(), vec![("cpu", 1), ("memory", 2), ("disk", 1)]);
     }
