@@ -167,7 +167,7 @@ impl Simulation {
                     self.state.gc.evals(batch).push_back((retry, eval));
                     continue;
                 }
-                self.state.evals.remove(eval);
+                self.state.evals.delete(eval);
                 self.release_job_object(job);
             }
         }
@@ -204,12 +204,12 @@ impl Simulation {
             match group.and_then(|k| self.state.job_groups.remove(&k)) {
                 None => {
                     self.forget_job(job);
-                    self.state.jobs.remove(job);
+                    self.state.jobs.delete(job);
                 }
                 Some(whole) => {
                     for &g in whole.iter() {
                         self.forget_job(g);
-                        self.state.jobs.remove(g);
+                        self.state.jobs.delete(g);
                     }
                 }
             }
