@@ -336,7 +336,6 @@ impl EventQueue {
     }
 
     /// Appends an entry to bucket `b`, starting a chunk when its last one is full.
-    #[inline(always)]
     fn push_to_bucket(&mut self, b: usize, e: Entry) {
         debug_assert!(b >= 1, "bucket 0 is the front");
         self.occupied |= 1 << (b - 1);
