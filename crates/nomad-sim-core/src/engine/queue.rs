@@ -27,7 +27,8 @@
 //! way before) is appended to a FIFO run instead, which costs no refills, and a pop takes the
 //! smaller of the run's head and the radix heap's next. On equal keys the run's entry goes
 //! first: an entry enters the heap rather than the run only when its key is below the run's
-//! highest, so any heap entry of the same key as a run entry was pushed after it.
+//! highest or below the last popped key (and neither ever falls while the queue is in radix
+//! form), so any heap entry of the same key as a run entry was pushed after it.
 //!
 //! A radix heap pays for its buckets on every refill, which a queue of a few events (an
 //! M/M/c queue on ten nodes holds about eleven) does not repay. While it holds at most

@@ -23,6 +23,7 @@ impl Simulation {
             used: Resources::default(),
             status: NodeStatus::Initializing,
             eligibility: Eligibility::Eligible,
+            alloc_hint: 0,
             drain: None,
             class_id,
             allocs: Default::default(),

@@ -52,13 +52,14 @@ pub struct Pow10Memo {
 /// this, one lookup in eight still missed.
 const POW10_SLOTS: usize = 1 << POW10_BITS;
 const POW10_BITS: u32 = 12;
-/// Bits of an empty slot: a NaN, which `free_fraction` never returns.
+/// Bits of an empty slot: a NaN, which `free_fraction` never returns; its value is a NaN too,
+/// so even a NaN of these bits gets what `powf` gives a NaN.
 const POW10_EMPTY: u64 = u64::MAX;
 
 impl Default for Pow10Memo {
     fn default() -> Self {
         Pow10Memo {
-            slots: vec![Cell::new((POW10_EMPTY, 0.0)); POW10_SLOTS].into_boxed_slice(),
+            slots: vec![Cell::new((POW10_EMPTY, f64::NAN)); POW10_SLOTS].into_boxed_slice(),
         }
     }
 }

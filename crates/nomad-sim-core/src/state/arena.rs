@@ -81,7 +81,7 @@ impl<I: ArenaId, T> Arena<I, T> {
     pub fn delete(&mut self, id: I) {
         let s = &mut self.slots[id.slot()];
         assert_eq!(s.generation, id.generation(), "deleting a collected object");
-        assert!(s.value.is_some(), "deleting a live object");
+        assert!(s.value.is_some(), "deleting an empty slot");
         s.value = None;
         s.generation = (s.generation + 1) & ((1 << GENERATION_BITS) - 1);
         self.free.push(id.slot() as u32);

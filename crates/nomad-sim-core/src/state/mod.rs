@@ -107,7 +107,7 @@ impl ClusterState {
     pub(crate) fn detach_alloc(&mut self, node: NodeId, alloc: AllocId, ask: Resources) {
         let n = &mut self.nodes[node.index()];
         n.used = n.used.minus(ask);
-        n.allocs.remove(alloc);
+        n.allocs.remove(alloc, &mut n.alloc_hint);
         if n.status == NodeStatus::Ready {
             self.used_total = self.used_total.minus(ask);
         }

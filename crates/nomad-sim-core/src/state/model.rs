@@ -92,6 +92,9 @@ pub struct Node {
     pub status: NodeStatus,
     /// Scheduling eligibility.
     pub eligibility: Eligibility,
+    /// Where the last alloc taken off `allocs` was found (see `NodeAllocs::remove`); it sits
+    /// in what would otherwise be padding.
+    pub(crate) alloc_hint: u32,
     /// The drain in progress, if any.
     pub drain: Option<ActiveDrain>,
     /// Allocations that are not client-terminal, in placement order with swap-removal.

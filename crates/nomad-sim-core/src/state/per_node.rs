@@ -5,22 +5,10 @@ use crate::ids::{AllocId, ArenaId, IdMap};
 /// The live allocs on a node, by arena slot: a live alloc's slot names it (its generation is
 /// the slot's current one), so the list takes 4 bytes an alloc, and finding an alloc to remove
 /// compares 16 slots at a time, starting where the last removal found its alloc.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NodeAllocs {
     slots: Vec<u32>,
-    /// Where the last removal found its alloc. Allocs often end in the order they were placed
-    /// (a constant run time): swap-removal then leaves each next one just past the last hole,
-    /// so a search from here finds it in its first chunk instead of half a list later.
-    hint: u32,
 }
-
-impl PartialEq for NodeAllocs {
-    fn eq(&self, other: &Self) -> bool {
-        self.slots == other.slots
-    }
-}
-
-impl Eq for NodeAllocs {}
 
 impl NodeAllocs {
     /// How many live allocs the node holds.
@@ -49,18 +37,40 @@ impl NodeAllocs {
     }
 
     /// Takes a live alloc off the list by swap-removal.
-    pub(crate) fn remove(&mut self, alloc: AllocId) {
+    ///
+    /// `hint` is where the last removal found its alloc (the node keeps it in what would be
+    /// padding). Allocs often end in the order they were placed (a constant run time):
+    /// swap-removal then leaves each next one just past the last hole, so a search from there
+    /// finds it in its first chunk instead of half a list later.
+    pub(crate) fn remove(&mut self, alloc: AllocId, hint: &mut u32) {
         let slot = alloc.slot() as u32;
-        // A slot is on the list once, so where the search starts changes only its cost.
-        let start = (self.hint as usize).min(self.slots.len());
-        let at = position_of(&self.slots[start..], slot)
-            .map(|i| start + i)
-            .or_else(|| position_of(&self.slots[..start], slot))
-            .expect("a live alloc is on its node's list");
+        // A short list is searched whole, as it always was: the split search is kept out of
+        // line, so that this path stays as small as before.
+        let at = if self.slots.len() > HINTED_PAST {
+            self.position_from(slot, *hint as usize)
+        } else {
+            position_of(&self.slots, slot).expect(ON_LIST)
+        };
         self.slots.swap_remove(at);
-        self.hint = at as u32;
+        *hint = at as u32;
+    }
+
+    /// Where `slot` is, searching from `start` to the end and then from the start. A slot is
+    /// on the list once, so where the search starts changes only its cost.
+    #[inline(never)]
+    fn position_from(&self, slot: u32, start: usize) -> usize {
+        let start = start.min(self.slots.len());
+        match position_of(&self.slots[start..], slot) {
+            Some(i) => start + i,
+            None => position_of(&self.slots[..start], slot).expect(ON_LIST),
+        }
     }
 }
+
+/// Lists longer than this start their search where the last removal found its alloc.
+const HINTED_PAST: usize = 64;
+
+const ON_LIST: &str = "a live alloc is on its node's list";
 
 /// Where `x` is in `slots`: a chunk of 16 is checked without branches (the compiler makes
 /// that a few vector compares), then searched when it holds `x`.
@@ -190,6 +200,7 @@ mod tests {
     #[test]
     fn a_node_list_finds_each_alloc_in_any_chunk_and_removes_by_swap() {
         let mut list = NodeAllocs::default();
+        let mut hint = 0;
         let ids: Vec<AllocId> = (0..40).map(|s| AllocId::from_parts(s * 3, 7)).collect();
         for &id in &ids {
             list.push(id);
@@ -199,11 +210,11 @@ mod tests {
         }
         assert_eq!(position_of(list.slots(), 1), None);
         // Removing the 20th (in the second chunk) moves the last into its place.
-        list.remove(ids[20]);
+        list.remove(ids[20], &mut hint);
         assert_eq!(list.len(), 39);
         assert_eq!(list.slots()[20], ids[39].slot() as u32);
         // The remainder past the last full chunk is searched too.
-        list.remove(ids[33]);
+        list.remove(ids[33], &mut hint);
         assert!(!list.slots().contains(&(ids[33].slot() as u32)));
         assert_eq!(list.len(), 38);
     }
@@ -219,13 +230,14 @@ mod tests {
         ];
         for order in orders {
             let mut list = NodeAllocs::default();
+            let mut hint = 0;
             let mut reference: Vec<u32> = Vec::new();
             for s in 0..100 {
                 list.push(AllocId::from_parts(s, 0));
                 reference.push(s);
             }
             for (k, &s) in order.iter().enumerate() {
-                list.remove(AllocId::from_parts(s, 0));
+                list.remove(AllocId::from_parts(s, 0), &mut hint);
                 let at = reference.iter().position(|&r| r == s).unwrap();
                 reference.swap_remove(at);
                 assert_eq!(
@@ -246,8 +258,9 @@ mod tests {
     #[should_panic(expected = "a live alloc is on its node's list")]
     fn removing_an_alloc_the_node_does_not_hold_panics() {
         let mut list = NodeAllocs::default();
+        let mut hint = 0;
         list.push(AllocId::from_parts(1, 0));
-        list.remove(AllocId::from_parts(2, 0));
+        list.remove(AllocId::from_parts(2, 0), &mut hint);
     }
 
     #[test]
