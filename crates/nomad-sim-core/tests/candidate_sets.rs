@@ -25,6 +25,7 @@ fn node(pool: u32) -> Node {
         reserved: Resources::default(),
         status: NodeStatus::Ready,
         eligibility: Eligibility::Eligible,
+        alloc_hint: 0,
         drain: None,
         allocs: Default::default(),
         create_index: 0,

@@ -73,6 +73,7 @@ fn a_nodes_free_resources_are_allocatable_minus_used() {
         reserved: Resources::new(200, 512, 10_000),
         status: NodeStatus::Ready,
         eligibility: Eligibility::Eligible,
+        alloc_hint: 0,
         drain: None,
         allocs: Default::default(),
         create_index: 0,

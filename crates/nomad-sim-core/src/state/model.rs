@@ -94,7 +94,7 @@ pub struct Node {
     pub eligibility: Eligibility,
     /// Where the last alloc taken off `allocs` was found (see `NodeAllocs::remove`); it sits
     /// in what would otherwise be padding.
-    pub(crate) alloc_hint: u32,
+    pub alloc_hint: u32,
     /// The drain in progress, if any.
     pub drain: Option<ActiveDrain>,
     /// Allocations that are not client-terminal, in placement order with swap-removal.
