@@ -701,7 +701,7 @@ mod tests {
             vec![("memory", 1), ("cores", 1), ("devices: nvidia/gpu", 2)]
         );
         assert_eq!(
-            serde_json::to_string(&short).unwrap(),
+            serde_json::to_string(&short).expect("dimension counts serialize"),
             r#"{"memory":1,"cores":1,"devices: nvidia/gpu":2}"#
         );
         assert_eq!(d.entries(), vec![("cpu", 1), ("memory", 2), ("disk", 1)]);

@@ -238,7 +238,10 @@ mod tests {
             }
             for (k, &s) in order.iter().enumerate() {
                 list.remove(AllocId::from_parts(s, 0), &mut hint);
-                let at = reference.iter().position(|&r| r == s).unwrap();
+                let at = reference
+                    .iter()
+                    .position(|&r| r == s)
+                    .expect("the reference holds every listed slot");
                 reference.swap_remove(at);
                 assert_eq!(
                     list.slots(),
