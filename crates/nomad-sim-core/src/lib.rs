@@ -26,6 +26,7 @@ pub mod hardware;
 pub mod ids;
 pub mod observe;
 pub mod ops;
+mod prefetch;
 pub mod resources;
 pub mod server;
 pub mod state;

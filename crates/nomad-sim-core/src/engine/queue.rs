@@ -209,6 +209,9 @@ pub const TO_RADIX: usize = 128;
 /// Events below which a queue in radix form moves them back to its sorted vector.
 pub const TO_SMALL: usize = 32;
 
+/// Entries of a bucket [`EventQueue::peek_two`] searches at most for the event after next.
+const PEEK_SCAN: usize = 8;
+
 /// Entries per chunk of a bucket (4 KiB).
 const CHUNK: usize = 256;
 
@@ -416,6 +419,71 @@ impl EventQueue {
             self.shrink_to_small();
         }
         Some((key >> CLASS_BITS, unpack(key, payload)))
+    }
+
+    /// The next two events, without removing them: the next, and the one after it when the
+    /// queue can tell without a search (`None` when it cannot, or when there is none). Unless
+    /// something is pushed in between, they are what the next two [`EventQueue::pop`]s
+    /// return. The engine prefetches what they will read.
+    pub fn peek_two(&mut self) -> (Option<EventKind>, Option<EventKind>) {
+        let kind = |e: Option<Entry>| e.map(|e| unpack(e.key, e.payload));
+        if self.small {
+            let n = self.sorted.len();
+            let at = |i: Option<usize>| i.and_then(|i| self.sorted.get(i).copied());
+            return (kind(at(n.checked_sub(1))), kind(at(n.checked_sub(2))));
+        }
+        let heap_first = self.heap_key().map(|key| Entry {
+            key,
+            payload: match self.late.peek() {
+                Some(l) => l.payload,
+                None => self.front[0],
+            },
+        });
+        let (run_first, run_second) = (self.run.front().copied(), self.run.get(1).copied());
+        // On equal keys the run goes first (see the module doc).
+        match (run_first, heap_first) {
+            (Some(r), h) if h.is_none_or(|h| r.key <= h.key) => {
+                let second = match (run_second, h) {
+                    (Some(r2), Some(h)) if r2.key > h.key => Some(h),
+                    (r2, h) => r2.or(h),
+                };
+                (kind(Some(r)), kind(second))
+            }
+            (r, Some(h)) => {
+                let second = match (r, self.heap_second()) {
+                    (_, None) => None,
+                    (Some(r), Some(Some(h2))) if r.key <= h2.key => Some(r),
+                    (r, Some(h2)) => h2.or(r),
+                };
+                (kind(Some(h)), kind(second))
+            }
+            (_, None) => (None, None),
+        }
+    }
+
+    /// The radix heap's entry after its next (`Some(None)` when it has no other), or `None`
+    /// when finding it would take a search: the next is a late entry, or the lowest bucket
+    /// holds more than [`PEEK_SCAN`] entries. Call after [`EventQueue::heap_key`].
+    fn heap_second(&self) -> Option<Option<Entry>> {
+        if !self.late.is_empty() {
+            return None;
+        }
+        if let Some(&payload) = self.front.get(1) {
+            return Some(Some(Entry {
+                key: self.last,
+                payload,
+            }));
+        }
+        if self.occupied == 0 {
+            return Some(None);
+        }
+        match self.buckets[self.occupied.trailing_zeros() as usize + 1].as_slice() {
+            // Of equal least keys, the first was pushed first.
+            [chunk] if chunk.len() <= PEEK_SCAN => {
+                Some(chunk.iter().min_by_key(|e| e.key).copied())
+            }
+            _ => None,
+        }
     }
 
     /// Removes the next entry: its key and payload.

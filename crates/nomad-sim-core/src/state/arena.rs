@@ -88,6 +88,15 @@ impl<I: ArenaId, T> Arena<I, T> {
         self.len -= 1;
     }
 
+    /// Starts loading the identifier's slot into the cache, without waiting (a hint that
+    /// reads nothing: see `crate::prefetch`).
+    #[inline]
+    pub fn prefetch(&self, id: I) {
+        if let Some(s) = self.slots.get(id.slot()) {
+            crate::prefetch::prefetch(s);
+        }
+    }
+
     /// The slot's object, if the identifier's generation is the slot's.
     fn current(&self, id: I) -> Option<&Option<T>> {
         let s = self.slots.get(id.slot())?;
