@@ -45,8 +45,9 @@ pub struct Simulation {
     pub stopped_at_time_limit: bool,
     /// Check the state's invariants after every event (tests).
     check_every_event: bool,
-    /// The allocs whose slots [`Simulation::prefetch_upcoming`] prefetched last, newest first.
-    prefetched: [Option<AllocId>; 4],
+    /// The alloc whose slot [`Simulation::prefetch_upcoming`] prefetched last as the event
+    /// after next.
+    prefetched: Option<AllocId>,
 }
 
 impl Simulation {
@@ -121,7 +122,7 @@ impl Simulation {
             truncated: false,
             stopped_at_time_limit: false,
             check_every_event: false,
-            prefetched: [None; 4],
+            prefetched: None,
             config,
         };
         for w in 0..sim.config.workloads.len() {
@@ -263,13 +264,13 @@ impl Simulation {
     /// Asks the CPU to load what the next events will read while the current one runs. On a
     /// large cluster each alloc's end otherwise waits on a cache miss for its alloc, then
     /// another for its job and node. An alloc ending after next has its slot prefetched; the
-    /// next, if its slot was prefetched an event or more ago, has its job and node prefetched
+    /// next, if its slot was prefetched so an event ago, has its job and node prefetched
     /// (reading the slot is then no miss), and otherwise its slot. Only hints: nothing here
     /// changes what the simulation computes.
     fn prefetch_upcoming(&mut self) {
         let (next, after) = self.queue.peek_two();
         if let Some(EventKind::AllocEnd { alloc, .. }) = next {
-            if self.prefetched.contains(&Some(alloc)) {
+            if self.prefetched == Some(alloc) {
                 if let Some(a) = self.state.allocs.get(alloc) {
                     self.state.jobs.prefetch(a.job);
                     if let Some(n) = self.state.nodes.get(a.node.index()) {
@@ -278,21 +279,15 @@ impl Simulation {
                 }
             } else {
                 self.state.allocs.prefetch(alloc);
-                self.remember_prefetched(alloc);
             }
         }
-        if let Some(EventKind::AllocEnd { alloc, .. }) = after {
-            if !self.prefetched.contains(&Some(alloc)) {
+        self.prefetched = match after {
+            Some(EventKind::AllocEnd { alloc, .. }) => {
                 self.state.allocs.prefetch(alloc);
-                self.remember_prefetched(alloc);
+                Some(alloc)
             }
-        }
-    }
-
-    /// Notes that `alloc`'s slot was prefetched, forgetting the oldest of four.
-    fn remember_prefetched(&mut self, alloc: AllocId) {
-        self.prefetched.rotate_right(1);
-        self.prefetched[0] = Some(alloc);
+            _ => None,
+        };
     }
 
     /// Checks the state's invariants after every event from now on, and panics with the

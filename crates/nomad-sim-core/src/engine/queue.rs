@@ -425,6 +425,7 @@ impl EventQueue {
     /// queue can tell without a search (`None` when it cannot, or when there is none). Unless
     /// something is pushed in between, they are what the next two [`EventQueue::pop`]s
     /// return. The engine prefetches what they will read.
+    #[inline]
     pub fn peek_two(&mut self) -> (Option<EventKind>, Option<EventKind>) {
         let kind = |e: Option<Entry>| e.map(|e| unpack(e.key, e.payload));
         if self.small {
