@@ -37,6 +37,10 @@
 //! them to the radix heap, and back when it drops below [`TO_SMALL`]. Both forms keep the same
 //! order, so the switch is never seen; the gap between the two sizes keeps it from switching
 //! back and forth.
+//!
+//! [`EventQueue::peek_two`] names the next event and, when it can without a search, the one
+//! after it: from the sorted vector, the run, the entries at the last popped key, or a lowest
+//! bucket of at most [`PEEK_SCAN`] entries. The engine prefetches what they will read.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
@@ -210,7 +214,7 @@ pub const TO_RADIX: usize = 128;
 pub const TO_SMALL: usize = 32;
 
 /// Entries of a bucket [`EventQueue::peek_two`] searches at most for the event after next.
-const PEEK_SCAN: usize = 8;
+pub const PEEK_SCAN: usize = 8;
 
 /// Entries per chunk of a bucket (4 KiB).
 const CHUNK: usize = 256;
