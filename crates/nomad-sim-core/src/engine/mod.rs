@@ -88,6 +88,7 @@ impl Simulation {
                 preempt_options: Vec::new(),
                 plan_preemptions: Vec::new(),
                 pow10: crate::placement::Pow10Memo::default(),
+                metric: crate::placement::AllocMetric::default(),
                 candidacy_version: 0,
                 tally: Default::default(),
                 nodes_by_dc: Vec::new(),

@@ -181,10 +181,8 @@ impl Simulation {
     /// The metrics of a blocked eval that did not scan: what a full scan finds now.
     pub(crate) fn blocked_metrics(&mut self, job: JobId) -> AllocMetric {
         let mut scan = Scan::default();
-        match self.select_inner(job, &mut scan, None, false) {
-            Err(m) => m,
-            Ok((_, m)) => m,
-        }
+        self.select_inner(job, &mut scan, None, false);
+        std::mem::take(&mut self.server.metric)
     }
 
     /// Blocks the job's remaining placements. A blocked eval that failed again (`reblock`)

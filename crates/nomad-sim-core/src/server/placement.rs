@@ -475,6 +475,35 @@ impl DimensionCounts {
 }
 
 impl AllocMetric {
+    /// Makes it what `AllocMetric::default()` is, keeping the room its lists have.
+    pub(crate) fn reset(&mut self) {
+        let AllocMetric {
+            nodes_evaluated,
+            nodes_filtered,
+            pool,
+            constraint_filtered,
+            nodes_exhausted,
+            dimension_exhausted,
+            scores,
+            coalesced_failures,
+        } = self;
+        *nodes_evaluated = 0;
+        *nodes_filtered = 0;
+        *pool = None;
+        constraint_filtered.clear();
+        *nodes_exhausted = 0;
+        let DimensionCounts {
+            cpu,
+            memory,
+            disk,
+            other,
+        } = dimension_exhausted;
+        (*cpu, *memory, *disk) = (0, 0, 0);
+        other.clear();
+        scores.clear();
+        *coalesced_failures = 0;
+    }
+
     /// Ready nodes of the job's pool and datacenters, when filled.
     pub fn nodes_in_pool(&self) -> Option<u32> {
         self.pool.as_ref().map(|p| p.nodes_in_pool)
@@ -498,6 +527,39 @@ impl AllocMetric {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reset_metric_is_a_default_one_with_its_room_kept() {
+        let mut m = AllocMetric {
+            nodes_evaluated: 7,
+            nodes_filtered: 2,
+            pool: Some(Box::default()),
+            nodes_exhausted: 3,
+            coalesced_failures: 4,
+            ..AllocMetric::default()
+        };
+        m.filter("${attr.kernel.name} = linux");
+        m.dimension_exhausted
+            .add(crate::resources::Dimension::Memory);
+        m.dimension_exhausted.add_named("network: port collision");
+        m.scores.push(NodeScore {
+            node: "n1".to_string(),
+            scores: ScoreParts {
+                allocation_spread: None,
+                binpack: 0.5,
+                devices: None,
+                job_anti_affinity: None,
+                node_affinity: None,
+                node_reschedule_penalty: None,
+                preemption: None,
+            },
+            norm_score: 0.5,
+        });
+        assert_ne!(m, AllocMetric::default());
+        m.reset();
+        assert_eq!(m, AllocMetric::default());
+        assert!(m.scores.capacity() > 0 && m.constraint_filtered.capacity() > 0);
+    }
 
     const NODE: Resources = Resources::new(4000, 8000, 100_000);
 

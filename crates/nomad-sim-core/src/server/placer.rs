@@ -112,11 +112,9 @@ impl ClusterView<'_> {
 }
 
 impl Simulation {
-    /// One Select by a custom placer; a refusal is reported with a full scan's metrics.
-    pub(crate) fn select_with_placer(
-        &mut self,
-        job: JobId,
-    ) -> Result<(NodeId, AllocMetric), AllocMetric> {
+    /// One Select by a custom placer; a refusal is reported with a full scan's metrics. The
+    /// metrics are left in `self.server.metric`, as [`Simulation::select_inner`] leaves them.
+    pub(crate) fn select_with_placer(&mut self, job: JobId) -> Option<NodeId> {
         let mut placer = self.server.placer.take().expect("a placer is set");
         let mut view = ClusterView {
             sim: self,
@@ -129,14 +127,16 @@ impl Simulation {
         self.server.placer = Some(placer);
         match chosen {
             Some(node) if self.fits(job, node) => {
-                let metrics = AllocMetric {
-                    nodes_evaluated: evaluated,
-                    ..AllocMetric::default()
-                };
-                Ok((node, metrics))
+                self.server.metric.reset();
+                self.server.metric.nodes_evaluated = evaluated;
+                Some(node)
             }
             // A placer that refuses, or picks a node without room, fails the placement.
-            _ => Err(self.blocked_metrics(job)),
+            _ => {
+                let mut scan = Scan::default();
+                self.select_inner(job, &mut scan, None, false);
+                None
+            }
         }
     }
 }

@@ -55,7 +55,7 @@ impl Simulation {
             };
             // Nomad's `selectNextOption`: when nothing fits and the job's scheduler may
             // preempt, the Select runs again with eviction on.
-            if selected.is_err() && self.server.placer.is_none() && self.preemption_enabled(job) {
+            if selected.is_none() && self.server.placer.is_none() && self.preemption_enabled(job) {
                 self.server.preempting = true;
                 self.server.tally.clear();
                 selected = self.select_inner(job, &mut scan, penalty, true);
@@ -64,11 +64,13 @@ impl Simulation {
             if !self.server.penalty_nodes.is_empty() {
                 self.server.penalty_nodes.clear();
             }
+            if self.observe.collect_scores {
+                let mut metrics = std::mem::take(&mut self.server.metric);
+                self.finish_metrics(job, &mut metrics);
+                self.server.metric = metrics;
+            }
             match selected {
-                Ok((node, mut metrics)) => {
-                    if self.observe.collect_scores {
-                        self.finish_metrics(job, &mut metrics);
-                    }
+                Some(node) => {
                     let j = &mut self.state.jobs[job];
                     if pending {
                         j.pending_indexes.remove(next);
@@ -80,19 +82,20 @@ impl Simulation {
                     }
                     let victims = self.take_victims(node);
                     if !victims.is_empty() {
+                        // The Select's metrics are kept aside while the victims go.
+                        let metrics = std::mem::take(&mut self.server.metric);
                         self.evict(&victims, self.state.next_alloc_serial);
+                        self.server.metric = metrics;
                     }
-                    self.place_alloc(job, index, node, previous, eval, metrics);
+                    self.place_alloc(job, index, node, previous, eval);
                     if !victims.is_empty() {
                         // What the victims freed beyond the ask is room for others.
                         self.capacity_freed(node);
                     }
                 }
-                Err(mut metrics) => {
+                None => {
                     self.server.preempt_options.clear();
-                    if self.observe.collect_scores {
-                        self.finish_metrics(job, &mut metrics);
-                    }
+                    let mut metrics = std::mem::take(&mut self.server.metric);
                     metrics.coalesced_failures = self.state.jobs[job].queued - 1;
                     return Some(metrics);
                 }
@@ -164,7 +167,6 @@ impl Simulation {
         node: NodeId,
         previous: Option<AllocId>,
         eval: EvalId,
-        metrics: AllocMetric,
     ) {
         let now = self.now;
         let system = self.is_per_node(job);
@@ -250,7 +252,7 @@ impl Simulation {
         }
         self.client_receive(id, job, workload, duration);
         if let Some(kept) = self.observe.alloc_metrics.as_mut() {
-            kept.insert(serial, metrics.clone());
+            kept.insert(serial, self.server.metric.clone());
         }
         self.emit(|s| TraceEvent::AllocPlaced {
             job: s.job_name(job),
@@ -258,7 +260,7 @@ impl Simulation {
             name: s.alloc_name(id),
             node: s.node_name(node).to_string(),
             pending_ms: now - submit_ms,
-            metrics,
+            metrics: s.server.metric.clone(),
         });
         // A placement is an alloc update the drainer's job watcher looks at.
         self.drainer_job_update(job);

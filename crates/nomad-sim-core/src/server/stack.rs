@@ -85,14 +85,15 @@ impl Simulation {
         self.node_fits(set, cs, ask, distinct, hardware, node)
     }
 
-    /// One Select: Nomad's iterator chain over the lazily shuffled candidates.
+    /// One Select: Nomad's iterator chain over the lazily shuffled candidates. Its metrics are
+    /// left in `self.server.metric`, whether a node is chosen or not.
     pub(crate) fn select_inner(
         &mut self,
         job: JobId,
         scan: &mut Scan,
         penalty: Option<NodeId>,
         record_scores: bool,
-    ) -> Result<(NodeId, AllocMetric), AllocMetric> {
+    ) -> Option<NodeId> {
         let j = &self.state.jobs[job];
         let workload = &self.config.workloads[j.workload as usize];
         let job_type = workload.job_type;
@@ -120,7 +121,7 @@ impl Simulation {
             None => self.server.candidate_sets[set_id].members.len(),
         };
         let collect = record_scores && self.observe.collect_scores;
-        let mut metrics = AllocMetric::default();
+        self.server.metric.reset();
         self.server.tally.clear();
         let mut skipped: [Option<RankedOption>; MAX_SKIP] = [None; MAX_SKIP];
         let mut n_skipped = 0usize;
@@ -155,7 +156,7 @@ impl Simulation {
             };
             scan.offset += 1;
             seen += 1;
-            metrics.nodes_evaluated += 1;
+            self.server.metric.nodes_evaluated += 1;
             if let Some(i) = self.constraint_check(cs_id, node) {
                 // issue 12: a node whose computed class already failed in this eval is
                 // filtered as `computed class ineligible` (unless a constraint escapes the
@@ -171,7 +172,7 @@ impl Simulation {
                     cs.constraints[i].describe()
                 };
                 self.server.tally.filtered(nd.pool);
-                metrics.filter(&reason);
+                self.server.metric.filter(&reason);
                 continue;
             }
             // Nomad's `DeviceChecker` runs with the task group's feasibility checks, so its
@@ -185,7 +186,7 @@ impl Simulation {
                     crate::hardware::MISSING_DEVICES
                 };
                 self.server.tally.filtered(nd.pool);
-                metrics.filter(reason);
+                self.server.metric.filter(reason);
                 continue;
             }
             let collisions = self.state.jobs[job]
@@ -196,7 +197,7 @@ impl Simulation {
                 self.server
                     .tally
                     .filtered(self.state.nodes[node.index()].pool);
-                metrics.filter("distinct_hosts");
+                self.server.metric.filter("distinct_hosts");
                 continue;
             }
             // Ports, then devices, then cores, before CPU, memory and disk, as Nomad's binpack
@@ -212,8 +213,11 @@ impl Simulation {
                     Err(short) => {
                         let nd = &self.state.nodes[node.index()];
                         self.server.tally.exhausted(nd.pool);
-                        metrics.nodes_exhausted += 1;
-                        metrics.dimension_exhausted.add_named(&short.dimension());
+                        self.server.metric.nodes_exhausted += 1;
+                        self.server
+                            .metric
+                            .dimension_exhausted
+                            .add_named(&short.dimension());
                         continue;
                     }
                 }
@@ -236,8 +240,8 @@ impl Simulation {
                     }
                     None => {
                         self.server.tally.exhausted(pool);
-                        metrics.nodes_exhausted += 1;
-                        metrics.dimension_exhausted.add(dim);
+                        self.server.metric.nodes_exhausted += 1;
+                        self.server.metric.dimension_exhausted.add(dim);
                         continue;
                     }
                 }
@@ -284,7 +288,7 @@ impl Simulation {
             self.server.preferences[w] = prefs;
         }
         if collect {
-            metrics.scores = ranked
+            self.server.metric.scores = ranked
                 .iter()
                 .map(|o| NodeScore {
                     node: self.state.nodes[o.node.index()].name.clone(),
@@ -293,9 +297,6 @@ impl Simulation {
                 })
                 .collect();
         }
-        match best {
-            Some(opt) => Ok((opt.node, metrics)),
-            None => Err(metrics),
-        }
+        best.map(|opt| opt.node)
     }
 }

@@ -104,7 +104,8 @@ impl Simulation {
         if !victims.is_empty() {
             self.evict(&victims, self.state.next_alloc_serial);
         }
-        self.place_alloc(job, index, node, None, eval, metrics);
+        self.server.metric = metrics;
+        self.place_alloc(job, index, node, None, eval);
     }
 
     /// A node gained room or became schedulable: each system job that waits there, or has
