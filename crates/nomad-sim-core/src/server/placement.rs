@@ -290,19 +290,21 @@ impl ScoreParts {
     /// iterators append them (binpack, job anti-affinity, devices, reschedule penalty, node
     /// affinity, spread, preemption), as its ScoreNormalizationIterator does.
     pub fn final_score(&self) -> f64 {
-        let mut sum = self.binpack;
-        let mut n = 1.0;
-        for s in [
+        // Most nodes have no score but binpack: that case skips the loop's array.
+        let others = [
             self.job_anti_affinity,
             self.devices,
             self.node_reschedule_penalty,
             self.node_affinity,
             self.allocation_spread,
             self.preemption,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        ];
+        if others.iter().all(Option::is_none) {
+            return self.binpack;
+        }
+        let mut sum = self.binpack;
+        let mut n = 1.0;
+        for s in others.into_iter().flatten() {
             sum += s;
             n += 1.0;
         }
