@@ -43,10 +43,27 @@ pub fn fitness(algorithm: Algorithm, allocatable: Resources, used_after: Resourc
 ///
 /// Nodes of one shape asked for one size see a few hundred distinct free fractions, so nearly
 /// every Select hits; `powf` was a tenth of C2M's instructions.
+///
+/// A second table keeps whole binpack scores keyed by the exact CPU and memory figures they
+/// were computed from, so a hit skips the three divisions as well ([`Pow10Memo::score`]).
 #[derive(Clone, Debug)]
 pub struct Pow10Memo {
     slots: Box<[Cell<(u64, f64)>]>,
+    scores: Box<[Cell<ScoreSlot>]>,
 }
+
+/// A memoised binpack score: the algorithm, the node's allocatable and used-after CPU and
+/// memory (each pair packed in 64 bits), and the score.
+#[derive(Clone, Copy, Debug)]
+struct ScoreSlot {
+    algorithm: Option<Algorithm>,
+    allocatable: u64,
+    used_after: u64,
+    score: f64,
+}
+
+/// Slots of the score table (32 KiB).
+const SCORE_BITS: u32 = 10;
 
 /// Slots of a `Pow10Memo` (64 KiB). C2M sees about 800 distinct exponents: with a quarter of
 /// this, one lookup in eight still missed.
@@ -58,8 +75,15 @@ const POW10_EMPTY: u64 = u64::MAX;
 
 impl Default for Pow10Memo {
     fn default() -> Self {
+        let empty = ScoreSlot {
+            algorithm: None,
+            allocatable: 0,
+            used_after: 0,
+            score: f64::NAN,
+        };
         Pow10Memo {
             slots: vec![Cell::new((POW10_EMPTY, f64::NAN)); POW10_SLOTS].into_boxed_slice(),
+            scores: vec![Cell::new(empty); 1 << SCORE_BITS].into_boxed_slice(),
         }
     }
 }
@@ -77,6 +101,41 @@ impl Pow10Memo {
         let value = 10f64.powf(x);
         slot.set((bits, value));
         value
+    }
+
+    /// The binpack scorer's score, `fitness(..) / BINPACK_MAX_FIT_SCORE`, from the score table
+    /// when the same figures were scored last in their slot. Figures of 2^32 or more are
+    /// scored without the table.
+    pub fn score(
+        &self,
+        algorithm: Algorithm,
+        allocatable: Resources,
+        used_after: Resources,
+    ) -> f64 {
+        let pack = |r: Resources| {
+            let (cpu, mem) = (
+                u32::try_from(r.cpu_mhz).ok()?,
+                u32::try_from(r.memory_mb).ok()?,
+            );
+            Some(u64::from(cpu) << 32 | u64::from(mem))
+        };
+        let (Some(a), Some(u)) = (pack(allocatable), pack(used_after)) else {
+            return self.fitness(algorithm, allocatable, used_after) / BINPACK_MAX_FIT_SCORE;
+        };
+        let hash = (a.rotate_left(29) ^ u).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let slot = &self.scores[(hash >> (64 - SCORE_BITS)) as usize];
+        let s = slot.get();
+        if s.allocatable == a && s.used_after == u && s.algorithm == Some(algorithm) {
+            return s.score;
+        }
+        let score = self.fitness(algorithm, allocatable, used_after) / BINPACK_MAX_FIT_SCORE;
+        slot.set(ScoreSlot {
+            algorithm: Some(algorithm),
+            allocatable: a,
+            used_after: u,
+            score,
+        });
+        score
     }
 
     /// `fitness(algorithm, allocatable, used_after)`, with its powers from the memo.
@@ -219,10 +278,10 @@ impl Scorer for FitnessScorer<'_> {
     const NAME: &'static str = "binpack";
 
     fn score(&self, input: &ScoreInput) -> Option<f64> {
-        let fit = self
-            .memo
-            .fitness(self.algorithm, input.allocatable, input.used_after);
-        Some(fit / BINPACK_MAX_FIT_SCORE)
+        Some(
+            self.memo
+                .score(self.algorithm, input.allocatable, input.used_after),
+        )
     }
 }
 
@@ -701,7 +760,7 @@ mod tests {
     }
 
     #[test]
-    fn the_memo_returns_the_bits_powf_returns_on_hits_misses_and_evictions() {
+    fn the_memo_returns_the_bits_powf_and_fitness_return_on_hits_misses_and_evictions() {
         // More distinct exponents than slots, twice over, so slots are evicted and refilled.
         let memo = Pow10Memo::default();
         let allocatable = Resources::new(15_500, 31_744, 0);
@@ -712,6 +771,34 @@ mod tests {
                     let memoised = memo.fitness(algorithm, allocatable, used);
                     let direct = fitness(algorithm, allocatable, used);
                     assert_eq!(memoised.to_bits(), direct.to_bits(), "pass {pass}, k {k}");
+                }
+            }
+        }
+        // Scores too, keyed by all four figures: more keys than the table's slots, twice
+        // over, varying one figure at a time (so a key that left one out would collide), and
+        // figures past 32 bits, which bypass the table.
+        let huge = Resources::new(1 << 33, 1 << 34, 0);
+        let keys = (0..(2u64 << SCORE_BITS)).flat_map(|k| {
+            let base = Resources::new(15_000, 31_744, 0);
+            let used = Resources::new(1_000, 2_000, 0);
+            [
+                (Resources::new(15_000 + k, 31_744, 0), used),
+                (Resources::new(15_000, 31_744 + k, 0), used),
+                (base, Resources::new(k * 7 % 15_000, 2_000, 0)),
+                (base, Resources::new(1_000, k * 13 % 31_744, 0)),
+                // (1, 0) and (0, 2^16): figures a narrower packing would confuse.
+                (base, Resources::new(k % 2, (1 - k % 2) << 16, 0)),
+                (huge, Resources::new(k, 5, 0)),
+                (base, Resources::new(1 << 32, k, 0)),
+            ]
+        });
+        let keys: Vec<_> = keys.collect();
+        for algorithm in [Algorithm::Binpack, Algorithm::Spread, Algorithm::Binpack] {
+            for pass in 0..2 {
+                for (i, &(a, u)) in keys.iter().enumerate() {
+                    let memoised = memo.score(algorithm, a, u);
+                    let direct = fitness(algorithm, a, u) / BINPACK_MAX_FIT_SCORE;
+                    assert_eq!(memoised.to_bits(), direct.to_bits(), "pass {pass}, key {i}");
                 }
             }
         }
