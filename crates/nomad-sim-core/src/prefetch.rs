@@ -25,8 +25,9 @@ pub(crate) fn prefetch<T>(value: &T) {
             unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
             offset += LINE;
         }
-        if size % LINE != 0 {
-            // The value's last line, when it straddles one more than its size in lines.
+        if size > 0 {
+            // The value's last line: a value that does not start a line spans one more line
+            // than its size in lines, which the steps above may not reach.
             // SAFETY: as above; the address is the value's last byte.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(size - 1)) };
         }

@@ -160,6 +160,9 @@ impl Simulation {
         (own, extra)
     }
 
+    /// Places one alloc of `job` on `node`. Its metrics are the Select's, read from
+    /// `self.server.metric` at the end: nothing between the Select and that read may run
+    /// another Select (evictions set the metric aside for that reason).
     pub(crate) fn place_alloc(
         &mut self,
         job: JobId,
