@@ -264,10 +264,10 @@ impl Simulation {
 
     /// Asks the CPU to load what the next events will read while the current one runs. On a
     /// large cluster each alloc's end otherwise waits on a cache miss for its alloc, then
-    /// another for its job and node. An alloc ending after next has its slot prefetched; the
-    /// next, if its slot was prefetched so an event ago, has its job and node prefetched
-    /// (reading the slot is then no miss), and otherwise its slot. Only hints: nothing here
-    /// changes what the simulation computes.
+    /// another for its job and node. An alloc ending after next has its slot prefetched. The
+    /// next one, if its slot was prefetched that way an event ago, has its job and node
+    /// prefetched (reading its slot is then no miss); otherwise its slot. Only hints: nothing
+    /// here changes what the simulation computes.
     fn prefetch_upcoming(&mut self) {
         let (next, after) = self.queue.peek_two();
         if let Some(EventKind::AllocEnd { alloc, .. }) = next {
