@@ -1,4 +1,5 @@
 //! Shared fixtures for the benches: clusters pre-filled to a utilisation, and a burst of jobs.
+#![forbid(unsafe_code)]
 
 use nomad_sim_core::config::{Arrivals, DurationDist, SimConfig};
 use nomad_sim_core::testing::{batch_workload, config, pool};

@@ -1,4 +1,5 @@
 //! The `nomad-sim` command: run a scenario, validate it, and inspect the simulated cluster.
+#![forbid(unsafe_code)]
 
 mod at;
 mod examples;

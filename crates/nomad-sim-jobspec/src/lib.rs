@@ -32,6 +32,7 @@
 //! scheduling and are dropped, and `unsupported` for scheduling content the simulator cannot
 //! model yet. Which field is which is one table, [`fields::FIELDS`].
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod decode;

@@ -12,6 +12,7 @@
 //! - [`args`] gives both binaries Nomad's single-dash flags and one error prefix.
 //! - [`ScratchDir`] is a directory removed when dropped, for a command's (or a test's) scratch
 //!   files.
+#![forbid(unsafe_code)]
 
 pub mod args;
 pub mod cleanup;

@@ -4,6 +4,7 @@
 //! seeds and renders Markdown, JSON and HTML; [`baseline`] compares with a saved baseline;
 //! [`capacity`] searches the smallest pool meeting a target. A new algorithm is one type
 //! implementing `nomad_sim_core::Placer`, registered in [`algorithms::by_name`].
+#![forbid(unsafe_code)]
 
 pub mod algorithms;
 pub mod baseline;

@@ -1,4 +1,5 @@
 //! The `nomad-sim-report` command: compare placement algorithms, search capacity, guard CI.
+#![forbid(unsafe_code)]
 
 mod examples;
 

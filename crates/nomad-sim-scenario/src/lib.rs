@@ -5,6 +5,7 @@
 //! and column. Then [`build`] checks what types cannot (references between sections, ranges,
 //! resource asks that fit no node) and reports each problem at the position of the offending
 //! value, found through a [`locate::PathIndex`] of the same text.
+#![forbid(unsafe_code)]
 
 pub mod budget;
 pub mod jobfile;
