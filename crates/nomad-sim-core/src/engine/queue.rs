@@ -445,9 +445,8 @@ impl EventQueue {
             },
         });
         let (run_first, run_second) = (self.run.front().copied(), self.run.get(1).copied());
-        // On equal keys the run goes first (see the module doc).
         match (run_first, heap_first) {
-            (Some(r), h) if h.is_none_or(|h| r.key <= h.key) => {
+            (Some(r), h) if self.run_goes_first(h.map(|h| h.key)) => {
                 let second = match (run_second, h) {
                     (Some(r2), Some(h)) if r2.key > h.key => Some(h),
                     (r2, h) => r2.or(h),
@@ -464,6 +463,14 @@ impl EventQueue {
             }
             (_, None) => (None, None),
         }
+    }
+
+    /// True when the run's head pops before the radix heap's next (whose key is `heap`): on
+    /// equal keys the run's entry was pushed first (see the module doc).
+    fn run_goes_first(&self, heap: Option<u64>) -> bool {
+        self.run
+            .front()
+            .is_some_and(|r| heap.is_none_or(|h| r.key <= h))
     }
 
     /// The radix heap's entry after its next (`Some(None)` when it has no other), or `None`
@@ -499,13 +506,10 @@ impl EventQueue {
             return Some((e.key, e.payload));
         }
         let heap = self.heap_key();
-        if let Some(run) = self.run.front() {
-            // On equal keys the run's entry was pushed first (see the module doc).
-            if heap.is_none_or(|h| run.key <= h) {
-                let e = self.run.pop_front().expect("the run has a head");
-                self.len -= 1;
-                return Some((e.key, e.payload));
-            }
+        if self.run_goes_first(heap) {
+            let e = self.run.pop_front().expect("the run has a head");
+            self.len -= 1;
+            return Some((e.key, e.payload));
         }
         heap?;
         self.len -= 1;

@@ -142,7 +142,7 @@ impl Simulation {
             None => {
                 let mut m = self.blocked_metrics(job);
                 if self.observe.collect_scores {
-                    self.finish_metrics(job, &mut m);
+                    m.pool = Some(self.pool_metrics(job));
                 }
                 Arc::new(m)
             }
@@ -180,9 +180,14 @@ impl Simulation {
 
     /// The metrics of a blocked eval that did not scan: what a full scan finds now.
     pub(crate) fn blocked_metrics(&mut self, job: JobId) -> AllocMetric {
-        let mut scan = Scan::default();
-        self.select_inner(job, &mut scan, None, false);
+        self.scan_all(job);
         std::mem::take(&mut self.server.metric)
+    }
+
+    /// A Select from a fresh shuffle that records no scores, leaving its metrics in
+    /// `self.server.metric`: what a scan of the cluster finds now.
+    pub(crate) fn scan_all(&mut self, job: JobId) -> Option<NodeId> {
+        self.select_inner(job, &mut Scan::default(), None, false)
     }
 
     /// Blocks the job's remaining placements. A blocked eval that failed again (`reblock`)

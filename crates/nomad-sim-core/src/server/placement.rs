@@ -119,8 +119,9 @@ impl Pow10Memo {
             );
             Some(u64::from(cpu) << 32 | u64::from(mem))
         };
+        let direct = || self.fitness(algorithm, allocatable, used_after) / BINPACK_MAX_FIT_SCORE;
         let (Some(a), Some(u)) = (pack(allocatable), pack(used_after)) else {
-            return self.fitness(algorithm, allocatable, used_after) / BINPACK_MAX_FIT_SCORE;
+            return direct();
         };
         let hash = (a.rotate_left(29) ^ u).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let slot = &self.scores[(hash >> (64 - SCORE_BITS)) as usize];
@@ -128,7 +129,7 @@ impl Pow10Memo {
         if s.allocatable == a && s.used_after == u && s.algorithm == Some(algorithm) {
             return s.score;
         }
-        let score = self.fitness(algorithm, allocatable, used_after) / BINPACK_MAX_FIT_SCORE;
+        let score = direct();
         slot.set(ScoreSlot {
             algorithm: Some(algorithm),
             allocatable: a,

@@ -133,8 +133,7 @@ impl Simulation {
             }
             // A placer that refuses, or picks a node without room, fails the placement.
             _ => {
-                let mut scan = Scan::default();
-                self.select_inner(job, &mut scan, None, false);
+                self.scan_all(job);
                 None
             }
         }

@@ -65,9 +65,7 @@ impl Simulation {
                 self.server.penalty_nodes.clear();
             }
             if self.observe.collect_scores {
-                let mut metrics = std::mem::take(&mut self.server.metric);
-                self.finish_metrics(job, &mut metrics);
-                self.server.metric = metrics;
+                self.server.metric.pool = Some(self.pool_metrics(job));
             }
             match selected {
                 Some(node) => {
@@ -104,11 +102,11 @@ impl Simulation {
         None
     }
 
-    /// Fills what a Select leaves to the end, as Nomad does after each Select: the job's ready
+    /// What a Select leaves to the end, as Nomad fills it after each Select: the job's ready
     /// nodes in its pool and datacenters, in total and per datacenter, and the filtered and
-    /// exhausted nodes by node class. Called only when metrics are kept (a trace, or views
-    /// that keep alloc metrics): they cost strings and maps.
-    pub(crate) fn finish_metrics(&mut self, job: JobId, metrics: &mut AllocMetric) {
+    /// exhausted nodes by node class (from the Select's tally). Asked for only when metrics
+    /// are kept (a trace, or views that keep alloc metrics): they cost strings and maps.
+    pub(crate) fn pool_metrics(&mut self, job: JobId) -> Box<PoolMetrics> {
         let set =
             self.sources.workloads[self.state.jobs[job].workload as usize].candidate_set as usize;
         if self.server.nodes_by_dc.len() <= set {
@@ -138,7 +136,7 @@ impl Simulation {
         self.server
             .tally
             .count_classes(&mut pm, |p| pools[p as usize].node_class.clone());
-        metrics.pool = Some(Box::new(pm));
+        Box::new(pm)
     }
 
     /// The nodes a replacement of `previous` is penalised on: its node if it failed, and

@@ -80,7 +80,7 @@ impl Simulation {
         };
         if self.observe.collect_scores {
             self.server.tally.clear();
-            self.finish_metrics(job, &mut metrics);
+            metrics.pool = Some(self.pool_metrics(job));
             if let Some(score) = preemption {
                 let n = &self.state.nodes[node.index()];
                 let binpack = fitness(self.config.algorithm, n.allocatable, n.used.plus(ask))
