@@ -38,7 +38,15 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
 
 /// Steps of up to `pops - 1` pops and `pushes - 1` pushes.
 fn steps_of(pops: u8, pushes: usize, steps: usize) -> impl Strategy<Value = Vec<Step>> {
-    let delay = prop_oneof![Just(0u64), 0u64..4, 0u64..1_000, 0u64..(1u64 << 40)];
+    // Delays of every size: the radix heap's buckets are named by 8-bit digits, and 2^52
+    // reaches its second-highest digit without passing the queue's range over a run.
+    let delay = prop_oneof![
+        Just(0u64),
+        0u64..4,
+        0u64..1_000,
+        0u64..(1u64 << 40),
+        0u64..(1u64 << 52)
+    ];
     let step = (0u8..pops, prop::collection::vec((delay, 0u8..5), 0..pushes))
         .prop_map(|(pops, pushes)| Step { pops, pushes });
     prop::collection::vec(step, 1..steps)
@@ -172,6 +180,39 @@ fn check_peek(
         prop_assert_eq!(after, upcoming.next());
     }
     Ok(())
+}
+
+/// Times across the whole range, up to the last the queue takes, fill every digit of the
+/// radix heap's buckets and come back in order.
+#[test]
+fn times_across_the_whole_range_pop_in_order() {
+    use nomad_sim_core::queue::MAX_EVENT_TIME;
+    let mut times: Vec<u64> = (0..600u64)
+        .map(|i| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 3) >> (i % 61))
+        .collect();
+    times.extend([
+        0,
+        1,
+        MAX_EVENT_TIME,
+        MAX_EVENT_TIME,
+        MAX_EVENT_TIME - 1,
+        1 << 53,
+    ]);
+    let mut q = EventQueue::new();
+    for (n, &t) in times.iter().enumerate() {
+        assert!(t <= MAX_EVENT_TIME);
+        q.push(t, event((n % 5) as u8, n as u32));
+    }
+    let mut want: Vec<(u64, u8, u32)> = times
+        .iter()
+        .enumerate()
+        .map(|(n, &t)| (t, (n % 5) as u8, n as u32))
+        .collect();
+    want.sort_unstable();
+    for (t, c, n) in want {
+        assert_eq!(q.pop(), Some((t, event(c, n))));
+    }
+    assert!(q.is_empty());
 }
 
 /// The event after next is known without a search where the engine needs it: in the small

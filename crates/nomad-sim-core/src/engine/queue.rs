@@ -15,10 +15,13 @@
 //! # How
 //!
 //! Each event's key is `time << 3 | class`. Keys only grow once popped (simulated time is
-//! monotone), which is what a radix heap needs: an entry sits in the bucket of the highest bit
-//! where its key differs from the last popped key, so a push is O(1) and each entry moves down
-//! at most 64 times in its life. Equal keys always share a bucket and keep their push order, so
-//! rule 3 costs nothing. An event pushed for the current instant in an earlier class than the
+//! monotone), which is what a radix heap needs. This one works on digits of [`DIGIT_BITS`]
+//! bits: an entry sits in the bucket named by the highest digit where its key differs from the
+//! last popped key and by its own value of that digit. A push is O(1); a refill empties the
+//! lowest bucket, and each of its entries moves to a lower digit's bucket, so an entry moves at
+//! most eight times in its life, and about three when it waits a few minutes (a binary radix
+//! heap moves it about once per bit, twenty times). Equal keys always share a bucket and keep
+//! their push order, so rule 3 costs nothing. An event pushed for the current instant in an earlier class than the
 //! one being handled (a zero-length deadline, say) has a key below the last popped one; such
 //! rare entries wait in a small binary heap ordered by key then push order, ahead of the rest.
 //!
@@ -216,6 +219,18 @@ pub const TO_SMALL: usize = 32;
 /// Entries of a bucket [`EventQueue::peek_two`] searches at most for the event after next.
 pub const PEEK_SCAN: usize = 8;
 
+/// Bits of a key per radix digit.
+pub const DIGIT_BITS: u32 = 8;
+
+/// Values of one digit: buckets per digit position.
+const DIGITS: usize = 1 << DIGIT_BITS;
+
+/// Digit positions in a 64-bit key.
+const LEVELS: usize = 64_usize.div_ceil(DIGIT_BITS as usize);
+
+/// Words of the occupancy bitmap per digit position.
+const WORDS_PER_LEVEL: usize = DIGITS / 64;
+
 /// Entries per chunk of a bucket (4 KiB).
 const CHUNK: usize = 256;
 
@@ -261,12 +276,15 @@ pub struct EventQueue {
     last: u64,
     /// Payloads of the entries whose key equals `last`, in push order.
     front: VecDeque<u64>,
-    /// Bucket `i` (1..=64) holds keys whose highest bit differing from `last` is bit `i - 1`.
-    /// Each bucket is a list of chunks of [`CHUNK`] entries, filled in push order: a bucket
-    /// wastes at most one chunk, and moving a bucket down frees its chunks as it fills others.
+    /// Bucket `level * DIGITS + d` holds keys above `last` whose highest digit differing from
+    /// `last` is digit `level` and whose value of that digit is `d`. Each bucket is a list of
+    /// chunks of [`CHUNK`] entries, filled in push order: a bucket wastes at most one chunk,
+    /// and moving a bucket down frees its chunks as it fills others.
     buckets: Vec<Vec<Vec<Entry>>>,
-    /// Bit `i - 1` is set while bucket `i` holds entries, so the lowest one is found at once.
-    occupied: u64,
+    /// A bit per bucket, set while it holds entries, so the lowest one is found at once.
+    occupied: [u64; LEVELS * WORDS_PER_LEVEL],
+    /// Bit `level` is set while some bucket of that digit position holds entries.
+    levels: u64,
     /// Entries pushed with a key below `last`.
     late: BinaryHeap<Late>,
     /// Entries pushed in key order, each at or above `run_max` when pushed, in push order.
@@ -291,8 +309,9 @@ impl Default for EventQueue {
         EventQueue {
             last: 0,
             front: VecDeque::new(),
-            buckets: (0..=64).map(|_| Vec::new()).collect(),
-            occupied: 0,
+            buckets: (0..LEVELS * DIGITS).map(|_| Vec::new()).collect(),
+            occupied: [0; LEVELS * WORDS_PER_LEVEL],
+            levels: 0,
             late: BinaryHeap::new(),
             run: VecDeque::new(),
             run_max: 0,
@@ -312,8 +331,27 @@ impl EventQueue {
         Self::default()
     }
 
+    /// The bucket of a key above `last`.
     fn bucket_of(&self, key: u64) -> usize {
-        (64 - (key ^ self.last).leading_zeros()) as usize
+        debug_assert!(key > self.last, "bucket keys are above the last popped key");
+        let level = (63 - (key ^ self.last).leading_zeros()) / DIGIT_BITS;
+        let digit = (key >> (level * DIGIT_BITS)) as usize & (DIGITS - 1);
+        level as usize * DIGITS + digit
+    }
+
+    /// The lowest bucket that holds entries: it holds the least key.
+    fn lowest_bucket(&self) -> Option<usize> {
+        if self.levels == 0 {
+            return None;
+        }
+        let level = self.levels.trailing_zeros() as usize;
+        let words = &self.occupied[level * WORDS_PER_LEVEL..(level + 1) * WORDS_PER_LEVEL];
+        let (w, word) = words
+            .iter()
+            .enumerate()
+            .find(|(_, word)| **word != 0)
+            .expect("an occupied level has an occupied bucket");
+        Some(level * DIGITS + w * 64 + word.trailing_zeros() as usize)
     }
 
     /// Schedules `kind` at `time`.
@@ -345,8 +383,8 @@ impl EventQueue {
 
     /// Appends an entry to bucket `b`, starting a chunk when its last one is full.
     fn push_to_bucket(&mut self, b: usize, e: Entry) {
-        debug_assert!(b >= 1, "bucket 0 is the front");
-        self.occupied |= 1 << (b - 1);
+        self.occupied[b / 64] |= 1 << (b % 64);
+        self.levels |= 1 << (b / DIGITS);
         let chunks = &mut self.buckets[b];
         match chunks.last_mut() {
             Some(last) if last.len() < CHUNK => last.push(e),
@@ -358,14 +396,22 @@ impl EventQueue {
         }
     }
 
-    /// Moves the lowest non-empty bucket down so that `front` holds the smallest key.
+    /// Moves the lowest non-empty bucket down so that `front` holds the smallest key. Kept out
+    /// of line, so that the callers' common path (the front holds entries) stays small.
+    #[inline(never)]
     fn refill(&mut self) {
         debug_assert!(self.front.is_empty());
-        if self.occupied == 0 {
+        let Some(b) = self.lowest_bucket() else {
             return;
+        };
+        self.occupied[b / 64] &= !(1 << (b % 64));
+        let level = b / DIGITS;
+        if self.occupied[level * WORDS_PER_LEVEL..(level + 1) * WORDS_PER_LEVEL]
+            .iter()
+            .all(|word| *word == 0)
+        {
+            self.levels &= !(1 << level);
         }
-        let b = self.occupied.trailing_zeros() as usize + 1;
-        self.occupied &= !(1 << (b - 1));
         // The bucket's chunk list is swapped for an empty one that kept its room, and kept
         // in turn once emptied, so moving a bucket allocates nothing.
         let mut moving = std::mem::replace(&mut self.buckets[b], std::mem::take(&mut self.spare));
@@ -406,6 +452,7 @@ impl EventQueue {
     }
 
     /// The key the radix heap (with its late entries) would pop next.
+    #[inline]
     fn heap_key(&mut self) -> Option<u64> {
         if let Some(l) = self.late.peek() {
             return Some(l.key);
@@ -486,10 +533,10 @@ impl EventQueue {
                 payload,
             }));
         }
-        if self.occupied == 0 {
+        let Some(b) = self.lowest_bucket() else {
             return Some(None);
-        }
-        match self.buckets[self.occupied.trailing_zeros() as usize + 1].as_slice() {
+        };
+        match self.buckets[b].as_slice() {
             // Of equal least keys, the first was pushed first.
             [chunk] if chunk.len() <= PEEK_SCAN => {
                 Some(chunk.iter().min_by_key(|e| e.key).copied())
@@ -533,7 +580,7 @@ impl EventQueue {
     /// Moves every entry of the sorted vector into the radix heap, based at the smallest key.
     /// Entries go in in order, so equal keys keep their push order.
     fn grow_to_radix(&mut self) {
-        debug_assert!(self.small && self.occupied == 0 && self.front.is_empty());
+        debug_assert!(self.small && self.levels == 0 && self.front.is_empty());
         debug_assert!(self.late.is_empty() && self.run.is_empty());
         self.small = false;
         let mut sorted = std::mem::take(&mut self.sorted);
