@@ -70,7 +70,7 @@ pub struct ActiveDrain {
 /// A client node. The fields a placement scan reads come first and together (`repr(C)` keeps
 /// the order), so a scan touches one cache line per node.
 #[derive(Clone, Debug)]
-#[repr(C)]
+#[repr(C, align(64))]
 pub struct Node {
     /// What allocations may use: capacity minus reserved.
     pub allocatable: Resources,
