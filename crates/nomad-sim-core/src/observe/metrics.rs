@@ -148,8 +148,11 @@ pub struct Perf {
 /// quarter as many samples as the list has values, so a sample costs an append and, amortised,
 /// a few passes of a radix sort and of a merge, with no pointer chasing.
 ///
-/// The run-length list is kept in full chunks of [`RUN_CHUNK`] runs, each with its total
-/// count. A merge reads the old chunks by value and frees each as it is passed, so it holds the
+/// The run-length list is kept in chunks of at most [`RUN_CHUNK`] runs, each with its total
+/// count. A run takes eight bytes: its value as an offset from its chunk's first value, and its
+/// count, both in 32 bits (a chunk ends early where an offset would not fit, and a count past
+/// 32 bits is split over runs of the same value). Over a simulated week those runs are most of
+/// a run's memory. A merge reads the old chunks by value and frees each as it is passed, so it holds the
 /// list about once, not twice: over a simulated week those two copies were the run's peak
 /// memory. Once the buffer is merged ([`Histogram::settle`], at the end of a run) a percentile
 /// skips whole chunks by their totals instead of walking every run.
@@ -157,63 +160,110 @@ pub struct Perf {
 pub struct Histogram {
     zeros: u64,
     buffer: Vec<SimTime>,
-    /// Distinct values above zero with their counts, ascending, in chunks that are full but
-    /// for the last.
+    /// Distinct values above zero with their counts, ascending, in chunks.
     runs: RunChunks,
     /// The samples in each chunk of `runs`.
     chunk_totals: Vec<u64>,
+    /// The runs in all chunks.
+    distinct: usize,
     n: u64,
     sum_ms: u128,
     max_ms: SimTime,
 }
 
-/// Runs per chunk of a histogram's run-length list (64 KiB).
+/// Runs per chunk of a histogram's run-length list (32 KiB).
 const RUN_CHUNK: usize = 4096;
 
-/// A run-length list in chunks: (value, count) pairs, ascending.
-type RunChunks = Vec<Vec<(SimTime, u64)>>;
+/// Runs of values within 32 bits above the first: (value - `base`, count), ascending.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct RunChunk {
+    base: SimTime,
+    runs: Vec<(u32, u32)>,
+}
+
+impl RunChunk {
+    /// The runs as (value, count).
+    fn iter(&self) -> impl Iterator<Item = (SimTime, u64)> + '_ {
+        self.runs
+            .iter()
+            .map(|&(offset, count)| (self.base + u64::from(offset), u64::from(count)))
+    }
+}
+
+/// A chunked run-length list, ascending.
+type RunChunks = Vec<RunChunk>;
 
 /// A chunked run-length list being written in ascending order.
 #[derive(Default)]
 struct RunsBuilder {
     chunks: RunChunks,
     totals: Vec<u64>,
-    chunk: Vec<(SimTime, u64)>,
+    chunk: RunChunk,
     total: u64,
+    distinct: usize,
 }
 
 impl RunsBuilder {
+    /// Appends `count` (at least one) samples of `value`, at or above every value so far.
     #[inline]
     fn push(&mut self, value: SimTime, count: u64) {
-        if self.chunk.len() == self.chunk.capacity() {
-            self.next_chunk();
+        debug_assert!(count > 0, "a run counts samples");
+        let offset = value - self.chunk.base;
+        let max = u64::from(u32::MAX);
+        // An empty chunk has no room, so its first run takes the slow path and sets its base.
+        if count <= max && offset <= max && self.chunk.runs.len() < self.chunk.runs.capacity() {
+            self.chunk.runs.push((offset as u32, count as u32));
+            self.total += count;
+            self.distinct += 1;
+        } else {
+            self.push_slow(value, count);
         }
-        self.chunk.push((value, count));
-        self.total += count;
     }
 
-    /// Closes the full chunk, if any, and starts the next.
+    /// [`RunsBuilder::push`] where a chunk ends or a count is split.
     #[cold]
-    fn next_chunk(&mut self) {
-        if !self.chunk.is_empty() {
+    fn push_slow(&mut self, value: SimTime, mut count: u64) {
+        while count > 0 {
+            let part = count.min(u64::from(u32::MAX));
+            let fits = !self.chunk.runs.is_empty()
+                && self.chunk.runs.len() < self.chunk.runs.capacity()
+                && value - self.chunk.base <= u64::from(u32::MAX);
+            if !fits {
+                self.next_chunk(value);
+            }
+            self.chunk
+                .runs
+                .push(((value - self.chunk.base) as u32, part as u32));
+            self.total += part;
+            self.distinct += 1;
+            count -= part;
+        }
+    }
+
+    /// Closes the chunk, if it holds runs, and starts the next at `base`.
+    #[cold]
+    fn next_chunk(&mut self, base: SimTime) {
+        if !self.chunk.runs.is_empty() {
             self.chunks.push(std::mem::take(&mut self.chunk));
             self.totals.push(std::mem::take(&mut self.total));
         }
-        self.chunk.reserve_exact(RUN_CHUNK);
+        self.chunk.base = base;
+        self.chunk.runs.reserve_exact(RUN_CHUNK);
     }
 
-    fn finish(mut self) -> (RunChunks, Vec<u64>) {
-        if !self.chunk.is_empty() {
+    /// The chunks, their totals and the runs they hold.
+    fn finish(mut self) -> (RunChunks, Vec<u64>, usize) {
+        if !self.chunk.runs.is_empty() {
             self.chunks.push(self.chunk);
             self.totals.push(self.total);
         }
-        (self.chunks, self.totals)
+        (self.chunks, self.totals, self.distinct)
     }
 }
 
-/// The chunked run-length list `runs` with the sorted samples `fresh` merged in, and the
-/// samples in each of its chunks. Each old chunk is freed once the merge has passed it.
-fn merge(runs: RunChunks, fresh: &[SimTime]) -> (RunChunks, Vec<u64>) {
+/// The chunked run-length list `runs` with the sorted samples `fresh` merged in, the samples
+/// in each of its chunks, and its runs. Each old chunk is freed once the merge has passed it.
+fn merge(runs: RunChunks, fresh: &[SimTime]) -> (RunChunks, Vec<u64>, usize) {
     let mut out = RunsBuilder::default();
     let mut i = 0;
     // The next value of `fresh` with how many times it comes.
@@ -225,7 +275,7 @@ fn merge(runs: RunChunks, fresh: &[SimTime]) -> (RunChunks, Vec<u64>) {
         (*i - from) as u64
     };
     for chunk in runs {
-        for (v, c) in chunk {
+        for (v, c) in chunk.iter() {
             while i < fresh.len() && fresh[i] < v {
                 let f = fresh[i];
                 let k = take_equal(&mut i, f);
@@ -338,14 +388,15 @@ impl Histogram {
             return;
         }
         radix_sort(&mut self.buffer);
-        (self.runs, self.chunk_totals) = merge(std::mem::take(&mut self.runs), &self.buffer);
+        (self.runs, self.chunk_totals, self.distinct) =
+            merge(std::mem::take(&mut self.runs), &self.buffer);
         self.buffer.clear();
     }
 
-    /// Runs in all chunks: the distinct values above zero merged so far (every chunk but the
-    /// last is full).
+    /// Runs in all chunks: the distinct values above zero merged so far (and one more for
+    /// each time a count passed 32 bits).
     fn distinct(&self) -> usize {
-        self.runs.len().saturating_sub(1) * RUN_CHUNK + self.runs.last().map_or(0, Vec::len)
+        self.distinct
     }
 
     /// Every distinct value with its count, ascending (zeros first). The runs and the sorted
@@ -356,7 +407,7 @@ impl Histogram {
         radix_sort(&mut fresh);
         let zeros = (self.zeros > 0).then_some((0, self.zeros));
         zeros.into_iter().chain(MergedCounts {
-            runs: self.runs.iter().flatten().copied().peekable(),
+            runs: self.runs.iter().flat_map(RunChunk::iter).peekable(),
             fresh: fresh.into_iter().peekable(),
         })
     }
@@ -433,7 +484,7 @@ impl Histogram {
             let mut seen = before;
             out[i] = self.runs[chunk]
                 .iter()
-                .find(|&&(_, c)| {
+                .find(|&(_, c)| {
                     seen += c;
                     seen >= rank
                 })
@@ -452,7 +503,7 @@ impl Histogram {
         if self.zeros > 0 || self.n == 0 {
             return 0;
         }
-        let first_run = self.runs.first().map(|c| c[0].0);
+        let first_run = self.runs.first().map(|c| c.base);
         let least_buffered = self.buffer.iter().min().copied();
         first_run
             .into_iter()
@@ -673,8 +724,16 @@ mod tests {
         assert_eq!((h.min_ms(), h.max_ms()), (0, 150_000));
         // The merged runs fill whole chunks but for the last, and count what they hold.
         assert!(h.runs.len() > 1);
-        assert!(h.runs.iter().rev().skip(1).all(|c| c.len() == RUN_CHUNK));
-        assert_eq!(h.distinct(), h.runs.iter().map(Vec::len).sum::<usize>());
+        assert!(h
+            .runs
+            .iter()
+            .rev()
+            .skip(1)
+            .all(|c| c.runs.len() == RUN_CHUNK));
+        assert_eq!(
+            h.distinct(),
+            h.runs.iter().map(|c| c.runs.len()).sum::<usize>()
+        );
         let in_chunks: Vec<u64> = h.runs.iter().map(|c| c.iter().map(|r| r.1).sum()).collect();
         assert_eq!(h.chunk_totals, in_chunks);
         // Settled, the percentiles skip chunks by their totals and find the same values.
@@ -685,6 +744,53 @@ mod tests {
         assert_eq!(settled.percentiles_ms(&ranks), want);
         assert_eq!(settled.runs.len(), settled.chunk_totals.len());
         assert_eq!(settled.chunk_totals.iter().sum::<u64>(), 400_000 - h.zeros);
+    }
+
+    #[test]
+    fn runs_past_32_bits_start_chunks_and_split_counts() {
+        let big = u64::from(u32::MAX);
+        let mut b = RunsBuilder::default();
+        b.push(7, 3);
+        // An offset of exactly 2^32 - 1 fits; one more starts a chunk.
+        b.push(7 + big, 1);
+        b.push(8 + big, 2);
+        // A count past 32 bits is split over runs of the same value.
+        b.push(9 + big, 2 * big + 5);
+        let (runs, totals, distinct) = b.finish();
+        let flat: Vec<(u64, u64)> = runs.iter().flat_map(RunChunk::iter).collect();
+        assert_eq!(
+            flat,
+            [
+                (7, 3),
+                (7 + big, 1),
+                (8 + big, 2),
+                (9 + big, big),
+                (9 + big, big),
+                (9 + big, 5)
+            ]
+        );
+        assert_eq!((runs.len(), distinct), (2, 6));
+        assert_eq!(totals, [4, 2 + 2 * big + 5]);
+        // A histogram over those runs, with fresh samples still buffered, answers as one
+        // over the same samples settled; its percentiles land on the split value's runs.
+        let n = totals.iter().sum::<u64>() + 3;
+        let mut h = Histogram {
+            runs,
+            chunk_totals: totals,
+            distinct,
+            n,
+            buffer: vec![9 + big, 1, 10 + big],
+            ..Histogram::default()
+        };
+        let ps = [1e-9, 50.0, 99.999_99, 100.0];
+        let want = [1, 9 + big, 9 + big, 10 + big];
+        assert_eq!(h.percentiles_ms(&ps), want);
+        assert_eq!(h.min_ms(), 1);
+        h.settle();
+        assert!(h.buffer.is_empty());
+        assert_eq!(h.percentiles_ms(&ps), want);
+        assert_eq!(h.chunk_totals.iter().sum::<u64>(), n);
+        assert_eq!(h.count_above(8 + big), 2 * big + 7);
     }
 
     #[test]
