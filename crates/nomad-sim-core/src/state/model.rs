@@ -68,7 +68,7 @@ pub struct ActiveDrain {
 }
 
 /// A client node. The fields a placement scan reads come first and together (`repr(C)` keeps
-/// the order), so a scan touches one cache line per node.
+/// the order), and a node starts a cache line, so a scan touches one line per node.
 #[derive(Clone, Debug)]
 #[repr(C, align(64))]
 pub struct Node {
