@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use nomad_sim_core::ids::{AllocId, ArenaId, EvalId, NodeId};
-use nomad_sim_core::queue::{EventKind, EventQueue};
+use nomad_sim_core::queue::{EventKind, EventQueue, MAX_EVENT_TIME};
 use proptest::prelude::*;
 
 /// An event of each class, tagged with `n` so every push is distinguishable.
@@ -38,14 +38,15 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
 
 /// Steps of up to `pops - 1` pops and `pushes - 1` pushes.
 fn steps_of(pops: u8, pushes: usize, steps: usize) -> impl Strategy<Value = Vec<Step>> {
-    // Delays of every size: the radix heap's buckets are named by 8-bit digits, and 2^52
-    // reaches its second-highest digit without passing the queue's range over a run.
+    // Delays of every size, since the radix heap's buckets are named by 8-bit digits: up to
+    // the queue's whole range (a push past it is held at its last time; see `check`).
     let delay = prop_oneof![
         Just(0u64),
         0u64..4,
         0u64..1_000,
         0u64..(1u64 << 40),
-        0u64..(1u64 << 52)
+        0u64..(1u64 << 52),
+        0u64..=MAX_EVENT_TIME
     ];
     let step = (0u8..pops, prop::collection::vec((delay, 0u8..5), 0..pushes))
         .prop_map(|(pops, pushes)| Step { pops, pushes });
@@ -148,8 +149,9 @@ fn check(steps: &[Step], peek: bool) -> Result<(), TestCaseError> {
                 }
             }
             for &(delay, class) in &step.pushes {
-                q.push(now + delay, event(class, n));
-                reference.insert((now + delay, class, n));
+                let t = now.saturating_add(delay).min(MAX_EVENT_TIME);
+                q.push(t, event(class, n));
+                reference.insert((t, class, n));
                 n += 1;
             }
             prop_assert_eq!(q.len(), reference.len());
@@ -186,7 +188,6 @@ fn check_peek(
 /// radix heap's buckets and come back in order.
 #[test]
 fn times_across_the_whole_range_pop_in_order() {
-    use nomad_sim_core::queue::MAX_EVENT_TIME;
     let mut times: Vec<u64> = (0..600u64)
         .map(|i| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 3) >> (i % 61))
         .collect();

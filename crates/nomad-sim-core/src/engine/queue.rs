@@ -21,9 +21,10 @@
 //! lowest bucket, and each of its entries moves to a lower digit's bucket, so an entry moves at
 //! most eight times in its life, and about three when it waits a few minutes (a binary radix
 //! heap moves it about once per bit, twenty times). Equal keys always share a bucket and keep
-//! their push order, so rule 3 costs nothing. An event pushed for the current instant in an earlier class than the
-//! one being handled (a zero-length deadline, say) has a key below the last popped one; such
-//! rare entries wait in a small binary heap ordered by key then push order, ahead of the rest.
+//! their push order, so rule 3 costs nothing. An event pushed for the current instant in an
+//! earlier class than the one being handled (a zero-length deadline, say) has a key below the
+//! last popped one; such rare entries wait in a small binary heap ordered by key then push
+//! order, ahead of the rest.
 //!
 //! Events often come in key order: with a constant run time, each allocation ends a fixed
 //! time after the one placed before it. Such a push (a key at or above every key pushed this

@@ -149,12 +149,12 @@ pub struct Perf {
 /// a few passes of a radix sort and of a merge, with no pointer chasing.
 ///
 /// The run-length list is kept in chunks of at most [`RUN_CHUNK`] runs, each with its total
-/// count. A run takes eight bytes: its value as an offset from its chunk's first value, and its
-/// count, both in 32 bits (a chunk ends early where an offset would not fit, and a count past
-/// 32 bits is split over runs of the same value). Over a simulated week those runs are most of
-/// a run's memory. A merge reads the old chunks by value and frees each as it is passed, so it holds the
-/// list about once, not twice: over a simulated week those two copies were the run's peak
-/// memory. Once the buffer is merged ([`Histogram::settle`], at the end of a run) a percentile
+/// count. A run takes eight bytes: its value as an offset from its chunk's first value, and
+/// its count, both in 32 bits (a chunk ends early where an offset would not fit, and a count
+/// past 32 bits is split over runs of the same value). A merge reads the old chunks by value
+/// and frees each as it is passed, so it holds the list about once, not twice. Over a
+/// simulated week these runs are most of a simulation's memory, and two copies of them were
+/// its peak. Once the buffer is merged ([`Histogram::settle`], at the end of a run) a percentile
 /// skips whole chunks by their totals instead of walking every run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Histogram {
@@ -210,8 +210,18 @@ impl RunsBuilder {
         debug_assert!(count > 0, "a run counts samples");
         let offset = value - self.chunk.base;
         let max = u64::from(u32::MAX);
-        // An empty chunk has no room, so its first run takes the slow path and sets its base.
-        if count <= max && offset <= max && self.chunk.runs.len() < self.chunk.runs.capacity() {
+        // An empty chunk has no room, so its first run takes the slow path and sets its base;
+        // so does a value split at 32 bits, whose last run is topped up first.
+        let new_value = self
+            .chunk
+            .runs
+            .last()
+            .is_none_or(|&(last, _)| u64::from(last) != offset);
+        if new_value
+            && count <= max
+            && offset <= max
+            && self.chunk.runs.len() < self.chunk.runs.capacity()
+        {
             self.chunk.runs.push((offset as u32, count as u32));
             self.total += count;
             self.distinct += 1;
@@ -223,6 +233,20 @@ impl RunsBuilder {
     /// [`RunsBuilder::push`] where a chunk ends or a count is split.
     #[cold]
     fn push_slow(&mut self, value: SimTime, mut count: u64) {
+        let base = self.chunk.base;
+        if let Some(last) = self
+            .chunk
+            .runs
+            .last_mut()
+            .filter(|(offset, _)| base + u64::from(*offset) == value)
+        {
+            // The same value as the last run (split at 32 bits): fill that run first, so a
+            // value takes as few runs as its count needs however many merges bring it.
+            let add = count.min(u64::from(u32::MAX - last.1));
+            last.1 += add as u32;
+            self.total += add;
+            count -= add;
+        }
         while count > 0 {
             let part = count.min(u64::from(u32::MAX));
             let fits = !self.chunk.runs.is_empty()
@@ -393,8 +417,8 @@ impl Histogram {
         self.buffer.clear();
     }
 
-    /// Runs in all chunks: the distinct values above zero merged so far (and one more for
-    /// each time a count passed 32 bits).
+    /// Runs in all chunks: the distinct values above zero merged so far, and the extra runs
+    /// of counts split at 32 bits.
     fn distinct(&self) -> usize {
         self.distinct
     }
@@ -791,6 +815,18 @@ mod tests {
         assert_eq!(h.percentiles_ms(&ps), want);
         assert_eq!(h.chunk_totals.iter().sum::<u64>(), n);
         assert_eq!(h.count_above(8 + big), 2 * big + 7);
+        // The split value fills its runs before it takes another: 1, 7, 7 + 2^32 - 1,
+        // 8 + 2^32 - 1, three runs of 9 + 2^32 - 1 and 10 + 2^32 - 1, however many merges
+        // bring it more samples.
+        assert_eq!(h.distinct(), 8);
+        for _ in 0..3 {
+            h.record(9 + big);
+            h.settle();
+            assert_eq!(h.distinct(), 8);
+        }
+        let runs: usize = h.runs.iter().map(|c| c.runs.len()).sum();
+        assert_eq!(runs, 8);
+        assert_eq!(h.count_above(8 + big), 2 * big + 10);
     }
 
     #[test]
