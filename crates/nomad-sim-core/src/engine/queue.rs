@@ -346,13 +346,18 @@ impl EventQueue {
             return None;
         }
         let level = self.levels.trailing_zeros() as usize;
-        let words = &self.occupied[level * WORDS_PER_LEVEL..(level + 1) * WORDS_PER_LEVEL];
-        let (w, word) = words
+        let (w, word) = self
+            .level_words(level)
             .iter()
             .enumerate()
             .find(|(_, word)| **word != 0)
             .expect("an occupied level has an occupied bucket");
         Some(level * DIGITS + w * 64 + word.trailing_zeros() as usize)
+    }
+
+    /// The occupancy bits of the buckets of digit position `level`.
+    fn level_words(&self, level: usize) -> &[u64] {
+        &self.occupied[level * WORDS_PER_LEVEL..(level + 1) * WORDS_PER_LEVEL]
     }
 
     /// Schedules `kind` at `time`.
@@ -407,10 +412,7 @@ impl EventQueue {
         };
         self.occupied[b / 64] &= !(1 << (b % 64));
         let level = b / DIGITS;
-        if self.occupied[level * WORDS_PER_LEVEL..(level + 1) * WORDS_PER_LEVEL]
-            .iter()
-            .all(|word| *word == 0)
-        {
+        if self.level_words(level).iter().all(|word| *word == 0) {
             self.levels &= !(1 << level);
         }
         // The bucket's chunk list is swapped for an empty one that kept its room, and kept

@@ -204,24 +204,21 @@ struct RunsBuilder {
 }
 
 impl RunsBuilder {
-    /// Appends `count` (at least one) samples of `value`, at or above every value so far.
+    /// Appends `count` (at least one) samples of `value`, above every value so far.
     #[inline]
     fn push(&mut self, value: SimTime, count: u64) {
         debug_assert!(count > 0, "a run counts samples");
         let offset = value - self.chunk.base;
+        debug_assert!(
+            self.chunk
+                .runs
+                .last()
+                .is_none_or(|&(last, _)| offset > u64::from(last)),
+            "values come in ascending order, each once"
+        );
         let max = u64::from(u32::MAX);
-        // An empty chunk has no room, so its first run takes the slow path and sets its base;
-        // so does a value split at 32 bits, whose last run is topped up first.
-        let new_value = self
-            .chunk
-            .runs
-            .last()
-            .is_none_or(|&(last, _)| u64::from(last) != offset);
-        if new_value
-            && count <= max
-            && offset <= max
-            && self.chunk.runs.len() < self.chunk.runs.capacity()
-        {
+        // An empty chunk has no room, so its first run takes the slow path and sets its base.
+        if count <= max && offset <= max && self.chunk.runs.len() < self.chunk.runs.capacity() {
             self.chunk.runs.push((offset as u32, count as u32));
             self.total += count;
             self.distinct += 1;
@@ -233,20 +230,6 @@ impl RunsBuilder {
     /// [`RunsBuilder::push`] where a chunk ends or a count is split.
     #[cold]
     fn push_slow(&mut self, value: SimTime, mut count: u64) {
-        let base = self.chunk.base;
-        if let Some(last) = self
-            .chunk
-            .runs
-            .last_mut()
-            .filter(|(offset, _)| base + u64::from(*offset) == value)
-        {
-            // The same value as the last run (split at 32 bits): fill that run first, so a
-            // value takes as few runs as its count needs however many merges bring it.
-            let add = count.min(u64::from(u32::MAX - last.1));
-            last.1 += add as u32;
-            self.total += add;
-            count -= add;
-        }
         while count > 0 {
             let part = count.min(u64::from(u32::MAX));
             let fits = !self.chunk.runs.is_empty()
@@ -298,16 +281,33 @@ fn merge(runs: RunChunks, fresh: &[SimTime]) -> (RunChunks, Vec<u64>, usize) {
         }
         (*i - from) as u64
     };
+    // The fresh samples below `v`, then `v` with `c` old samples and its fresh ones.
+    let put = |out: &mut RunsBuilder, i: &mut usize, v: SimTime, c: u64| {
+        while *i < fresh.len() && fresh[*i] < v {
+            let f = fresh[*i];
+            let k = take_equal(i, f);
+            out.push(f, k);
+        }
+        let k = take_equal(i, v);
+        out.push(v, c + k);
+    };
+    // The old runs, summing those of one value (a count split at 32 bits), so the builder
+    // splits the value's whole count afresh. Each old chunk is freed once passed.
+    let mut pending: Option<(SimTime, u64)> = None;
     for chunk in runs {
         for (v, c) in chunk.iter() {
-            while i < fresh.len() && fresh[i] < v {
-                let f = fresh[i];
-                let k = take_equal(&mut i, f);
-                out.push(f, k);
+            match &mut pending {
+                Some((pv, pc)) if *pv == v => *pc += c,
+                _ => {
+                    if let Some((pv, pc)) = pending.replace((v, c)) {
+                        put(&mut out, &mut i, pv, pc);
+                    }
+                }
             }
-            let k = take_equal(&mut i, v);
-            out.push(v, c + k);
         }
+    }
+    if let Some((pv, pc)) = pending {
+        put(&mut out, &mut i, pv, pc);
     }
     while i < fresh.len() {
         let f = fresh[i];

@@ -288,14 +288,15 @@ impl Simulation {
             self.server.preferences[w] = prefs;
         }
         if collect {
-            self.server.metric.scores = ranked
-                .iter()
-                .map(|o| NodeScore {
+            // The reset left the list empty with its room.
+            self.server
+                .metric
+                .scores
+                .extend(ranked.iter().map(|o| NodeScore {
                     node: self.state.nodes[o.node.index()].name.clone(),
                     scores: o.parts,
                     norm_score: o.score,
-                })
-                .collect();
+                }));
         }
         best.map(|opt| opt.node)
     }
