@@ -4,7 +4,7 @@ use nomad_sim_core::config::{Arrivals, CountDist, DurationDist};
 use nomad_sim_core::testing::{batch_workload, config, pool};
 use nomad_sim_core::time::{HOUR_MS, MINUTE_MS};
 use nomad_sim_core::trace::SharedSink;
-use nomad_sim_core::{Resources, SimConfig, Simulation};
+use nomad_sim_core::{Algorithm, Resources, SimConfig, Simulation};
 
 fn busy_config(seed: u64) -> SimConfig {
     let mut w = batch_workload(
@@ -115,4 +115,43 @@ fn stepping_with_run_through_is_the_same_run() {
         .collect();
     assert_eq!(stepped.join("\n"), trace);
     assert_eq!(serde_json::to_string(&sim.report()).unwrap(), report);
+}
+
+#[test]
+fn the_plain_select_places_where_the_full_stack_does() {
+    // An untraced run takes the stack's plain path for jobs that only binpack and job
+    // anti-affinity score; a traced run keeps every node's scores and takes the full path.
+    // Each alloc must land on the same node either way: job anti-affinity (count 3 on a few
+    // nodes), exhausted nodes (a saturated cluster of two sizes) and both algorithms.
+    for algorithm in [Algorithm::Binpack, Algorithm::Spread] {
+        let mut c = busy_config(11);
+        c.workloads[0].count = 3;
+        c.pools = vec![
+            pool("small", 3, 8_000, 16_384),
+            pool("large", 2, 32_000, 65_536),
+        ];
+        c.algorithm = algorithm;
+        // Keep every alloc, so both runs can be compared whole.
+        c.gc.batch_eval_gc_threshold_ms = u64::MAX;
+        c.gc.job_gc_threshold_ms = u64::MAX;
+        let placements = |traced: bool| {
+            let mut sim = Simulation::new(c.clone());
+            if traced {
+                sim.set_trace_sink(Box::new(SharedSink::new()));
+            }
+            sim.run();
+            let report = serde_json::to_string(&sim.report()).unwrap();
+            let nodes: Vec<(u64, String)> = sim
+                .allocs()
+                .iter()
+                .map(|(_, a)| (a.serial(), sim.node_name(a.node).to_string()))
+                .collect();
+            (nodes, report)
+        };
+        let (plain, plain_report) = placements(false);
+        let (full, full_report) = placements(true);
+        assert!(plain.len() > 1_000, "the run should place many allocs");
+        assert_eq!(plain, full);
+        assert_eq!(plain_report, full_report);
+    }
 }

@@ -3,7 +3,8 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use crate::placement::{FitnessScorer, Scorer};
+use crate::placement::{job_anti_affinity, FitnessScorer, Scorer};
+use crate::resources::Dimension;
 
 /// Where the lazy shuffle of one evaluation stands (Nomad's `StaticIterator` offset).
 #[derive(Clone, Debug, Default)]
@@ -123,6 +124,19 @@ impl Simulation {
         let collect = record_scores && self.observe.collect_scores;
         self.server.metric.reset();
         self.server.tally.clear();
+        let plain = prefs.is_none()
+            && !hardware
+            && !distinct
+            && !collect
+            && !self.server.preempting
+            && penalty.is_none()
+            && self.server.penalty_nodes.is_empty()
+            && self.server.constraint_sets[cs_id as usize]
+                .constraints
+                .is_empty();
+        if plain {
+            return self.select_plain(job, scan, set_id, n, limit);
+        }
         let mut skipped: [Option<RankedOption>; MAX_SKIP] = [None; MAX_SKIP];
         let mut n_skipped = 0usize;
         let mut returned = 0usize;
@@ -139,24 +153,8 @@ impl Simulation {
                 }
             };
         while seen < n && returned < limit {
-            if scan.offset >= n {
-                scan.offset = 0;
-            }
-            if scan.offset == scan.shuffled {
-                let pick = self.server.placement_rng.gen_range(scan.offset..n);
-                match self.server.restrict.as_mut() {
-                    Some(nodes) => nodes.swap(scan.offset, pick),
-                    None => self.server.candidate_sets[set_id].swap(scan.offset, pick),
-                }
-                scan.shuffled += 1;
-            }
-            let node = match &self.server.restrict {
-                Some(nodes) => nodes[scan.offset],
-                None => self.server.candidate_sets[set_id].members[scan.offset],
-            };
-            scan.offset += 1;
+            let node = self.next_candidate(scan, set_id, n);
             seen += 1;
-            self.server.metric.nodes_evaluated += 1;
             if let Some(i) = self.constraint_check(cs_id, node) {
                 // issue 12: a node whose computed class already failed in this eval is
                 // filtered as `computed class ineligible` (unless a constraint escapes the
@@ -211,8 +209,8 @@ impl Simulation {
                         ask = ask.plus(Resources::new(offer.core_cpu_mhz, 0, 0));
                     }
                     Err(short) => {
-                        let nd = &self.state.nodes[node.index()];
-                        self.server.tally.exhausted(nd.pool);
+                        let pool = self.state.nodes[node.index()].pool;
+                        self.server.tally.exhausted(pool);
                         self.server.metric.nodes_exhausted += 1;
                         self.server
                             .metric
@@ -239,9 +237,7 @@ impl Simulation {
                         preemption = Some(score);
                     }
                     None => {
-                        self.server.tally.exhausted(pool);
-                        self.server.metric.nodes_exhausted += 1;
-                        self.server.metric.dimension_exhausted.add(dim);
+                        self.note_exhausted(pool, dim);
                         continue;
                     }
                 }
@@ -299,5 +295,99 @@ impl Simulation {
                 }));
         }
         best.map(|opt| opt.node)
+    }
+
+    /// The scan's next node. The lazy shuffle draws one more position when the scan reaches
+    /// the part not yet shuffled, and a scan past the end starts again from the front.
+    #[inline(always)]
+    fn next_candidate(&mut self, scan: &mut Scan, set_id: usize, n: usize) -> NodeId {
+        if scan.offset >= n {
+            scan.offset = 0;
+        }
+        if scan.offset == scan.shuffled {
+            let pick = self.server.placement_rng.gen_range(scan.offset..n);
+            match self.server.restrict.as_mut() {
+                Some(nodes) => nodes.swap(scan.offset, pick),
+                None => self.server.candidate_sets[set_id].swap(scan.offset, pick),
+            }
+            scan.shuffled += 1;
+        }
+        let node = match &self.server.restrict {
+            Some(nodes) => nodes[scan.offset],
+            None => self.server.candidate_sets[set_id].members[scan.offset],
+        };
+        scan.offset += 1;
+        self.server.metric.nodes_evaluated += 1;
+        node
+    }
+
+    /// Counts a node the ask does not fit, short in `dim`.
+    fn note_exhausted(&mut self, pool: u32, dim: Dimension) {
+        self.server.tally.exhausted(pool);
+        self.server.metric.nodes_exhausted += 1;
+        self.server.metric.dimension_exhausted.add(dim);
+    }
+
+    /// The Select of a job scored by binpack and job anti-affinity alone: no constraints,
+    /// devices, `distinct_hosts`, affinities, spreads, penalties or preemption, and no scores
+    /// kept. It runs the same iterator chain as [`Simulation::select_inner`] (same draws,
+    /// nodes, metrics and floating-point sums), with a ranked option that is only a node and
+    /// its final score; most Selects are of this kind.
+    fn select_plain(
+        &mut self,
+        job: JobId,
+        scan: &mut Scan,
+        set_id: usize,
+        n: usize,
+        limit: usize,
+    ) -> Option<NodeId> {
+        let j = &self.state.jobs[job];
+        let (ask, count, algorithm) = (j.ask, j.count, self.config.algorithm);
+        let mut skipped = [(NodeId(0), 0.0); MAX_SKIP];
+        let mut n_skipped = 0usize;
+        let mut returned = 0usize;
+        let mut best: Option<(NodeId, f64)> = None;
+        let mut consider = |node: NodeId, score: f64| {
+            if best.is_none_or(|(_, b)| score > b) {
+                best = Some((node, score));
+            }
+        };
+        let mut seen = 0usize;
+        while seen < n && returned < limit {
+            let node = self.next_candidate(scan, set_id, n);
+            seen += 1;
+            let collisions = self.state.jobs[job]
+                .node_counts
+                .as_ref()
+                .map_or(0, |c| c.get(node.0));
+            let nd = &self.state.nodes[node.index()];
+            let (allocatable, pool) = (nd.allocatable, nd.pool);
+            let used_after = nd.used.plus(ask);
+            if let Some(dim) = allocatable.first_short(used_after) {
+                self.note_exhausted(pool, dim);
+                continue;
+            }
+            let binpack = self.server.pow10.score(algorithm, allocatable, used_after);
+            // The final score is the mean of the scores that apply, as `final_score` sums it.
+            let score = match job_anti_affinity(collisions, count) {
+                None => binpack,
+                Some(anti) => (binpack + anti) / 2.0,
+            };
+            if n_skipped < MAX_SKIP && score <= SKIP_SCORE_THRESHOLD {
+                skipped[n_skipped] = (node, score);
+                n_skipped += 1;
+                continue;
+            }
+            consider(node, score);
+            returned += 1;
+        }
+        for &(node, score) in skipped.iter().take(n_skipped) {
+            if returned >= limit {
+                break;
+            }
+            consider(node, score);
+            returned += 1;
+        }
+        best.map(|(node, _)| node)
     }
 }
