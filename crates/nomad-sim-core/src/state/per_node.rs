@@ -40,14 +40,16 @@ impl NodeAllocs {
     ///
     /// `hint` is where the last removal found its alloc (the node keeps it in what would be
     /// padding). Allocs often end in the order they were placed (a constant run time):
-    /// swap-removal then leaves each next one just past the last hole, so a search from there
-    /// finds it in its first chunk instead of half a list later.
+    /// swap-removal then leaves each next one just past the last hole, until half the list
+    /// has gone; the holes were filled from the end, newest first, so from then on each next
+    /// one sits just before the last hole. The search starts half a chunk before the hint,
+    /// so its first chunk holds the alloc either way instead of most of a list later.
     pub(crate) fn remove(&mut self, alloc: AllocId, hint: &mut u32) {
         let slot = alloc.slot() as u32;
         // A short list is searched whole, as it always was: the split search is kept out of
         // line, so that this path stays as small as before.
         let at = if self.slots.len() > HINTED_PAST {
-            self.position_from(slot, *hint as usize)
+            self.position_from(slot, (*hint as usize).saturating_sub(LANES / 2))
         } else {
             position_of(&self.slots, slot).expect(ON_LIST)
         };
@@ -67,6 +69,9 @@ impl NodeAllocs {
     }
 }
 
+/// Slots [`position_of`] compares at a time.
+const LANES: usize = 16;
+
 /// Lists longer than this start their search where the last removal found its alloc.
 const HINTED_PAST: usize = 64;
 
@@ -75,7 +80,6 @@ const ON_LIST: &str = "a live alloc is on its node's list";
 /// Where `x` is in `slots`: a chunk of 16 is checked without branches (the compiler makes
 /// that a few vector compares), then searched when it holds `x`.
 fn position_of(slots: &[u32], x: u32) -> Option<usize> {
-    const LANES: usize = 16;
     let mut chunks = slots.chunks_exact(LANES);
     let mut base = 0;
     for chunk in &mut chunks {
