@@ -114,6 +114,15 @@ pub struct NodeCounts {
 pub(crate) const DENSE_AT: usize = 128;
 
 impl NodeCounts {
+    /// Counts for a job of `count` allocs: a bitmap from the start when the job can reach
+    /// `DENSE_AT` nodes, so its first allocs are not hashed into a map it then leaves.
+    pub(crate) fn for_count(count: u32) -> Self {
+        NodeCounts {
+            dense: count as usize >= DENSE_AT,
+            ..NodeCounts::default()
+        }
+    }
+
     /// The job's live allocs on `node`.
     pub fn get(&self, node: u32) -> u32 {
         if !self.dense {
@@ -121,6 +130,11 @@ impl NodeCounts {
         }
         if !self.has_bit(node) {
             return 0;
+        }
+        // Most jobs have at most one alloc on a node: the map of larger counts stays empty,
+        // and is not hashed into then.
+        if self.more.is_empty() {
+            return 1;
         }
         self.more.get(&node).copied().unwrap_or(1)
     }
@@ -176,7 +190,9 @@ impl NodeCounts {
         if let Some(word) = self.bits.get_mut(node as usize / 64) {
             *word &= !(1 << (node % 64));
         }
-        self.more.remove(&node);
+        if !self.more.is_empty() {
+            self.more.remove(&node);
+        }
     }
 
     fn has_bit(&self, node: u32) -> bool {
@@ -272,7 +288,15 @@ mod tests {
 
     #[test]
     fn node_counts_agree_with_a_map_before_and_after_turning_dense() {
-        let mut counts = NodeCounts::default();
+        // From an empty map, and from a bitmap as a job of many allocs starts.
+        assert!(!NodeCounts::for_count(2).dense);
+        assert!(NodeCounts::for_count(DENSE_AT as u32).dense);
+        for start in [NodeCounts::default(), NodeCounts::for_count(1_000)] {
+            node_counts_agree_with_a_map(start);
+        }
+    }
+
+    fn node_counts_agree_with_a_map(mut counts: NodeCounts) {
         let mut want: std::collections::BTreeMap<u32, u32> = Default::default();
         // Nodes far apart and close together, several allocs on some, some leaving.
         let mut node = 7u32;
