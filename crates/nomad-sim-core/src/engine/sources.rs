@@ -296,11 +296,8 @@ impl Simulation {
                 dead_since_ms: None,
                 kept_objects: 0,
                 open_evals: 0,
-                node_counts: if system {
-                    Some(Box::default())
-                } else {
-                    keep_counts.then(|| Box::new(NodeCounts::for_count(count)))
-                },
+                node_counts: (keep_counts || system)
+                    .then(|| Box::new(NodeCounts::for_count(count))),
                 spread_counts: self.server.preferences[w]
                     .as_ref()
                     .and_then(|p| p.spread.as_ref())

@@ -25,6 +25,74 @@ pub(crate) struct RankedOption {
     pub(crate) score: f64,
 }
 
+/// Nomad's limit iterator, with its skip rule, feeding the max-score iterator: options are
+/// offered in scan order; one scoring at most `SKIP_SCORE_THRESHOLD` is held back (up to
+/// `MAX_SKIP` of them) and returned only if the scan ends under the limit. Both Select paths
+/// use it, the full one with its ranked options and the plain one with a node alone.
+struct LimitMax<T: Copy> {
+    limit: usize,
+    returned: usize,
+    skipped: [Option<(T, f64)>; MAX_SKIP],
+    n_skipped: usize,
+    best: Option<(T, f64)>,
+}
+
+impl<T: Copy> LimitMax<T> {
+    #[inline]
+    fn new(limit: usize) -> Self {
+        LimitMax {
+            limit,
+            returned: 0,
+            skipped: [None; MAX_SKIP],
+            n_skipped: 0,
+            best: None,
+        }
+    }
+
+    /// True while the limit wants more options.
+    #[inline]
+    fn wants_more(&self) -> bool {
+        self.returned < self.limit
+    }
+
+    /// Offers an option with its final score; true when it was returned now (not held back).
+    #[inline]
+    fn offer(&mut self, option: T, score: f64) -> bool {
+        if self.n_skipped < MAX_SKIP && score <= SKIP_SCORE_THRESHOLD {
+            self.skipped[self.n_skipped] = Some((option, score));
+            self.n_skipped += 1;
+            return false;
+        }
+        self.take(option, score);
+        true
+    }
+
+    /// The max-score iterator's step: the first of equal scores stays best.
+    #[inline]
+    fn take(&mut self, option: T, score: f64) {
+        if self.best.is_none_or(|(_, b)| score > b) {
+            self.best = Some((option, score));
+        }
+        self.returned += 1;
+    }
+
+    /// Returns held-back options, in the order they were held, while under the limit
+    /// (`returned` sees each), then the best option.
+    #[inline]
+    fn finish(mut self, mut returned: impl FnMut(T)) -> Option<T> {
+        for i in 0..self.n_skipped {
+            if !self.wants_more() {
+                break;
+            }
+            if let Some((option, score)) = self.skipped[i] {
+                self.take(option, score);
+                returned(option);
+            }
+        }
+        self.best.map(|(option, _)| option)
+    }
+}
+
 impl Simulation {
     /// Adds the node affinity and spread scores of a job that has affinities or spreads.
     fn score_preferences(
@@ -137,22 +205,10 @@ impl Simulation {
         if plain {
             return self.select_plain(job, scan, set_id, n, limit);
         }
-        let mut skipped: [Option<RankedOption>; MAX_SKIP] = [None; MAX_SKIP];
-        let mut n_skipped = 0usize;
-        let mut returned = 0usize;
-        let mut best: Option<RankedOption> = None;
+        let mut options = LimitMax::new(limit);
         let mut ranked: Vec<RankedOption> = Vec::new();
         let mut seen = 0usize;
-        let consider =
-            |opt: RankedOption, best: &mut Option<RankedOption>, ranked: &mut Vec<RankedOption>| {
-                if collect {
-                    ranked.push(opt);
-                }
-                if best.is_none_or(|b| opt.score > b.score) {
-                    *best = Some(opt);
-                }
-            };
-        while seen < n && returned < limit {
+        while seen < n && options.wants_more() {
             let node = self.next_candidate(scan, set_id, n);
             seen += 1;
             if let Some(i) = self.constraint_check(cs_id, node) {
@@ -264,21 +320,15 @@ impl Simulation {
                 parts,
                 score: parts.final_score(),
             };
-            if n_skipped < MAX_SKIP && opt.score <= SKIP_SCORE_THRESHOLD {
-                skipped[n_skipped] = Some(opt);
-                n_skipped += 1;
-                continue;
+            if options.offer(opt, opt.score) && collect {
+                ranked.push(opt);
             }
-            consider(opt, &mut best, &mut ranked);
-            returned += 1;
         }
-        for opt in skipped.iter().take(n_skipped).flatten() {
-            if returned >= limit {
-                break;
+        let best = options.finish(|opt| {
+            if collect {
+                ranked.push(opt);
             }
-            consider(*opt, &mut best, &mut ranked);
-            returned += 1;
-        }
+        });
         if prefs.is_some() {
             scan.lowest_spread_boost = Some(lowest.get());
             self.server.preferences[w] = prefs;
@@ -343,17 +393,9 @@ impl Simulation {
     ) -> Option<NodeId> {
         let j = &self.state.jobs[job];
         let (ask, count, algorithm) = (j.ask, j.count, self.config.algorithm);
-        let mut skipped = [(NodeId(0), 0.0); MAX_SKIP];
-        let mut n_skipped = 0usize;
-        let mut returned = 0usize;
-        let mut best: Option<(NodeId, f64)> = None;
-        let mut consider = |node: NodeId, score: f64| {
-            if best.is_none_or(|(_, b)| score > b) {
-                best = Some((node, score));
-            }
-        };
+        let mut options = LimitMax::new(limit);
         let mut seen = 0usize;
-        while seen < n && returned < limit {
+        while seen < n && options.wants_more() {
             let node = self.next_candidate(scan, set_id, n);
             seen += 1;
             let collisions = self.state.jobs[job]
@@ -373,21 +415,8 @@ impl Simulation {
                 None => binpack,
                 Some(anti) => (binpack + anti) / 2.0,
             };
-            if n_skipped < MAX_SKIP && score <= SKIP_SCORE_THRESHOLD {
-                skipped[n_skipped] = (node, score);
-                n_skipped += 1;
-                continue;
-            }
-            consider(node, score);
-            returned += 1;
+            options.offer(node, score);
         }
-        for &(node, score) in skipped.iter().take(n_skipped) {
-            if returned >= limit {
-                break;
-            }
-            consider(node, score);
-            returned += 1;
-        }
-        best.map(|(node, _)| node)
+        options.finish(|_| {})
     }
 }
