@@ -3,6 +3,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+mod histogram;
 pub mod invariants;
 pub mod metrics;
 mod read;
