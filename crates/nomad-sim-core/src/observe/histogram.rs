@@ -67,21 +67,23 @@ struct RunsBuilder {
 }
 
 impl RunsBuilder {
-    /// Appends `count` (at least one) samples of `value`, above every value so far.
+    /// Appends `count` (at least one) samples of `value`, at or above every value so far.
     #[inline]
     fn push(&mut self, value: SimTime, count: u64) {
         debug_assert!(count > 0, "a run counts samples");
         let offset = value - self.chunk.base;
-        debug_assert!(
-            self.chunk
+        let max = u64::from(u32::MAX);
+        // An empty chunk has no room, so its first run takes the slow path and sets its base;
+        // so does a value equal to the last one.
+        if count <= max
+            && offset <= max
+            && self.chunk.runs.len() < self.chunk.runs.capacity()
+            && self
+                .chunk
                 .runs
                 .last()
-                .is_none_or(|&(last, _)| offset > u64::from(last)),
-            "values come in ascending order, each once"
-        );
-        let max = u64::from(u32::MAX);
-        // An empty chunk has no room, so its first run takes the slow path and sets its base.
-        if count <= max && offset <= max && self.chunk.runs.len() < self.chunk.runs.capacity() {
+                .is_none_or(|&(last, _)| u64::from(last) < offset)
+        {
             self.chunk.runs.push((offset as u32, count as u32));
             self.total += count;
             self.distinct += 1;
@@ -90,14 +92,28 @@ impl RunsBuilder {
         }
     }
 
-    /// [`RunsBuilder::push`] where a chunk ends or a count is split.
+    /// [`RunsBuilder::push`] where a chunk ends, a count is split, or the value is the last
+    /// one's: its last run takes what its count has room for before a new run does.
     #[cold]
     fn push_slow(&mut self, value: SimTime, mut count: u64) {
+        let max = u64::from(u32::MAX);
+        let base = self.chunk.base;
+        if let Some(last) = self
+            .chunk
+            .runs
+            .last_mut()
+            .filter(|&&mut (offset, _)| base + u64::from(offset) == value)
+        {
+            let add = count.min(max - u64::from(last.1));
+            last.1 += add as u32;
+            self.total += add;
+            count -= add;
+        }
         while count > 0 {
-            let part = count.min(u64::from(u32::MAX));
+            let part = count.min(max);
             let fits = !self.chunk.runs.is_empty()
                 && self.chunk.runs.len() < self.chunk.runs.capacity()
-                && value - self.chunk.base <= u64::from(u32::MAX);
+                && value - self.chunk.base <= max;
             if !fits {
                 self.next_chunk(value);
             }
@@ -107,6 +123,52 @@ impl RunsBuilder {
             self.total += part;
             self.distinct += 1;
             count -= part;
+        }
+    }
+
+    /// Appends the runs `runs` of a chunk based at `base`, above every value so far: as many
+    /// as fit in the chunk at a time, each offset moved to the chunk's base by one addition.
+    fn extend(&mut self, base: SimTime, mut runs: &[(u32, u32)]) {
+        let max = u64::from(u32::MAX);
+        // First runs of the last value pushed (a count split over chunks) join that value.
+        while let Some(&(offset, count)) = runs.first() {
+            let value = base + u64::from(offset);
+            let last = self
+                .chunk
+                .runs
+                .last()
+                .map(|&(o, _)| self.chunk.base + u64::from(o));
+            if last != Some(value) {
+                break;
+            }
+            self.push_slow(value, u64::from(count));
+            runs = &runs[1..];
+        }
+        while let Some(&(first, _)) = runs.first() {
+            let room = self.chunk.runs.capacity() - self.chunk.runs.len();
+            if room == 0 || base + u64::from(first) - self.chunk.base > max {
+                self.next_chunk(base + u64::from(first));
+                continue;
+            }
+            // The runs that fit: the chunk's room, and values within 32 bits of its base.
+            let fits =
+                |&(offset, _): &(u32, u32)| base + u64::from(offset) - self.chunk.base <= max;
+            let mut take = room.min(runs.len());
+            if !fits(&runs[take - 1]) {
+                take = runs[..take].partition_point(fits);
+            }
+            // The true offset is below 2^32, so 32-bit wrapping arithmetic gives it exactly.
+            let shift = base.wrapping_sub(self.chunk.base) as u32;
+            let mut total = 0;
+            self.chunk
+                .runs
+                .extend(runs[..take].iter().map(|&(offset, count)| {
+                    total += u64::from(count);
+                    (offset.wrapping_add(shift), count)
+                }));
+            self.total += total;
+            self.distinct += take;
+            runs = &runs[take..];
         }
     }
 
@@ -132,50 +194,54 @@ impl RunsBuilder {
 }
 
 /// The chunked run-length list `runs` with the sorted samples `fresh` merged in, the samples
-/// in each of its chunks, and its runs. Each old chunk is freed once the merge has passed it.
+/// in each of its chunks, and its runs. The old runs between two fresh values are appended
+/// as one slice; the runs of a value that has fresh samples are summed and appended with
+/// them. Each old chunk is freed once the merge has passed it.
 fn merge(runs: RunChunks, fresh: &[SimTime]) -> (RunChunks, Vec<u64>, usize) {
     let mut out = RunsBuilder::default();
     let mut i = 0;
     // The next value of `fresh` with how many times it comes.
-    let take_equal = |i: &mut usize, v: SimTime| {
+    let take_equal = |i: &mut usize| {
+        let v = fresh[*i];
         let from = *i;
         while *i < fresh.len() && fresh[*i] == v {
             *i += 1;
         }
-        (*i - from) as u64
+        (v, (*i - from) as u64)
     };
-    // The fresh samples below `v`, then `v` with `c` old samples and its fresh ones.
-    let put = |out: &mut RunsBuilder, i: &mut usize, v: SimTime, c: u64| {
-        while *i < fresh.len() && fresh[*i] < v {
-            let f = fresh[*i];
-            let k = take_equal(i, f);
-            out.push(f, k);
-        }
-        let k = take_equal(i, v);
-        out.push(v, c + k);
-    };
-    // The old runs, summing those of one value (a count split at 32 bits), so the builder
-    // splits the value's whole count afresh. Each old chunk is freed once passed.
-    let mut pending: Option<(SimTime, u64)> = None;
     for chunk in runs {
-        for (v, c) in chunk.iter() {
-            match &mut pending {
-                Some((pv, pc)) if *pv == v => *pc += c,
-                _ => {
-                    if let Some((pv, pc)) = pending.replace((v, c)) {
-                        put(&mut out, &mut i, pv, pc);
-                    }
+        let mut rest = &chunk.runs[..];
+        while !rest.is_empty() {
+            // The old runs below the next fresh value, found by a scan: a merge has about
+            // four of them between two fresh values.
+            let below = match fresh.get(i) {
+                None => rest.len(),
+                Some(&f) if f < chunk.base => 0,
+                Some(&f) => {
+                    let limit = f - chunk.base;
+                    rest.iter()
+                        .position(|&(offset, _)| u64::from(offset) >= limit)
+                        .unwrap_or(rest.len())
+                }
+            };
+            out.extend(chunk.base, &rest[..below]);
+            rest = &rest[below..];
+            let Some(&(offset, _)) = rest.first() else {
+                break;
+            };
+            let (v, mut count) = take_equal(&mut i);
+            if chunk.base + u64::from(offset) == v {
+                while let Some(&(_, c)) = rest.first().filter(|r| r.0 == offset) {
+                    count += u64::from(c);
+                    rest = &rest[1..];
                 }
             }
+            out.push(v, count);
         }
     }
-    if let Some((pv, pc)) = pending {
-        put(&mut out, &mut i, pv, pc);
-    }
     while i < fresh.len() {
-        let f = fresh[i];
-        let k = take_equal(&mut i, f);
-        out.push(f, k);
+        let (v, count) = take_equal(&mut i);
+        out.push(v, count);
     }
     out.finish()
 }
@@ -583,6 +649,105 @@ mod tests {
         let runs: usize = h.runs.iter().map(|c| c.runs.len()).sum();
         assert_eq!(runs, 8);
         assert_eq!(h.count_above(8 + big), 2 * big + 10);
+    }
+
+    /// The runs a histogram of `samples` must hold, flat: each value once, or over several
+    /// runs filled to 32 bits but the last.
+    fn canonical_runs(samples: &std::collections::BTreeMap<u64, u64>) -> Vec<(u64, u64)> {
+        let max = u64::from(u32::MAX);
+        let mut runs = Vec::new();
+        for (&v, &c) in samples {
+            runs.extend(std::iter::repeat_n((v, max), (c / max) as usize));
+            if c % max > 0 {
+                runs.push((v, c % max));
+            }
+        }
+        runs
+    }
+
+    /// Checks what every chunked list keeps: a base its first run sits at, ascending offsets,
+    /// at most `RUN_CHUNK` runs, and totals and a run count that add up.
+    fn check_chunks(runs: &RunChunks, totals: &[u64], distinct: usize) {
+        assert_eq!(runs.len(), totals.len());
+        for (chunk, &total) in runs.iter().zip(totals) {
+            assert_eq!(chunk.runs[0].0, 0, "a chunk's base is its first value");
+            assert!(chunk.runs.len() <= RUN_CHUNK);
+            assert!(chunk.runs.windows(2).all(|w| w[0].0 <= w[1].0));
+            assert_eq!(total, chunk.iter().map(|(_, c)| c).sum::<u64>());
+        }
+        assert_eq!(distinct, runs.iter().map(|c| c.runs.len()).sum::<usize>());
+    }
+
+    #[test]
+    fn a_merge_keeps_every_sample_in_canonical_runs() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut sorted = |n: usize, from: u64, range: u64| {
+            let mut v: Vec<u64> = (0..n)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    from + x % range
+                })
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        // Rounds of new values and repeats: dense and sparse, below, inside and above the
+        // runs so far, and past 32 bits above them.
+        let rounds = [
+            sorted(5_000, 1_000_000, 40_000),
+            sorted(20_000, 1_000, 4_000_000),
+            sorted(3_000, 1_000_000, 50),
+            sorted(15_000, 30, 9_000),
+            sorted(100, 1 << 33, 1 << 34),
+            sorted(30_000, 1, 1 << 35),
+            vec![7; 300],
+        ];
+        let mut want = std::collections::BTreeMap::new();
+        let mut runs = Vec::new();
+        for fresh in rounds {
+            for &v in &fresh {
+                *want.entry(v).or_insert(0) += 1;
+            }
+            let (merged, totals, distinct) = merge(runs, &fresh);
+            runs = merged;
+            let flat: Vec<(u64, u64)> = runs.iter().flat_map(RunChunk::iter).collect();
+            assert_eq!(flat, canonical_runs(&want));
+            check_chunks(&runs, &totals, distinct);
+        }
+    }
+
+    #[test]
+    fn a_count_split_over_two_chunks_is_merged_whole() {
+        let big = u64::from(u32::MAX);
+        let mut b = RunsBuilder::default();
+        let mut want = std::collections::BTreeMap::new();
+        for v in 1..RUN_CHUNK as u64 {
+            b.push(v, 1);
+            want.insert(v, 1);
+        }
+        // The last run of the first chunk and two in the next hold one value.
+        let v = RUN_CHUNK as u64;
+        b.push(v, 2 * big + 3);
+        let (runs, _, _) = b.finish();
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[1].base, v);
+        let (runs, totals, distinct) = merge(runs, &[3, v, v + 1]);
+        want.insert(3, 2);
+        want.insert(v, 2 * big + 4);
+        want.insert(v + 1, 1);
+        let flat: Vec<(u64, u64)> = runs.iter().flat_map(RunChunk::iter).collect();
+        assert_eq!(flat, canonical_runs(&want));
+        check_chunks(&runs, &totals, distinct);
+        // The value's runs in the next chunk come as a slice after another fresh value, and
+        // still join the runs before them.
+        let (runs, totals, distinct) = merge(runs, &[2, v + 2]);
+        want.insert(2, 2);
+        want.insert(v + 2, 1);
+        let flat: Vec<(u64, u64)> = runs.iter().flat_map(RunChunk::iter).collect();
+        assert_eq!(flat, canonical_runs(&want));
+        check_chunks(&runs, &totals, distinct);
     }
 
     #[test]
