@@ -156,3 +156,83 @@ fn blocked_evals_wait_in_the_order_they_were_created() {
         ]
     );
 }
+
+/// The times and jobs of every `alloc_placed` event.
+fn placements(events: &[(u64, TraceEvent)]) -> Vec<(u64, String)> {
+    events
+        .iter()
+        .filter_map(|(t, e)| match e {
+            TraceEvent::AllocPlaced { job, .. } => Some((*t, job.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn trace_rows_of_one_workload_with_different_asks_wait_apart() {
+    // One 4000 MHz node. Row 0 takes 3000 MHz for an hour; row 1 (3000 MHz) cannot fit and
+    // blocks; row 2 asks 500 MHz and fits at once. Had it joined row 1's waiting evals (one
+    // bucket per workload, whatever the ask), it would have blocked without a scan.
+    let row = |submit_ms: u64, cpu_mhz: u64| nomad_sim_core::config::TraceArrival {
+        submit_ms,
+        parallelism: 1,
+        cpu_mhz,
+        memory_mb: 100,
+        duration_ms: HOUR_MS,
+    };
+    let w = batch_workload(
+        "rows",
+        Arrivals::Trace(vec![
+            row(0, 3000),
+            row(MINUTE_MS, 3000),
+            row(2 * MINUTE_MS, 500),
+        ]),
+        Resources::new(3000, 100, 0),
+        DurationDist::Constant(HOUR_MS),
+    );
+    let (mut sim, sink) = start(config(
+        3,
+        3 * HOUR_MS,
+        vec![pool("a", 1, 4000, 4000)],
+        vec![w],
+    ));
+    sim.run();
+    let placed = placements(&sink.events());
+    assert_eq!(placed.len(), 3);
+    assert_eq!(
+        placed[..2].iter().map(|p| p.0).collect::<Vec<_>>(),
+        [0, 2 * MINUTE_MS]
+    );
+    assert_eq!(placed[2].0, HOUR_MS);
+}
+
+#[test]
+fn distinct_hosts_jobs_of_one_workload_wait_apart() {
+    // Two nodes with room for four allocs each. Job 0 (count 3, distinct_hosts) places two
+    // and blocks for its third; job 1 of the same workload arrives at 1m and places two at
+    // once. Had it joined job 0's waiting eval (one bucket per workload), it would have
+    // blocked without a scan.
+    let mut w = batch_workload(
+        "spread-out",
+        Arrivals::At(vec![0, MINUTE_MS]),
+        Resources::new(1000, 100, 0),
+        DurationDist::Constant(10 * MINUTE_MS),
+    );
+    w.count = 3;
+    w.distinct_hosts = true;
+    let (mut sim, sink) = start(config(3, HOUR_MS, vec![pool("a", 2, 4000, 4000)], vec![w]));
+    sim.run();
+    let placed = placements(&sink.events());
+    let at: Vec<(u64, &str)> = placed.iter().map(|(t, j)| (*t, j.as_str())).collect();
+    assert_eq!(
+        at,
+        [
+            (0, "spread-out-0"),
+            (0, "spread-out-0"),
+            (MINUTE_MS, "spread-out-1"),
+            (MINUTE_MS, "spread-out-1"),
+            (10 * MINUTE_MS, "spread-out-0"),
+            (11 * MINUTE_MS, "spread-out-1"),
+        ]
+    );
+}

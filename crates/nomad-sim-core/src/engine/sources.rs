@@ -19,6 +19,9 @@ pub(crate) struct WorkloadState {
     pub(crate) last_job: Option<JobId>,
     /// `nomad job stop` stopped the workload: no more arrivals.
     pub(crate) stopped: bool,
+    /// The blocked-eval bucket all its jobs share, once known: set only when the bucket's
+    /// key is the workload's alone (not per job for `distinct_hosts`, nor per trace row's ask).
+    pub(crate) bucket: Option<u32>,
 }
 
 /// The job sources: one per workload, and the allocation budget they share.
@@ -76,6 +79,7 @@ impl Simulation {
             hardware: self.config.workloads[w].asks.any(),
             last_job: None,
             stopped: false,
+            bucket: None,
         });
     }
 

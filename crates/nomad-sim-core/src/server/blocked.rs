@@ -71,9 +71,28 @@ impl Simulation {
         }
     }
 
-    /// The bucket the job's evals wait in, created on first use.
+    /// The bucket the job's evals wait in, created on first use. A bucket whose key is its
+    /// workload's alone is remembered by the workload: only `distinct_hosts` buckets are ever
+    /// freed, so it stays the workload's.
     pub(crate) fn bucket_of(&mut self, job: JobId) -> u32 {
+        let w = self.state.jobs[job].workload as usize;
+        if let Some(b) = self.sources.workloads[w].bucket {
+            return b;
+        }
         let key = self.bucket_key(job);
+        let b = self.bucket_by_key(key);
+        let per_job_ask = matches!(
+            self.config.workloads[w].arrivals.timing(),
+            crate::config::Arrivals::Trace(_)
+        );
+        if key.job.is_none() && !per_job_ask {
+            self.sources.workloads[w].bucket = Some(b);
+        }
+        b
+    }
+
+    /// The bucket of `key`, created on first use.
+    fn bucket_by_key(&mut self, key: BucketKey) -> u32 {
         if let Some((last, b)) = self.server.blocked.last_lookup {
             if last == key {
                 return b;
@@ -112,10 +131,11 @@ impl Simulation {
 
     /// A job is being collected: a bucket that served only it (`distinct_hosts`) is freed.
     pub(crate) fn forget_job(&mut self, job: JobId) {
-        let key = self.bucket_key(job);
-        if key.job.is_none() {
+        let workload = self.state.jobs[job].workload as usize;
+        if !self.config.workloads[workload].distinct_hosts {
             return;
         }
+        let key = self.bucket_key(job);
         let blocked = &mut self.server.blocked;
         if blocked.last_lookup.is_some_and(|(last, _)| last == key) {
             blocked.last_lookup = None;
