@@ -388,6 +388,7 @@ impl EventQueue {
     }
 
     /// Appends an entry to bucket `b`, starting a chunk when its last one is full.
+    #[inline]
     fn push_to_bucket(&mut self, b: usize, e: Entry) {
         self.occupied[b / 64] |= 1 << (b % 64);
         self.levels |= 1 << (b / DIGITS);
@@ -467,6 +468,7 @@ impl EventQueue {
     }
 
     /// Removes and returns the next event.
+    #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, EventKind)> {
         let (key, payload) = self.pop_entry()?;
         if !self.small && self.len < TO_SMALL {
