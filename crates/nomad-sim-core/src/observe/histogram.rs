@@ -489,13 +489,7 @@ impl Histogram {
 
     /// The short form of [`Histogram::pending_stats`].
     pub fn short_stats(&self) -> ShortStats {
-        let full = self.pending_stats();
-        ShortStats {
-            mean: full.mean,
-            p50: full.p50,
-            p95: full.p95,
-            p99: full.p99,
-        }
+        self.pending_stats().short()
     }
 }
 

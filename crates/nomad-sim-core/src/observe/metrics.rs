@@ -227,15 +227,21 @@ pub fn pending_stats(mut values: Vec<f64>) -> PendingStats {
     }
 }
 
+impl PendingStats {
+    /// The short form: mean, p50, p95 and p99.
+    pub fn short(&self) -> ShortStats {
+        ShortStats {
+            mean: self.mean,
+            p50: self.p50,
+            p95: self.p95,
+            p99: self.p99,
+        }
+    }
+}
+
 /// Summarises a sample of seconds, short form.
 pub fn short_stats(values: Vec<f64>) -> ShortStats {
-    let full = pending_stats(values);
-    ShortStats {
-        mean: full.mean,
-        p50: full.p50,
-        p95: full.p95,
-        p99: full.p99,
-    }
+    pending_stats(values).short()
 }
 
 #[cfg(test)]
