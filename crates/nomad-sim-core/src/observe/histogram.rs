@@ -659,9 +659,17 @@ mod tests {
         runs
     }
 
-    /// Checks what every chunked list keeps: a base its first run sits at, ascending offsets,
-    /// at most `RUN_CHUNK` runs, and totals and a run count that add up.
-    fn check_chunks(runs: &RunChunks, totals: &[u64], distinct: usize) {
+    /// Checks a merged list: its runs are `want`'s canonical runs, and it keeps what every
+    /// chunked list keeps (a base its first run sits at, ascending offsets, at most
+    /// `RUN_CHUNK` runs, and totals and a run count that add up).
+    fn check_merged(
+        runs: &RunChunks,
+        totals: &[u64],
+        distinct: usize,
+        want: &std::collections::BTreeMap<u64, u64>,
+    ) {
+        let flat: Vec<(u64, u64)> = runs.iter().flat_map(RunChunk::iter).collect();
+        assert_eq!(flat, canonical_runs(want));
         assert_eq!(runs.len(), totals.len());
         for (chunk, &total) in runs.iter().zip(totals) {
             assert_eq!(chunk.runs[0].0, 0, "a chunk's base is its first value");
@@ -706,9 +714,7 @@ mod tests {
             }
             let (merged, totals, distinct) = merge(runs, &fresh);
             runs = merged;
-            let flat: Vec<(u64, u64)> = runs.iter().flat_map(RunChunk::iter).collect();
-            assert_eq!(flat, canonical_runs(&want));
-            check_chunks(&runs, &totals, distinct);
+            check_merged(&runs, &totals, distinct, &want);
         }
     }
 
@@ -731,17 +737,13 @@ mod tests {
         want.insert(3, 2);
         want.insert(v, 2 * big + 4);
         want.insert(v + 1, 1);
-        let flat: Vec<(u64, u64)> = runs.iter().flat_map(RunChunk::iter).collect();
-        assert_eq!(flat, canonical_runs(&want));
-        check_chunks(&runs, &totals, distinct);
+        check_merged(&runs, &totals, distinct, &want);
         // The value's runs in the next chunk come as a slice after another fresh value, and
         // still join the runs before them.
         let (runs, totals, distinct) = merge(runs, &[2, v + 2]);
         want.insert(2, 2);
         want.insert(v + 2, 1);
-        let flat: Vec<(u64, u64)> = runs.iter().flat_map(RunChunk::iter).collect();
-        assert_eq!(flat, canonical_runs(&want));
-        check_chunks(&runs, &totals, distinct);
+        check_merged(&runs, &totals, distinct, &want);
     }
 
     #[test]

@@ -44,9 +44,6 @@ pub(crate) struct BucketKey {
 pub(crate) struct Blocked {
     pub(crate) buckets: Vec<Bucket>,
     pub(crate) bucket_index: BTreeMap<BucketKey, u32>,
-    /// The last key looked up and its bucket: the evals of one workload follow each other,
-    /// and comparing a key costs less than a search of the index.
-    last_lookup: Option<(BucketKey, u32)>,
     /// Buckets holding blocked evals.
     pub(crate) waiting_buckets: BTreeSet<u32>,
     /// Reused buffer for iterating `waiting_buckets` while waking them.
@@ -93,13 +90,7 @@ impl Simulation {
 
     /// The bucket of `key`, created on first use.
     fn bucket_by_key(&mut self, key: BucketKey) -> u32 {
-        if let Some((last, b)) = self.server.blocked.last_lookup {
-            if last == key {
-                return b;
-            }
-        }
         if let Some(&b) = self.server.blocked.bucket_index.get(&key) {
-            self.server.blocked.last_lookup = Some((key, b));
             return b;
         }
         let bucket = Bucket {
@@ -125,7 +116,6 @@ impl Simulation {
             }
         };
         blocked.bucket_index.insert(key, b);
-        blocked.last_lookup = Some((key, b));
         b
     }
 
@@ -137,9 +127,6 @@ impl Simulation {
         }
         let key = self.bucket_key(job);
         let blocked = &mut self.server.blocked;
-        if blocked.last_lookup.is_some_and(|(last, _)| last == key) {
-            blocked.last_lookup = None;
-        }
         if let Some(b) = blocked.bucket_index.remove(&key) {
             let bucket = &mut blocked.buckets[b as usize];
             assert!(
