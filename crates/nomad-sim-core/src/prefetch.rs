@@ -11,12 +11,19 @@
 /// Asks the CPU to bring every cache line of `value` into its caches, without waiting.
 #[inline(always)]
 pub(crate) fn prefetch<T>(value: &T) {
+    prefetch_head(value, std::mem::size_of::<T>());
+}
+
+/// Asks the CPU to bring the cache lines of `value`'s first `bytes` bytes (at most its size)
+/// into its caches, without waiting.
+#[inline(always)]
+pub(crate) fn prefetch_head<T>(value: &T, bytes: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         const LINE: usize = 64;
         let start = (value as *const T).cast::<i8>();
-        let size = std::mem::size_of::<T>();
+        let size = bytes.min(std::mem::size_of::<T>());
         let mut offset = 0;
         while offset < size {
             // SAFETY: `_mm_prefetch` is a hint: it does not read memory into the program,
@@ -26,12 +33,12 @@ pub(crate) fn prefetch<T>(value: &T) {
             offset += LINE;
         }
         if size > 0 {
-            // The value's last line: a value that does not start a line spans one more line
-            // than its size in lines, which the steps above may not reach.
-            // SAFETY: as above; the address is the value's last byte.
+            // The last line: bytes that do not start a line span one more line than their
+            // size in lines, which the steps above may not reach.
+            // SAFETY: as above; the address is the last byte asked for, inside `value`.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(size - 1)) };
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
+    let _ = (value, bytes);
 }

@@ -275,7 +275,7 @@ impl Simulation {
                 if let Some(a) = self.state.allocs.get(alloc) {
                     self.state.jobs.prefetch(a.job);
                     if let Some(n) = self.state.nodes.get(a.node.index()) {
-                        crate::prefetch::prefetch(n);
+                        crate::prefetch::prefetch_head(n, crate::state::model::NODE_ALLOC_BYTES);
                     }
                 }
             } else {

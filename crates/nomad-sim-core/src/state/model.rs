@@ -67,8 +67,11 @@ pub struct ActiveDrain {
     pub terminate_when_done: bool,
 }
 
-/// A client node. The fields a placement scan reads come first and together (`repr(C)` keeps
-/// the order), and a node starts a cache line, so a scan touches one line per node.
+/// A client node, laid out by what touches it (`repr(C)` keeps the order, and a node starts a
+/// cache line): a placement scan reads the first line alone (resources, class, pool, status);
+/// placing an alloc and ending one touch the next two (the alloc list, whose first allocs sit
+/// in the record itself, the hardware in use, the drain); names, history and events come
+/// after.
 #[derive(Clone, Debug)]
 #[repr(C, align(64))]
 pub struct Node {
@@ -80,37 +83,50 @@ pub struct Node {
     pub class_id: u32,
     /// Index of the node's pool in the configuration.
     pub pool: u32,
-    /// `<pool>-<index>`.
-    pub name: String,
-    /// A UUID-shaped node ID.
-    pub id: String,
-    /// Total resources.
-    pub capacity: Resources,
-    /// Resources reserved for the OS and the client.
-    pub reserved: Resources,
+    /// Where the last alloc taken off `allocs` was found (see `NodeAllocs::remove`).
+    pub alloc_hint: u32,
     /// Status.
     pub status: NodeStatus,
     /// Scheduling eligibility.
     pub eligibility: Eligibility,
-    /// Where the last alloc taken off `allocs` was found (see `NodeAllocs::remove`); it sits
-    /// in what would otherwise be padding.
-    pub alloc_hint: u32,
-    /// The drain in progress, if any.
-    pub drain: Option<ActiveDrain>,
     /// Allocations that are not client-terminal, in placement order with swap-removal.
     pub allocs: NodeAllocs,
+    /// Ports, device instances and cores its allocs hold; `None` until an alloc that asks
+    /// for them lands here.
+    pub hardware: Option<Box<NodeHardwareUse>>,
+    /// The drain in progress, if any.
+    pub drain: Option<ActiveDrain>,
+    /// `<pool>-<index>`.
+    pub name: String,
+    /// A UUID-shaped node ID.
+    pub id: String,
     /// Creation order, Nomad's `CreateIndex`.
     pub create_index: u64,
     /// When the node was created.
     pub created_ms: SimTime,
+    /// Total resources.
+    pub capacity: Resources,
+    /// Resources reserved for the OS and the client.
+    pub reserved: Resources,
     /// When the node stopped costing money (terminated), if it did.
     pub terminated_ms: Option<SimTime>,
     /// The node's latest events, oldest first (Nomad keeps the last 10).
     pub events: Vec<NodeEvent>,
-    /// Ports, device instances and cores its allocs hold; `None` until an alloc that asks
-    /// for them lands here.
-    pub hardware: Option<Box<NodeHardwareUse>>,
 }
+
+// The layout the comment on `Node` describes: a scan's fields in the first line, and the
+// fields an alloc's placement and end add (the alloc list with its first allocs inline, the
+// hardware in use, the drain) in the next two.
+const _: () = {
+    assert!(std::mem::offset_of!(Node, allocs) == 64);
+    assert!(
+        std::mem::offset_of!(Node, drain) + std::mem::size_of::<Option<ActiveDrain>>()
+            <= NODE_ALLOC_BYTES
+    );
+};
+
+/// Bytes of a node that an alloc's placement and end read and write: its first three lines.
+pub(crate) const NODE_ALLOC_BYTES: usize = 192;
 
 /// One entry of a node's event list, as `nomad node status <node>` shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
