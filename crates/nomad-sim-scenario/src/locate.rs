@@ -36,6 +36,8 @@ pub struct Position {
 #[derive(Clone, Debug, Default)]
 pub struct PathIndex {
     positions: BTreeMap<String, Position>,
+    /// Where the scan met a syntax error, if it did.
+    syntax_error: Option<Position>,
 }
 
 impl PathIndex {
@@ -50,13 +52,22 @@ impl PathIndex {
     /// expanding past [`MAX_ALIAS_NODES`] nodes or [`MAX_ALIAS_BYTES`] bytes, a duplicate key,
     /// and a second document. Events are pulled one at a time and the scan stops at the first
     /// such problem, so a hostile file costs no more than the part read before it.
-    /// A syntax error is not reported here: the index is returned as far as it got, and
-    /// serde_yaml reports the error with its own wording.
+    /// A syntax error is not reported here: the index is returned as far as it got, noting
+    /// where the error is ([`PathIndex::syntax_error`]), and serde_yaml reports the error with
+    /// its own wording.
     pub fn scan(text: &str) -> Result<PathIndex, ScanProblem> {
         let mut builder = Builder::default();
         let mut parser = Parser::new_from_str(text);
         let mut documents = 0usize;
-        while let Ok((event, mark)) = parser.next_token() {
+        let mut syntax_error = None;
+        loop {
+            let (event, mark) = match parser.next_token() {
+                Ok(next) => next,
+                Err(e) => {
+                    syntax_error = Some(position(*e.marker()));
+                    break;
+                }
+            };
             match &event {
                 Event::StreamEnd => break,
                 Event::DocumentStart => {
@@ -92,7 +103,13 @@ impl PathIndex {
         }
         Ok(PathIndex {
             positions: builder.positions,
+            syntax_error,
         })
+    }
+
+    /// Where the document stops being valid YAML, if it does.
+    pub fn syntax_error(&self) -> Option<Position> {
+        self.syntax_error
     }
 
     /// The position of the node at `path`, or of its nearest indexed ancestor.

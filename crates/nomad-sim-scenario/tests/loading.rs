@@ -614,7 +614,7 @@ fn lifecycle_keys_are_checked() {
         (
             "time_zone: \"Etc/GMT-1\"",
             "time_zone: Europe/Pariss",
-            "not a time zone database name either",
+            "periodic.time_zone: \"Europe/Pariss\" is not a known time zone name; did you mean Europe/Paris?",
         ),
         (
             "job: web, purge",

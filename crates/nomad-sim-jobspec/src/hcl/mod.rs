@@ -927,8 +927,10 @@ fn to_int(v: &Value) -> Result<J, String> {
         Value::String(s) => s.trim().parse::<f64>().ok(),
         _ => None,
     };
+    // A whole number too large to hold exactly stays a float, for the range checks to refuse.
     match f {
         Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(J::from(f as i64)),
+        Some(f) if f.is_finite() && f.fract() == 0.0 => Ok(J::from(f)),
         _ => Err(format!("a whole number is required, got `{v}`")),
     }
 }
