@@ -25,6 +25,11 @@ pub fn parse_at(text: &str, start_unix_ms: u64) -> Result<u64, String> {
 
 /// A Go duration that may start with whole days: `1d`, `1d2h`, `2d30m`, `90m`.
 pub fn parse_days_duration(text: &str) -> Result<u64, String> {
+    if text.starts_with('-') {
+        return Err(format!(
+            "{text:?} is before the start: give a duration from the start (90m, 1d2h) or an RFC 3339 time"
+        ));
+    }
     let (days, rest) = match text.find('d') {
         Some(i) if text[..i].bytes().all(|b| b.is_ascii_digit()) && i > 0 => {
             let days: u64 = text[..i]
@@ -41,7 +46,7 @@ pub fn parse_days_duration(text: &str) -> Result<u64, String> {
         0
     } else {
         parse_duration_ms(rest)
-            .map_err(|e| format!("{e}; days are written first, as in 1d2h30m"))?
+            .map_err(|e| format!("{e}; whole days (d) may lead, as in 1d2h30m"))?
     };
     days.checked_mul(DAY_MS)
         .and_then(|d| d.checked_add(rest_ms))

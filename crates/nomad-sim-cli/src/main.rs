@@ -106,7 +106,7 @@ struct ViewArgs {
     scenario: PathBuf,
     /// The moment to look at: a duration from the start (`90m`, `1d2h`) or a time as the
     /// views print it (`2026-01-05T14:30:00Z`, relative to the scenario's `start`).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     at: String,
     /// One job (ID or prefix), node (name or ID prefix) or eval (ID prefix; `list` lists all, a job ID its evals) to show.
     id: Option<String>,
@@ -114,7 +114,7 @@ struct ViewArgs {
     #[arg(long)]
     json: bool,
     /// Override the scenario's seed.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_seed)]
     seed: Option<u64>,
     /// Override the placement algorithm: binpack or spread.
     #[arg(long)]
@@ -126,7 +126,7 @@ struct LogsArgs {
     /// The scenario file (YAML).
     scenario: PathBuf,
     /// The moment to look at: a duration from the start (`90m`, `1d2h`) or an RFC 3339 time.
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     at: String,
     /// An allocation (ID prefix or name) or a job (then one of its allocations, running first).
     alloc_or_job: String,
@@ -137,7 +137,7 @@ struct LogsArgs {
     #[arg(long)]
     stderr: bool,
     /// Override the scenario's seed.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_seed)]
     seed: Option<u64>,
     /// Override the placement algorithm: binpack or spread.
     #[arg(long)]
@@ -149,7 +149,7 @@ struct RunArgs {
     /// The scenario file (YAML).
     scenario: PathBuf,
     /// Override the scenario's seed.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_seed)]
     seed: Option<u64>,
     /// Override the placement algorithm: binpack or spread.
     #[arg(long)]
@@ -233,14 +233,55 @@ fn main() -> ExitCode {
     }
 }
 
-/// Loads a scenario and prints, on stderr, what its job files carry that was ignored.
+/// Loads a scenario and prints, on stderr, what its job files carry that was ignored and the
+/// settings that are valid but almost surely not what was meant (`SimConfig::advice`).
 fn load(path: &Path) -> Result<Scenario, Failure> {
     let scenario =
         nomad_sim_scenario::load_file(path).map_err(|e| Failure::input(e.to_string()))?;
     for w in &scenario.warnings {
         nomad_sim_output::warn(&format!("nomad-sim: warning: {w}"));
     }
+    for advice in scenario.config.advice() {
+        nomad_sim_output::warn(&format!("nomad-sim: warning: {advice}"));
+    }
     Ok(scenario)
+}
+
+/// Warns when allocations were still queued when the run ended: the pending-time figures
+/// count placed allocations only, so work that nothing could place would look like no wait.
+/// Names each workload with waiting allocations and its last failed placement's metrics.
+fn warn_never_placed(sim: &Simulation, never_placed: u64) {
+    if never_placed == 0 {
+        return;
+    }
+    let mut waiting: std::collections::BTreeMap<
+        u32,
+        (u64, Option<&nomad_sim_core::placement::AllocMetric>),
+    > = std::collections::BTreeMap::new();
+    for (_, j) in sim.jobs() {
+        if j.queued == 0 {
+            continue;
+        }
+        let entry = waiting.entry(j.workload).or_insert((0, None));
+        entry.0 += u64::from(j.queued);
+        if let Some(metric) = j.failure.as_deref() {
+            entry.1 = Some(metric);
+        }
+    }
+    let mut text = format!(
+        "nomad-sim: warning: {never_placed} allocations were never placed (still queued when the run ended); the pending-time figures count placed allocations only"
+    );
+    for (w, (n, metric)) in waiting {
+        let name = &sim.config().workloads[w as usize].name;
+        text.push_str(&format!("\n  workload {name:?}: {n} waiting"));
+        if let Some(m) = metric {
+            text.push_str(", its last failed placement:");
+            for line in views::text::metric_lines(m) {
+                text.push_str(&format!("\n  {line}"));
+            }
+        }
+    }
+    nomad_sim_output::warn(&text);
 }
 
 fn validate(path: &Path) -> Result<(), Failure> {
@@ -255,6 +296,12 @@ fn validate(path: &Path) -> Result<(), Failure> {
         c.workloads.len(),
         c.operations.len()
     ))
+}
+
+/// `--seed`: a whole number, said in those words when it is not one.
+fn parse_seed(text: &str) -> Result<u64, String> {
+    text.parse()
+        .map_err(|_| format!("expected a whole number from 0 to {}", u64::MAX))
 }
 
 /// Loads a scenario and applies `--seed` and `--algorithm`.
@@ -541,6 +588,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         ));
     }
     let mut report = sim.report();
+    warn_never_placed(&sim, report.allocations.never_placed);
     if args.timing {
         report.perf.wall_s = Some((started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0);
     }
@@ -555,7 +603,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::output(format!("writing the trace {label}: {e}")))?;
         if outcome.dropped > 0 {
             nomad_sim_output::warn(&format!(
-                "warning: the trace stopped after {} events ({} more not written); raise --trace-max-events to keep them",
+                "nomad-sim: warning: the trace stopped after {} events ({} more not written); raise --trace-max-events to keep them",
                 outcome.written, outcome.dropped
             ));
         }
@@ -585,7 +633,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     if sim.truncated {
         let limit = scenario.config.limits.max_allocations;
         nomad_sim_output::warn(&format!(
-            "warning: arrivals stopped early: the run reached limits.max_allocations = {limit} allocations, and the report covers the run up to then. Raise it in the scenario with `limits: {{ max_allocations: {} }}`",
+            "nomad-sim: warning: arrivals stopped early: the run reached limits.max_allocations = {limit} allocations, and the report covers the run up to then. Raise it in the scenario with `limits: {{ max_allocations: {} }}`",
             limit.saturating_mul(2)
         ));
     }

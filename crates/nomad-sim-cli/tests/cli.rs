@@ -385,4 +385,85 @@ fn bad_flags_and_files_exit_2() {
     let out = run(&["run", p, "--trace", "/nonexistent/dir/trace.jsonl"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
+    // Negative numbers get the value's own message, not a tip about `--`.
+    let out = run(&["run", p, "--seed", "-1"]);
+    assert!(
+        stderr(&out).contains("'-1' for '--seed <SEED>': expected a whole number from 0 to"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["status", p, "--at", "-5m"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("\"-5m\" is before the start"),
+        "{}",
+        stderr(&out)
+    );
+    // No command at all: the help on stderr, without an error prefix.
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("Usage: nomad-sim <COMMAND>"), "{err}");
+    assert!(!err.contains("error:"), "{err}");
+}
+
+#[test]
+fn work_no_node_can_take_is_named_before_and_after_the_run() {
+    let dir = tmpdir("unplaceable");
+    let path = dir.join("unplaceable.yaml");
+    let yaml = format!(
+        "name: unplaceable\nseed: 1\nhorizon: 1h\n{POOLS}workloads:\n  - name: arm\n    arrivals: {{ at: [0s, 10m] }}\n    count: 2\n    resources: {{ cpu: 500, memory: 256 }}\n    duration: 5m\n    constraints:\n      - {{ attribute: \"${{attr.cpu.arch}}\", operator: \"=\", value: arm64 }}\n  - name: any\n    arrivals: {{ at: [0s] }}\n    resources: {{ cpu: 500, memory: 256 }}\n    duration: 5m\n"
+    );
+    std::fs::write(&path, yaml).unwrap();
+    let path = path.to_str().unwrap();
+    let checked = run(&["validate", path]);
+    assert!(checked.status.success(), "{}", stderr(&checked));
+    let err = stderr(&checked);
+    assert!(
+        err.contains("workload \"arm\": no node satisfies its constraints (pool linux fails \"${attr.cpu.arch} = arm64\")"),
+        "{err}"
+    );
+    assert!(!err.contains("\"any\""), "{err}");
+    let out = run(&["run", path, "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("4 allocations were never placed"),
+        "the run warns that its pending figures leave work out: {err}"
+    );
+    assert!(err.contains("workload \"arm\": 4 waiting"), "{err}");
+    assert!(
+        err.contains("Constraint \"${attr.cpu.arch} = arm64\": 1 nodes excluded by filter"),
+        "{err}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    assert_eq!(report["allocations"]["never_placed"], 4);
+    // A run whose work all placed says nothing of it.
+    let fine = run(&[
+        "run",
+        scenario("mmc-10-rho80.yaml").to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(!stderr(&fine).contains("never placed"), "{}", stderr(&fine));
+}
+
+#[test]
+fn listed_arrivals_past_the_horizon_are_named() {
+    let dir = tmpdir("past-horizon");
+    let path = dir.join("late.yaml");
+    let yaml = format!(
+        "name: late\nseed: 1\nhorizon: 1h\n{POOLS}workloads:\n  - name: builds\n    arrivals: {{ at: [0s, 30m, 1h, 3h] }}\n    resources: {{ cpu: 500, memory: 256 }}\n    duration: 5m\n"
+    );
+    std::fs::write(&path, yaml).unwrap();
+    let out = run(&["run", path.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "workload \"builds\": 2 of its 4 listed arrivals come at or after the horizon (1h0m0s)"
+        ),
+        "{err}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    assert_eq!(report["allocations"]["placed"], 2);
 }

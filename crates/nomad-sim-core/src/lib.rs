@@ -18,6 +18,7 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod advice;
 pub mod config;
 pub mod cron;
 pub mod engine;

@@ -150,6 +150,23 @@ impl Default for ArrivalCursor {
 }
 
 impl Arrivals {
+    /// How many listed arrivals (`at` times, trace rows) fall at or after `horizon_ms`, and
+    /// so are never submitted, and how many are listed in all.
+    pub fn listed_past(&self, horizon_ms: SimTime) -> (usize, usize) {
+        match self {
+            Arrivals::At(times) => (
+                times.iter().filter(|&&t| t >= horizon_ms).count(),
+                times.len(),
+            ),
+            Arrivals::Trace(rows) => (
+                rows.iter().filter(|r| r.submit_ms >= horizon_ms).count(),
+                rows.len(),
+            ),
+            Arrivals::Dispatch(inner) => inner.listed_past(horizon_ms),
+            _ => (0, 0),
+        }
+    }
+
     /// The time of the next arrival, or `None` when the process has ended or passed `horizon_ms`.
     pub fn next_ms(
         &self,
@@ -275,6 +292,24 @@ mod tests {
         assert_eq!(by_hour.iter().sum::<u32>(), by_hour[9] + by_hour[10]);
         assert!((by_hour[9] as f64 - 6000.0).abs() < 400.0, "{by_hour:?}");
         assert!((by_hour[10] as f64 - 600.0).abs() < 120.0, "{by_hour:?}");
+    }
+
+    #[test]
+    fn listed_arrivals_past_the_horizon_are_counted() {
+        let at = Arrivals::At(vec![0, 59_999, 60_000, 90_000]);
+        assert_eq!(at.listed_past(60_000), (2, 4));
+        assert_eq!(at.listed_past(100_000), (0, 4));
+        let row = |submit_ms| crate::config::TraceArrival {
+            submit_ms,
+            parallelism: 1,
+            cpu_mhz: 100,
+            memory_mb: 100,
+            duration_ms: 1,
+        };
+        let trace = Arrivals::Dispatch(Box::new(Arrivals::Trace(vec![row(0), row(7_200_000)])));
+        assert_eq!(trace.listed_past(HOUR_MS), (1, 2));
+        let poisson = Arrivals::Poisson { rate_per_hour: 5.0 };
+        assert_eq!(poisson.listed_past(0), (0, 0));
     }
 
     #[test]

@@ -79,8 +79,13 @@ pub fn error_text(program: &str, message: &str) -> String {
 
 /// Prints a command-line parsing error (or `--help` / `--version`) and returns the exit code:
 /// 0 for help and version on standard output, 2 for an error on standard error, prefixed as
-/// [`error_text`] does.
+/// [`error_text`] does, and 2 for the help alone on standard error when no command was given.
 pub fn clap_exit(program: &str, e: &clap::Error) -> u8 {
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        // No command at all: the help, on standard error, is the answer, not an error text.
+        crate::warn(e.render().to_string().trim_end());
+        return 2;
+    }
     if e.use_stderr() {
         let rendered = e.render().to_string();
         crate::warn(&error_text(program, &rendered));

@@ -253,8 +253,16 @@ fn scenario_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(files)
 }
 
+/// Loads a scenario and prints, on stderr, what its job files carry that was ignored and the
+/// settings that are valid but almost surely not what was meant (`SimConfig::advice`).
 fn load(path: &Path) -> Result<Loaded, Failure> {
     let scenario = nomad_sim_scenario::load_file(path).map_err(|e| input(e.to_string()))?;
+    for w in &scenario.warnings {
+        nomad_sim_output::warn(&format!("{PROGRAM}: warning: {w}"));
+    }
+    for advice in scenario.config.advice() {
+        nomad_sim_output::warn(&format!("{PROGRAM}: warning: {advice}"));
+    }
     let mut contents = Vec::new();
     for f in &scenario.inputs {
         contents.push(std::fs::read(f).map_err(|e| input(format!("{}: {e}", f.display())))?);
