@@ -328,8 +328,16 @@ fn moment(
 ) -> Result<views::Moment, Failure> {
     let scenario = load_with(path, seed, algorithm)?;
     let at_ms = at::parse_at(at, scenario.start_unix_ms).map_err(Failure::input)?;
+    let horizon_ms = scenario.config.horizon_ms;
     let sim = Simulation::new(scenario.config);
-    Ok(views::Moment::run(sim, at_ms, scenario.start_unix_ms))
+    let moment = views::Moment::run(sim, at_ms, scenario.start_unix_ms);
+    if at_ms > horizon_ms && moment.sim.is_finished() {
+        nomad_sim_output::warn(&format!(
+            "nomad-sim: note: --at {at} is after the run ended (arrivals stop at the horizon, {}, and no work was left); the views show what Nomad would still keep then",
+            nomad_sim_core::time::format_duration_ms(horizon_ms)
+        ));
+    }
+    Ok(moment)
 }
 
 /// Prints a list view or, with an ID, a detail view; text or API JSON.

@@ -467,3 +467,23 @@ fn listed_arrivals_past_the_horizon_are_named() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
     assert_eq!(report["allocations"]["placed"], 2);
 }
+
+#[test]
+fn a_moment_after_the_run_ended_says_so() {
+    let path = scenario("mmc-10-rho80.yaml");
+    let p = path.to_str().unwrap();
+    let late = run(&["status", p, "--at", "1000d"]);
+    assert!(late.status.success(), "{}", stderr(&late));
+    assert!(
+        stderr(&late).contains("--at 1000d is after the run ended"),
+        "{}",
+        stderr(&late)
+    );
+    let during = run(&["status", p, "--at", "2h"]);
+    assert!(during.status.success(), "{}", stderr(&during));
+    assert!(
+        !stderr(&during).contains("after the run ended"),
+        "{}",
+        stderr(&during)
+    );
+}
