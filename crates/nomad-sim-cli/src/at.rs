@@ -8,6 +8,11 @@ const DAY_MS: u64 = 86_400_000;
 /// Parses `--at` into milliseconds from the scenario's start (`start_unix_ms`, its `start:`).
 pub fn parse_at(text: &str, start_unix_ms: u64) -> Result<u64, String> {
     let t = text.trim();
+    if t.starts_with("--") {
+        return Err(format!(
+            "--at needs a value before the next flag {t:?}: give a duration such as 90m or 1d2h, or a time such as 2026-01-05T14:30:00Z"
+        ));
+    }
     if t.is_empty() {
         return Err("--at: empty; give a duration such as 90m or 1d2h, or a time such as 2026-01-05T14:30:00Z".to_string());
     }

@@ -268,8 +268,13 @@ fn warn_never_placed(sim: &Simulation, never_placed: u64) {
             entry.1 = Some(metric);
         }
     }
+    let (count, were) = if never_placed == 1 {
+        ("1 allocation".to_string(), "was")
+    } else {
+        (format!("{never_placed} allocations"), "were")
+    };
     let mut text = format!(
-        "nomad-sim: warning: {never_placed} allocations were never placed (still queued when the run ended); the pending-time figures count placed allocations only"
+        "nomad-sim: warning: {count} {were} never placed (still queued when the run ended); the pending-time figures count placed allocations only"
     );
     for (w, (n, metric)) in waiting {
         let name = &sim.config().workloads[w as usize].name;
@@ -331,7 +336,7 @@ fn moment(
     let horizon_ms = scenario.config.horizon_ms;
     let sim = Simulation::new(scenario.config);
     let moment = views::Moment::run(sim, at_ms, scenario.start_unix_ms);
-    if at_ms > horizon_ms && moment.sim.is_finished() {
+    if at_ms > horizon_ms && moment.sim.is_finished() && moment.sim.queued_allocs_total() == 0 {
         nomad_sim_output::warn(&format!(
             "nomad-sim: note: --at {at} is after the run ended (arrivals stop at the horizon, {}, and no work was left); the views show what Nomad would still keep then",
             nomad_sim_core::time::format_duration_ms(horizon_ms)

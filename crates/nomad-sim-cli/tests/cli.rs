@@ -438,6 +438,21 @@ fn work_no_node_can_take_is_named_before_and_after_the_run() {
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
     assert_eq!(report["allocations"]["never_placed"], 4);
+    // After the horizon the queue is empty, but the run has not ended: work still waits.
+    let late = run(&["status", path, "--at", "2h"]);
+    assert!(late.status.success(), "{}", stderr(&late));
+    assert!(
+        !stderr(&late).contains("after the run ended"),
+        "{}",
+        stderr(&late)
+    );
+    let swallowed = run(&["status", path, "--at", "--json"]);
+    assert_eq!(swallowed.status.code(), Some(2));
+    assert!(
+        stderr(&swallowed).contains("--at needs a value before the next flag \"--json\""),
+        "{}",
+        stderr(&swallowed)
+    );
     // A run whose work all placed says nothing of it.
     let fine = run(&[
         "run",

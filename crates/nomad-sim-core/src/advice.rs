@@ -86,7 +86,7 @@ impl fmt::Display for Advice {
                 timeout_ms,
             } => write!(
                 f,
-                "the scale-down of pool {pool} at {}: its drain deadline ({}) is longer than its lifecycle hook's heartbeat timeout ({}), which terminates each node first, so the deadline never applies; raise `heartbeat_timeout` to give drains longer",
+                "the scale-down of pool {pool} at {}: its drain deadline ({}) is longer than its lifecycle hook's heartbeat timeout ({}), which terminates each node first, so the deadline never applies; raise `heartbeat_timeout` (AWS allows up to 2h) or shorten the deadline",
                 format_duration_ms(*at_ms),
                 format_duration_ms(*deadline_ms),
                 format_duration_ms(*timeout_ms)
@@ -151,15 +151,7 @@ impl SimConfig {
             for pool in self.pools.iter().filter(|p| set.matches(p)) {
                 any_usable = true;
                 let name = pool.node_name(0);
-                let props = NodeProperties {
-                    id: "",
-                    name: &name,
-                    datacenter: &pool.datacenter,
-                    node_class: &pool.node_class,
-                    pool: &pool.node_pool,
-                    attributes: &pool.attributes,
-                    meta: &pool.meta,
-                };
+                let props = NodeProperties::of_pool(pool, "", &name);
                 match w.constraints.iter().find(|c| !c.check(&props)) {
                     Some(c) => rejections.push((pool.name.clone(), c.describe())),
                     None => {

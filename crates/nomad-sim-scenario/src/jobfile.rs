@@ -93,8 +93,15 @@ pub fn zone_offsets(
 }
 
 /// The message for a time zone that is neither a fixed offset nor a name the bundled database
-/// holds, with the nearest name when one is a slip of a letter or two away.
+/// holds, with the nearest name when one is a slip of a letter or two away. Short names are
+/// abbreviations (`PST`, `IST`), where a letter or two away is another zone hours off: they
+/// get a region name's form instead of a guess.
 fn unknown_zone(zone: &str) -> String {
+    if zone.len() < 6 && !zone.contains('/') && !zone.starts_with(['+', '-']) {
+        return format!(
+            "{zone:?} is not a known time zone name: use a region name such as America/Los_Angeles or Asia/Kolkata (abbreviations like PST are ambiguous), UTC, or an offset such as +05:30"
+        );
+    }
     if zone.starts_with(['+', '-']) {
         return format!(
             "{zone:?} is not a UTC offset: use +HH:MM from -14:00 to +14:00, such as +05:30"

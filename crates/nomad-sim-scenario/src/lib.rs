@@ -285,7 +285,15 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
         });
         let mut message = e.to_string();
         if syntax {
-            message = wording::syntax(&message);
+            // Text after a value on its line (a stray quote) is not an indentation problem.
+            let at_line_start = position.is_none_or(|p| {
+                text.lines().nth(p.line.saturating_sub(1)).is_some_and(|l| {
+                    l.chars()
+                        .take(p.column.saturating_sub(1))
+                        .all(char::is_whitespace)
+                })
+            });
+            message = wording::syntax(&message, at_line_start);
         } else {
             if let Some(cut) = message.rfind(" at line ") {
                 message.truncate(cut);

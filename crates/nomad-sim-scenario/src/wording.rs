@@ -97,6 +97,10 @@ impl IntRange {
             Number::Whole(false, magnitude) if magnitude > self.max => {
                 Some(format!("{shown} is too large"))
             }
+            // A whole number in range written with a decimal point or an exponent.
+            Number::Whole(_, _) if found.starts_with("floating point ") => Some(format!(
+                "{shown} has a decimal point or an exponent: write the whole number out"
+            )),
             Number::Whole(..) => None,
         }
     }
@@ -269,8 +273,9 @@ fn untagged_words(name: &str) -> String {
 
 /// A YAML syntax error as serde_yaml prints it (`PROBLEM at line L column C, while CONTEXT at
 /// line L2 column C2`), without the problem's place (the caller prefixes it) and with a hint
-/// where the usual cause is indentation.
-pub fn syntax(message: &str) -> String {
+/// where the usual cause is indentation: the error is where a line starts (`at_line_start`).
+/// Where it is after a value on its line, the usual cause is a quote.
+pub fn syntax(message: &str, at_line_start: bool) -> String {
     let (problem, context) = match message.split_once(", while ") {
         Some((p, c)) => (p, Some(c)),
         None => (message, None),
@@ -288,6 +293,13 @@ pub fn syntax(message: &str) -> String {
         .as_deref()
         .map(|o| format!(" (it starts at line {o})"))
         .unwrap_or_default();
+    let unlined = matches!(
+        problem,
+        "did not find expected '-' indicator" | "did not find expected key"
+    );
+    if unlined && !at_line_start {
+        return "unexpected text after a value on this line: check its quotes (a quoted value ends at its closing quote; quote a value that holds quotes with the other kind, as in \"it's\")".to_string();
+    }
     match (problem, context) {
         ("did not find expected '-' indicator", Some("parsing a block collection")) => format!(
             "this line does not line up with the list above it{from}: check its indentation (each entry starts with `- `, and an entry's keys line up under its first key)"

@@ -59,6 +59,11 @@ fn type_errors_are_in_plain_words_at_their_place() {
             "s.yaml:2:7: seed: invalid value: 99999999999999999999 is too large, expected a whole number from 0 to 18446744073709551615",
         ),
         (
+            "count: 2",
+            "count: 3.0e3",
+            "s.yaml:6:12: node_pools[0].count: invalid value: 3000.0 has a decimal point or an exponent: write the whole number out, expected a whole number from 0 to 4294967295",
+        ),
+        (
             "seed: 1",
             "seed: 1.5",
             "s.yaml:2:7: seed: invalid value: 1.5 is not a whole number, expected a whole number",
@@ -155,6 +160,13 @@ fn an_unknown_time_zone_is_named_with_an_accepted_form() {
     assert!(!e.contains("database"), "{e}");
     let e = with("america/new_yrok");
     assert!(e.contains("did you mean America/New_York?"), "{e}");
+    // An abbreviation a letter away from another zone's gets no guess hours off.
+    let e = with("PST");
+    assert!(
+        e.contains("use a region name such as America/Los_Angeles"),
+        "{e}"
+    );
+    assert!(!e.contains("did you mean"), "{e}");
     let e = with("\"+25:00\"");
     assert!(
         e.contains("\"+25:00\" is not a UTC offset: use +HH:MM from -14:00 to +14:00"),
@@ -197,6 +209,18 @@ fn a_misindented_line_is_the_one_reported() {
         e.contains("did not find expected ',' or ']', while parsing a flow sequence (it starts at line 3, column 10)"),
         "{e}"
     );
+}
+
+#[test]
+fn text_after_a_quoted_value_is_a_quoting_problem_not_an_indentation_one() {
+    for bad in ["name: 'it's'", "name: \"say \"hi\"\"", "name: \"a\" b"] {
+        let e = error_with("name: m\n", &format!("{bad}\n"));
+        assert!(
+            e.contains("unexpected text after a value on this line: check its quotes"),
+            "{bad}: {e}"
+        );
+        assert!(!e.contains("indentation"), "{bad}: {e}");
+    }
 }
 
 #[test]

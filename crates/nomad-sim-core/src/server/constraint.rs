@@ -241,6 +241,19 @@ pub struct NodeProperties<'a> {
 }
 
 impl<'a> NodeProperties<'a> {
+    /// The properties of a node of `pool` with this ID and name.
+    pub fn of_pool(pool: &'a crate::config::PoolConfig, id: &'a str, name: &'a str) -> Self {
+        NodeProperties {
+            id,
+            name,
+            datacenter: &pool.datacenter,
+            node_class: &pool.node_class,
+            pool: &pool.node_pool,
+            attributes: &pool.attributes,
+            meta: &pool.meta,
+        }
+    }
+
     /// Resolves a target: an interpolation names a node property; anything else is a literal.
     pub fn resolve<'b>(&self, target: &'b str) -> Option<&'b str>
     where

@@ -278,15 +278,7 @@ impl Simulation {
     pub(crate) fn node_properties(&self, node: NodeId) -> NodeProperties<'_> {
         let n = &self.state.nodes[node.index()];
         let pool = &self.config.pools[n.pool as usize];
-        NodeProperties {
-            id: &n.id,
-            name: &n.name,
-            datacenter: &pool.datacenter,
-            node_class: &pool.node_class,
-            pool: &pool.node_pool,
-            attributes: &pool.attributes,
-            meta: &pool.meta,
-        }
+        NodeProperties::of_pool(pool, &n.id, &n.name)
     }
 
     /// Adds (`up`) or removes an alloc of `job` on `node` in the job's spread counts.

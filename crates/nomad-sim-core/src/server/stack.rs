@@ -129,15 +129,7 @@ impl Simulation {
         }
         let n = &self.state.nodes[node.index()];
         let pool = &self.config.pools[n.pool as usize];
-        let props = NodeProperties {
-            id: &n.id,
-            name: &n.name,
-            datacenter: &pool.datacenter,
-            node_class: &pool.node_class,
-            pool: &pool.node_pool,
-            attributes: &pool.attributes,
-            meta: &pool.meta,
-        };
+        let props = NodeProperties::of_pool(pool, &n.id, &n.name);
         self.server.constraint_sets[constraint_set as usize].check(n.class_id, &props)
     }
 

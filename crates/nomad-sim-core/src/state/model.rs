@@ -69,8 +69,8 @@ pub struct ActiveDrain {
 
 /// A client node, laid out by what touches it (`repr(C)` keeps the order, and a node starts a
 /// cache line): a placement scan reads the first line alone (resources, class, pool, status);
-/// placing an alloc and ending one touch the next two (the alloc list, whose first allocs sit
-/// in the record itself, the hardware in use, the drain); names, history and events come
+/// placing an alloc and ending one touch the next two (the alloc list, kept in the record
+/// itself while it is short, the hardware in use, the drain); names, history and events come
 /// after.
 #[derive(Clone, Debug)]
 #[repr(C, align(64))]
