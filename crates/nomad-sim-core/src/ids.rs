@@ -78,8 +78,10 @@ arena_id_type!(
 ///
 /// Nomad shows UUIDs; operators paste 8-character prefixes. The simulator derives them from a
 /// counter and the run's seed with a fixed mixing function, so they are stable across runs.
+/// The seed is mixed before the counter joins it: joined raw, seeds 1 and 5 gave the same IDs
+/// four serials apart.
 pub fn uuid_for(seed: u64, kind: u8, n: u64) -> String {
-    let a = splitmix64(seed ^ (u64::from(kind) << 56) ^ n);
+    let a = splitmix64(splitmix64(seed) ^ (u64::from(kind) << 56) ^ n);
     let b = splitmix64(a ^ 0x9e37_79b9_7f4a_7c15);
     format!(
         "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
@@ -158,6 +160,17 @@ mod tests {
         assert_ne!(a, uuid_for(43, 1, 0));
         assert_eq!(a.len(), 36);
         assert_eq!(&a[14..15], "4");
+    }
+
+    #[test]
+    fn runs_with_different_seeds_share_no_ids() {
+        let ids = |seed: u64| -> std::collections::BTreeSet<String> {
+            (0..2_000).map(|n| uuid_for(seed, 2, n)).collect()
+        };
+        for (s1, s2) in [(1, 5), (0, 1), (3, 7), (42, 43)] {
+            let shared = ids(s1).intersection(&ids(s2)).count();
+            assert_eq!(shared, 0, "seeds {s1} and {s2} share {shared} IDs");
+        }
     }
 
     #[test]
