@@ -64,7 +64,7 @@ fn write_out(text: &str) -> Result<(), String> {
 /// Prints warnings; unsupported content makes the file unusable, so it is the error.
 fn report(loaded: &Loaded) -> Result<(), String> {
     for w in &loaded.warnings {
-        eprintln!("nomad-sim: warning: {w}");
+        nomad_sim_output::warn(&format!("nomad-sim: warning: {w}"));
     }
     if loaded.unsupported.is_empty() {
         return Ok(());

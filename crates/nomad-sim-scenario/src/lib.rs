@@ -111,6 +111,16 @@ pub struct Scenario {
     pub warnings: Vec<String>,
 }
 
+impl Scenario {
+    /// Everything to tell the user about a scenario that loads: what its job files carry that
+    /// is ignored, then the settings that are valid but almost surely not what was meant
+    /// (`SimConfig::advice`).
+    pub fn notices(&self) -> Vec<String> {
+        let advice = self.config.advice().into_iter().map(|a| a.to_string());
+        self.warnings.iter().cloned().chain(advice).collect()
+    }
+}
+
 /// The default `start`: Monday 2026-01-05 at midnight UTC.
 pub const DEFAULT_START_UNIX_MS: u64 = nomad_sim_core::config::DEFAULT_START_UNIX_MS;
 
@@ -272,12 +282,13 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
     let parsed: ScenarioFile = serde_yaml::from_str(text).map_err(|e| {
         // A syntax error cuts short what the typed reader sees, which may then complain of a
         // missing key first; the syntax error is the cause, so it is the one reported.
-        let (e, syntax) = match index.syntax_error() {
-            Some(_) => match serde_yaml::from_str::<serde_yaml::Value>(text) {
+        let (e, syntax) = if index.has_syntax_error() {
+            match serde_yaml::from_str::<serde_yaml::Value>(text) {
                 Err(s) => (s, true),
                 Ok(_) => (e, false),
-            },
-            None => (e, false),
+            }
+        } else {
+            (e, false)
         };
         let position = e.location().map(|l| Position {
             line: l.line(),

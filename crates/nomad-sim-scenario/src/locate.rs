@@ -36,8 +36,8 @@ pub struct Position {
 #[derive(Clone, Debug, Default)]
 pub struct PathIndex {
     positions: BTreeMap<String, Position>,
-    /// Where the scan met a syntax error, if it did.
-    syntax_error: Option<Position>,
+    /// True when the scan met a syntax error.
+    syntax_error: bool,
 }
 
 impl PathIndex {
@@ -53,18 +53,18 @@ impl PathIndex {
     /// and a second document. Events are pulled one at a time and the scan stops at the first
     /// such problem, so a hostile file costs no more than the part read before it.
     /// A syntax error is not reported here: the index is returned as far as it got, noting
-    /// where the error is ([`PathIndex::syntax_error`]), and serde_yaml reports the error with
+    /// that there is one ([`PathIndex::has_syntax_error`]), and serde_yaml reports it with
     /// its own wording.
     pub fn scan(text: &str) -> Result<PathIndex, ScanProblem> {
         let mut builder = Builder::default();
         let mut parser = Parser::new_from_str(text);
         let mut documents = 0usize;
-        let mut syntax_error = None;
+        let mut syntax_error = false;
         loop {
             let (event, mark) = match parser.next_token() {
                 Ok(next) => next,
-                Err(e) => {
-                    syntax_error = Some(position(*e.marker()));
+                Err(_) => {
+                    syntax_error = true;
                     break;
                 }
             };
@@ -107,8 +107,8 @@ impl PathIndex {
         })
     }
 
-    /// Where the document stops being valid YAML, if it does.
-    pub fn syntax_error(&self) -> Option<Position> {
+    /// True when the document stops being valid YAML somewhere.
+    pub fn has_syntax_error(&self) -> bool {
         self.syntax_error
     }
 

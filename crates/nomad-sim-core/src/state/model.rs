@@ -115,8 +115,8 @@ pub struct Node {
 }
 
 // The layout the comment on `Node` describes: a scan's fields in the first line, and the
-// fields an alloc's placement and end add (the alloc list with its first allocs inline, the
-// hardware in use, the drain) in the next two.
+// fields an alloc's placement and end add (the alloc list, inline while short, the hardware
+// in use, the drain) in the next two.
 const _: () = {
     assert!(std::mem::offset_of!(Node, allocs) == 64);
     assert!(
