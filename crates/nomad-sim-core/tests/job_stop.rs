@@ -6,7 +6,7 @@ use nomad_sim_core::config::{
     Action, Arrivals, CountDist, DurationDist, JobType, Operation, SimConfig, WorkloadConfig,
 };
 use nomad_sim_core::invariants::{state_violations, trace_violations};
-use nomad_sim_core::model::{DesiredStatus, EvalStatus, JobStatus};
+use nomad_sim_core::model::{DesiredStatus, EvalStatus, JobStatus, Trigger};
 use nomad_sim_core::testing::{batch_workload, config, pool};
 use nomad_sim_core::time::{HOUR_MS, MINUTE_MS};
 use nomad_sim_core::trace::{SharedSink, TraceEvent};
@@ -130,8 +130,16 @@ fn stopping_a_blocked_job_cancels_its_eval() {
         .filter(|(_, e)| e.job == big)
         .map(|(_, e)| e.status)
         .collect();
-    // The register eval completed and created the blocked eval, which the stop cancels.
-    assert_eq!(evals, vec![EvalStatus::Complete, EvalStatus::Canceled]);
+    // The register eval completed and created the blocked eval, which the stop cancels; the
+    // stop's job-deregister eval is complete.
+    assert_eq!(
+        evals,
+        vec![
+            EvalStatus::Complete,
+            EvalStatus::Canceled,
+            EvalStatus::Complete
+        ]
+    );
     assert_eq!(sim.job_status(big), JobStatus::Dead);
     assert_eq!(sim.queued_allocs_total(), 0);
     sim.run();
@@ -381,4 +389,63 @@ fn stopping_a_job_whose_lost_alloc_waits_for_a_replacement() {
     assert_eq!(r.ci_jobs.count, 1);
     assert_eq!(r.ci_jobs.start_all_s.p99, 0.0);
     assert_eq!(sim.held_objects().3, 0);
+}
+
+#[test]
+fn the_run_ends_with_the_last_work_not_at_a_stopped_allocs_planned_end() {
+    // long (10h) is stopped at 1h and nothing else is left: the run ends at 1h. Its end event
+    // (still queued for 10h) does nothing, and the clock, node-hours and cost stop at 1h.
+    let mut c = config(
+        1,
+        2 * HOUR_MS,
+        vec![pool("a", 2, 4000, 4000)],
+        vec![job("long", JobType::Batch, Arrivals::At(vec![0]), 1000, 1)],
+    );
+    c.operations = vec![stop(HOUR_MS, "long", false)];
+    let mut sim = Simulation::new(c);
+    sim.check_every_event(true);
+    sim.run();
+    assert_eq!(sim.now(), HOUR_MS);
+    assert!(sim.is_finished());
+    let hours: f64 = sim.node_hours_by_pool().iter().sum();
+    assert!((hours - 2.0).abs() < 1e-9, "{hours} node-hours");
+    // Stopping records Nomad's job-deregister eval, complete at once.
+    let triggers: Vec<(Trigger, EvalStatus)> = sim
+        .evals()
+        .into_iter()
+        .map(|(_, e)| (e.trigger, e.status))
+        .collect();
+    assert_eq!(
+        triggers,
+        vec![
+            (Trigger::JobRegister, EvalStatus::Complete),
+            (Trigger::JobDeregister, EvalStatus::Complete)
+        ]
+    );
+}
+
+#[test]
+fn stale_end_events_between_live_ones_do_not_end_the_run_early() {
+    // long-0 is stopped at 1h; short (arriving at 2h, 30m) still runs after it: the run ends
+    // when short ends, at 2h30m, while long-0's stale end waits at 10h and is never reached.
+    let mut c = config(
+        1,
+        3 * HOUR_MS,
+        vec![pool("a", 1, 4000, 4000)],
+        vec![
+            job("long", JobType::Batch, Arrivals::At(vec![0]), 1000, 1),
+            batch_workload(
+                "short",
+                Arrivals::At(vec![2 * HOUR_MS]),
+                Resources::new(1000, 1000, 0),
+                DurationDist::Constant(30 * MINUTE_MS),
+            ),
+        ],
+    );
+    c.operations = vec![stop(HOUR_MS, "long", false)];
+    let mut sim = Simulation::new(c);
+    sim.check_every_event(true);
+    sim.run();
+    assert_eq!(sim.now(), 2 * HOUR_MS + 30 * MINUTE_MS);
+    assert_eq!(sim.report().allocations.completed, 1);
 }

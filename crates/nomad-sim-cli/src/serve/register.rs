@@ -590,7 +590,17 @@ pub fn deregister(world: &mut World, id: &str, purge: bool) -> Result<Value, Api
     let Some(core) = found else {
         return Err(ApiError::not_found("job not found"));
     };
+    // The deregistration's eval (the first group's): none for a parameterized or periodic
+    // parent, nor for a job that had already finished, which the core does not stop again.
+    let mut eval = None;
     if let Some(job) = core {
+        let live = world
+            .sim
+            .job(job)
+            .is_some_and(|j| !j.stopped && j.dead_since_ms.is_none());
+        if live {
+            eval = Some(job);
+        }
         // Every group's job of the job stops.
         for g in world.view().group_jobs(job) {
             if let Some(serial) = world.sim.job(g).map(|j| j.serial) {
@@ -622,8 +632,11 @@ pub fn deregister(world: &mut World, id: &str, purge: bool) -> Result<Value, Api
     if purge {
         world.catalog.jobs.remove(id);
     }
+    let (eval, eval_index) = eval
+        .and_then(|job| newest_eval_of(world, job))
+        .unwrap_or_else(|| (String::new(), index));
     Ok(json!({
-        "EvalID": "", "EvalCreateIndex": index, "JobModifyIndex": index,
+        "EvalID": eval, "EvalCreateIndex": eval_index, "JobModifyIndex": index,
         "VolumeEvalID": "", "VolumeEvalIndex": 0,
         "Warnings": "", "Index": index, "LastContact": 0, "KnownLeader": true,
     }))

@@ -48,6 +48,10 @@ pub struct Simulation {
     /// The alloc whose slot [`Simulation::prefetch_upcoming`] prefetched last as the event
     /// after next.
     prefetched: Option<AllocId>,
+    /// End events in the queue whose allocs ended before them (stopped, drained, preempted,
+    /// lost). They do nothing when popped; when the queue holds nothing else, the run has
+    /// ended, and the clock does not run on to their times.
+    stale_alloc_ends: usize,
 }
 
 impl Simulation {
@@ -122,6 +126,7 @@ impl Simulation {
             },
             truncated: false,
             stopped_at_time_limit: false,
+            stale_alloc_ends: 0,
             check_every_event: false,
             prefetched: None,
             config,
@@ -235,7 +240,8 @@ impl Simulation {
     /// at `until`. When none remain, the clock stays at the last event unless `to_until`.
     fn run_events(&mut self, until: SimTime, to_until: bool) -> bool {
         let until = until.min(crate::time::MAX_SIM_TIME_MS);
-        while let Some(t) = self.queue.peek_time() {
+        while self.queue.len() > self.stale_alloc_ends {
+            let t = self.queue.peek_time().expect("the queue is not empty");
             if t > until {
                 self.advance_to(until);
                 self.collect_garbage_until(until);
@@ -260,6 +266,27 @@ impl Simulation {
             self.collect_garbage_until(until);
         }
         true
+    }
+
+    /// Pushes the end event of `alloc` (a failure when `failed`) for time `end_ms`.
+    pub(crate) fn push_alloc_end(&mut self, end_ms: SimTime, alloc: AllocId, failed: bool) {
+        self.state.allocs[alloc].set_end_queued();
+        self.queue
+            .push(end_ms, EventKind::AllocEnd { alloc, failed });
+    }
+
+    /// Counts the end event of an alloc that ends before it (the event stays queued).
+    pub(crate) fn alloc_end_left_queued(&mut self) {
+        self.stale_alloc_ends += 1;
+        debug_assert!(self.stale_alloc_ends <= self.queue.len());
+    }
+
+    /// Accounts for a popped end event whose alloc had already ended.
+    pub(crate) fn stale_alloc_end_popped(&mut self) {
+        self.stale_alloc_ends = self
+            .stale_alloc_ends
+            .checked_sub(1)
+            .expect("a stale end event was counted when its alloc ended");
     }
 
     /// Asks the CPU to load what the next events will read while the current one runs. On a
@@ -310,9 +337,10 @@ impl Simulation {
         }
     }
 
-    /// True when no event is left.
+    /// True when no event is left that would do anything (end events of allocs that ended
+    /// first do nothing).
     pub fn is_finished(&self) -> bool {
-        self.queue.is_empty()
+        self.queue.len() == self.stale_alloc_ends
     }
 
     pub(crate) fn advance_to(&mut self, t: SimTime) {

@@ -401,6 +401,9 @@ impl Simulation {
     /// When the next event is due, if any is left: lets a caller that samples the run step up
     /// to the last event without moving the clock past it.
     pub fn next_event_ms(&mut self) -> Option<SimTime> {
+        if self.is_finished() {
+            return None;
+        }
         self.queue.peek_time()
     }
 

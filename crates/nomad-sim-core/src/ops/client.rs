@@ -74,13 +74,7 @@ impl Simulation {
         };
         if !service && !failing && start_after == 0 {
             // Untracked: runs from now to its end.
-            self.queue.push(
-                self.now + duration_ms,
-                EventKind::AllocEnd {
-                    alloc,
-                    failed: false,
-                },
-            );
+            self.push_alloc_end(self.now + duration_ms, alloc, false);
             return;
         }
         self.ops.client.allocs.insert(
@@ -143,7 +137,7 @@ impl Simulation {
             } else {
                 (now + duration, false)
             };
-        self.queue.push(end, EventKind::AllocEnd { alloc, failed });
+        self.push_alloc_end(end, alloc, failed);
         if service && health_unset {
             self.set_timer(now + min_healthy, Timer::Healthy { alloc, run });
         }

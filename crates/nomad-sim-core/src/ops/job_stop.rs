@@ -1,6 +1,7 @@
 //! `nomad job stop [-purge]`: a job's allocs are stopped, its queued allocs dropped, its
-//! waiting evals cancelled; the job is dead with `Stop` set, and a purge takes it out of the
-//! read model at once (the collector frees its memory later, as for any dead job).
+//! waiting evals cancelled and a `job-deregister` eval recorded; the job is dead with `Stop`
+//! set, and a purge takes it out of the read model at once (the collector frees its memory
+//! later, as for any dead job).
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -102,6 +103,10 @@ impl Simulation {
             return;
         }
         j.stopped = true;
+        // Nomad's deregistration creates an eval that stops the allocs; here they stop at
+        // once, and the eval is complete when this returns.
+        let eval = self.create_eval(job, Trigger::JobDeregister, self.now);
+        let j = &mut self.state.jobs[job];
         // Queued allocs will never be placed.
         let queued = j.queued;
         j.queued = 0;
@@ -162,7 +167,7 @@ impl Simulation {
             allocs_stopped: stopped,
         });
         self.state.jobs[job].purged = purge;
-        self.note_if_dead(job);
+        self.finish_eval(eval, EvalStatus::Complete);
     }
 
     /// A slot of a stopped job will not run (again): its CircleCI record counts it as done

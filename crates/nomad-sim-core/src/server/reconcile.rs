@@ -288,13 +288,18 @@ impl Simulation {
         let Some(a) = self
             .state
             .allocs
-            .get(alloc)
+            .get_mut(alloc)
             .filter(|a| a.ended_ms().is_none())
         else {
+            // It ended first (stopped, drained, preempted, lost), or was collected since.
+            self.stale_alloc_end_popped();
             return;
         };
+        let queued = a.take_end_queued();
+        debug_assert!(queued, "a live alloc's end event was noted when pushed");
+        let node = a.node;
         // A client that stopped heartbeating cannot report: the alloc is lost with its node.
-        if self.client_is_silent(a.node) {
+        if self.client_is_silent(node) {
             return;
         }
         // A failed run is first the client's: its restart policy may run the task again.

@@ -33,10 +33,17 @@ pub struct Alloc {
     serial: U40,
     /// Desired status.
     pub desired: DesiredStatus,
-    /// The client status in the low three bits, and above them why it ended (0 while it has
-    /// not, else the reason's position in [`END_REASONS`] plus one).
+    /// The client status in the low three bits, above them in four bits why it ended (0
+    /// while it has not, else the reason's position in [`END_REASONS`] plus one), and in the
+    /// top bit whether its end event is in the event queue.
     client_end: u8,
 }
+
+/// The end reason's bits in [`Alloc`]'s packed byte, once shifted down.
+const REASON_MASK: u8 = 0b1111;
+
+/// The packed byte's bit for an end event in the queue.
+const END_QUEUED: u8 = 0b1000_0000;
 
 /// Client statuses by their number in [`Alloc`]'s packed byte.
 const CLIENT_STATUSES: [ClientStatus; 5] = [
@@ -196,7 +203,7 @@ impl Alloc {
 
     /// Why it ended, if it has.
     pub fn end_reason(&self) -> Option<EndReason> {
-        match self.client_end >> 3 {
+        match (self.client_end >> 3) & REASON_MASK {
             0 => None,
             n => Some(END_REASONS[usize::from(n - 1)]),
         }
@@ -217,7 +224,26 @@ impl Alloc {
             EndReason::Preempted => 8,
         };
         debug_assert_eq!(END_REASONS[usize::from(n)], reason);
-        self.client_end = (self.client_end & 0b111) | (n + 1) << 3;
+        self.client_end = (self.client_end & !(REASON_MASK << 3)) | (n + 1) << 3;
+    }
+
+    /// Notes that its end event was pushed to the event queue.
+    pub(crate) fn set_end_queued(&mut self) {
+        debug_assert!(!self.end_queued(), "one end event at a time");
+        self.client_end |= END_QUEUED;
+    }
+
+    /// True while its end event is in the event queue.
+    pub(crate) fn end_queued(&self) -> bool {
+        self.client_end & END_QUEUED != 0
+    }
+
+    /// Forgets its end event (popped, or left behind when the alloc ended first); true when
+    /// there was one.
+    pub(crate) fn take_end_queued(&mut self) -> bool {
+        let queued = self.end_queued();
+        self.client_end &= !END_QUEUED;
+        queued
     }
 
     /// When it was placed (and started: the simulator has no image pull time).

@@ -257,6 +257,7 @@ impl Simulation {
             self.state.release_hardware(node, &h);
         }
         let a = &mut self.state.allocs[alloc];
+        let end_event_left = a.take_end_queued();
         a.set_client(client);
         a.set_ended(self.now);
         a.set_end_reason(reason);
@@ -264,6 +265,9 @@ impl Simulation {
             a.desired = DesiredStatus::Stop;
         }
         self.state.detach_alloc(node, alloc, ask);
+        if end_event_left {
+            self.alloc_end_left_queued();
+        }
         let system = self.is_per_node(job);
         let j = &mut self.state.jobs[job];
         j.live = j.live.checked_sub(1).expect("an ending alloc was live");

@@ -351,6 +351,9 @@ pub enum Trigger {
     /// `job-register`.
     #[serde(rename = "job-register")]
     JobRegister,
+    /// `job-deregister`: the job was stopped (`nomad job stop`, `DELETE /v1/job/:id`).
+    #[serde(rename = "job-deregister")]
+    JobDeregister,
     /// `queued-allocs` (a blocked eval).
     #[serde(rename = "queued-allocs")]
     QueuedAllocs,
@@ -373,6 +376,7 @@ impl Trigger {
     pub fn as_str(self) -> &'static str {
         match self {
             Trigger::JobRegister => "job-register",
+            Trigger::JobDeregister => "job-deregister",
             Trigger::QueuedAllocs => "queued-allocs",
             Trigger::NodeDrain => "node-drain",
             Trigger::NodeUpdate => "node-update",
