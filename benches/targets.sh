@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p nomad-sim-cli >/dev/null 2>&1
-bin=target/release/nomad-sim
+bin=${CARGO_TARGET_DIR:-target}/release/nomad-sim
 timer=/usr/bin/time
 if [ ! -x "$timer" ]; then
   echo "benches/targets.sh needs GNU time (apt-get install time)" >&2

@@ -116,7 +116,7 @@ measure nexosim "$NEXOSIM_TARGET/release/nexosim-mmc" "${COMMON[@]}" --jobs "$JO
 
 log "nomad-sim: $JOBS jobs"
 "$PY" "$PEERS/mmc_scenario.py" "${COMMON[@]}" --jobs "$JOBS" >"$WORK/mmc.yaml"
-measure nomad_sim target/release/nomad-sim run "$WORK/mmc.yaml" --json
+measure nomad_sim "${CARGO_TARGET_DIR:-target}/release/nomad-sim" run "$WORK/mmc.yaml" --json
 
 # --- table -----------------------------------------------------------------------------------
 

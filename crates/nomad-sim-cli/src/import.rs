@@ -397,6 +397,14 @@ pub fn import(opts: &ImportOptions) -> Result<Imported, String> {
             }
         );
         let _ = writeln!(out, "  - name: history");
+        // The allocations ran in whichever pools the nodes are in; a workload is in Nomad's
+        // `default` pool unless it says otherwise.
+        if groups
+            .keys()
+            .any(|k| !k.node_pool.is_empty() && k.node_pool != "default")
+        {
+            let _ = writeln!(out, "    node_pool: all");
+        }
         let _ = writeln!(out, "{}", trace_line(file));
     }
     let mut jobs_text = String::new();
@@ -520,6 +528,18 @@ fn job_workloads(
             comment(&job.id)
         );
     }
-    let _ = writeln!(out, "    duration: {}", q(duration));
+    // The file's own run time (`run_for`, `nomad_sim_duration`) applies unless a scenario
+    // says otherwise.
+    let from_file = job
+        .task_groups
+        .iter()
+        .map(|g| nomad_sim_scenario::jobfile::file_duration_ms(job, g))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if !from_file.is_empty() && from_file.iter().all(Option::is_some) {
+        let _ = writeln!(out, "    # duration: the job file's own run time");
+    } else {
+        let _ = writeln!(out, "    duration: {}", q(duration));
+    }
     Ok(out)
 }

@@ -39,6 +39,12 @@ pub fn run(args: JobspecArgs) -> Result<(), String> {
         let lines: Vec<String> = e.diagnostics.iter().map(|d| d.to_string()).collect();
         lines.join("\nerror: ")
     })?;
+    // The cron and time zone are read as a scenario or `POST /v1/jobs` reads them, so a
+    // file they would refuse is refused here too.
+    if let Some(p) = &loaded.job.periodic {
+        nomad_sim_scenario::jobfile::periodic_arrivals(p, 0, 0)
+            .map_err(|e| format!("{}: {e}", args.file.display()))?;
+    }
     if args.json {
         let text = serde_json::to_string_pretty(&Output { job: &loaded.job })
             .map_err(|e| format!("cannot print the job: {e}"))?;
@@ -185,7 +191,7 @@ fn group(out: &mut String, g: &TaskGroup) {
     if let Some(u) = &g.update {
         let _ = writeln!(
             out,
-            "  update: max_parallel {}, canary {}",
+            "  update: max_parallel {}, canary {} (kept for the API: deployments are not simulated)",
             u.max_parallel, u.canary
         );
     }

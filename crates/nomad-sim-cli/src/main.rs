@@ -331,7 +331,7 @@ fn moment(
     let at_ms = at::parse_at(at, scenario.start_unix_ms).map_err(Failure::input)?;
     let horizon_ms = scenario.config.horizon_ms;
     let sim = Simulation::new(scenario.config);
-    let moment = views::Moment::run(sim, at_ms, scenario.start_unix_ms);
+    let moment = views::Moment::run(sim, at_ms, scenario.start_unix_ms, &scenario.job_specs);
     if at_ms > horizon_ms && moment.sim.is_finished() && moment.sim.queued_allocs_total() == 0 {
         nomad_sim_output::warn(&format!(
             "nomad-sim: note: --at {at} is after the run ended (arrivals stop at the horizon, {}, and no work was left); the views show what Nomad would still keep then",

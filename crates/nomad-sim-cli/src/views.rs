@@ -33,10 +33,15 @@ pub struct Moment {
 
 impl Moment {
     /// Runs `sim` up to `at_ms`, keeping each alloc's placement metrics for the views.
-    pub fn run(mut sim: Simulation, at_ms: SimTime, start_unix_ms: u64) -> Moment {
+    pub fn run(
+        mut sim: Simulation,
+        at_ms: SimTime,
+        start_unix_ms: u64,
+        job_specs: &BTreeMap<String, serde_json::Value>,
+    ) -> Moment {
         sim.keep_alloc_metrics();
         sim.run_until(at_ms);
-        let catalog = Catalog::with_scenario_parents(&sim);
+        let catalog = Catalog::with_scenario_parents(&sim, job_specs);
         Moment {
             sim,
             start_unix_ms,
@@ -106,14 +111,24 @@ pub struct Catalog {
     pub names: BTreeMap<u64, ApiName>,
     /// Core jobs stopped over the API (`DELETE /v1/job/:id`), by serial number.
     pub stopped: BTreeSet<u64>,
+    /// The scenario's job files' jobs as Nomad holds them, by job ID
+    /// (`nomad_sim_scenario::Scenario::job_specs`): what `GET /v1/job/:id` shows of them.
+    pub scenario_specs: BTreeMap<String, serde_json::Value>,
 }
 
 impl Catalog {
     /// A catalog holding the scenario's periodic and parameterized parents: each such workload
     /// is a parent job named after it, with no allocations of its own; its children are the
     /// core's jobs `<name>/periodic-...` or `<name>/dispatch-...`.
-    pub fn with_scenario_parents(sim: &Simulation) -> Catalog {
-        let mut catalog = Catalog::default();
+    /// A parent read from a job file is shown as the file has it (`specs`, by job ID).
+    pub fn with_scenario_parents(
+        sim: &Simulation,
+        specs: &BTreeMap<String, serde_json::Value>,
+    ) -> Catalog {
+        let mut catalog = Catalog {
+            scenario_specs: specs.clone(),
+            ..Catalog::default()
+        };
         for (i, w) in sim.config().workloads.iter().enumerate() {
             let (periodic, parameterized) = match &w.arrivals {
                 nomad_sim_core::config::Arrivals::Periodic(_) => (true, false),
@@ -125,21 +140,10 @@ impl Catalog {
                 continue;
             }
             let id = w.identity.as_ref().map_or(&w.name, |i| &i.job_id).clone();
-            let mut spec = serde_json::json!({
-                "ID": id, "Type": w.job_type.as_str(), "Priority": w.priority,
-                "Datacenters": if w.datacenters.is_empty() { vec!["*".to_string()] } else { w.datacenters.clone() },
-                "NodePool": w.node_pool.clone().unwrap_or_else(|| "all".to_string()),
-            });
-            if let nomad_sim_core::config::Arrivals::Periodic(p) = &w.arrivals {
-                spec["Periodic"] = serde_json::json!({
-                    "Enabled": true, "Spec": p.cron.text, "SpecType": "cron",
-                    "ProhibitOverlap": p.prohibit_overlap, "TimeZone": "UTC",
-                });
-            } else {
-                spec["ParameterizedJob"] = serde_json::json!({
-                    "Payload": "optional", "MetaRequired": null, "MetaOptional": null,
-                });
-            }
+            let spec = match specs.get(&id) {
+                Some(spec) => spec.clone(),
+                None => Self::workload_parent_spec(&id, w),
+            };
             catalog.jobs.insert(
                 id.clone(),
                 ApiJob {
@@ -165,6 +169,29 @@ impl Catalog {
             );
         }
         catalog
+    }
+
+    /// The job of a scenario's own periodic or parameterized workload (not a job file's).
+    fn workload_parent_spec(
+        id: &str,
+        w: &nomad_sim_core::config::WorkloadConfig,
+    ) -> serde_json::Value {
+        let mut spec = serde_json::json!({
+            "ID": id, "Type": w.job_type.as_str(), "Priority": w.priority,
+            "Datacenters": if w.datacenters.is_empty() { vec!["*".to_string()] } else { w.datacenters.clone() },
+            "NodePool": w.node_pool.clone().unwrap_or_else(|| "all".to_string()),
+        });
+        if let nomad_sim_core::config::Arrivals::Periodic(p) = &w.arrivals {
+            spec["Periodic"] = serde_json::json!({
+                "Enabled": true, "Spec": p.cron.text, "SpecType": "cron",
+                "ProhibitOverlap": p.prohibit_overlap, "TimeZone": "UTC",
+            });
+        } else {
+            spec["ParameterizedJob"] = serde_json::json!({
+                "Payload": "optional", "MetaRequired": null, "MetaOptional": null,
+            });
+        }
+        spec
     }
 }
 

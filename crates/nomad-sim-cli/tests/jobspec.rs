@@ -205,3 +205,46 @@ fn bad_files_exit_2_with_file_line_and_column() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot read the job file"));
 }
+
+#[test]
+fn a_cron_or_time_zone_a_scenario_would_refuse_is_refused_here_too() {
+    let dir = ScratchDir::create(
+        std::env::temp_dir().join(format!("nomad-sim-jobspec-cron-{}", std::process::id())),
+    )
+    .expect("a scratch directory");
+    let job = |periodic: &str| {
+        format!(
+            "job \"p\" {{\n  type = \"batch\"\n  periodic {{\n{periodic}\n  }}\n  group \"g\" {{\n    task \"t\" {{\n      driver = \"docker\"\n    }}\n  }}\n}}\n"
+        )
+    };
+    let cases = [
+        (
+            "cron.nomad.hcl",
+            job("    cron = \"61 * * * *\""),
+            "periodic cron \"61 * * * *\"",
+        ),
+        (
+            "zone.nomad.hcl",
+            job("    cron = \"0 * * * *\"\n    time_zone = \"Mars/Olympus\""),
+            "\"Mars/Olympus\" is not a known time zone name",
+        ),
+    ];
+    for (name, text_of_file, want) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text_of_file).unwrap();
+        let out = run(&["jobspec", &path.display().to_string()]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = text(&out.stderr);
+        assert!(err.contains(name) && err.contains(want), "{name}: {err}");
+        assert!(out.stdout.is_empty(), "{name}");
+    }
+    // A good zone reads.
+    let path = dir.path().join("good.nomad.hcl");
+    std::fs::write(
+        &path,
+        job("    cron = \"0 2 * * *\"\n    time_zone = \"America/New_York\""),
+    )
+    .unwrap();
+    let out = run(&["jobspec", &path.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}

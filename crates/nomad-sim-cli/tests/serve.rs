@@ -455,6 +455,14 @@ fn deregister_stops_allocations_and_purge_removes_the_job() {
     // `nomad job stop`: the alloc stops now, with Nomad's desired status and description.
     let d = s.call("DELETE", "/v1/job/stopme", None);
     assert_eq!(d.status, 200, "{}", d.body);
+    // Nomad answers with the job-deregister eval, which `nomad job stop` monitors.
+    let body: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+    let eval_id = body["EvalID"].as_str().unwrap();
+    let eval = s.get(&format!("/v1/evaluation/{eval_id}"));
+    assert_eq!(eval["TriggeredBy"], "job-deregister");
+    assert_eq!(eval["Status"], "complete");
+    assert_eq!(eval["JobID"], "stopme");
+    assert_eq!(body["EvalCreateIndex"], eval["CreateIndex"]);
     let job = s.get("/v1/job/stopme");
     assert_eq!(job["Stop"], true);
     assert_eq!(job["Status"], "dead");
@@ -1034,6 +1042,37 @@ fn import_allocs_replays_the_history_the_api_serves() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(!dir.join("x.yaml").exists() && !dir.join("x.allocs.csv").exists());
+
+    // Nodes in a Nomad node pool of their own: the history runs wherever the nodes are.
+    let nodes = std::fs::read_to_string(dir.join("nodes.json")).unwrap();
+    let in_ci = nodes.replace("\"NodePool\":\"default\"", "\"NodePool\":\"ci\"");
+    assert_ne!(in_ci, nodes, "the nodes name their pool");
+    std::fs::write(dir.join("ci-nodes.json"), in_ci).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
+        .current_dir(&dir)
+        .args([
+            "import",
+            "--nodes",
+            "ci-nodes.json",
+            "--allocs",
+            "allocs.json",
+        ])
+        .args(["--job-list", "jobs.json", "--out", "ci.yaml"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run = Command::new(env!("CARGO_BIN_EXE_nomad-sim"))
+        .current_dir(&dir)
+        .args(["run", "ci.yaml", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["perf"]["placements"], 3, "{report}");
 }
 
 /// A batch job of two groups: `extract` (one alloc, 300 MHz for 2m) and `load` (two allocs,
@@ -1117,4 +1156,57 @@ fn a_job_of_several_groups_registers_plans_and_stops_as_one() {
     let r = s.call("POST", "/v1/jobs", Some(&periodic.to_string()));
     assert_eq!(r.status, 400);
     assert!(r.body.contains("has 2 task groups"), "{}", r.body);
+}
+
+/// The shipped scenario of Nomad job files.
+fn job_files_scenario() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/job-files.yaml")
+}
+
+#[test]
+fn a_scenarios_job_files_are_shown_as_the_files_have_them() {
+    let s = Server::paused(&job_files_scenario());
+    // web.nomad.hcl: its spread, its port, its variable-set count and its task's image.
+    let web = s.get("/v1/job/web");
+    assert_eq!(web["Spreads"][0]["Attribute"], "${node.datacenter}");
+    assert_eq!(web["Priority"], 60);
+    let group = &web["TaskGroups"][0];
+    assert_eq!(group["Name"], "frontend");
+    assert_eq!(group["Count"], 6);
+    assert_eq!(group["Networks"][0]["DynamicPorts"][0]["Label"], "http");
+    assert_eq!(group["Tasks"][0]["Name"], "nginx");
+    assert_eq!(group["Tasks"][0]["Config"]["image"], "nginx:1.27");
+    // ci-build.nomad.hcl's parameterized block decides what a dispatch may carry.
+    let parent = s.get("/v1/job/ci-build");
+    assert_eq!(parent["ParameterizedJob"]["MetaOptional"][0], "branch");
+    let d = s.post(
+        "/v1/job/ci-build/dispatch",
+        &json!({ "Meta": { "branch": "main" } }),
+    );
+    let child = d["DispatchedJobID"].as_str().unwrap().to_string();
+    let refused = s.call(
+        "POST",
+        "/v1/job/ci-build/dispatch",
+        Some(r#"{"Meta":{"commit":"abc"}}"#),
+    );
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("not allowed"), "{}", refused.body);
+    // The child's ID has a slash, sent unencoded as python-nomad does: the path's known
+    // ending names the endpoint and the rest is the job.
+    let job = s.get(&format!("/v1/job/{child}"));
+    assert_eq!(job["ID"], child.as_str());
+    assert_eq!(job["ParentID"], "ci-build");
+    assert_eq!(job["ParameterizedJob"], Value::Null);
+    let allocs = s.get(&format!("/v1/job/{child}/allocations"));
+    assert_eq!(allocs[0]["JobID"], child.as_str());
+    assert_eq!(
+        s.get(&format!("/v1/job/{child}/summary"))["JobID"],
+        child.as_str()
+    );
+    assert_eq!(s.call("GET", "/v1/job/ci-build/nope/x", None).status, 404);
+    assert_eq!(
+        s.call("GET", &format!("/v1/job/{child}/dispatch"), None)
+            .status,
+        405
+    );
 }

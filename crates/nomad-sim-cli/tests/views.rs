@@ -284,10 +284,17 @@ fn import_runs_job_files_as_they_are() {
         "job \"build\" {\n  type = \"batch\"\n  parameterized {}\n  group \"b\" {\n    task \"t\" {\n      driver = \"docker\"\n    }\n  }\n}\n",
     )
     .unwrap();
+    // A batch job that says how long it runs keeps its own run time.
+    std::fs::write(
+        dir.join("jobs/nightly.nomad.hcl"),
+        "job \"nightly\" {\n  type = \"batch\"\n  meta {\n    nomad_sim_duration = \"45m\"\n  }\n  group \"n\" {\n    task \"t\" {\n      driver = \"docker\"\n      resources {\n        cpu    = 100\n        memory = 64\n      }\n    }\n  }\n}\n",
+    )
+    .unwrap();
     let o = import(&[
         &dir.join("cache.json"),
         &dir.join("jobs/agent.nomad.hcl"),
         &dir.join("jobs/build.nomad.hcl"),
+        &dir.join("jobs/nightly.nomad.hcl"),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&out).unwrap();
@@ -305,6 +312,12 @@ fn import_runs_job_files_as_they_are() {
         text.contains("  # - jobspec: \"jobs/build.nomad.hcl\"\n"),
         "{text}"
     );
+    assert!(
+        text.contains(
+            "  - jobspec: \"jobs/nightly.nomad.hcl\"\n    # duration: the job file's own run time\n"
+        ),
+        "{text}"
+    );
     assert!(!text.contains("placeholder"), "{text}");
     let validate = run(&["validate", out.to_str().unwrap()]);
     assert!(
@@ -320,7 +333,7 @@ fn import_runs_job_files_as_they_are() {
         .skip(1)
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert_eq!(ids, ["agent", "cache"], "{list}");
+    assert_eq!(ids, ["agent", "cache", "nightly"], "{list}");
     let allocs: Vec<serde_json::Value> =
         serde_json::from_str(&stdout_ok(&["status", o, "--at", "1m", "cache", "--json"])).unwrap();
     let names: Vec<&str> = allocs.iter().map(|a| a["Name"].as_str().unwrap()).collect();

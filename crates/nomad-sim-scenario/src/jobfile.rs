@@ -156,6 +156,32 @@ pub fn periodic_arrivals(
     })))
 }
 
+/// The run time group `g` of job `j` gives: its longest `mock_driver` main task's `run_for`,
+/// else the job's `nomad_sim_duration` meta; `None` when the file says nothing.
+pub fn file_duration_ms(j: &spec::Job, g: &spec::TaskGroup) -> Result<Option<SimTime>, String> {
+    let mut run_for: Option<SimTime> = None;
+    for t in &g.tasks {
+        if t.driver != "mock_driver" || t.phase() != spec::Phase::Main {
+            continue;
+        }
+        if let Some(v) = t.config.as_ref().and_then(|c| c.get("run_for")) {
+            let text = v.as_str().ok_or_else(|| {
+                err(format!(
+                    "task {:?}: run_for must be a duration string",
+                    t.name
+                ))
+            })?;
+            let d = duration_of(text, &format!("task {:?} run_for", t.name))?;
+            run_for = Some(run_for.map_or(d, |r| r.max(d)));
+        }
+    }
+    Ok(match (run_for, j.meta.get("nomad_sim_duration")) {
+        (Some(d), _) => Some(d),
+        (None, Some(text)) => Some(duration_of(text, "Meta.nomad_sim_duration")?),
+        (None, None) => None,
+    })
+}
+
 /// Maps the job's `index`-th task group onto a workload; the job-level blocks (constraints,
 /// spreads, affinities) apply to each group. `pools` are the Nomad node pools the scenario's nodes
 /// are in (see [`crate::node_pools_of`]); a job's pool must be one of them, `default` (Nomad
@@ -198,29 +224,8 @@ pub fn group_workload_at(
             }
         }
     }
-    // The run time: a mock_driver task's `run_for`, else the job's `nomad_sim_duration`, else
-    // the default the caller gives.
-    let mut run_for: Option<SimTime> = None;
-    for t in &g.tasks {
-        if t.driver != "mock_driver" || t.phase() != spec::Phase::Main {
-            continue;
-        }
-        if let Some(v) = t.config.as_ref().and_then(|c| c.get("run_for")) {
-            let text = v.as_str().ok_or_else(|| {
-                err(format!(
-                    "task {:?}: run_for must be a duration string",
-                    t.name
-                ))
-            })?;
-            let d = duration_of(text, &format!("task {:?} run_for", t.name))?;
-            run_for = Some(run_for.map_or(d, |r| r.max(d)));
-        }
-    }
-    let file_duration = match (run_for, j.meta.get("nomad_sim_duration")) {
-        (Some(d), _) => Some(d),
-        (None, Some(text)) => Some(duration_of(text, "Meta.nomad_sim_duration")?),
-        (None, None) => None,
-    };
+    // The run time: the file's, else the default the caller gives.
+    let file_duration = file_duration_ms(j, g)?;
     let duration = file_duration.unwrap_or(default_duration_ms);
     let node_pool = match j.node_pool.as_str() {
         "all" => None,

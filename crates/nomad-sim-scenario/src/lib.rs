@@ -109,6 +109,9 @@ pub struct Scenario {
     /// What was read but ignored, for the caller to print (job file content that does not
     /// affect scheduling), each once.
     pub warnings: Vec<String>,
+    /// Each job file's job as Nomad would hold it (its defaults filled in, Nomad's JSON keys),
+    /// by the job ID its workloads show (`identity.job_id`), for the views and the HTTP API.
+    pub job_specs: BTreeMap<String, serde_json::Value>,
 }
 
 impl Scenario {
@@ -305,6 +308,17 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
                 })
             });
             message = wording::syntax(&message, at_line_start);
+            // A tab where YAML expects a token or an indentation: say so, whatever the
+            // scanner made of it.
+            let tab = position.is_some_and(|p| {
+                text.lines()
+                    .nth(p.line.saturating_sub(1))
+                    .and_then(|l| l.chars().nth(p.column.saturating_sub(1)))
+                    == Some('\t')
+            });
+            if tab {
+                message = "a tab character here: YAML indents with spaces only (replace the tab with spaces)".to_string();
+            }
         } else {
             if let Some(cut) = message.rfind(" at line ") {
                 message.truncate(cut);
@@ -328,6 +342,7 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
         nomad_version: NomadVersion::NEWEST,
         warnings: Vec::new(),
         horizon_ms: 0,
+        job_specs: BTreeMap::new(),
     };
     let config = ctx.build(&parsed);
     if ctx.problems.is_empty() {
@@ -337,6 +352,7 @@ pub fn parse_str(text: &str, file: &str, base_dir: &Path) -> Result<Scenario, Sc
             start_unix_ms: ctx.start_unix_ms,
             inputs: ctx.inputs,
             warnings: ctx.warnings,
+            job_specs: ctx.job_specs,
             api_default_duration_ms: parsed
                 .api
                 .as_ref()
@@ -394,6 +410,8 @@ struct Builder {
     warnings: Vec<String>,
     /// The scenario's horizon, which bounds the time zone changes periodic jobs read.
     horizon_ms: u64,
+    /// The job files' jobs, by job ID (see [`Scenario::job_specs`]).
+    job_specs: BTreeMap<String, serde_json::Value>,
 }
 
 impl Builder {
@@ -1160,9 +1178,9 @@ impl Builder {
         for d in &loaded.unsupported {
             self.job_file_problem(path, d);
         }
+        // Each warning says what is ignored and why.
         for d in &loaded.warnings {
-            self.warnings
-                .push(format!("{d} (ignored: it does not affect scheduling)"));
+            self.warnings.push(d.to_string());
         }
         let job = &loaded.job;
         let node_pools = node_pools_of(pools);
@@ -1194,6 +1212,12 @@ impl Builder {
                 format!("{file}: job {:?} has {group_count} task groups: a trace's rows give one group's resources, so a trace cannot drive it (use poisson, diurnal, at or every)", job.id),
             );
             return Vec::new();
+        }
+        match serde_json::to_value(job) {
+            Ok(spec) => {
+                self.job_specs.insert(name.clone(), spec);
+            }
+            Err(e) => self.problem_at_key(&format!("{path}.jobspec"), format!("{file}: {e}")),
         }
         let mut out = Vec::new();
         for index in 0..group_count {

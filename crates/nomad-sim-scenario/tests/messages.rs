@@ -231,3 +231,18 @@ fn a_missing_key_in_well_indented_text_is_still_reported_as_missing() {
         "{e}"
     );
 }
+
+#[test]
+fn a_tab_in_the_indentation_is_named() {
+    // A tab before a list entry, and a tab before a key of a mapping.
+    for (from, to, at) in [
+        ("  - name: linux", "\t- name: linux", "s.yaml:5:1:"),
+        ("    count: 2", "\tcount: 2", "s.yaml:6:1:"),
+    ] {
+        let e = error_with(from, to);
+        assert!(
+            e.starts_with(at) && e.contains("a tab character here: YAML indents with spaces only"),
+            "{to:?}: {e}"
+        );
+    }
+}

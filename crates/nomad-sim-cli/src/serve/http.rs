@@ -10,7 +10,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use http_body_util::{BodyExt, Limited};
 use serde_json::{json, Value};
@@ -291,6 +291,52 @@ async fn jobs_list(State(app): State<App>, req: Req) -> Response {
         })
     })
     .await
+}
+
+/// `/v1/job/<id>[/<action>]`: as Nomad's job handler does, a known action at the end of the
+/// path names the endpoint and the rest is the job ID (which may hold slashes); any other
+/// path is the job itself.
+async fn job_by_suffix(
+    State(app): State<App>,
+    Path(rest): Path<String>,
+    method: Method,
+    req: Req,
+) -> Response {
+    let (id, action) = [
+        "summary",
+        "allocations",
+        "evaluations",
+        "deployment",
+        "deployments",
+        "versions",
+        "plan",
+        "dispatch",
+    ]
+    .into_iter()
+    .find_map(|a| {
+        rest.strip_suffix(a)
+            .and_then(|r| r.strip_suffix('/'))
+            .filter(|id| !id.is_empty())
+            .map(|id| (id.to_string(), a))
+    })
+    .unwrap_or_else(|| (rest.clone(), ""));
+    let (state, path) = (State(app), Path(id));
+    let reading = method == Method::GET;
+    let writing = method == Method::POST || method == Method::PUT;
+    match action {
+        "summary" if reading => job_summary(state, path, req).await,
+        "allocations" if reading => job_allocs(state, path, req).await,
+        "evaluations" if reading => job_evals(state, path, req).await,
+        "deployment" if reading => job_deployment(state, path, req).await,
+        "deployments" if reading => job_deployments(state, path, req).await,
+        "versions" if reading => job_versions(state, path, req).await,
+        "plan" if writing => job_plan(state, path, req).await,
+        "dispatch" if writing => job_dispatch(state, path, req).await,
+        "" if reading => job_get(state, path, req).await,
+        "" if writing => job_register(state, path, req).await,
+        "" if method == Method::DELETE => job_delete(state, path, req).await,
+        _ => method_not_allowed(method).await,
+    }
 }
 
 async fn job_get(State(app): State<App>, Path(id): Path<String>, req: Req) -> Response {
@@ -884,24 +930,10 @@ fn routes(app: App) -> Router {
             "/v1/jobs",
             get(jobs_list).post(jobs_register).put(jobs_register),
         )
-        .route(
-            "/v1/job/{id}",
-            get(job_get)
-                .post(job_register)
-                .put(job_register)
-                .delete(job_delete),
-        )
-        .route("/v1/job/{id}/summary", get(job_summary))
-        .route("/v1/job/{id}/allocations", get(job_allocs))
-        .route("/v1/job/{id}/evaluations", get(job_evals))
-        .route("/v1/job/{id}/deployment", get(job_deployment))
-        .route("/v1/job/{id}/deployments", get(job_deployments))
-        .route("/v1/job/{id}/versions", get(job_versions))
-        .route("/v1/job/{id}/plan", post(job_plan).put(job_plan))
-        .route(
-            "/v1/job/{id}/dispatch",
-            post(job_dispatch).put(job_dispatch),
-        )
+        // As Nomad's job handler: the rest of the path, split by its suffix, for a job ID
+        // may hold slashes (a dispatched or periodic child's, unencoded, as python-nomad
+        // sends it).
+        .route("/v1/job/{*rest}", any(job_by_suffix))
         .route("/v1/allocations", get(allocs_list))
         .route("/v1/allocation/{id}", get(alloc_get))
         .route("/v1/evaluations", get(evals_list))

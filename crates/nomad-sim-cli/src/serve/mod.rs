@@ -31,7 +31,7 @@ pub struct ServeArgs {
     #[arg(long, conflicts_with = "speed")]
     paused: bool,
     /// Simulated seconds per wall-clock second (default 1).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     speed: Option<f64>,
     /// Require this token in `X-Nomad-Token` (or `Authorization: Bearer`) on every request.
     #[arg(long, value_name = "T")]
@@ -148,11 +148,13 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
     }
     let config = scenario.config;
     let start_unix_ms = scenario.start_unix_ms;
+    let job_specs = scenario.job_specs;
     let make = move || {
         let mut sim = Simulation::new(config.clone());
         sim.keep_alloc_metrics();
         sim.run_until(0);
         world::World::new(sim, config, start_unix_ms, default_duration_ms, speed)
+            .with_job_specs(&job_specs)
     };
     let handle = world::start(make, speed, http::clock_json)
         .map_err(|message| ServeError { message, code: 1 })?;

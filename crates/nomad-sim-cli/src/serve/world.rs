@@ -1,7 +1,7 @@
 //! The served world: the simulation, what the API registered, the index clients block on, and
 //! the log that rebuilds the same simulation for a dry run.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -59,7 +59,7 @@ impl World {
         default_duration_ms: SimTime,
         speed: Option<f64>,
     ) -> World {
-        let catalog = Catalog::with_scenario_parents(&sim);
+        let catalog = Catalog::with_scenario_parents(&sim, &BTreeMap::new());
         World {
             sim,
             catalog,
@@ -71,6 +71,12 @@ impl World {
             changed_since_run: false,
             writes: 0,
         }
+    }
+
+    /// Shows the scenario's job files' jobs as the files have them (`Scenario::job_specs`).
+    pub fn with_job_specs(mut self, specs: &BTreeMap<String, serde_json::Value>) -> World {
+        self.catalog = Catalog::with_scenario_parents(&self.sim, specs);
+        self
     }
 
     /// The index clients see in `X-Nomad-Index`: it grows with every event processed and every

@@ -320,6 +320,14 @@ impl View<'_> {
         let Some(w) = self.workload_of(job) else {
             return json!({});
         };
+        // A job file's job is shown as the file has it.
+        if let Some(spec) = w
+            .identity
+            .as_ref()
+            .and_then(|i| self.catalog.scenario_specs.get(&i.job_id))
+        {
+            return spec.clone();
+        }
         let jobs = self.group_jobs(job);
         let mut groups: Vec<Value> = jobs.iter().map(|&g| self.workload_group(g)).collect();
         // One group's constraints are shown as the job's; several groups keep their own.
@@ -375,6 +383,12 @@ impl View<'_> {
         };
         complete_job(&mut v);
         let dispatched = !f.parent.is_empty();
+        // A child of a periodic or parameterized parent is a copy of it without the block
+        // that launches children.
+        if dispatched {
+            v["Periodic"] = Value::Null;
+            v["ParameterizedJob"] = Value::Null;
+        }
         let fields = [
             ("ID", json!(f.id)),
             ("Name", json!(f.id)),
