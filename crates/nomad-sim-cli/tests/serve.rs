@@ -1210,3 +1210,30 @@ fn a_scenarios_job_files_are_shown_as_the_files_have_them() {
         405
     );
 }
+
+#[test]
+fn validate_namespaces_and_deployments_answer_as_nomad_does() {
+    let s = Server::paused(&fixture("views.yaml"));
+    // `nomad job validate`: a good job validates and is not registered; a bad one lists why.
+    let ok = s.post("/v1/validate/job", &small_job("checkme", 300, "1m"));
+    assert_eq!(ok["Error"], "", "{ok}");
+    assert_eq!(ok["DriverConfigValidated"], true);
+    assert_eq!(s.call("GET", "/v1/job/checkme", None).status, 404);
+    let mut bad = small_job("badpool", 300, "1m");
+    bad["Job"]["NodePool"] = json!("nowhere");
+    let v = s.post("/v1/validate/job", &bad);
+    assert!(
+        v["ValidationErrors"][0]
+            .as_str()
+            .unwrap()
+            .contains("nowhere"),
+        "{v}"
+    );
+    assert!(v["Error"].as_str().unwrap().starts_with("1 error occurred"));
+    assert_eq!(s.call("POST", "/v1/validate/job", Some("{}")).status, 400);
+    // One namespace, and no deployments.
+    assert_eq!(s.get("/v1/namespaces")[0]["Name"], "default");
+    assert_eq!(s.get("/v1/namespace/default")["Name"], "default");
+    assert_eq!(s.call("GET", "/v1/namespace/other", None).status, 404);
+    assert_eq!(s.get("/v1/deployments"), json!([]));
+}

@@ -481,6 +481,60 @@ async fn peers(State(app): State<App>, req: Req) -> Response {
     read(&app, &req, |_| Ok(json!(["127.0.0.1:4647"]))).await
 }
 
+/// Nomad's one namespace: the simulator has no others.
+fn default_namespace() -> Value {
+    json!({
+        "Name": "default", "Description": "Default shared namespace", "Quota": "",
+        "Capabilities": null, "NodePoolConfiguration": null, "Meta": null,
+        "CreateIndex": 1, "ModifyIndex": 1,
+    })
+}
+
+async fn namespaces(State(app): State<App>, req: Req) -> Response {
+    read(&app, &req, |_| Ok(json!([default_namespace()]))).await
+}
+
+async fn namespace_get(State(app): State<App>, Path(name): Path<String>, req: Req) -> Response {
+    read(&app, &req, move |_| match name.as_str() {
+        "default" => Ok(default_namespace()),
+        _ => Err(ApiError::not_found("namespace not found")),
+    })
+    .await
+}
+
+/// `GET /v1/deployments`: none, for the simulator has no deployments (the `update` block is
+/// kept, not run).
+async fn deployments(State(app): State<App>, req: Req) -> Response {
+    read(&app, &req, |_| Ok(json!([]))).await
+}
+
+/// `POST /v1/validate/job` (`nomad job validate`): the job read as a registration reads it,
+/// without registering it; what a registration would refuse is in `ValidationErrors`.
+async fn validate_job(State(app): State<App>, req: Req) -> Response {
+    let job = match job_body(&req, None) {
+        Ok(j) => j,
+        Err(e) => return error(e),
+    };
+    read(&app, &req, move |v| {
+        let config = v.sim.config();
+        let pools = nomad_sim_scenario::node_pools_of(&config.pools);
+        let window = register::zone_window(v.start_unix_ms, v.sim.now(), config.horizon_ms);
+        // The run time a job without one would get does not change what is valid.
+        match register::prepare(&job, 600_000, &pools, window) {
+            Ok(p) => Ok(json!({
+                "DriverConfigValidated": true, "ValidationErrors": null, "Error": "",
+                "Warnings": p.warnings.join("; "),
+            })),
+            Err(e) if e.status == 400 => Ok(json!({
+                "DriverConfigValidated": false, "ValidationErrors": [e.text],
+                "Error": format!("1 error occurred:\n\t* {}\n\n", e.text), "Warnings": "",
+            })),
+            Err(e) => Err(e),
+        }
+    })
+    .await
+}
+
 async fn regions(State(app): State<App>, req: Req) -> Response {
     read(&app, &req, |_| Ok(json!(["global"]))).await
 }
@@ -950,6 +1004,10 @@ fn routes(app: App) -> Router {
         .route("/v1/status/leader", get(leader))
         .route("/v1/status/peers", get(peers))
         .route("/v1/regions", get(regions))
+        .route("/v1/namespaces", get(namespaces))
+        .route("/v1/namespace/{name}", get(namespace_get))
+        .route("/v1/deployments", get(deployments))
+        .route("/v1/validate/job", post(validate_job).put(validate_job))
         .route("/v1/agent/self", get(agent_self))
         .route("/v1/agent/members", get(agent_members))
         .route("/v1/search", post(search).put(search))
