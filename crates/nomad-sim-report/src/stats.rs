@@ -1,5 +1,7 @@
-//! Welch's t-test: is the difference between two algorithms' means across seeds larger than
-//! the seeds' scatter explains? Two-sided, unequal variances, p-value from Student's t.
+//! t-tests: is the difference between two algorithms' means across seeds larger than the seeds'
+//! scatter explains? Paired over seeds when both ran the same seeds (each seed gives every
+//! algorithm the same arrivals and run times, so their difference per seed is the signal),
+//! else Welch's (unequal variances). Two-sided, p-values from Student's t.
 
 /// The outcome of a test.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -26,6 +28,49 @@ fn mean_var(v: &[f64]) -> (f64, f64) {
         0.0
     };
     (mean, var)
+}
+
+/// The paired two-sided t-test of `a` against `b`, each a list of (seed, value): over the
+/// per-seed differences when both hold the same seeds once each, else Welch's test of the
+/// values. The means are those of all the values either way.
+pub fn paired(a: &[(u64, f64)], b: &[(u64, f64)]) -> Welch {
+    let values = |v: &[(u64, f64)]| v.iter().map(|&(_, x)| x).collect::<Vec<f64>>();
+    let mut seeds_a: Vec<u64> = a.iter().map(|&(s, _)| s).collect();
+    let mut seeds_b: Vec<u64> = b.iter().map(|&(s, _)| s).collect();
+    seeds_a.sort_unstable();
+    seeds_b.sort_unstable();
+    let once = seeds_a.windows(2).all(|w| w[0] != w[1]);
+    if !once || seeds_a != seeds_b || a.len() < 2 {
+        return welch(&values(a), &values(b));
+    }
+    let mut by_seed_b: Vec<(u64, f64)> = b.to_vec();
+    by_seed_b.sort_unstable_by_key(|&(s, _)| s);
+    let mut by_seed_a: Vec<(u64, f64)> = a.to_vec();
+    by_seed_a.sort_unstable_by_key(|&(s, _)| s);
+    let d: Vec<f64> = by_seed_a
+        .iter()
+        .zip(&by_seed_b)
+        .map(|(&(_, x), &(_, y))| x - y)
+        .collect();
+    let (ma, _) = mean_var(&values(a));
+    let (mb, _) = mean_var(&values(b));
+    let difference = ma - mb;
+    let (md, vd) = mean_var(&d);
+    let n = d.len() as f64;
+    if vd <= 0.0 {
+        // Every seed differs by the same amount: a difference is certain, none is none.
+        let p = if md.abs() > 1e-12 * ma.abs().max(mb.abs()).max(1.0) {
+            0.0
+        } else {
+            1.0
+        };
+        return Welch { difference, p };
+    }
+    let t = md / (vd / n).sqrt();
+    Welch {
+        difference,
+        p: student_two_sided_p(t, n - 1.0),
+    }
 }
 
 /// Welch's two-sided t-test of `a` against `b`.
@@ -185,5 +230,29 @@ mod tests {
         assert_eq!(welch(&[1.0, 1.0], &[1.0, 1.0]).p, 1.0);
         assert_eq!(welch(&[1.0, 1.0], &[2.0, 2.0]).p, 0.0);
         assert!(welch(&[1.0], &[2.0, 3.0]).p.is_nan());
+    }
+
+    #[test]
+    fn pairing_by_seed_sees_a_steady_difference_under_scatter() {
+        // b is a plus 1 on every seed, while the seeds scatter by 10: Welch's test cannot tell,
+        // the paired test can; listed in another order, b pairs the same.
+        let a = [(1, 10.0), (2, 30.0), (3, 20.0), (4, 40.0), (5, 25.0)];
+        let b = [(5, 26.2), (1, 10.8), (2, 31.1), (3, 20.9), (4, 41.0)];
+        let values = |v: &[(u64, f64)]| v.iter().map(|p| p.1).collect::<Vec<f64>>();
+        assert!(!welch(&values(&a), &values(&b)).significant(0.05));
+        let t = paired(&a, &b);
+        assert!(t.significant(0.05), "{t:?}");
+        assert!((t.difference + 1.0).abs() < 1e-9, "{t:?}");
+        // Differences that change sign from seed to seed are not significant.
+        let c = [(1, 11.0), (2, 29.0), (3, 21.0), (4, 39.0), (5, 25.5)];
+        assert!(!paired(&a, &c).significant(0.05));
+        // Seeds that do not match fall back to Welch's test.
+        let other = [(6, 11.0), (7, 31.0), (8, 21.0), (9, 41.0), (10, 26.0)];
+        assert_eq!(paired(&a, &other), welch(&values(&a), &values(&other)));
+        // A constant shift is certain; no shift is none.
+        let shifted: Vec<(u64, f64)> = a.iter().map(|&(s, x)| (s, x + 2.0)).collect();
+        assert_eq!(paired(&a, &shifted).p, 0.0);
+        assert_eq!(paired(&a, &a).p, 1.0);
+        assert!(paired(&a[..1], &a[..1]).p.is_nan());
     }
 }

@@ -187,13 +187,13 @@ pub struct Ranked {
     pub figures: Vec<(Estimate, Option<crate::stats::Welch>)>,
 }
 
-/// The per-seed values of a figure for one scenario and algorithm.
-fn values(results: &Results, scenario: &str, algorithm: &str, key: &str) -> Vec<f64> {
+/// The values of a figure for one scenario and algorithm, each with its seed.
+fn seeded_values(results: &Results, scenario: &str, algorithm: &str, key: &str) -> Vec<(u64, f64)> {
     results
         .runs
         .iter()
         .filter(|r| r.scenario == scenario && r.spec.algorithm == algorithm)
-        .map(|r| r.metric(key))
+        .map(|r| (r.spec.seed, r.metric(key)))
         .collect()
 }
 
@@ -209,7 +209,7 @@ fn scenarios(results: &Results) -> Vec<String> {
 }
 
 /// A scenario's algorithms ranked by p95, then p99 pending, then the share that waited, then
-/// node-hours (lower is better for each), with Welch's t-test against binpack.
+/// node-hours (lower is better for each), each tested against binpack, paired over seeds.
 pub fn ranked(results: &Results, scenario: &str) -> Vec<Ranked> {
     let rows: Vec<&Row> = results
         .rows
@@ -224,10 +224,11 @@ pub fn ranked(results: &Results, scenario: &str) -> Vec<Ranked> {
             figures: COMPARED
                 .iter()
                 .map(|(k, _, _)| {
-                    let mine = values(results, scenario, &row.algorithm, k);
+                    let mine = seeded_values(results, scenario, &row.algorithm, k);
                     let test = (has_reference && row.algorithm != REFERENCE).then(|| {
-                        crate::stats::welch(&mine, &values(results, scenario, REFERENCE, k))
+                        crate::stats::paired(&mine, &seeded_values(results, scenario, REFERENCE, k))
                     });
+                    let mine: Vec<f64> = mine.into_iter().map(|(_, v)| v).collect();
                     (estimate(&mine), test)
                 })
                 .collect(),
@@ -311,7 +312,8 @@ pub fn statements(scenario_rows: &[Ranked], seeds: usize) -> Vec<String> {
 fn method(seeds: usize) -> String {
     format!(
         "Mean ± 95 % interval (Student's t) over {seeds} seeds; Δ is the difference from {REFERENCE}, \
-         `*` where Welch's t-test (two-sided, unequal variances) finds it significant at p < {ALPHA} \
+         `*` where a paired t-test over the seeds (two-sided: each seed gives every algorithm the same \
+         arrivals and run times; Welch's where the seeds differ) finds it significant at p < {ALPHA} \
          (with many comparisons, about one in twenty differences that are not real is starred by chance)."
     )
 }

@@ -68,7 +68,7 @@ fn a_sweep_writes_markdown_json_and_html() {
     assert!(md.contains("### circleci-weekday: ranked against Nomad's binpack"));
     assert!(md.contains("#### All figures: circleci-weekday (3 seeds"));
     assert!(md.contains("| spread |"));
-    assert!(md.contains("Welch's t-test"));
+    assert!(md.contains("paired t-test over the seeds"));
     assert!(md.contains("placements/s"), "timed by default");
     let results: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
