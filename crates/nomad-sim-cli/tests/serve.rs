@@ -1230,10 +1230,17 @@ fn validate_namespaces_and_deployments_answer_as_nomad_does() {
         "{v}"
     );
     assert!(v["Error"].as_str().unwrap().starts_with("1 error occurred"));
+    assert_eq!(v["DriverConfigValidated"], true);
     assert_eq!(s.call("POST", "/v1/validate/job", Some("{}")).status, 400);
     // One namespace, and no deployments.
     assert_eq!(s.get("/v1/namespaces")[0]["Name"], "default");
     assert_eq!(s.get("/v1/namespace/default")["Name"], "default");
     assert_eq!(s.call("GET", "/v1/namespace/other", None).status, 404);
     assert_eq!(s.get("/v1/deployments"), json!([]));
+    assert_eq!(s.get("/v1/namespaces?prefix=zz"), json!([]));
+    // Job actions that are not simulated say so; HEAD reads as GET does.
+    let force = s.call("POST", "/v1/job/long-0/periodic/force", Some("{}"));
+    assert_eq!(force.status, 404);
+    assert!(force.body.contains("not simulated"), "{}", force.body);
+    assert_eq!(s.call("HEAD", "/v1/job/long-0", None).status, 200);
 }

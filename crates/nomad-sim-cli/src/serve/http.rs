@@ -320,8 +320,25 @@ async fn job_by_suffix(
             .map(|id| (id.to_string(), a))
     })
     .unwrap_or_else(|| (rest.clone(), ""));
+    // Nomad's other job actions (a forced periodic launch, scaling, reverting, ...) are not
+    // simulated: they are named as such rather than read as a registration of a job.
+    let unsimulated = [
+        "evaluate",
+        "periodic/force",
+        "scale",
+        "revert",
+        "stable",
+        "services",
+        "submission",
+        "actions",
+    ]
+    .into_iter()
+    .find(|a| action.is_empty() && rest.ends_with(&format!("/{a}")));
+    if let Some(a) = unsimulated {
+        return text(404, format!("/v1/job/:id/{a} is not simulated"));
+    }
     let (state, path) = (State(app), Path(id));
-    let reading = method == Method::GET;
+    let reading = method == Method::GET || method == Method::HEAD;
     let writing = method == Method::POST || method == Method::PUT;
     match action {
         "summary" if reading => job_summary(state, path, req).await,
@@ -485,13 +502,23 @@ async fn peers(State(app): State<App>, req: Req) -> Response {
 fn default_namespace() -> Value {
     json!({
         "Name": "default", "Description": "Default shared namespace", "Quota": "",
-        "Capabilities": null, "NodePoolConfiguration": null, "Meta": null,
+        "Capabilities": null,
+        "NodePoolConfiguration": { "Default": "default", "Allowed": null, "Denied": null },
+        "VaultConfiguration": null, "ConsulConfiguration": null, "Meta": null,
         "CreateIndex": 1, "ModifyIndex": 1,
     })
 }
 
 async fn namespaces(State(app): State<App>, req: Req) -> Response {
-    read(&app, &req, |_| Ok(json!([default_namespace()]))).await
+    let prefix = req.param("prefix").unwrap_or("").to_string();
+    read(&app, &req, move |_| {
+        Ok(if "default".starts_with(&prefix) {
+            json!([default_namespace()])
+        } else {
+            json!([])
+        })
+    })
+    .await
 }
 
 async fn namespace_get(State(app): State<App>, Path(name): Path<String>, req: Req) -> Response {
@@ -525,8 +552,10 @@ async fn validate_job(State(app): State<App>, req: Req) -> Response {
                 "DriverConfigValidated": true, "ValidationErrors": null, "Error": "",
                 "Warnings": p.warnings.join("; "),
             })),
+            // Nomad always says the driver configuration was checked; false makes the CLI
+            // say the agent could not be reached.
             Err(e) if e.status == 400 => Ok(json!({
-                "DriverConfigValidated": false, "ValidationErrors": [e.text],
+                "DriverConfigValidated": true, "ValidationErrors": [e.text],
                 "Error": format!("1 error occurred:\n\t* {}\n\n", e.text), "Warnings": "",
             })),
             Err(e) => Err(e),

@@ -590,17 +590,17 @@ pub fn deregister(world: &mut World, id: &str, purge: bool) -> Result<Value, Api
     let Some(core) = found else {
         return Err(ApiError::not_found("job not found"));
     };
-    // The deregistration's eval (the first group's): none for a parameterized or periodic
-    // parent, nor for a job that had already finished, which the core does not stop again.
+    // The deregistration's eval: none for a parameterized or periodic parent, nor for a job
+    // that had already finished, which the core does not stop again.
     let mut eval = None;
     if let Some(job) = core {
-        let live = world
-            .sim
-            .job(job)
-            .is_some_and(|j| !j.stopped && j.dead_since_ms.is_none());
-        if live {
-            eval = Some(job);
-        }
+        // The first group still live answers for the job (each group records its own eval).
+        eval = world.view().group_jobs(job).into_iter().find(|&g| {
+            world
+                .sim
+                .job(g)
+                .is_some_and(|j| !j.stopped && j.dead_since_ms.is_none())
+        });
         // Every group's job of the job stops.
         for g in world.view().group_jobs(job) {
             if let Some(serial) = world.sim.job(g).map(|j| j.serial) {
