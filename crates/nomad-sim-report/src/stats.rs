@@ -35,41 +35,44 @@ fn mean_var(v: &[f64]) -> (f64, f64) {
 /// values. The means are those of all the values either way.
 pub fn paired(a: &[(u64, f64)], b: &[(u64, f64)]) -> Welch {
     let values = |v: &[(u64, f64)]| v.iter().map(|&(_, x)| x).collect::<Vec<f64>>();
-    let mut seeds_a: Vec<u64> = a.iter().map(|&(s, _)| s).collect();
-    let mut seeds_b: Vec<u64> = b.iter().map(|&(s, _)| s).collect();
-    seeds_a.sort_unstable();
-    seeds_b.sort_unstable();
-    let once = seeds_a.windows(2).all(|w| w[0] != w[1]);
-    if !once || seeds_a != seeds_b || a.len() < 2 {
+    let by_seed = |v: &[(u64, f64)]| {
+        let mut v = v.to_vec();
+        v.sort_unstable_by_key(|&(s, _)| s);
+        v
+    };
+    let (sa, sb) = (by_seed(a), by_seed(b));
+    let seeds = |v: &[(u64, f64)]| v.iter().map(|&(s, _)| s).collect::<Vec<u64>>();
+    let matched =
+        sa.len() >= 2 && seeds(&sa) == seeds(&sb) && sa.windows(2).all(|w| w[0].0 != w[1].0);
+    if !matched {
         return welch(&values(a), &values(b));
     }
-    let mut by_seed_b: Vec<(u64, f64)> = b.to_vec();
-    by_seed_b.sort_unstable_by_key(|&(s, _)| s);
-    let mut by_seed_a: Vec<(u64, f64)> = a.to_vec();
-    by_seed_a.sort_unstable_by_key(|&(s, _)| s);
-    let d: Vec<f64> = by_seed_a
-        .iter()
-        .zip(&by_seed_b)
-        .map(|(&(_, x), &(_, y))| x - y)
-        .collect();
+    let d: Vec<f64> = sa.iter().zip(&sb).map(|(x, y)| x.1 - y.1).collect();
     let (ma, _) = mean_var(&values(a));
     let (mb, _) = mean_var(&values(b));
     let difference = ma - mb;
     let (md, vd) = mean_var(&d);
-    let n = d.len() as f64;
     if vd <= 0.0 {
-        // Every seed differs by the same amount: a difference is certain, none is none.
-        let p = if md.abs() > 1e-12 * ma.abs().max(mb.abs()).max(1.0) {
-            0.0
-        } else {
-            1.0
+        // Every seed differs by the same amount.
+        return Welch {
+            difference,
+            p: without_scatter(md, ma, mb),
         };
-        return Welch { difference, p };
     }
-    let t = md / (vd / n).sqrt();
+    let n = d.len() as f64;
     Welch {
         difference,
-        p: student_two_sided_p(t, n - 1.0),
+        p: student_two_sided_p(md / (vd / n).sqrt(), n - 1.0),
+    }
+}
+
+/// The p-value of a difference seen without scatter between means `ma` and `mb`: a
+/// difference is certain, none is none.
+fn without_scatter(difference: f64, ma: f64, mb: f64) -> f64 {
+    if difference.abs() > 1e-12 * ma.abs().max(mb.abs()).max(1.0) {
+        0.0
+    } else {
+        1.0
     }
 }
 
@@ -93,13 +96,11 @@ pub fn welch(a: &[f64], b: &[f64]) -> Welch {
     let (sa, sb) = (va / a.len() as f64, vb / b.len() as f64);
     let se2 = sa + sb;
     if se2 <= 0.0 {
-        // No scatter on either side: any difference is certain, none is none.
-        let p = if difference.abs() > 1e-12 * ma.abs().max(mb.abs()).max(1.0) {
-            0.0
-        } else {
-            1.0
+        // No scatter on either side.
+        return Welch {
+            difference,
+            p: without_scatter(difference, ma, mb),
         };
-        return Welch { difference, p };
     }
     let t = difference / se2.sqrt();
     let df = se2 * se2 / (sa * sa / (a.len() as f64 - 1.0) + sb * sb / (b.len() as f64 - 1.0));

@@ -302,6 +302,7 @@ async fn job_by_suffix(
     method: Method,
     req: Req,
 ) -> Response {
+    // Nomad's job actions, simulated or not, by the ending that names them.
     let (id, action) = [
         "summary",
         "allocations",
@@ -311,18 +312,6 @@ async fn job_by_suffix(
         "versions",
         "plan",
         "dispatch",
-    ]
-    .into_iter()
-    .find_map(|a| {
-        rest.strip_suffix(a)
-            .and_then(|r| r.strip_suffix('/'))
-            .filter(|id| !id.is_empty())
-            .map(|id| (id.to_string(), a))
-    })
-    .unwrap_or_else(|| (rest.clone(), ""));
-    // Nomad's other job actions (a forced periodic launch, scaling, reverting, ...) are not
-    // simulated: they are named as such rather than read as a registration of a job.
-    let unsimulated = [
         "evaluate",
         "periodic/force",
         "scale",
@@ -333,10 +322,13 @@ async fn job_by_suffix(
         "actions",
     ]
     .into_iter()
-    .find(|a| action.is_empty() && rest.ends_with(&format!("/{a}")));
-    if let Some(a) = unsimulated {
-        return text(404, format!("/v1/job/:id/{a} is not simulated"));
-    }
+    .find_map(|a| {
+        rest.strip_suffix(a)
+            .and_then(|r| r.strip_suffix('/'))
+            .filter(|id| !id.is_empty())
+            .map(|id| (id.to_string(), a))
+    })
+    .unwrap_or_else(|| (rest.clone(), ""));
     let (state, path) = (State(app), Path(id));
     let reading = method == Method::GET || method == Method::HEAD;
     let writing = method == Method::POST || method == Method::PUT;
@@ -352,6 +344,9 @@ async fn job_by_suffix(
         "" if reading => job_get(state, path, req).await,
         "" if writing => job_register(state, path, req).await,
         "" if method == Method::DELETE => job_delete(state, path, req).await,
+        // A forced periodic launch, scaling, reverting, ...: named, not read as a job.
+        "evaluate" | "periodic/force" | "scale" | "revert" | "stable" | "services"
+        | "submission" | "actions" => text(404, format!("/v1/job/:id/{action} is not simulated")),
         _ => method_not_allowed(method).await,
     }
 }

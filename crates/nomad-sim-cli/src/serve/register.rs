@@ -595,14 +595,15 @@ pub fn deregister(world: &mut World, id: &str, purge: bool) -> Result<Value, Api
     let mut eval = None;
     if let Some(job) = core {
         // The first group still live answers for the job (each group records its own eval).
-        eval = world.view().group_jobs(job).into_iter().find(|&g| {
+        let groups = world.view().group_jobs(job);
+        eval = groups.iter().copied().find(|&g| {
             world
                 .sim
                 .job(g)
                 .is_some_and(|j| !j.stopped && j.dead_since_ms.is_none())
         });
         // Every group's job of the job stops.
-        for g in world.view().group_jobs(job) {
+        for g in groups {
             if let Some(serial) = world.sim.job(g).map(|j| j.serial) {
                 world.catalog.stopped.insert(serial);
             }
